@@ -1,0 +1,41 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Schema, TokenRole } from "../storage/schema.js";
+
+export interface TokenPrincipal {
+  tokenId: number;
+  name: string;
+  role: TokenRole;
+}
+
+/**
+ * API tokens carry 256 random bits, so a single SHA-256 is a safe way to store them:
+ * there is nothing to brute-force that a slow hash would protect.
+ */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** Creates a token and returns it in clear, the only time it is ever visible. */
+export async function createApiToken(
+  db: Kysely<Schema>,
+  input: { role: TokenRole; name: string; now: Date },
+): Promise<{ token: string; id: number }> {
+  const token = `rk_${input.role}_${randomBytes(32).toString("base64url")}`;
+  const row = await db
+    .insertInto("api_tokens")
+    .values({ name: input.name, role: input.role, token_hash: hashToken(token), created_at: input.now.toISOString() })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return { token, id: row.id };
+}
+
+export async function authenticateToken(db: Kysely<Schema>, token: string): Promise<TokenPrincipal | null> {
+  const row = await db
+    .selectFrom("api_tokens")
+    .select(["id", "name", "role"])
+    .where("token_hash", "=", hashToken(token))
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return row ? { tokenId: row.id, name: row.name, role: row.role } : null;
+}

@@ -1,0 +1,49 @@
+import type { FastifyRequest } from "fastify";
+import type { TokenPrincipal } from "../auth/apiTokens.js";
+import type { IdempotentResult } from "../idempotency/runIdempotent.js";
+import type { Access } from "./authenticate.js";
+import type { AppContext } from "./context.js";
+import { AppError } from "./errors.js";
+
+export interface RouteContext extends AppContext {
+  principal: TokenPrincipal | null;
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteDef {
+  method: "GET" | "POST";
+  url: string;
+  access: Access;
+  /** The route reads the exact request bytes (signature checks) instead of parsed JSON. */
+  rawBody?: boolean;
+  handle(request: FastifyRequest, context: RouteContext): Promise<Reply>;
+}
+
+/**
+ * Answers an idempotent operation: a replay carries the first answer unchanged plus
+ * `Idempotent-Replayed: true`; a reused key with another request is 409.
+ */
+export function answerIdempotent<O>(result: IdempotentResult<O>, answer: (outcome: O) => Reply): Reply {
+  if (result.kind === "key_reused") {
+    throw new AppError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
+  }
+  let reply: Reply;
+  try {
+    reply = answer(result.outcome);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    reply = { status: error.status, body: error.toBody() };
+  }
+  if (result.kind === "replayed") reply = { ...reply, headers: { ...reply.headers, "idempotent-replayed": "true" } };
+  return reply;
+}
+
+/** The name an action is audited under. */
+export function actorOf(context: RouteContext): string {
+  return context.principal ? `token:${context.principal.name}` : "anonymous";
+}

@@ -1,0 +1,93 @@
+/**
+ * The one table of error codes and the status each answers with. Every error a
+ * client can see is `{ "error": { "code", "message", ...details } }` with a code from here.
+ */
+export const ERROR_STATUS = {
+  invalid_json: 400,
+  invalid_body: 400,
+  unknown_field: 400,
+  invalid_uid: 400,
+  invalid_entry_id: 400,
+  invalid_query: 400,
+  invalid_cursor: 400,
+  missing_idempotency_key: 400,
+  invalid_idempotency_key: 400,
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  wallet_not_found: 404,
+  entry_not_found: 404,
+  method_not_allowed: 405,
+  idempotency_key_reused: 409,
+  insufficient_points: 409,
+  nothing_to_reverse: 409,
+  exceeds_original: 409,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  adjustments_frozen: 423,
+  rate_limited: 429,
+  internal_error: 500,
+  not_ready: 503,
+  feature_disabled: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An expected refusal, answered with its code's status. Never used for bugs. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toBody() {
+    return { error: { code: this.code, message: this.message, ...this.details } };
+  }
+}
+
+/** Errors raised by fastify itself before a handler runs, by their fastify code. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: "invalid_json",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "invalid_json",
+  FST_ERR_CTP_BODY_TOO_LARGE: "body_too_large",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "bad_request",
+  FST_ERR_BAD_URL: "bad_request",
+};
+
+/** Turns anything thrown while serving a request into the AppError that answers it. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const candidate = error as { code?: string; statusCode?: number; message?: string; name?: string };
+  const mapped = candidate.code ? FASTIFY_CODES[candidate.code] : undefined;
+  if (mapped) return new AppError(mapped, describe(mapped));
+  if (candidate.name === "SyntaxError" && candidate.statusCode === 400) {
+    return new AppError("invalid_json", describe("invalid_json"));
+  }
+  if (typeof candidate.statusCode === "number" && candidate.statusCode >= 400 && candidate.statusCode < 500) {
+    return new AppError("bad_request", "the request could not be read");
+  }
+  return new AppError("internal_error", "internal error");
+}
+
+function describe(code: ErrorCode): string {
+  switch (code) {
+    case "invalid_json":
+      return "the body is not valid JSON";
+    case "body_too_large":
+      return "the body is larger than this route accepts";
+    case "unsupported_media_type":
+      return "send the body as application/json";
+    default:
+      return "the request could not be read";
+  }
+}

@@ -1,0 +1,7 @@
+import type { RouteDef } from "./RouteDef.js";
+import { adminRoutes } from "./routes/adminRoutes.js";
+import { healthRoutes } from "./routes/healthRoutes.js";
+import { walletRoutes } from "./routes/walletRoutes.js";
+
+/** Every route of the server, in one list: registration and the access-matrix test read it. */
+export const ROUTES: readonly RouteDef[] = [...healthRoutes, ...walletRoutes, ...adminRoutes];

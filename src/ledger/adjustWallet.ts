@@ -1,0 +1,57 @@
+import { recordAudit } from "../audit/recordAudit.js";
+import { readFlag } from "../flags/runtimeFlags.js";
+import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
+import type { Db } from "../storage/openDatabase.js";
+import { withTransaction } from "../storage/withTransaction.js";
+import { postEntry } from "./postEntry.js";
+import type { Entry, Wallet } from "./types.js";
+
+export interface AdjustmentRequest {
+  uid: string;
+  /** Signed points; a debit never takes the wallet below zero. */
+  amount: number;
+  reason: string;
+  actor: string;
+  idempotencyKey: string;
+  now: Date;
+}
+
+export type AdjustmentOutcome =
+  | { outcome: "posted"; entry: Entry; wallet: Wallet }
+  | { outcome: "insufficient_points"; available: number }
+  | { outcome: "adjustments_frozen" };
+
+/** A manual adjustment by an admin: one `admin_adjustment` entry, audited, refused while frozen. */
+export async function adjustWallet(db: Db, request: AdjustmentRequest): Promise<IdempotentResult<AdjustmentOutcome>> {
+  const fingerprint = { uid: request.uid, amount: request.amount, reason: request.reason };
+  return withTransaction(db, (trx) =>
+    runIdempotent(trx, "admin_adjustment", request.idempotencyKey, fingerprint, request.now, async () => {
+      if (await readFlag(trx, "adjustments_frozen")) return { outcome: "adjustments_frozen" } as const;
+      const result = await postEntry(trx, {
+        uid: request.uid,
+        kind: "admin_adjustment",
+        amount: request.amount,
+        idempotencyKey: `admin_adjustment:${request.idempotencyKey}`,
+        source: "admin",
+        sourceRef: request.actor,
+        reason: request.reason,
+        now: request.now,
+      });
+      switch (result.outcome) {
+        case "posted":
+          await recordAudit(trx, {
+            actor: request.actor,
+            action: "wallet.adjust",
+            subject: request.uid,
+            details: { entryId: result.entry.id, amount: request.amount, reason: request.reason },
+            now: request.now,
+          });
+          return { outcome: "posted", entry: result.entry, wallet: result.wallet } as const;
+        case "insufficient_points":
+          return { outcome: "insufficient_points", available: result.available } as const;
+        default:
+          throw new Error(`unexpected adjustment outcome ${result.outcome}`);
+      }
+    }),
+  );
+}

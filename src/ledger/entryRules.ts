@@ -1,0 +1,82 @@
+import { createHash } from "node:crypto";
+import type { Entry, EntryKind } from "./types.js";
+import { MAX_ENTRY_POINTS } from "./types.js";
+
+/** What may happen when an entry would take a wallet below zero. */
+export type BelowZeroPolicy = "refuse" | "allow" | "clamp";
+
+/** Spends and manual debits never overdraw; reversals of points already spent may. */
+export const DEFAULT_BELOW_ZERO: Record<EntryKind, BelowZeroPolicy> = {
+  purchase: "refuse",
+  spend: "refuse",
+  admin_adjustment: "refuse",
+  reversal: "allow",
+  reinstatement: "allow",
+  reconcile_adjustment: "allow",
+};
+
+/** Which kinds an entry of each kind may reference through `reverses_entry_id`. */
+const REVERSIBLE: Partial<Record<EntryKind, readonly EntryKind[]>> = {
+  reversal: ["purchase", "spend", "admin_adjustment", "reconcile_adjustment", "reinstatement"],
+  reinstatement: ["reversal"],
+};
+
+/** The sign each kind's amount must have; `any` means either, never zero. */
+const SIGN: Record<EntryKind, "positive" | "negative" | "any" | "opposite"> = {
+  purchase: "positive",
+  spend: "negative",
+  reversal: "opposite",
+  reinstatement: "opposite",
+  admin_adjustment: "any",
+  reconcile_adjustment: "any",
+};
+
+/**
+ * Checks the shape of an entry before any I/O. A violation is a programming error in
+ * the caller (input is validated at the edge), so it throws.
+ */
+export function assertEntryShape(kind: EntryKind, amount: number, reversesEntryId: number | null | undefined): void {
+  if (!Number.isSafeInteger(amount) || amount === 0 || Math.abs(amount) > MAX_ENTRY_POINTS) {
+    throw new Error(`entry amount must be a non-zero integer within ±${MAX_ENTRY_POINTS}, got ${amount}`);
+  }
+  const sign = SIGN[kind];
+  if (sign === "positive" && amount < 0) throw new Error(`${kind} must be positive`);
+  if (sign === "negative" && amount > 0) throw new Error(`${kind} must be negative`);
+  const needsOriginal = REVERSIBLE[kind] !== undefined;
+  if (needsOriginal !== (reversesEntryId !== null && reversesEntryId !== undefined)) {
+    throw new Error(needsOriginal ? `${kind} must reference the entry it reverses` : `${kind} cannot reference an entry`);
+  }
+}
+
+export type ReversalCheck =
+  | { ok: true; remaining: number }
+  | { ok: false; reason: "wrong_user" | "not_reversible" | "wrong_sign" | "exceeds_original"; remaining: number };
+
+/**
+ * Whether `amount` may be posted against `original`, given the sum of the entries that
+ * already reference it. Together they may bring the original back to zero, never past it.
+ */
+export function checkReversal(
+  kind: EntryKind,
+  uid: string,
+  amount: number,
+  original: Entry,
+  alreadyReversed: number,
+): ReversalCheck {
+  const remaining = Math.abs(original.amount + alreadyReversed);
+  if (original.uid !== uid) return { ok: false, reason: "wrong_user", remaining };
+  if (!REVERSIBLE[kind]?.includes(original.kind)) return { ok: false, reason: "not_reversible", remaining };
+  if (Math.sign(amount) === Math.sign(original.amount)) return { ok: false, reason: "wrong_sign", remaining };
+  if (Math.abs(amount) > remaining) return { ok: false, reason: "exceeds_original", remaining };
+  return { ok: true, remaining };
+}
+
+/** The content an idempotency key stands for: replaying it must carry the same content. */
+export function entryContentHash(
+  uid: string,
+  kind: EntryKind,
+  amount: number,
+  reversesEntryId: number | null,
+): string {
+  return createHash("sha256").update(JSON.stringify([uid, kind, amount, reversesEntryId])).digest("hex");
+}

@@ -1,0 +1,84 @@
+import { recordAudit } from "../audit/recordAudit.js";
+import { readFlag } from "../flags/runtimeFlags.js";
+import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
+import type { Db } from "../storage/openDatabase.js";
+import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import { postEntry } from "./postEntry.js";
+import type { Entry, Wallet } from "./types.js";
+
+export interface ReverseRequest {
+  entryId: number;
+  /** Points to reverse, positive; all that remains when absent. */
+  points?: number;
+  reason: string;
+  actor: string;
+  idempotencyKey: string;
+  now: Date;
+}
+
+export type ReverseOutcome =
+  | { outcome: "posted"; entry: Entry; wallet: Wallet }
+  | { outcome: "entry_not_found" }
+  | { outcome: "nothing_to_reverse" }
+  | { outcome: "exceeds_original"; remaining: number }
+  | { outcome: "adjustments_frozen" };
+
+/**
+ * Reverses an entry with a new one that references it; history is never edited.
+ * Reversing a reversal restores the points as a `reinstatement`.
+ */
+export async function reverseEntry(db: Db, request: ReverseRequest): Promise<IdempotentResult<ReverseOutcome>> {
+  const fingerprint = { entryId: request.entryId, points: request.points ?? null, reason: request.reason };
+  return withTransaction(db, (trx) =>
+    runIdempotent(trx, "admin_reverse", request.idempotencyKey, fingerprint, request.now, () =>
+      reverseInTransaction(trx, request),
+    ),
+  );
+}
+
+async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<ReverseOutcome> {
+  if (await readFlag(trx, "adjustments_frozen")) return { outcome: "adjustments_frozen" };
+  const original = await trx
+    .selectFrom("ledger_entries")
+    .select(["id", "uid", "kind", "amount"])
+    .where("id", "=", request.entryId)
+    .executeTakeFirst();
+  if (!original) return { outcome: "entry_not_found" };
+  const reversed = await trx
+    .selectFrom("ledger_entries")
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total"))
+    .where("reverses_entry_id", "=", original.id)
+    .executeTakeFirstOrThrow();
+  const remaining = Math.abs(original.amount + Number(reversed.total));
+  if (remaining === 0) return { outcome: "nothing_to_reverse" };
+  const points = request.points ?? remaining;
+  if (points > remaining) return { outcome: "exceeds_original", remaining };
+
+  const result = await postEntry(trx, {
+    uid: original.uid,
+    kind: original.kind === "reversal" ? "reinstatement" : "reversal",
+    amount: -Math.sign(original.amount) * points,
+    idempotencyKey: `admin_reverse:${request.idempotencyKey}`,
+    reversesEntryId: original.id,
+    source: "admin",
+    sourceRef: request.actor,
+    reason: request.reason,
+    now: request.now,
+  });
+  switch (result.outcome) {
+    case "posted":
+      await recordAudit(trx, {
+        actor: request.actor,
+        action: "entry.reverse",
+        subject: original.uid,
+        details: { reversedEntryId: original.id, entryId: result.entry.id, points, reason: request.reason },
+        now: request.now,
+      });
+      return { outcome: "posted", entry: result.entry, wallet: result.wallet };
+    case "invalid_reversal":
+      if (result.reason === "exceeds_original") return { outcome: "exceeds_original", remaining: result.remaining };
+      throw new Error(`admin reversal refused: ${result.reason}`);
+    default:
+      throw new Error(`unexpected reversal outcome ${result.outcome}`);
+  }
+}

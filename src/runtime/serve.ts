@@ -1,0 +1,36 @@
+import type { FastifyInstance } from "fastify";
+import type { Config } from "../config.js";
+import { buildApp } from "../http/buildApp.js";
+import type { Db } from "../storage/openDatabase.js";
+import { prepareDatabase } from "./prepareDatabase.js";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  db: Db;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Prepares the database and listens; `stop` drains requests, then closes the database. */
+export async function serve(config: Config, options: { log: boolean }): Promise<RunningServer> {
+  const db = await prepareDatabase(config);
+  const app = await buildApp({ db, config, log: options.log });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.http.port;
+  const host = config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host;
+  return {
+    app,
+    db,
+    url: `http://${host}:${port}`,
+    async stop() {
+      await app.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection } from "kysely";
+import pg from "pg";
+import type { Schema } from "./schema.js";
+
+export type DialectName = "sqlite" | "postgres";
+
+/** An open database: the query layer plus the raw handle its dialect needs for scripts. */
+export interface Db {
+  kysely: Kysely<Schema>;
+  dialect: DialectName;
+  /** The URL with any password removed, safe to print. */
+  displayUrl: string;
+  sqlite?: BetterSqlite3.Database;
+  pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Upper bound of PostgreSQL connections in this process. */
+  poolSize?: number;
+}
+
+/**
+ * Opens `file:<path>` (SQLite, embedded) or `postgres://…` (PostgreSQL).
+ * Nothing is created in a PostgreSQL server; a SQLite file's folder is created.
+ */
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db {
+  if (url.startsWith("file:")) return openSqlite(url.slice("file:".length));
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return openPostgres(url, options);
+  throw new Error(`DATABASE_URL must start with file: or postgres:// (got ${JSON.stringify(url.split(":")[0])})`);
+}
+
+/**
+ * better-sqlite3 serialises every query of this process on one connection; a write
+ * transaction still has to wait for writers in other processes (a CLI next to the
+ * server), so it starts with BEGIN IMMEDIATE and never fails half-way on a lock upgrade.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #database: BetterSqlite3.Database;
+  constructor(database: BetterSqlite3.Database) {
+    super({ database });
+    this.#database = database;
+  }
+  override createDriver() {
+    return new ImmediateSqliteDriver({ database: this.#database });
+  }
+}
+
+function openSqlite(path: string): Db {
+  const memory = path === ":memory:";
+  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new BetterSqlite3(path);
+  sqlite.pragma("journal_mode = WAL");
+  // FULL fsyncs the write-ahead log at every commit: a committed row survives a power cut.
+  sqlite.pragma("synchronous = FULL");
+  sqlite.pragma("busy_timeout = 10000");
+  sqlite.pragma("foreign_keys = ON");
+  const kysely = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect(sqlite) });
+  return {
+    kysely,
+    dialect: "sqlite",
+    displayUrl: `file:${path}`,
+    sqlite,
+    close: () => kysely.destroy(),
+  };
+}
+
+const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
+const PG_TIMESTAMPTZ = 1184;
+
+/** Integers beyond 2^53 cannot be points: refuse them instead of rounding silently. */
+function parseSafeInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error(`integer out of the safe range: ${text}`);
+  return value;
+}
+
+function parseNumeric(text: string): number {
+  if (!/^-?\d+$/.test(text)) throw new Error(`expected an integer, got numeric ${text}`);
+  return parseSafeInteger(text);
+}
+
+function parseTimestamp(text: string): string {
+  return new Date(text.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00")).toISOString();
+}
+
+const pgTypes = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === PG_INT8) return parseSafeInteger;
+    if (oid === PG_NUMERIC) return parseNumeric;
+    if (oid === PG_TIMESTAMPTZ) return parseTimestamp;
+    return pg.types.getTypeParser(oid, format as "text");
+  },
+} as pg.CustomTypesConfig;
+
+function openPostgres(url: string, options: OpenDatabaseOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types: pgTypes,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client that loses its server must not crash the process.
+  pool.on("error", () => undefined);
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const displayUrl = url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+  return { kysely, dialect: "postgres", displayUrl, pool, close: () => kysely.destroy() };
+}

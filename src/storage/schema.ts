@@ -1,0 +1,218 @@
+/**
+ * Table types for the one query layer. Terminology (see DESIGN.md):
+ *
+ * - wallet: one user's balance row; `points` moves only together with an entry.
+ * - entry: one immutable ledger row; the database refuses UPDATE and DELETE on it.
+ * - webhook event: a raw provider delivery, stored before it is acknowledged.
+ * - reconciliation run / user report: one sweep for one date and its per-user lines.
+ * - data migration: one backfill operation with its progress.
+ *
+ * Timestamps are ISO-8601 UTC strings on both engines (`2026-01-01T00:00:00.000Z`);
+ * points and money are integers that fit in a JS number (checked on read).
+ */
+import type { ColumnType, Generated } from "kysely";
+
+export const ENTRY_KINDS = [
+  "purchase",
+  "spend",
+  "reversal",
+  "reinstatement",
+  "admin_adjustment",
+  "reconcile_adjustment",
+] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+export const WEBHOOK_STATUSES = ["received", "processed", "failed", "ignored", "parked"] as const;
+export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
+
+export const TOKEN_ROLES = ["service", "admin"] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** A column the database fills on insert but that may be given. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface SchemaMigrationsTable {
+  id: number;
+  name: string;
+  applied_at: string;
+}
+
+export interface WalletsTable {
+  uid: string;
+  points: number;
+  version: number;
+  /** Set when a reversal took the wallet below zero (REVERSAL_POLICY=allow_negative). */
+  negative_flagged: Defaulted<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<number>;
+  uid: string;
+  amount: number;
+  kind: EntryKind;
+  idempotency_key: string;
+  /** The entry this one reverses (reversal) or restores (reinstatement). */
+  reverses_entry_id: number | null;
+  balance_after: number;
+  /** What caused the entry: api, admin, webhook, reconcile, backfill, demo. */
+  source: string;
+  /** The cause's own id: a webhook event id, a run id, an actor. */
+  source_ref: string | null;
+  reason: string | null;
+  /** SHA-256 of the entry's content, used to tell a duplicate from a conflicting reuse of a key. */
+  content_hash: string;
+  created_at: string;
+}
+
+export interface WebhookEventsTable {
+  id: Generated<number>;
+  provider: string;
+  event_id: string;
+  event_type: string;
+  status: WebhookStatus;
+  failure_reason: string | null;
+  failure_detail: string | null;
+  raw_body: string;
+  headers: string;
+  livemode: number | null;
+  imported: Defaulted<number>;
+  /** For a parked event: the business key it waits for (e.g. `paynow:order:123`). */
+  waiting_for: string | null;
+  attempts: Defaulted<number>;
+  received_at: string;
+  processed_at: string | null;
+}
+
+export interface ReconciliationRunsTable {
+  id: Generated<number>;
+  run_date: string;
+  status: string;
+  heal_policy: string;
+  started_at: string;
+  finished_at: string | null;
+  users_checked: Defaulted<number>;
+  violations: Defaulted<number>;
+  adjustment_abs_total: Defaulted<number>;
+  checksum: string | null;
+  previous_checksum: string | null;
+  error: string | null;
+}
+
+export interface ReconciliationUserReportsTable {
+  run_id: number;
+  uid: string;
+  wallet_points: number;
+  ledger_sum: number;
+  ledger_count: number;
+  delta: number;
+  action: string;
+  adjustment_entry_id: number | null;
+  line_hash: string;
+}
+
+export interface DataMigrationsTable {
+  id: string;
+  type: string;
+  params: string;
+  dry_run: number;
+  status: string;
+  scanned: Defaulted<number>;
+  processed: Defaulted<number>;
+  skipped: Defaulted<number>;
+  errors: Defaulted<number>;
+  error_samples: Defaulted<string>;
+  cursor: string | null;
+  plan_hash: string | null;
+  started_at: string;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+export interface ProductsTable {
+  provider: string;
+  product_id: string;
+  points_per_unit: number;
+  name: string | null;
+  updated_at: string;
+}
+
+export interface RuntimeFlagsTable {
+  name: string;
+  value: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  details: string;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  role: TokenRole;
+  token_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface IdempotencyRecordsTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  outcome: string;
+  created_at: string;
+}
+
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
+export interface Schema {
+  reckon_meta: MetaTable;
+  reckon_schema_migrations: SchemaMigrationsTable;
+  wallets: WalletsTable;
+  ledger_entries: LedgerEntriesTable;
+  webhook_events: WebhookEventsTable;
+  reconciliation_runs: ReconciliationRunsTable;
+  reconciliation_user_reports: ReconciliationUserReportsTable;
+  data_migrations: DataMigrationsTable;
+  products: ProductsTable;
+  runtime_flags: RuntimeFlagsTable;
+  audit_log: AuditLogTable;
+  api_tokens: ApiTokensTable;
+  idempotency_records: IdempotencyRecordsTable;
+  job_leases: JobLeasesTable;
+}
+
+/** Every table, in an order safe for creating and for copying (referenced tables first). */
+export const TABLES = [
+  "reckon_meta",
+  "reckon_schema_migrations",
+  "wallets",
+  "ledger_entries",
+  "webhook_events",
+  "reconciliation_runs",
+  "reconciliation_user_reports",
+  "data_migrations",
+  "products",
+  "runtime_flags",
+  "audit_log",
+  "api_tokens",
+  "idempotency_records",
+  "job_leases",
+] as const satisfies readonly (keyof Schema)[];

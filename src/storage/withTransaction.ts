@@ -1,0 +1,31 @@
+import type { Transaction } from "kysely";
+import type { Db } from "./openDatabase.js";
+import type { Schema } from "./schema.js";
+
+export type Trx = Transaction<Schema>;
+
+/**
+ * PostgreSQL errors after which the whole unit of work can simply run again:
+ * serialization failure, deadlock, and a unique violation raced by a concurrent
+ * writer (the retry then sees the winner's row and answers `duplicate` or `conflict`).
+ */
+const RETRYABLE_PG_CODES = new Set(["40001", "40P01", "23505"]);
+
+function isRetryable(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string") return false;
+  return RETRYABLE_PG_CODES.has(code) || code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT";
+}
+
+/** Runs `work` in one transaction, again from the start if a concurrent writer forced a rollback. */
+export async function withTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.kysely.transaction().execute(work);
+    } catch (error) {
+      if (attempt >= attempts || !isRetryable(error)) throw error;
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, Math.random() * 5 * attempt));
+    }
+  }
+}

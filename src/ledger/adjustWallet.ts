@@ -2,7 +2,7 @@ import { recordAudit } from "../audit/recordAudit.js";
 import { readFlag } from "../flags/runtimeFlags.js";
 import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction } from "../storage/withTransaction.js";
+import { ConcurrentWriteError, withTransaction } from "../storage/withTransaction.js";
 import { postEntry } from "./postEntry.js";
 import type { Entry, Wallet } from "./types.js";
 
@@ -49,6 +49,9 @@ export async function adjustWallet(db: Db, request: AdjustmentRequest): Promise<
           return { outcome: "posted", entry: result.entry, wallet: result.wallet } as const;
         case "insufficient_points":
           return { outcome: "insufficient_points", available: result.available } as const;
+        case "duplicate":
+          // Its idempotency record committed with it; running again replays that record.
+          throw new ConcurrentWriteError(`adjustment ${request.idempotencyKey}`);
         default:
           throw new Error(`unexpected adjustment outcome ${result.outcome}`);
       }

@@ -2,7 +2,7 @@ import { recordAudit } from "../audit/recordAudit.js";
 import { readFlag } from "../flags/runtimeFlags.js";
 import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import { ConcurrentWriteError, withTransaction, type Trx } from "../storage/withTransaction.js";
 import { postEntry } from "./postEntry.js";
 import type { Entry, Wallet } from "./types.js";
 
@@ -78,6 +78,9 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
     case "invalid_reversal":
       if (result.reason === "exceeds_original") return { outcome: "exceeds_original", remaining: result.remaining };
       throw new Error(`admin reversal refused: ${result.reason}`);
+    case "duplicate":
+      // Its idempotency record committed with it; running again replays that record.
+      throw new ConcurrentWriteError(`reversal ${request.idempotencyKey}`);
     default:
       throw new Error(`unexpected reversal outcome ${result.outcome}`);
   }

@@ -24,9 +24,11 @@ export type AdjustmentOutcome =
 /** A manual adjustment by an admin: one `admin_adjustment` entry, audited, refused while frozen. */
 export async function adjustWallet(db: Db, request: AdjustmentRequest): Promise<IdempotentResult<AdjustmentOutcome>> {
   const fingerprint = { uid: request.uid, amount: request.amount, reason: request.reason };
-  return withTransaction(db, (trx) =>
-    runIdempotent(trx, "admin_adjustment", request.idempotencyKey, fingerprint, request.now, async () => {
-      if (await readFlag(trx, "adjustments_frozen")) return { outcome: "adjustments_frozen" } as const;
+  return withTransaction(db, async (trx) => {
+    // A freeze is the server's state, not the request's answer: it is not remembered under
+    // the key, so the same request succeeds once the freeze is lifted.
+    if (await readFlag(trx, "adjustments_frozen")) return { kind: "fresh", outcome: { outcome: "adjustments_frozen" } };
+    return runIdempotent(trx, "admin_adjustment", request.idempotencyKey, fingerprint, request.now, async () => {
       const result = await postEntry(trx, {
         uid: request.uid,
         kind: "admin_adjustment",
@@ -55,6 +57,6 @@ export async function adjustWallet(db: Db, request: AdjustmentRequest): Promise<
         default:
           throw new Error(`unexpected adjustment outcome ${result.outcome}`);
       }
-    }),
-  );
+    });
+  });
 }

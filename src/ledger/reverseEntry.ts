@@ -29,15 +29,17 @@ export type ReverseOutcome =
  */
 export async function reverseEntry(db: Db, request: ReverseRequest): Promise<IdempotentResult<ReverseOutcome>> {
   const fingerprint = { entryId: request.entryId, points: request.points ?? null, reason: request.reason };
-  return withTransaction(db, (trx) =>
-    runIdempotent(trx, "admin_reverse", request.idempotencyKey, fingerprint, request.now, () =>
+  return withTransaction(db, async (trx) => {
+    // A freeze is the server's state, not the request's answer: it is not remembered under
+    // the key, so the same request succeeds once the freeze is lifted.
+    if (await readFlag(trx, "adjustments_frozen")) return { kind: "fresh", outcome: { outcome: "adjustments_frozen" } };
+    return runIdempotent(trx, "admin_reverse", request.idempotencyKey, fingerprint, request.now, () =>
       reverseInTransaction(trx, request),
-    ),
-  );
+    );
+  });
 }
 
 async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<ReverseOutcome> {
-  if (await readFlag(trx, "adjustments_frozen")) return { outcome: "adjustments_frozen" };
   const original = await trx
     .selectFrom("ledger_entries")
     .select(["id", "uid", "kind", "amount"])

@@ -1,0 +1,128 @@
+import type { Insertable } from "kysely";
+import type { ReversalPolicy } from "../config.js";
+import type { Db } from "../storage/openDatabase.js";
+import type { WebhookEventsTable, WebhookStatus } from "../storage/schema.js";
+import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import { applyStoredEvent } from "./applyStoredEvent.js";
+
+export interface PendingDelivery {
+  row: Insertable<WebhookEventsTable>;
+  now: Date;
+  reversalPolicy: ReversalPolicy;
+}
+
+export interface StoredDelivery {
+  /** The same provider event id was stored before: nothing changed now. */
+  duplicate: boolean;
+  status: WebhookStatus;
+}
+
+interface Waiting {
+  delivery: PendingDelivery;
+  resolve(stored: StoredDelivery): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit (docs/decisions/webhook-durability.md): deliveries that arrive while a
+ * commit is under way wait, and the next transaction stores and applies all of them,
+ * so one fsync covers the whole batch. A promise resolves only after its transaction
+ * has committed, so no delivery is acknowledged before it is durable.
+ */
+export class WebhookCommitQueue {
+  readonly #queue: Waiting[] = [];
+  #inFlight = 0;
+  #scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxBatch: number,
+    private readonly maxInFlight: number,
+  ) {}
+
+  submit(delivery: PendingDelivery): Promise<StoredDelivery> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ delivery, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.maxInFlight || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    // setImmediate lets every request already read in this turn join the batch.
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#inFlight >= this.maxInFlight) return;
+      const batch = this.#queue.splice(0, this.maxBatch);
+      if (batch.length === 0) return;
+      this.#inFlight++;
+      void this.#commit(batch).finally(() => {
+        this.#inFlight--;
+        this.#schedule();
+      });
+      this.#schedule();
+    });
+  }
+
+  async #commit(batch: Waiting[]): Promise<void> {
+    try {
+      const results = await withTransaction(this.db, (trx) => storeAll(trx, batch.map((waiting) => waiting.delivery)));
+      batch.forEach((waiting, index) => waiting.resolve(results[index]!));
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // One bad delivery must not refuse the others: commit each on its own.
+      for (const waiting of batch) {
+        try {
+          const [result] = await withTransaction(this.db, (trx) => storeAll(trx, [waiting.delivery]));
+          waiting.resolve(result!);
+        } catch (single) {
+          waiting.reject(single);
+        }
+      }
+    }
+  }
+}
+
+async function storeAll(trx: Trx, deliveries: PendingDelivery[]): Promise<StoredDelivery[]> {
+  const results: StoredDelivery[] = [];
+  for (const delivery of deliveries) {
+    const inserted = await trx
+      .insertInto("webhook_events")
+      .values(delivery.row)
+      .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!inserted) {
+      const existing = await trx
+        .selectFrom("webhook_events")
+        .select("status")
+        .where("provider", "=", delivery.row.provider)
+        .where("event_id", "=", delivery.row.event_id)
+        .executeTakeFirstOrThrow();
+      results.push({ duplicate: true, status: existing.status });
+      continue;
+    }
+    const applied = await applyStoredEvent(trx, inserted, { now: delivery.now, reversalPolicy: delivery.reversalPolicy });
+    results.push({ duplicate: false, status: applied.status });
+  }
+  return results;
+}
+
+const QUEUES = new WeakMap<Db, WebhookCommitQueue>();
+
+/**
+ * One queue per open database. SQLite has one writer, so one batch at a time;
+ * PostgreSQL commits several batches in parallel on the pool.
+ */
+export function commitQueueFor(db: Db): WebhookCommitQueue {
+  let queue = QUEUES.get(db);
+  if (!queue) {
+    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 256, 1) : new WebhookCommitQueue(db, 64, 4);
+    QUEUES.set(db, queue);
+  }
+  return queue;
+}

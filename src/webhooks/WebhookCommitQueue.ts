@@ -115,13 +115,16 @@ async function storeAll(trx: Trx, deliveries: PendingDelivery[]): Promise<Stored
 const QUEUES = new WeakMap<Db, WebhookCommitQueue>();
 
 /**
- * One queue per open database. SQLite has one writer, so one batch at a time;
- * PostgreSQL commits several batches in parallel on the pool.
+ * One queue per open database. SQLite has one writer: one batch at a time, as large
+ * as what arrived during the previous commit. PostgreSQL commits deliveries one per
+ * transaction, several at once on the pool: the server already shares one WAL flush
+ * among concurrent commits, and multi-delivery transactions locking wallets in
+ * arrival order would deadlock each other (PostgreSQL detects that after a second).
  */
 export function commitQueueFor(db: Db): WebhookCommitQueue {
   let queue = QUEUES.get(db);
   if (!queue) {
-    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 256, 1) : new WebhookCommitQueue(db, 64, 4);
+    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 256, 1) : new WebhookCommitQueue(db, 1, Math.max(1, (db.pool?.options.max ?? 10) - 2));
     QUEUES.set(db, queue);
   }
   return queue;

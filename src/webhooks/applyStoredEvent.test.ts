@@ -44,3 +44,27 @@ describeEachEngine("a stored event replays through the live path", (db) => {
     ]);
   });
 });
+
+describeEachEngine("a delivery whose application throws is still stored and acknowledged", (db) => {
+  it("is stored as failed internal_error, credits nothing, and applies once replayed after the fault is gone", async () => {
+    const { sql } = await import("kysely");
+    const harness = await webhookHarness(db());
+    await catalogue(db(), "paynow", "fault_product", 10);
+    // A real database fault while applying: the table the credit writes to is gone.
+    await sql`ALTER TABLE webhook_purchases RENAME TO webhook_purchases_away`.execute(db().kysely);
+    const order = paynowOrder({ orderId: flakeId(), uid: "fault_user", lines: [{ productId: "fault_product", quantity: 1 }] });
+    const response = await sendPaynow(harness, order);
+    await sql`ALTER TABLE webhook_purchases_away RENAME TO webhook_purchases`.execute(db().kysely);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().status).toBe("failed");
+    expect(await eventRow(db(), "paynow", order.event_id)).toMatchObject({ status: "failed", failure_reason: "internal_error" });
+    expect(await walletPoints(db(), "fault_user")).toBeNull();
+
+    const replayed = await withTransaction(db(), async (trx) => {
+      const row = await trx.selectFrom("webhook_events").selectAll().where("event_id", "=", order.event_id).executeTakeFirstOrThrow();
+      return applyStoredEvent(trx, row, { now: NOW, reversalPolicy: "allow_negative" });
+    });
+    expect(replayed.status).toBe("processed");
+    expect(await walletPoints(db(), "fault_user")).toBe(10);
+  });
+});

@@ -77,6 +77,8 @@ export interface IngestAudit {
   /** Points credited that no stored order explains, or stored orders not credited. */
   pointsMismatch: number;
   walletsNotEqualEntries: number;
+  /** Stored rows never applied: impossible when store and apply commit together. */
+  leftReceived: number;
 }
 
 /** After a run: every ACKed event is stored and applied exactly once, every wallet equals its entries. */
@@ -104,6 +106,7 @@ export async function auditIngest(db: Db, load: PaynowLoad, answers: Answer[]): 
     select count(*) as n from wallets w
     where w.points <> coalesce((select sum(e.amount) from ledger_entries e where e.uid = w.uid), 0)`.execute(db.kysely);
   return {
+    leftReceived: events.filter((row) => row.status === "received").length,
     ackedEvents: acked.size,
     ackedNotStored,
     ackedNotApplied,

@@ -66,9 +66,11 @@ const EnvSchema = z.object({
   RECONCILIATION_SCHEDULE: cronExpression,
   PAYNOW_WEBHOOK_SECRETS: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  REVERSAL_POLICY: z.enum(["allow_negative", "clamp"]).default("allow_negative"),
 });
 
 export type Environment = "test" | "prod";
+export type ReversalPolicy = "allow_negative" | "clamp";
 
 export interface Config {
   environment: Environment;
@@ -78,6 +80,12 @@ export interface Config {
   features: { reconciliationEnabled: boolean; backfillEnabled: boolean };
   reconciliation: { schedule: string };
   providers: { paynowWebhookSecrets: string[]; stripeWebhookSecret?: string };
+  /**
+   * What a refund or chargeback does to points already spent: `allow_negative` lets
+   * the wallet go below zero (the wallet is flagged); `clamp` reverses only what the
+   * wallet holds and records the shortfall (docs/decisions/reversal-policy.md).
+   */
+  webhooks: { reversalPolicy: ReversalPolicy };
   /** Where each configured secret came from; prod accepts only files. */
   secretSources: Partial<Record<SecretName, "env" | "file">>;
 }
@@ -145,6 +153,7 @@ export function loadConfig(env: EnvInput): Config {
       paynowWebhookSecrets,
       ...(values.STRIPE_WEBHOOK_SECRET ? { stripeWebhookSecret: values.STRIPE_WEBHOOK_SECRET } : {}),
     },
+    webhooks: { reversalPolicy: values.REVERSAL_POLICY },
     secretSources: sources,
   };
 }

@@ -16,7 +16,7 @@ export interface Reply {
 }
 
 export interface RouteDef {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT";
   url: string;
   access: Access;
   /** The route reads the exact request bytes (signature checks) instead of parsed JSON. */

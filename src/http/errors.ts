@@ -31,6 +31,15 @@ export const ERROR_STATUS = {
   internal_error: 500,
   not_ready: 503,
   feature_disabled: 503,
+  webhook_signature_missing: 401,
+  webhook_signature_malformed: 401,
+  webhook_signature_invalid: 401,
+  webhook_timestamp_too_old: 401,
+  webhook_timestamp_in_future: 401,
+  livemode_mismatch: 403,
+  webhook_not_configured: 503,
+  invalid_provider: 400,
+  invalid_product_id: 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

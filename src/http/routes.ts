@@ -3,6 +3,8 @@ import { adminRoutes } from "./routes/adminRoutes.js";
 import { healthRoutes } from "./routes/healthRoutes.js";
 import { metricsRoutes } from "./routes/metricsRoutes.js";
 import { walletRoutes } from "./routes/walletRoutes.js";
+import { webhookRoutes } from "./routes/webhookRoutes.js";
+import { productRoutes } from "./routes/productRoutes.js";
 
 /** Every route of the server, in one list: registration and the access-matrix test read it. */
 export const ROUTES: readonly RouteDef[] = [
@@ -10,4 +12,6 @@ export const ROUTES: readonly RouteDef[] = [
   ...metricsRoutes,
   ...walletRoutes,
   ...adminRoutes,
+  ...webhookRoutes,
+  ...productRoutes,
 ];

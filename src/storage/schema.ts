@@ -182,6 +182,32 @@ export interface JobLeasesTable {
   expires_at: string;
 }
 
+/** A purchase credited from a webhook, under every reference later events may use to find it. */
+export interface WebhookPurchasesTable {
+  /** Provider-prefixed: `paynow:order:<id>`, `stripe:payment_intent:<id>`, `stripe:checkout:<id>`. */
+  purchase_ref: string;
+  entry_id: number;
+  uid: string;
+  points: number;
+  /** What was paid, in minor units: the denominator of a partial refund. */
+  paid_minor: number;
+  created_at: string;
+}
+
+/** One refund or chargeback applied to a purchase; the record that it was applied, even for zero points. */
+export interface WebhookReversalsTable {
+  reversal_key: string;
+  purchase_ref: string;
+  kind: "refund" | "chargeback";
+  refunded_minor: number;
+  /** Points the rounding rule asked to reverse, before any clamp. */
+  points: number;
+  /** Points that could not be reversed under REVERSAL_POLICY=clamp. */
+  shortfall: Defaulted<number>;
+  entry_id: number | null;
+  created_at: string;
+}
+
 export interface Schema {
   reckon_meta: MetaTable;
   reckon_schema_migrations: SchemaMigrationsTable;
@@ -197,6 +223,8 @@ export interface Schema {
   api_tokens: ApiTokensTable;
   idempotency_records: IdempotencyRecordsTable;
   job_leases: JobLeasesTable;
+  webhook_purchases: WebhookPurchasesTable;
+  webhook_reversals: WebhookReversalsTable;
 }
 
 /** Every table, in an order safe for creating and for copying (referenced tables first). */
@@ -215,4 +243,6 @@ export const TABLES = [
   "api_tokens",
   "idempotency_records",
   "job_leases",
+  "webhook_purchases",
+  "webhook_reversals",
 ] as const satisfies readonly (keyof Schema)[];

@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { setCatalogueProduct } from "../../catalogue/setCatalogueProduct.js";
+import { PROVIDERS, type Provider } from "../../providers/PaymentEvent.js";
+import { AppError } from "../errors.js";
+import { parseBody, Points } from "../input.js";
+import { actorOf, type RouteDef } from "../RouteDef.js";
+
+const ProductBody = z.strictObject({
+  pointsPerUnit: Points,
+  name: z.string().trim().min(1).max(200).optional(),
+});
+
+/** Provider product and price ids: 1–200 visible ASCII characters, kept as strings. */
+export const PRODUCT_ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
+export function parseProvider(value: unknown): Provider {
+  if (typeof value !== "string" || !PROVIDERS.includes(value as Provider)) {
+    throw new AppError("invalid_provider", `provider must be one of ${PROVIDERS.join(", ")}`);
+  }
+  return value as Provider;
+}
+
+export function parseProductId(value: unknown): string {
+  if (typeof value !== "string" || !PRODUCT_ID_PATTERN.test(value)) {
+    throw new AppError("invalid_product_id", "product id must be 1-200 visible ASCII characters");
+  }
+  return value;
+}
+
+export const productRoutes: RouteDef[] = [
+  {
+    method: "PUT",
+    url: "/api/admin/products/:provider/:productId",
+    access: ["admin"],
+    async handle(request, context) {
+      const params = request.params as { provider?: unknown; productId?: unknown };
+      const provider = parseProvider(params.provider);
+      const productId = parseProductId(params.productId);
+      const body = parseBody(ProductBody, request.body);
+      const product = await setCatalogueProduct(context.db, {
+        provider,
+        productId,
+        pointsPerUnit: body.pointsPerUnit,
+        name: body.name ?? null,
+        actor: actorOf(context),
+        now: context.now(),
+      });
+      return { status: 200, body: { product } };
+    },
+  },
+];

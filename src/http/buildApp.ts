@@ -31,9 +31,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = Fastify({
     logger: options.log ? { level: options.config.logLevel, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } } : false,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Longer than any valid id, so an over-long one reaches validation and gets its own code.
+    routerOptions: { maxParamLength: 1024 },
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
+    // Router-level refusals (malformed or over-long URLs) answer in the same error shape,
+    // and never echo the URL back.
+    frameworkErrors: (error, _request, reply) => {
+      const appError = toAppError(error);
+      (reply as FastifyReply).code(appError.status).send(appError.toBody());
+    },
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   invalid_uid: 400,
   invalid_entry_id: 400,
   invalid_query: 400,
+  invalid_path: 400,
   invalid_cursor: 400,
   missing_idempotency_key: 400,
   invalid_idempotency_key: 400,
@@ -71,6 +72,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "bad_request",
   FST_ERR_BAD_URL: "bad_request",
+  FST_ERR_MAX_PARAM_LENGTH: "invalid_path",
 };
 
 /** Turns anything thrown while serving a request into the AppError that answers it. */

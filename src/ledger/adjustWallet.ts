@@ -2,7 +2,7 @@ import { recordAudit } from "../audit/recordAudit.js";
 import { readFlag } from "../flags/runtimeFlags.js";
 import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction } from "../storage/withTransaction.js";
+import { ConcurrentWriteError, withTransaction } from "../storage/withTransaction.js";
 import { postEntry } from "./postEntry.js";
 import type { Entry, Wallet } from "./types.js";
 
@@ -24,9 +24,11 @@ export type AdjustmentOutcome =
 /** A manual adjustment by an admin: one `admin_adjustment` entry, audited, refused while frozen. */
 export async function adjustWallet(db: Db, request: AdjustmentRequest): Promise<IdempotentResult<AdjustmentOutcome>> {
   const fingerprint = { uid: request.uid, amount: request.amount, reason: request.reason };
-  return withTransaction(db, (trx) =>
-    runIdempotent(trx, "admin_adjustment", request.idempotencyKey, fingerprint, request.now, async () => {
-      if (await readFlag(trx, "adjustments_frozen")) return { outcome: "adjustments_frozen" } as const;
+  return withTransaction(db, async (trx) => {
+    // A freeze is the server's state, not the request's answer: it is not remembered under
+    // the key, so the same request succeeds once the freeze is lifted.
+    if (await readFlag(trx, "adjustments_frozen")) return { kind: "fresh", outcome: { outcome: "adjustments_frozen" } };
+    return runIdempotent(trx, "admin_adjustment", request.idempotencyKey, fingerprint, request.now, async () => {
       const result = await postEntry(trx, {
         uid: request.uid,
         kind: "admin_adjustment",
@@ -49,9 +51,12 @@ export async function adjustWallet(db: Db, request: AdjustmentRequest): Promise<
           return { outcome: "posted", entry: result.entry, wallet: result.wallet } as const;
         case "insufficient_points":
           return { outcome: "insufficient_points", available: result.available } as const;
+        case "duplicate":
+          // Its idempotency record committed with it; running again replays that record.
+          throw new ConcurrentWriteError(`adjustment ${request.idempotencyKey}`);
         default:
           throw new Error(`unexpected adjustment outcome ${result.outcome}`);
       }
-    }),
-  );
+    });
+  });
 }

@@ -2,7 +2,7 @@ import { recordAudit } from "../audit/recordAudit.js";
 import { readFlag } from "../flags/runtimeFlags.js";
 import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import { ConcurrentWriteError, withTransaction, type Trx } from "../storage/withTransaction.js";
 import { postEntry } from "./postEntry.js";
 import type { Entry, Wallet } from "./types.js";
 
@@ -29,15 +29,17 @@ export type ReverseOutcome =
  */
 export async function reverseEntry(db: Db, request: ReverseRequest): Promise<IdempotentResult<ReverseOutcome>> {
   const fingerprint = { entryId: request.entryId, points: request.points ?? null, reason: request.reason };
-  return withTransaction(db, (trx) =>
-    runIdempotent(trx, "admin_reverse", request.idempotencyKey, fingerprint, request.now, () =>
+  return withTransaction(db, async (trx) => {
+    // A freeze is the server's state, not the request's answer: it is not remembered under
+    // the key, so the same request succeeds once the freeze is lifted.
+    if (await readFlag(trx, "adjustments_frozen")) return { kind: "fresh", outcome: { outcome: "adjustments_frozen" } };
+    return runIdempotent(trx, "admin_reverse", request.idempotencyKey, fingerprint, request.now, () =>
       reverseInTransaction(trx, request),
-    ),
-  );
+    );
+  });
 }
 
 async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<ReverseOutcome> {
-  if (await readFlag(trx, "adjustments_frozen")) return { outcome: "adjustments_frozen" };
   const original = await trx
     .selectFrom("ledger_entries")
     .select(["id", "uid", "kind", "amount"])
@@ -78,6 +80,9 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
     case "invalid_reversal":
       if (result.reason === "exceeds_original") return { outcome: "exceeds_original", remaining: result.remaining };
       throw new Error(`admin reversal refused: ${result.reason}`);
+    case "duplicate":
+      // Its idempotency record committed with it; running again replays that record.
+      throw new ConcurrentWriteError(`reversal ${request.idempotencyKey}`);
     default:
       throw new Error(`unexpected reversal outcome ${result.outcome}`);
   }

@@ -1,6 +1,6 @@
 import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction } from "../storage/withTransaction.js";
+import { ConcurrentWriteError, withTransaction } from "../storage/withTransaction.js";
 import { postEntry } from "./postEntry.js";
 import type { Entry, Wallet } from "./types.js";
 
@@ -36,8 +36,10 @@ export async function spendPoints(db: Db, request: SpendRequest): Promise<Idempo
           return { outcome: "posted", entry: result.entry, wallet: result.wallet };
         case "insufficient_points":
           return { outcome: "insufficient_points", available: result.available };
+        case "duplicate":
+          // Its idempotency record committed with it; running again replays that record.
+          throw new ConcurrentWriteError(`spend ${request.idempotencyKey}`);
         default:
-          // The entry key derives from the request key, whose record is checked first.
           throw new Error(`unexpected spend outcome ${result.outcome}`);
       }
     }),

@@ -11,7 +11,21 @@ export type Trx = Transaction<Schema>;
  */
 const RETRYABLE_PG_CODES = new Set(["40001", "40P01", "23505"]);
 
+/**
+ * Thrown inside a unit of work that found a concurrent writer got there first (for
+ * example its idempotency key committed between our check and our write): the whole
+ * transaction runs again and then sees the winner's result.
+ */
+export class ConcurrentWriteError extends Error {
+  readonly code = "RECKON_CONCURRENT_WRITE";
+  constructor(what: string) {
+    super(`a concurrent writer committed first: ${what}`);
+    this.name = "ConcurrentWriteError";
+  }
+}
+
 function isRetryable(error: unknown): boolean {
+  if (error instanceof ConcurrentWriteError) return true;
   if (typeof error !== "object" || error === null) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== "string") return false;

@@ -1,0 +1,76 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { authenticateToken } from "../auth/apiTokens.js";
+import { openDatabase } from "../storage/openDatabase.js";
+import { invariantViolations } from "../../test/support/testDatabase.js";
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), "reckon-cli-"));
+const url = `file:${join(dir, "cli.db")}`;
+
+/** Runs the real `reckon` command (from source) with only the variables given. */
+async function reckon(args: string[], env: Record<string, string> = {}) {
+  try {
+    const result = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      env: { PATH: process.env.PATH ?? "", DATABASE_URL: url, ...env },
+    });
+    return { code: 0, stdout: result.stdout, stderr: result.stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe("reckon CLI", () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("creates an API token that authenticates with its role, stored only as a hash", async () => {
+    const result = await reckon(["admin", "token", "create", "--role", "admin", "--name", "ops"]);
+    expect(result.code).toBe(0);
+    const created = JSON.parse(result.stdout) as { token: string; role: string };
+    expect(created.role).toBe("admin");
+    const db = openDatabase(url);
+    try {
+      expect(await authenticateToken(db.kysely, created.token)).toMatchObject({ role: "admin", name: "ops" });
+      const stored = await db.kysely.selectFrom("api_tokens").select("token_hash").execute();
+      expect(stored.map((row) => row.token_hash)).not.toContain(created.token);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("refuses an unknown role", async () => {
+    const result = await reckon(["admin", "token", "create", "--role", "root"]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/Allowed choices are service, admin/);
+  });
+
+  it("seeds the demo through the ledger, keeping every wallet equal to its entries", async () => {
+    const result = await reckon(["demo", "--users", "25"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/seeded 25 users, \d+ purchases, \d+ spends, 1 refund/);
+    const db = openDatabase(url);
+    try {
+      expect(await invariantViolations(db)).toEqual([]);
+      const users = await db.kysely.selectFrom("wallets").select("uid").execute();
+      expect(users).toHaveLength(25);
+    } finally {
+      await db.close();
+    }
+    const again = await reckon(["demo", "--users", "25"]);
+    expect(again.stdout).toMatch(/already holds data; not seeding/);
+  });
+
+  it("refuses to migrate a test database as prod, and lists every config problem", async () => {
+    const mismatch = await reckon(["migrate"], { ENVIRONMENT: "prod" });
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/belongs to the test environment but ENVIRONMENT=prod/);
+    const broken = await reckon(["migrate"], { ENVIRONMENT: "qa", PORT: "-1" });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/ENVIRONMENT[\s\S]*PORT/);
+  });
+});

@@ -11,7 +11,10 @@ export type BackfillType = (typeof BACKFILL_TYPES)[number];
 const IsoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
-  .refine((value) => new Date(`${value}T00:00:00.000Z`).toISOString().startsWith(value), "is not a real date");
+  .refine((value) => {
+    const time = Date.parse(`${value}T00:00:00.000Z`);
+    return !Number.isNaN(time) && new Date(time).toISOString().startsWith(value);
+  }, "is not a real date");
 
 /** The body of `POST /api/jobs/backfill`; the CLI builds the same object. */
 export const BackfillBody = z.strictObject({

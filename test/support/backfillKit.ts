@@ -40,9 +40,9 @@ export async function storeFailedEvent(db: Db, delivery: { event_type: string; e
     .execute();
 }
 
-/** `count` stored, never-applied PayNow orders for `product`, one user each. */
-export async function storeReceivedOrders(db: Db, input: { count: number; product: string; prefix: string }): Promise<void> {
-  const rows = Array.from({ length: input.count }, (_, index) => {
+/** `count` stored, never-applied PayNow orders for `product`, spread over 50 users. */
+export function receivedOrderRows(input: { count: number; product: string; prefix: string }) {
+  return Array.from({ length: input.count }, (_, index) => {
     const order = paynowOrder({ orderId: `${input.prefix}${index}`, uid: `${input.prefix}_u${index % 50}`, lines: [{ productId: input.product, quantity: 1 + (index % 3) }] });
     return {
       provider: "paynow",
@@ -55,6 +55,9 @@ export async function storeReceivedOrders(db: Db, input: { count: number; produc
       received_at: new Date(NOW.getTime() + index).toISOString(),
     };
   });
+}
+
+export async function insertEvents(db: Db, rows: ReturnType<typeof receivedOrderRows>): Promise<void> {
   for (let start = 0; start < rows.length; start += 500) {
     await db.kysely.insertInto("webhook_events").values(rows.slice(start, start + 500)).execute();
   }

@@ -7,6 +7,10 @@ import { isEmpty, seedDemo } from "../demo/seedDemo.js";
 import { TOKEN_ROLES, type TokenRole } from "../storage/schema.js";
 import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import { serve } from "../runtime/serve.js";
+import { userInfo } from "node:os";
+import { setCatalogueProduct } from "../catalogue/setCatalogueProduct.js";
+import { parseProductId, parseProvider } from "../http/routes/productRoutes.js";
+import { MAX_ENTRY_POINTS } from "../ledger/types.js";
 
 /**
  * The `reckon` command. Every command only parses its options and calls the same
@@ -15,6 +19,13 @@ import { serve } from "../runtime/serve.js";
 
 function config(): Config {
   return loadConfig(process.env);
+}
+
+function positivePoints(value: string): number {
+  if (!/^\d{1,13}$/.test(value) || Number(value) < 1 || Number(value) > MAX_ENTRY_POINTS) {
+    throw new InvalidArgumentError(`expected a whole number of points from 1 to ${MAX_ENTRY_POINTS}`);
+  }
+  return Number(value);
 }
 
 function positiveInt(value: string): number {
@@ -121,6 +132,31 @@ token
     try {
       const created = await createApiToken(db.kysely, { role: options.role, name: options.name, now: new Date() });
       console.log(JSON.stringify({ id: created.id, role: options.role, name: options.name, token: created.token }));
+    } finally {
+      await db.close();
+    }
+  });
+
+const products = program.command("products").description("the product catalogue: points per unit of each provider product");
+products
+  .command("set")
+  .description("set how many points one unit of a provider product (or Stripe price) credits; audited")
+  .argument("<provider>", "paynow or stripe")
+  .argument("<product-id>", "the provider's product id (PayNow product_id, Stripe price_… or prod_…)")
+  .argument("<points>", "points per unit", positivePoints)
+  .option("--name <name>", "a label for the product")
+  .action(async (provider: string, productId: string, points: number, options: { name?: string }) => {
+    const db = await prepareDatabase(config());
+    try {
+      const set = await setCatalogueProduct(db, {
+        provider: parseProvider(provider),
+        productId: parseProductId(productId),
+        pointsPerUnit: points,
+        name: options.name ?? null,
+        actor: `cli:${userInfo().username}`,
+        now: new Date(),
+      });
+      console.log(JSON.stringify(set));
     } finally {
       await db.close();
     }

@@ -3,10 +3,12 @@ import type { ReversalPolicy } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { WebhookEventsTable, WebhookStatus } from "../storage/schema.js";
 import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import type { ReadDelivery } from "../providers/PaymentEvent.js";
 import { applyStoredEvent } from "./applyStoredEvent.js";
 
 export interface PendingDelivery {
   row: Insertable<WebhookEventsTable>;
+  read: ReadDelivery;
   now: Date;
   reversalPolicy: ReversalPolicy;
 }
@@ -71,7 +73,7 @@ export class WebhookCommitQueue {
       batch.forEach((waiting, index) => waiting.resolve(results[index]!));
     } catch (error) {
       if (batch.length === 1) {
-        batch[0]!.reject(error);
+        await this.#storeFailed(batch[0]!, error);
         return;
       }
       // One bad delivery must not refuse the others: commit each on its own.
@@ -80,9 +82,35 @@ export class WebhookCommitQueue {
           const [result] = await withTransaction(this.db, (trx) => storeAll(trx, [waiting.delivery]));
           waiting.resolve(result!);
         } catch (single) {
-          waiting.reject(single);
+          await this.#storeFailed(waiting, single);
         }
       }
+    }
+  }
+
+  /**
+   * Applying this delivery threw (a bug, or a database error that outlived the
+   * retries): store it without applying, as failed `internal_error`, so it is
+   * acknowledged and replayable. If even that fails, the provider gets a 5xx and retries.
+   */
+  async #storeFailed(waiting: Waiting, error: unknown): Promise<void> {
+    try {
+      const row = {
+        ...waiting.delivery.row,
+        status: "failed" as const,
+        failure_reason: "internal_error",
+        failure_detail: String((error as Error)?.message ?? error).slice(0, 500),
+      };
+      await withTransaction(this.db, (trx) =>
+        trx
+          .insertInto("webhook_events")
+          .values(row)
+          .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
+          .execute(),
+      );
+      waiting.resolve({ duplicate: false, status: "failed" });
+    } catch {
+      waiting.reject(error);
     }
   }
 }
@@ -106,7 +134,7 @@ async function storeAll(trx: Trx, deliveries: PendingDelivery[]): Promise<Stored
       results.push({ duplicate: true, status: existing.status });
       continue;
     }
-    const applied = await applyStoredEvent(trx, inserted, { now: delivery.now, reversalPolicy: delivery.reversalPolicy });
+    const applied = await applyStoredEvent(trx, inserted, { now: delivery.now, reversalPolicy: delivery.reversalPolicy }, delivery.read);
     results.push({ duplicate: false, status: applied.status });
   }
   return results;
@@ -115,13 +143,16 @@ async function storeAll(trx: Trx, deliveries: PendingDelivery[]): Promise<Stored
 const QUEUES = new WeakMap<Db, WebhookCommitQueue>();
 
 /**
- * One queue per open database. SQLite has one writer, so one batch at a time;
- * PostgreSQL commits several batches in parallel on the pool.
+ * One queue per open database. SQLite has one writer: one batch at a time, as large
+ * as what arrived during the previous commit. PostgreSQL commits deliveries one per
+ * transaction, several at once on the pool: the server already shares one WAL flush
+ * among concurrent commits, and multi-delivery transactions locking wallets in
+ * arrival order would deadlock each other (PostgreSQL detects that after a second).
  */
 export function commitQueueFor(db: Db): WebhookCommitQueue {
   let queue = QUEUES.get(db);
   if (!queue) {
-    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 256, 1) : new WebhookCommitQueue(db, 64, 4);
+    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 256, 1) : new WebhookCommitQueue(db, 1, Math.max(1, (db.pool?.options.max ?? 10) - 2));
     QUEUES.set(db, queue);
   }
   return queue;

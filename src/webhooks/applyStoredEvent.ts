@@ -25,9 +25,18 @@ const MAX_RELEASED = 1_000;
  * landed. This is the live path: ingest calls it right after storing a delivery,
  * and a replay calls it with a row read back from `webhook_events`. Applying an
  * event twice changes nothing the second time (every entry has a business key).
+ *
+ * It throws only for bugs and database failures; the caller's transaction then rolls
+ * back (ingest stores the delivery alone as failed `internal_error`). `read` is the
+ * delivery already read from `row.raw_body`, so ingest does not read it twice.
  */
-export async function applyStoredEvent(trx: Trx, row: StoredEvent, options: ApplyOptions): Promise<ApplyResult> {
-  const first = await applyAndRecord(trx, row, options);
+export async function applyStoredEvent(
+  trx: Trx,
+  row: StoredEvent,
+  options: ApplyOptions,
+  read?: ReadDelivery,
+): Promise<ApplyResult> {
+  const first = await record(trx, row, options, await applyRow(trx, row, options, read));
   let landed = first.status === "processed" ? [...first.landed] : [];
   let released = 0;
   while (landed.length > 0 && released < MAX_RELEASED) {
@@ -41,7 +50,7 @@ export async function applyStoredEvent(trx: Trx, row: StoredEvent, options: Appl
       .execute();
     landed = [];
     for (const parked of waiting) {
-      const result = await applyAndRecord(trx, parked, options);
+      const result = await applyIsolated(trx, parked, options);
       released++;
       if (result.status === "processed") landed.push(...result.landed);
     }
@@ -49,19 +58,27 @@ export async function applyStoredEvent(trx: Trx, row: StoredEvent, options: Appl
   return first;
 }
 
-/** One event, inside a savepoint: a bug in applying it fails that event, not its batch. */
-async function applyAndRecord(trx: Trx, row: StoredEvent, options: ApplyOptions): Promise<ApplyResult> {
-  await sql`savepoint apply_event`.execute(trx);
+/**
+ * A released parked event, inside a savepoint: a bug in applying it fails that event,
+ * not the purchase that released it.
+ */
+async function applyIsolated(trx: Trx, row: StoredEvent, options: ApplyOptions): Promise<ApplyResult> {
+  await sql`savepoint apply_parked`.execute(trx);
   let result: ApplyResult;
   try {
     result = await applyRow(trx, row, options);
-    await sql`release savepoint apply_event`.execute(trx);
+    await sql`release savepoint apply_parked`.execute(trx);
   } catch (error) {
-    await sql`rollback to savepoint apply_event`.execute(trx);
-    await sql`release savepoint apply_event`.execute(trx);
+    await sql`rollback to savepoint apply_parked`.execute(trx);
+    await sql`release savepoint apply_parked`.execute(trx);
     if (isRetryable(error)) throw error;
     result = failed("internal_error", (error as Error).message.slice(0, 500));
   }
+  return record(trx, row, options, result);
+}
+
+/** Writes an application's outcome on the event's row. */
+async function record(trx: Trx, row: StoredEvent, options: ApplyOptions, result: ApplyResult): Promise<ApplyResult> {
   await trx
     .updateTable("webhook_events")
     .set((eb) => ({
@@ -77,10 +94,10 @@ async function applyAndRecord(trx: Trx, row: StoredEvent, options: ApplyOptions)
   return result;
 }
 
-async function applyRow(trx: Trx, row: StoredEvent, options: ApplyOptions): Promise<ApplyResult> {
+async function applyRow(trx: Trx, row: StoredEvent, options: ApplyOptions, given?: ReadDelivery): Promise<ApplyResult> {
   if (!PROVIDERS.includes(row.provider as Provider)) return failed("invalid_payload", `unknown provider ${row.provider}`);
   const provider = row.provider as Provider;
-  const read = readStoredDelivery(provider, row.raw_body);
+  const read = given ?? readStoredDelivery(provider, row.raw_body);
   const context: ApplyContext = { ...options, sourceRef: `${provider}:${row.event_id}` };
   return applyEvent(trx, provider, read.event, context);
 }

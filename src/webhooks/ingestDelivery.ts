@@ -92,6 +92,7 @@ export async function ingestDelivery(db: Db, config: Config, delivery: Delivery,
       livemode: read.livemode === null ? null : read.livemode ? 1 : 0,
       received_at: now.toISOString(),
     },
+    read,
     now,
     reversalPolicy: config.webhooks.reversalPolicy,
   });

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { setProduct } from "../../catalogue/setProduct.js";
+import { setCatalogueProduct } from "../../catalogue/setCatalogueProduct.js";
 import { PROVIDERS, type Provider } from "../../providers/PaymentEvent.js";
-import { withTransaction } from "../../storage/withTransaction.js";
 import { AppError } from "../errors.js";
 import { parseBody, Points } from "../input.js";
 import { actorOf, type RouteDef } from "../RouteDef.js";
@@ -38,18 +37,15 @@ export const productRoutes: RouteDef[] = [
       const provider = parseProvider(params.provider);
       const productId = parseProductId(params.productId);
       const body = parseBody(ProductBody, request.body);
-      const now = context.now();
-      await withTransaction(context.db, (trx) =>
-        setProduct(trx, {
-          provider,
-          productId,
-          pointsPerUnit: body.pointsPerUnit,
-          name: body.name ?? null,
-          actor: actorOf(context),
-          now,
-        }),
-      );
-      return { status: 200, body: { provider, productId, pointsPerUnit: body.pointsPerUnit, name: body.name ?? null } };
+      const product = await setCatalogueProduct(context.db, {
+        provider,
+        productId,
+        pointsPerUnit: body.pointsPerUnit,
+        name: body.name ?? null,
+        actor: actorOf(context),
+        now: context.now(),
+      });
+      return { status: 200, body: { product } };
     },
   },
 ];

@@ -1,0 +1,37 @@
+import { beforeAll, expect, it } from "vitest";
+import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
+import { catalogue, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
+import { spendPoints } from "../ledger/spendPoints.js";
+
+describeEachEngine("REVERSAL_POLICY=clamp reverses only what the wallet holds and records the shortfall", (db) => {
+  let harness: WebhookHarness;
+  beforeAll(async () => {
+    harness = await webhookHarness(db(), { REVERSAL_POLICY: "clamp" });
+    await catalogue(db(), "paynow", "clamp_product", 100);
+  });
+
+  it("a refund of points partly spent stops at zero; the shortfall is audited", async () => {
+    const orderId = flakeId();
+    await sendPaynow(harness, paynowOrder({ orderId, uid: "clamp_user", lines: [{ productId: "clamp_product", quantity: 1 }] }));
+    await spendPoints(db(), { uid: "clamp_user", points: 70, idempotencyKey: "clamp_spend", now: harness.clock.now });
+    await sendPaynow(harness, paynowRefund({ orderId, refundedMinor: 500 }));
+    const wallet = await db().kysely.selectFrom("wallets").selectAll().where("uid", "=", "clamp_user").executeTakeFirstOrThrow();
+    expect(wallet).toMatchObject({ points: 0, negative_flagged: 0 });
+    const reversal = await db().kysely.selectFrom("webhook_reversals").selectAll().where("purchase_ref", "=", `paynow:order:${orderId}`).executeTakeFirstOrThrow();
+    expect(reversal).toMatchObject({ points: 100, shortfall: 70 });
+    const audit = await db().kysely.selectFrom("audit_log").selectAll().where("action", "=", "webhook.reversal_clamped").where("subject", "=", "clamp_user").executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.details)).toMatchObject({ reversed: 30, shortfall: 70 });
+  });
+
+  it("a chargeback on an empty wallet reverses nothing and a won chargeback then restores nothing", async () => {
+    const orderId = flakeId();
+    const paymentId = flakeId();
+    await sendPaynow(harness, paynowOrder({ orderId, uid: "clamp_empty", lines: [{ productId: "clamp_product", quantity: 1 }] }));
+    await spendPoints(db(), { uid: "clamp_empty", points: 100, idempotencyKey: "clamp_empty_spend", now: harness.clock.now });
+    expect((await sendPaynow(harness, paynowChargeback({ orderId, paymentId }))).json().status).toBe("processed");
+    expect((await sendPaynow(harness, paynowChargeback({ orderId, paymentId, closed: "won" }))).json().status).toBe("processed");
+    const wallet = await db().kysely.selectFrom("wallets").select("points").where("uid", "=", "clamp_empty").executeTakeFirstOrThrow();
+    expect(wallet.points).toBe(0);
+    expect(await invariantViolations(db())).toEqual([]);
+  });
+});

@@ -35,6 +35,9 @@ describeEachEngine("backfill", (db) => {
     expect(first.json().processed).toBeGreaterThanOrEqual(1);
     expect(await walletPoints(db(), "late_product_user")).toBe(60);
     expect(await eventRow(db(), "paynow", order.event_id)).toMatchObject({ status: "processed" });
+    const metrics = (await h.app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(metrics).toMatch(/^backfill_processed_events\{type="webhook_replay",outcome="processed"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^backfill_error_rate\{type="webhook_replay"\} 0$/m);
 
     const before = await tableHashes(db(), ["data_migrations"]);
     const second = await h.job(replay());

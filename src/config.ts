@@ -67,6 +67,9 @@ const EnvSchema = z.object({
   PAYNOW_WEBHOOK_SECRETS: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   REVERSAL_POLICY: z.enum(["allow_negative", "clamp"]).default("allow_negative"),
+  BACKFILL_MAX_RANGE_DAYS: wholeNumber(93, 1, 3660),
+  BACKFILL_MAX_EVENTS: wholeNumber(1_000_000, 1, 100_000_000),
+  BACKFILL_BATCH_SIZE: wholeNumber(500, 1, 10_000),
 });
 
 export type Environment = "test" | "prod";
@@ -86,6 +89,8 @@ export interface Config {
    * wallet holds and records the shortfall (docs/decisions/reversal-policy.md).
    */
   webhooks: { reversalPolicy: ReversalPolicy };
+  /** Bounds of one backfill run: its date range, its events, and events per transaction. */
+  backfill: { maxRangeDays: number; maxEvents: number; batchSize: number };
   /** Where each configured secret came from; prod accepts only files. */
   secretSources: Partial<Record<SecretName, "env" | "file">>;
 }
@@ -154,6 +159,11 @@ export function loadConfig(env: EnvInput): Config {
       ...(values.STRIPE_WEBHOOK_SECRET ? { stripeWebhookSecret: values.STRIPE_WEBHOOK_SECRET } : {}),
     },
     webhooks: { reversalPolicy: values.REVERSAL_POLICY },
+    backfill: {
+      maxRangeDays: values.BACKFILL_MAX_RANGE_DAYS,
+      maxEvents: values.BACKFILL_MAX_EVENTS,
+      batchSize: values.BACKFILL_BATCH_SIZE,
+    },
     secretSources: sources,
   };
 }

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createApiToken } from "../auth/apiTokens.js";
 import { ConfigError, loadConfig, type Config } from "../config.js";
+import { registerBackfillCommands } from "./backfillCommands.js";
 import { isEmpty, seedDemo } from "../demo/seedDemo.js";
 import { TOKEN_ROLES, type TokenRole } from "../storage/schema.js";
 import { prepareDatabase } from "../runtime/prepareDatabase.js";
@@ -160,6 +161,8 @@ products
       await db.close();
     }
   });
+
+registerBackfillCommands(program, config);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) console.error(error.message);

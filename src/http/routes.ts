@@ -4,6 +4,7 @@ import { healthRoutes } from "./routes/healthRoutes.js";
 import { metricsRoutes } from "./routes/metricsRoutes.js";
 import { walletRoutes } from "./routes/walletRoutes.js";
 import { webhookRoutes } from "./routes/webhookRoutes.js";
+import { backfillRoutes } from "./routes/backfillRoutes.js";
 import { productRoutes } from "./routes/productRoutes.js";
 
 /** Every route of the server, in one list: registration and the access-matrix test read it. */
@@ -14,4 +15,5 @@ export const ROUTES: readonly RouteDef[] = [
   ...adminRoutes,
   ...webhookRoutes,
   ...productRoutes,
+  ...backfillRoutes,
 ];

@@ -130,6 +130,10 @@ export interface DataMigrationsTable {
   error_samples: Defaulted<string>;
   cursor: string | null;
   plan_hash: string | null;
+  max_events: Defaulted<number>;
+  planned_entries: Defaulted<number>;
+  plan_sample: Defaulted<string>;
+  holder: string | null;
   started_at: string;
   finished_at: string | null;
   updated_at: string;

@@ -1,0 +1,129 @@
+import type { Kysely, Selectable } from "kysely";
+import type { DataMigrationsTable, Schema } from "../storage/schema.js";
+import type { BackfillRequest, BackfillType } from "./BackfillRequest.js";
+
+export type MigrationStatus = "running" | "completed" | "failed" | "partial" | "cancelled";
+
+/** How many failures a record keeps as examples; the count keeps growing past it. */
+export const ERROR_SAMPLE_LIMIT = 20;
+/** How many planned entries a dry run keeps on its record; the hash covers them all. */
+export const PLAN_SAMPLE_LIMIT = 200;
+
+export interface ErrorSample {
+  eventId: string;
+  reason: string;
+  detail?: string;
+}
+
+export interface PlannedEntry {
+  uid: string;
+  kind: string;
+  amount: number;
+  key: string;
+}
+
+export interface MigrationRecord {
+  id: string;
+  type: BackfillType;
+  params: Omit<BackfillRequest, "type">;
+  dryRun: boolean;
+  status: MigrationStatus;
+  scanned: number;
+  processed: number;
+  skipped: number;
+  errors: number;
+  errorSamples: ErrorSample[];
+  /** The id of the last webhook event this run finished; a resume starts after it. */
+  cursor: number | null;
+  planHash: string | null;
+  plannedEntries: number;
+  planSample: PlannedEntry[];
+  startedAt: string;
+  finishedAt: string | null;
+  updatedAt: string;
+  /** Events scanned per second over the run so far. */
+  ratePerSecond: number;
+}
+
+export function toMigrationRecord(row: Selectable<DataMigrationsTable>): MigrationRecord {
+  const ended = row.finished_at ?? row.updated_at;
+  const seconds = Math.max(0.001, (Date.parse(ended) - Date.parse(row.started_at)) / 1000);
+  return {
+    id: row.id,
+    type: row.type as BackfillType,
+    params: JSON.parse(row.params),
+    dryRun: row.dry_run === 1,
+    status: row.status as MigrationStatus,
+    scanned: row.scanned,
+    processed: row.processed,
+    skipped: row.skipped,
+    errors: row.errors,
+    errorSamples: JSON.parse(row.error_samples),
+    cursor: row.cursor === null ? null : Number(row.cursor),
+    planHash: row.plan_hash,
+    plannedEntries: row.planned_entries,
+    planSample: JSON.parse(row.plan_sample),
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    updatedAt: row.updated_at,
+    ratePerSecond: Math.round(row.scanned / seconds),
+  };
+}
+
+export async function readMigration(db: Kysely<Schema>, id: string): Promise<MigrationRecord | null> {
+  const row = await db.selectFrom("data_migrations").selectAll().where("id", "=", id).executeTakeFirst();
+  return row ? toMigrationRecord(row) : null;
+}
+
+export async function listMigrations(db: Kysely<Schema>, limit: number): Promise<MigrationRecord[]> {
+  const rows = await db.selectFrom("data_migrations").selectAll().orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
+  return rows.map(toMigrationRecord);
+}
+
+/** Progress made by one batch, added to the record in the batch's own transaction. */
+export interface Progress {
+  scanned: number;
+  processed: number;
+  skipped: number;
+  errors: number;
+  /** The first failures, at most ERROR_SAMPLE_LIMIT of them. */
+  errorSamples: ErrorSample[];
+  cursor: number | null;
+}
+
+export const NO_PROGRESS: Progress = { scanned: 0, processed: 0, skipped: 0, errors: 0, errorSamples: [], cursor: null };
+
+export function addProgress(total: Progress, batch: Progress): Progress {
+  return {
+    scanned: total.scanned + batch.scanned,
+    processed: total.processed + batch.processed,
+    skipped: total.skipped + batch.skipped,
+    errors: total.errors + batch.errors,
+    errorSamples: [...total.errorSamples, ...batch.errorSamples].slice(0, ERROR_SAMPLE_LIMIT),
+    cursor: batch.cursor ?? total.cursor,
+  };
+}
+
+/** One error that belongs to the run itself, not to an event. */
+export function runFailure(reason: string, detail: string): Progress {
+  return { ...NO_PROGRESS, errors: 1, errorSamples: [{ eventId: "", reason, detail: detail.slice(0, 300) }] };
+}
+
+/** Writes `progress` onto the record (counts added, samples bounded, cursor moved). */
+export async function saveProgress(db: Kysely<Schema>, id: string, progress: Progress, now: Date): Promise<void> {
+  const row = await db.selectFrom("data_migrations").select("error_samples").where("id", "=", id).executeTakeFirstOrThrow();
+  const samples = [...(JSON.parse(row.error_samples) as ErrorSample[]), ...progress.errorSamples].slice(0, ERROR_SAMPLE_LIMIT);
+  await db
+    .updateTable("data_migrations")
+    .set((eb) => ({
+      scanned: eb("scanned", "+", progress.scanned),
+      processed: eb("processed", "+", progress.processed),
+      skipped: eb("skipped", "+", progress.skipped),
+      errors: eb("errors", "+", progress.errors),
+      error_samples: JSON.stringify(samples),
+      ...(progress.cursor === null ? {} : { cursor: String(progress.cursor) }),
+      updated_at: now.toISOString(),
+    }))
+    .where("id", "=", id)
+    .execute();
+}

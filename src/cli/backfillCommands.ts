@@ -1,0 +1,160 @@
+import { readFileSync } from "node:fs";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { backfillDeps } from "../backfill/backfillDeps.js";
+import { BackfillBody, checkBackfillRequest, type BackfillType } from "../backfill/BackfillRequest.js";
+import { importEvents } from "../backfill/importEvents.js";
+import { listMigrations, readMigration, type MigrationRecord } from "../backfill/migrationRecords.js";
+import { cancelBackfill, resumeBackfill } from "../backfill/resumeBackfill.js";
+import { startBackfill } from "../backfill/runBackfill.js";
+import type { Config } from "../config.js";
+import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
+import { prepareDatabase } from "../runtime/prepareDatabase.js";
+import type { Db } from "../storage/openDatabase.js";
+
+/** A failure the operator must act on: printed, exit code 1. */
+class CommandRefused extends Error {}
+
+function wholeNumber(value: string): number {
+  if (!/^\d{1,12}$/.test(value)) throw new InvalidArgumentError("expected a whole number");
+  return Number(value);
+}
+
+/** A bar on a terminal, nothing otherwise: the JSON summary is what scripts read. */
+function progressBar(): ((record: MigrationRecord) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (record) => {
+    const max = Math.max(1, record.params.maxEvents);
+    const filled = Math.min(30, Math.round((record.scanned / max) * 30));
+    process.stderr.write(
+      `\r[${"#".repeat(filled)}${" ".repeat(30 - filled)}] ${record.scanned} scanned, ${record.processed} applied, ${record.errors} errors, ${record.ratePerSecond}/s`,
+    );
+  };
+}
+
+async function withDb<T>(config: () => Config, work: (db: Db, cfg: Config) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const db = await prepareDatabase(cfg);
+  try {
+    return await work(db, cfg);
+  } finally {
+    await db.close();
+  }
+}
+
+function printFinal(record: MigrationRecord): void {
+  if (process.stderr.isTTY) process.stderr.write("\n");
+  console.log(JSON.stringify(record, null, 2));
+  if (record.status === "failed") process.exitCode = 1;
+}
+
+interface RunOptions {
+  from: string;
+  to: string;
+  dryRun?: boolean;
+  maxEvents?: number;
+  plan?: string;
+}
+
+async function run(config: () => Config, type: BackfillType, options: RunOptions): Promise<void> {
+  await withDb(config, async (db, cfg) => {
+    if (!cfg.features.backfillEnabled) throw new CommandRefused("backfill is disabled (BACKFILL_ENABLED=0)");
+    const parsed = BackfillBody.safeParse({
+      type,
+      startDate: options.from,
+      endDate: options.to,
+      dryRun: options.dryRun ?? false,
+      ...(options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents }),
+      ...(options.plan === undefined ? {} : { planHash: options.plan }),
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new CommandRefused(`${issue.path.join(".")}: ${issue.message}`);
+    }
+    const checked = checkBackfillRequest(parsed.data, cfg.backfill, new Date());
+    if (!checked.ok) throw new CommandRefused(checked.message);
+    const started = await startBackfill(backfillDeps(db, cfg, () => new Date(), progressBar()), checked.request);
+    if (started.outcome === "already_running") {
+      throw new CommandRefused(`backfill ${started.runningId} of this type is running; resume or cancel it`);
+    }
+    if (started.outcome === "plan_changed") {
+      throw new CommandRefused(`plan_changed: approved ${started.expected}, now ${started.actual}; nothing applied`);
+    }
+    printFinal(await started.done);
+  });
+}
+
+/** `reckon backfill …`: thin commands over the functions the job route calls. */
+export function registerBackfillCommands(program: Command, config: () => Config): void {
+  const backfill = program.command("backfill").description("repair the ledger from what providers said");
+  for (const [name, type] of [
+    ["replay", "webhook_replay"],
+    ["reversals", "reversal_backfill"],
+  ] as const) {
+    backfill
+      .command(name)
+      .description(type === "webhook_replay" ? "apply stored events that were not applied" : "create missing reversals for refunds and chargebacks")
+      .requiredOption("--from <date>", "first day, YYYY-MM-DD (UTC)")
+      .requiredOption("--to <date>", "last day, YYYY-MM-DD (UTC)")
+      .option("--dry-run", "compute the plan and its hash; write nothing but the record")
+      .option("--max-events <n>", "scan at most this many events", wholeNumber)
+      .option("--plan <hash>", "apply only if the plan is still the one a dry run printed")
+      .action((options: RunOptions) => run(config, type, options));
+  }
+  backfill
+    .command("resume <id>")
+    .description("continue an interrupted run from its cursor")
+    .action((id: string) =>
+      withDb(config, async (db, cfg) => {
+        const resumed = await resumeBackfill(backfillDeps(db, cfg, () => new Date(), progressBar()), id);
+        if (resumed.outcome === "not_found") throw new CommandRefused(`no migration ${id}`);
+        if (resumed.outcome === "not_resumable") throw new CommandRefused(`migration ${id} cannot be resumed: ${resumed.status}`);
+        if (resumed.outcome === "still_running") throw new CommandRefused(`migration ${id} is still running (${resumed.holder ?? "another process"})`);
+        printFinal(await resumed.done);
+      }),
+    );
+  backfill
+    .command("cancel <id>")
+    .description("stop a running backfill after its current batch")
+    .action((id: string) =>
+      withDb(config, async (db) => {
+        const record = await cancelBackfill({ db, now: () => new Date() }, id);
+        if (!record) throw new CommandRefused(`no migration ${id}`);
+        console.log(JSON.stringify(record, null, 2));
+      }),
+    );
+  backfill
+    .command("list")
+    .description("the newest backfill records")
+    .action(() => withDb(config, async (db) => console.log(JSON.stringify(await listMigrations(db.kysely, 50), null, 2))));
+  backfill
+    .command("show <id>")
+    .description("one backfill record")
+    .action((id: string) =>
+      withDb(config, async (db) => {
+        const record = await readMigration(db.kysely, id);
+        if (!record) throw new CommandRefused(`no migration ${id}`);
+        console.log(JSON.stringify(record, null, 2));
+      }),
+    );
+  backfill
+    .command("import")
+    .description("store deliveries that never arrived (one provider event JSON per line), for replay")
+    .addOption(new Option("--provider <provider>", "whose events").choices(PROVIDERS).makeOptionMandatory())
+    .requiredOption("--file <path>", "a JSON Lines file")
+    .action((options: { provider: Provider; file: string }) =>
+      withDb(config, async (db, cfg) => {
+        let text: string;
+        try {
+          text = readFileSync(options.file, "utf8");
+        } catch (error) {
+          throw new CommandRefused(`cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+        }
+        const result = await importEvents(db, { provider: options.provider, text, environment: cfg.environment, now: new Date() });
+        if (result.outcome === "invalid_lines") {
+          for (const error of result.errors.slice(0, 50)) console.error(`${options.file}:${error.line}: ${error.problem}`);
+          throw new CommandRefused(`${result.errors.length} malformed line(s); nothing imported`);
+        }
+        console.log(JSON.stringify(result));
+      }),
+    );
+}

@@ -54,10 +54,10 @@ async function seedIfEmpty(cfg: Config, users: number): Promise<void> {
       console.log(`demo: ${db.displayUrl} already holds data; not seeding`);
       return;
     }
-    const summary = await seedDemo(db, { users, now: new Date() });
+    const summary = await seedDemo(db, { users, now: new Date(), config: cfg });
     console.log(
       `demo: seeded ${summary.users} users, ${summary.purchases} purchases, ${summary.spends} spends, ` +
-        `${summary.refunds} refund into ${db.displayUrl}`,
+        `${summary.refunds} refund (of ${summary.sampleUid}) into ${db.displayUrl}`,
     );
   } finally {
     await db.close();

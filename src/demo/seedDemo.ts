@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { setProduct } from "../catalogue/setProduct.js";
-import { postEntry } from "../ledger/postEntry.js";
-import { reverseEntry } from "../ledger/reverseEntry.js";
+import type { Config } from "../config.js";
 import { spendPoints } from "../ledger/spendPoints.js";
+import { signPaynow } from "../providers/paynow/verifyPaynowSignature.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
+import { ingestDelivery } from "../webhooks/ingestDelivery.js";
 
 export interface DemoSummary {
   users: number;
@@ -14,9 +16,9 @@ export interface DemoSummary {
 }
 
 const PRODUCTS = [
-  { productId: "458255405240287232", name: "50 Points", points: 50 },
-  { productId: "458255405240287233", name: "120 Points", points: 120 },
-  { productId: "458255405240287234", name: "300 Points", points: 300 },
+  { productId: "458255405240287232", name: "50 Points", points: 50, priceMinor: 500 },
+  { productId: "458255405240287233", name: "120 Points", points: 120, priceMinor: 1000 },
+  { productId: "458255405240287234", name: "300 Points", points: 300, priceMinor: 2000 },
 ] as const;
 
 /** A small deterministic generator, so every demo database looks the same. */
@@ -31,76 +33,123 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+interface DemoOrder {
+  uid: string;
+  orderId: string;
+  product: (typeof PRODUCTS)[number];
+  quantity: number;
+  at: Date;
+}
+
+/** A PayNow delivery as PayNow sends it, with PayNow's fields (PROVIDERS.md). */
+function paynowDelivery(eventType: string, eventId: string, body: Record<string, unknown>): string {
+  return JSON.stringify({ event_type: eventType, event_id: eventId, body });
+}
+
+function orderBody(order: DemoOrder): Record<string, unknown> {
+  const total = order.product.priceMinor * order.quantity;
+  return {
+    id: order.orderId,
+    store_id: "321641745957789696",
+    customer: { id: `49820111${order.orderId.slice(-10)}`, name: order.uid },
+    checkout_id: `7${order.orderId.slice(1)}`,
+    checkout: { id: `7${order.orderId.slice(1)}`, metadata: { uid: order.uid }, lines: [] },
+    currency: "USD",
+    total_amount: total,
+    status: "completed",
+    completed_at: order.at.toISOString(),
+    lines: [
+      {
+        id: `6${order.orderId.slice(1)}`,
+        product_id: order.product.productId,
+        product: { id: order.product.productId, name: order.product.name, price: order.product.priceMinor, metadata: {} },
+        price: order.product.priceMinor,
+        quantity: order.quantity,
+        total_amount: total,
+      },
+    ],
+  };
+}
+
+/** Signs and ingests one delivery exactly as the PayNow route does. */
+async function deliver(db: Db, config: Config, secret: string, rawBody: string, at: Date): Promise<boolean> {
+  const timestamp = at.getTime();
+  const outcome = await ingestDelivery(
+    db,
+    config,
+    {
+      provider: "paynow",
+      rawBody: Buffer.from(rawBody),
+      headers: { "paynow-signature": signPaynow(secret, timestamp, rawBody), "paynow-timestamp": String(timestamp) },
+    },
+    at,
+  );
+  return outcome.outcome === "stored" && outcome.status === "processed";
+}
+
+function planOrders(users: number, now: Date): DemoOrder[] {
+  const random = mulberry32(42);
+  const orders: DemoOrder[] = [];
+  for (let index = 0; index < users; index++) {
+    const uid = `demo_user_${String(index + 1).padStart(4, "0")}`;
+    const count = 1 + Math.floor(random() * 3);
+    for (let order = 0; order < count; order++) {
+      orders.push({
+        uid,
+        orderId: `5${String(orders.length + 1).padStart(17, "0")}`,
+        product: PRODUCTS[Math.floor(random() * PRODUCTS.length)]!,
+        quantity: 1 + Math.floor(random() * 2),
+        at: new Date(now.getTime() - Math.floor(random() * 30 * 86_400_000)),
+      });
+    }
+  }
+  return orders.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
 /**
  * Seeds a believable shop: a PayNow catalogue, `users` users who bought points over
- * the last 30 days, spent some, and one refund. It uses the ledger functions the API
- * uses, so the data obeys every rule live data does.
+ * the last 30 days (signed PayNow deliveries through the webhook path), spent some
+ * through the spend function, and one refund delivered by PayNow. The deliveries are
+ * signed with a secret made for the seeding and forgotten after it.
  */
-export async function seedDemo(db: Db, options: { users: number; now: Date }): Promise<DemoSummary> {
-  const random = mulberry32(42);
-  const dayMs = 86_400_000;
+export async function seedDemo(db: Db, options: { users: number; now: Date; config: Config }): Promise<DemoSummary> {
+  const secret = randomBytes(32).toString("hex");
+  const config: Config = { ...options.config, providers: { ...options.config.providers, paynowWebhookSecrets: [secret] } };
   await withTransaction(db, async (trx) => {
     for (const product of PRODUCTS) {
-      await setProduct(trx, {
-        provider: "paynow",
-        productId: product.productId,
-        pointsPerUnit: product.points,
-        name: product.name,
-        actor: "demo",
-        now: options.now,
-      });
+      await setProduct(trx, { provider: "paynow", productId: product.productId, pointsPerUnit: product.points, name: product.name, actor: "demo", now: options.now });
     }
   });
+
+  const orders = planOrders(options.users, options.now);
   let purchases = 0;
+  for (const order of orders) {
+    if (await deliver(db, config, secret, paynowDelivery("ON_ORDER_COMPLETED", `4${order.orderId.slice(1)}`, orderBody(order)), order.at)) purchases++;
+  }
+
+  const random = mulberry32(7);
   let spends = 0;
-  let firstPurchase: number | undefined;
   for (let index = 0; index < options.users; index++) {
     const uid = `demo_user_${String(index + 1).padStart(4, "0")}`;
-    const orders = 1 + Math.floor(random() * 3);
-    for (let order = 0; order < orders; order++) {
-      const product = PRODUCTS[Math.floor(random() * PRODUCTS.length)]!;
-      const quantity = 1 + Math.floor(random() * 2);
-      const at = new Date(options.now.getTime() - Math.floor(random() * 30) * dayMs);
-      const posted = await withTransaction(db, (trx) =>
-        postEntry(trx, {
-          uid,
-          kind: "purchase",
-          amount: product.points * quantity,
-          idempotencyKey: `demo:order:${uid}:${order}`,
-          source: "demo",
-          sourceRef: `order ${product.name} x${quantity}`,
-          now: at,
-        }),
-      );
-      if (posted.outcome === "posted") {
-        purchases++;
-        firstPurchase ??= posted.entry.id;
-      }
-    }
-    const spendCount = Math.floor(random() * 4);
-    for (let spend = 0; spend < spendCount; spend++) {
-      const result = await spendPoints(db, {
-        uid,
-        points: 5 + Math.floor(random() * 60),
-        idempotencyKey: `demo-spend-${uid}-${spend}`,
-        reason: "demo purchase in app",
-        now: options.now,
-      });
+    for (let spend = 0; spend < Math.floor(random() * 4); spend++) {
+      const result = await spendPoints(db, { uid, points: 5 + Math.floor(random() * 60), idempotencyKey: `demo-spend-${uid}-${spend}`, reason: "demo purchase in app", now: options.now });
       if (result.kind === "fresh" && result.outcome.outcome === "posted") spends++;
     }
   }
-  let refunds = 0;
-  if (firstPurchase !== undefined) {
-    const refund = await reverseEntry(db, {
-      entryId: firstPurchase,
-      reason: "demo refund",
-      actor: "demo",
-      idempotencyKey: "demo-refund-1",
-      now: options.now,
-    });
-    if (refund.kind === "fresh" && refund.outcome.outcome === "posted") refunds++;
-  }
-  return { users: options.users, purchases, spends, refunds, sampleUid: "demo_user_0001" };
+
+  const refunded = orders[0]!;
+  const refundBody = {
+    id: "300000000000000001",
+    order_id: refunded.orderId,
+    payment_id: "300000000000000002",
+    currency: "USD",
+    amount: refunded.product.priceMinor * refunded.quantity,
+    store_refund_amount: refunded.product.priceMinor * refunded.quantity,
+    status: "completed",
+    completed_at: options.now.toISOString(),
+  };
+  const refunds = (await deliver(db, config, secret, paynowDelivery("ON_REFUND", "300000000000000003", refundBody), options.now)) ? 1 : 0;
+  return { users: options.users, purchases, spends, refunds, sampleUid: refunded.uid };
 }
 
 export async function isEmpty(db: Db): Promise<boolean> {

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Cron } from "croner";
 import { z } from "zod";
+import { AuthEnvFields, buildAuthConfig, type AuthConfig } from "./auth/authSettings.js";
+import { environmentProblems, type ProviderMode } from "./runtime/environmentProblems.js";
 
 /**
  * The one reader of the environment. `loadConfig` validates every variable at once
@@ -8,7 +10,7 @@ import { z } from "zod";
  */
 
 /** Secrets that may also be given as `NAME_FILE`, a path to a file holding the value. */
-export const SECRET_NAMES = ["PAYNOW_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL"] as const;
+export const SECRET_NAMES = ["PAYNOW_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "STRIPE_API_KEY"] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 const flag = (fallback: boolean) =>
@@ -66,6 +68,11 @@ const EnvSchema = z.object({
   RECONCILIATION_SCHEDULE: cronExpression,
   PAYNOW_WEBHOOK_SECRETS: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  STRIPE_API_KEY: z.string().optional(),
+  /** Which PayNow store / Stripe mode the secrets belong to; defaults to the environment's own. */
+  PAYNOW_MODE: z.enum(["live", "test"]).optional(),
+  STRIPE_MODE: z.enum(["live", "test"]).optional(),
+  ...AuthEnvFields,
 });
 
 export type Environment = "test" | "prod";
@@ -78,6 +85,9 @@ export interface Config {
   features: { reconciliationEnabled: boolean; backfillEnabled: boolean };
   reconciliation: { schedule: string };
   providers: { paynowWebhookSecrets: string[]; stripeWebhookSecret?: string };
+  /** The provider modes this process accepts (prod: live, test: test). */
+  providerModes: { paynow: ProviderMode; stripe: ProviderMode };
+  auth: AuthConfig;
   /** Where each configured secret came from; prod accepts only files. */
   secretSources: Partial<Record<SecretName, "env" | "file">>;
 }
@@ -128,6 +138,23 @@ export function loadConfig(env: EnvInput): Config {
     .split(",")
     .map((secret) => secret.trim())
     .filter((secret) => secret !== "");
+  const auth = buildAuthConfig(values, problems);
+  const naturalMode: ProviderMode = values.ENVIRONMENT === "prod" ? "live" : "test";
+  const providerModes = { paynow: values.PAYNOW_MODE ?? naturalMode, stripe: values.STRIPE_MODE ?? naturalMode };
+  problems.push(
+    ...environmentProblems({
+      environment: values.ENVIRONMENT,
+      secretSources: sources,
+      ...(values.DATABASE_URL ? { databaseUrl: values.DATABASE_URL } : {}),
+      auth,
+      paynowConfigured: paynowWebhookSecrets.length > 0,
+      paynowMode: providerModes.paynow,
+      stripeConfigured: Boolean(values.STRIPE_WEBHOOK_SECRET || values.STRIPE_API_KEY),
+      stripeMode: providerModes.stripe,
+      ...(values.STRIPE_API_KEY ? { stripeApiKey: values.STRIPE_API_KEY } : {}),
+    }),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     environment: values.ENVIRONMENT,
     database: {
@@ -146,5 +173,7 @@ export function loadConfig(env: EnvInput): Config {
       ...(values.STRIPE_WEBHOOK_SECRET ? { stripeWebhookSecret: values.STRIPE_WEBHOOK_SECRET } : {}),
     },
     secretSources: sources,
+    providerModes,
+    auth,
   };
 }

@@ -1,7 +1,11 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { DestinationStream } from "pino";
+import { createOidcVerifier } from "../auth/oidc/createOidcVerifier.js";
+import type { KeySourceOptions } from "../auth/oidc/oidcKeySource.js";
 import type { Config } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
-import { authenticate } from "./authenticate.js";
+import { AuthFailureLimiter } from "./AuthFailureLimiter.js";
+import { authenticate, type AuthServices } from "./authenticate.js";
 import type { AppContext } from "./context.js";
 import { AppError, toAppError } from "./errors.js";
 import type { RouteDef } from "./RouteDef.js";
@@ -13,6 +17,12 @@ export interface BuildAppOptions {
   now?: () => Date;
   /** Log requests (pino). Tests leave it off. */
   log?: boolean;
+  /** Where log lines go (default stdout); tests capture them to prove redaction. */
+  logStream?: DestinationStream;
+  /** The routes to serve; tests add probe routes to the real list, never replace it in production. */
+  routes?: readonly RouteDef[];
+  /** Key-fetch timings for the OIDC verifier; tests shorten the cooldown to show rotation. */
+  oidcKeys?: KeySourceOptions;
 }
 
 /** One megabyte: no legitimate request to Reckon is larger. */
@@ -24,12 +34,55 @@ export const REDACTED_PATHS = [
   "req.headers.cookie",
   'req.headers["paynow-signature"]',
   'req.headers["stripe-signature"]',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  "headers.authorization",
+  'headers["paynow-signature"]',
+  'headers["stripe-signature"]',
+  "*.token",
+  "*.secret",
+  "*.password",
+  "*.apiKey",
+  "*.signature",
+  "*.authorization",
 ];
 
+/** Query parameters whose values are replaced before a URL is logged. */
+const SECRET_QUERY = /([?&][^=&]*(?:token|secret|key|signature|password|auth)[^=&]*=)[^&]*/gi;
+
+/** The request as logged: no headers at all, and secret-looking query values masked. */
+function serializeRequest(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: request.url.replace(SECRET_QUERY, "$1[redacted]"),
+    remoteAddress: request.ip,
+  };
+}
+
+function authServices(options: BuildAppOptions): AuthServices {
+  const { oidc, failureLimit } = options.config.auth;
+  return {
+    ...(oidc ? { oidc: createOidcVerifier(oidc, options.oidcKeys) } : {}),
+    failures: new AuthFailureLimiter(failureLimit.maxFailures, failureLimit.windowSeconds * 1000),
+  };
+}
+
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
-  const context: AppContext = { db: options.db, config: options.config, now: options.now ?? (() => new Date()) };
+  const context: AppContext = {
+    db: options.db,
+    config: options.config,
+    now: options.now ?? (() => new Date()),
+    auth: authServices(options),
+  };
   const app = Fastify({
-    logger: options.log ? { level: options.config.logLevel, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } } : false,
+    logger: options.log
+      ? {
+          level: options.config.logLevel,
+          redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+          serializers: { req: serializeRequest },
+          ...(options.logStream ? { stream: options.logStream } : {}),
+        }
+      : false,
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
@@ -39,6 +92,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
     if (appError.code === "internal_error") request.log.error({ err: error }, "request failed");
+    const retryAfter = appError.details["retryAfterSeconds"];
+    if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
     return reply.code(appError.status).send(appError.toBody());
   });
   app.setNotFoundHandler((_request, reply) => {
@@ -46,8 +101,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return reply.code(notFound.status).send(notFound.toBody());
   });
 
-  const jsonRoutes = ROUTES.filter((route) => !route.rawBody);
-  const rawRoutes = ROUTES.filter((route) => route.rawBody);
+  const routes = options.routes ?? ROUTES;
+  const jsonRoutes = routes.filter((route) => !route.rawBody);
+  const rawRoutes = routes.filter((route) => route.rawBody);
   for (const route of jsonRoutes) register(app, route, context);
   await app.register(async (scope) => {
     // Signatures are computed over the exact bytes sent, so these routes never see parsed JSON.
@@ -62,6 +118,7 @@ function register(app: FastifyInstance, route: RouteDef, context: AppContext): v
   app.route({
     method: route.method,
     url: route.url,
+    bodyLimit: route.bodyLimitBytes ?? BODY_LIMIT_BYTES,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const principal = await authenticate(request, route.access, context);
       const answer = await route.handle(request, { ...context, principal });

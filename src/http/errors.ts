@@ -30,6 +30,22 @@ export const ERROR_STATUS = {
   internal_error: 500,
   not_ready: 503,
   feature_disabled: 503,
+  oidc_not_configured: 401,
+  oidc_malformed_token: 401,
+  oidc_unsigned_token: 401,
+  oidc_algorithm_not_allowed: 401,
+  oidc_invalid_signature: 401,
+  oidc_unknown_key: 401,
+  oidc_issuer_mismatch: 401,
+  oidc_audience_mismatch: 401,
+  oidc_token_expired: 401,
+  oidc_token_not_yet_valid: 401,
+  oidc_missing_claim: 401,
+  oidc_invalid_claims: 401,
+  oidc_subject_not_allowed: 401,
+  oidc_email_not_verified: 401,
+  oidc_keys_unavailable: 503,
+  unknown_flag: 404,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

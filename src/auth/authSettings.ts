@@ -132,7 +132,8 @@ function buildOidc(env: AuthEnv, problems: string[]): OidcConfig | undefined {
     if (stray.length > 0) problems.push(`${stray.join(", ")} set without OIDC_ISSUER; set OIDC_ISSUER too`);
     return undefined;
   }
-  const issuer = keyUrl("OIDC_ISSUER", env.OIDC_ISSUER, problems);
+  // A bad URL is listed as a problem; the issuer is still returned so no second, misleading problem follows.
+  const issuer = keyUrl("OIDC_ISSUER", env.OIDC_ISSUER, problems) ?? env.OIDC_ISSUER;
   const jwksUrl = env.OIDC_JWKS_URL ? keyUrl("OIDC_JWKS_URL", env.OIDC_JWKS_URL, problems) : undefined;
   const audiences = list(env.OIDC_AUDIENCE);
   if (audiences.length === 0) problems.push("OIDC_AUDIENCE: required with OIDC_ISSUER (the audience your callers request)");
@@ -141,7 +142,6 @@ function buildOidc(env: AuthEnv, problems: string[]): OidcConfig | undefined {
   }
   const clockSkewSeconds = wholeNumber("OIDC_CLOCK_SKEW_SECONDS", env.OIDC_CLOCK_SKEW_SECONDS, 60, 0, 300, problems);
   const algs = algorithms(env.OIDC_ALGORITHMS, problems);
-  if (!issuer) return undefined;
   return { issuer, audiences, ...(jwksUrl ? { jwksUrl } : {}), clockSkewSeconds, algorithms: algs, roles };
 }
 

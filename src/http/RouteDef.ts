@@ -22,6 +22,8 @@ export interface RouteDef {
   rawBody?: boolean;
   /** A tighter body limit than the app's 1 MB, for routes whose bodies are small. */
   bodyLimitBytes?: number;
+  /** How long the route may take (default 30 s; job routes 30 min): past it, 503 handler_timeout. */
+  timeoutMs?: number;
   handle(request: FastifyRequest, context: RouteContext): Promise<Reply>;
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalOidcIssuer, type LocalOidcIssuer } from "../../test/support/localOidcIssuer.js";
 import { buildSecurityApp, createCredentials, JOB_PROBE_ROUTE, type Credentials } from "../../test/support/securityApp.js";
+import { sampleUrl } from "../../test/support/sampleUrl.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import type { Role } from "./authenticate.js";
 import { ERROR_STATUS } from "./errors.js";
@@ -59,12 +60,6 @@ function headerFor(name: CredentialName, credentials: Credentials): Record<strin
       throw new Error(`unknown credential ${String(never)}`);
     }
   }
-}
-
-/** A concrete URL for a route pattern: each `:param` gets a value its parser accepts. */
-export function sampleUrl(pattern: string): string {
-  const samples: Record<string, string> = { uid: "matrix_user", id: "1", date: "2026-01-01", name: "adjustments_frozen" };
-  return pattern.replace(/:([A-Za-z_]+)/g, (_match, param: string) => samples[param] ?? "sample1");
 }
 
 function expectation(route: RouteDef, credential: CredentialName): "passes" | 401 | 403 {

@@ -23,10 +23,19 @@ export interface BuildAppOptions {
   routes?: readonly RouteDef[];
   /** Key-fetch timings for the OIDC verifier; tests shorten the cooldown to show rotation. */
   oidcKeys?: KeySourceOptions;
+  /** Socket timeouts; tests shorten them to see a slow client cut off. */
+  timeouts?: { requestMs?: number; connectionMs?: number; checkIntervalMs?: number; handlerMs?: number };
 }
 
 /** One megabyte: no legitimate request to Reckon is larger. */
 export const BODY_LIMIT_BYTES = 1_048_576;
+
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const CONNECTION_TIMEOUT_MS = 60_000;
+/** What a route has to answer, from routing to the last byte; job routes get longer. */
+export const HANDLER_TIMEOUT_MS = 30_000;
+/** Cloud Scheduler's longest attempt deadline for an HTTP target is 30 minutes. */
+export const JOB_HANDLER_TIMEOUT_MS = 30 * 60_000;
 
 /** Headers whose values never reach a log line. */
 export const REDACTED_PATHS = [
@@ -37,6 +46,8 @@ export const REDACTED_PATHS = [
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
   "headers.authorization",
+  "headers.cookie",
+  'headers["x-api-key"]',
   'headers["paynow-signature"]',
   'headers["stripe-signature"]',
   "*.token",
@@ -45,6 +56,7 @@ export const REDACTED_PATHS = [
   "*.apiKey",
   "*.signature",
   "*.authorization",
+  "*.cookie",
 ];
 
 /** Query parameters whose values are replaced before a URL is logged. */
@@ -84,8 +96,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         }
       : false,
     bodyLimit: BODY_LIMIT_BYTES,
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    // A client must deliver its whole request within requestTimeout (slow-loris bodies
+    // get 408), and an idle socket is closed after connectionTimeout.
+    requestTimeout: options.timeouts?.requestMs ?? REQUEST_TIMEOUT_MS,
+    connectionTimeout: options.timeouts?.connectionMs ?? CONNECTION_TIMEOUT_MS,
+    http: { connectionsCheckingInterval: options.timeouts?.checkIntervalMs ?? 5_000 },
+    // Each route must answer within its handler timeout (503 handler_timeout), slow body included.
+    handlerTimeout: options.timeouts?.handlerMs ?? HANDLER_TIMEOUT_MS,
     return503OnClosing: true,
   });
 
@@ -104,21 +121,28 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const routes = options.routes ?? ROUTES;
   const jsonRoutes = routes.filter((route) => !route.rawBody);
   const rawRoutes = routes.filter((route) => route.rawBody);
-  for (const route of jsonRoutes) register(app, route, context);
+  for (const route of jsonRoutes) register(app, route, context, options);
   await app.register(async (scope) => {
     // Signatures are computed over the exact bytes sent, so these routes never see parsed JSON.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-    for (const route of rawRoutes) register(scope, route, context);
+    for (const route of rawRoutes) register(scope, route, context, options);
   });
   return app;
 }
 
-function register(app: FastifyInstance, route: RouteDef, context: AppContext): void {
+function handlerTimeoutOf(route: RouteDef, options: BuildAppOptions): { handlerTimeout?: number } {
+  if (route.timeoutMs !== undefined) return { handlerTimeout: route.timeoutMs };
+  if (options.timeouts?.handlerMs !== undefined) return {};
+  return route.access !== "public" && route.access.includes("job") ? { handlerTimeout: JOB_HANDLER_TIMEOUT_MS } : {};
+}
+
+function register(app: FastifyInstance, route: RouteDef, context: AppContext, options: BuildAppOptions): void {
   app.route({
     method: route.method,
     url: route.url,
     bodyLimit: route.bodyLimitBytes ?? BODY_LIMIT_BYTES,
+    ...handlerTimeoutOf(route, options),
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const principal = await authenticate(request, route.access, context);
       const answer = await route.handle(request, { ...context, principal });

@@ -46,6 +46,7 @@ export const ERROR_STATUS = {
   oidc_email_not_verified: 401,
   oidc_keys_unavailable: 503,
   unknown_flag: 404,
+  handler_timeout: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -78,6 +79,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "bad_request",
   FST_ERR_BAD_URL: "bad_request",
+  FST_ERR_HANDLER_TIMEOUT: "handler_timeout",
 };
 
 /** Turns anything thrown while serving a request into the AppError that answers it. */
@@ -103,6 +105,8 @@ function describe(code: ErrorCode): string {
       return "the body is larger than this route accepts";
     case "unsupported_media_type":
       return "send the body as application/json";
+    case "handler_timeout":
+      return "the request took too long; retry later";
     default:
       return "the request could not be read";
   }

@@ -62,6 +62,8 @@ const EnvSchema = z.object({
   DB_POOL_SIZE: wholeNumber(10, 1, 500),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: wholeNumber(3000, 0, 65535),
+  /** Proxy hops in front of Reckon whose X-Forwarded-For is trusted (0: use the socket address). */
+  TRUST_PROXY_HOPS: wholeNumber(0, 0, 10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   RECONCILIATION_ENABLED: flag(true),
   BACKFILL_ENABLED: flag(true),
@@ -80,7 +82,7 @@ export type Environment = "test" | "prod";
 export interface Config {
   environment: Environment;
   database: { url: string; poolSize: number };
-  http: { host: string; port: number };
+  http: { host: string; port: number; trustProxyHops: number };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   features: { reconciliationEnabled: boolean; backfillEnabled: boolean };
   reconciliation: { schedule: string };
@@ -161,7 +163,7 @@ export function loadConfig(env: EnvInput): Config {
       url: values.DATABASE_URL ?? `file:./data/reckon-${values.ENVIRONMENT}.db`,
       poolSize: values.DB_POOL_SIZE,
     },
-    http: { host: values.HOST, port: values.PORT },
+    http: { host: values.HOST, port: values.PORT, trustProxyHops: values.TRUST_PROXY_HOPS },
     logLevel: values.LOG_LEVEL,
     features: {
       reconciliationEnabled: values.RECONCILIATION_ENABLED,

@@ -62,6 +62,32 @@ describeEachEngine("failed authentications are rate limited per address", (db) =
   });
 });
 
+describeEachEngine("the limited address is the client's, never one it can choose", (db) => {
+  const guess = (app: FastifyInstance, forwardedFor: string) =>
+    app.inject({
+      method: "GET",
+      url: "/api/wallets/someone",
+      headers: { authorization: "Bearer rk_service_guess", "x-forwarded-for": forwardedFor },
+      remoteAddress: "10.0.0.1",
+    });
+
+  it("without trusted proxies, a forged X-Forwarded-For does not escape the limit", async () => {
+    const app = await buildApp({ db: db(), config: loadConfig({ ENVIRONMENT: "test", AUTH_FAILURE_LIMIT: "3" }) });
+    const statuses = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await guess(app, `198.51.100.${i}`)).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    await app.close();
+  });
+
+  it("behind one trusted proxy, clients sharing the proxy's address are limited separately", async () => {
+    const app = await buildApp({ db: db(), config: loadConfig({ ENVIRONMENT: "test", AUTH_FAILURE_LIMIT: "3", TRUST_PROXY_HOPS: "1" }) });
+    for (let i = 0; i < 3; i += 1) expect((await guess(app, "198.51.100.1")).statusCode).toBe(401);
+    expect((await guess(app, "198.51.100.1")).statusCode).toBe(429);
+    expect((await guess(app, "198.51.100.2")).statusCode).toBe(401);
+    await app.close();
+  });
+});
+
 describeEachEngine("every route bounds its body", (db) => {
   let app: FastifyInstance;
   beforeAll(async () => {

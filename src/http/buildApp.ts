@@ -96,6 +96,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         }
       : false,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Behind a load balancer, the client address (auth-failure limits, logs) is in X-Forwarded-For.
+    trustProxy: (_address: string, hop: number) => hop < options.config.http.trustProxyHops,
     // A client must deliver its whole request within requestTimeout (slow-loris bodies
     // get 408), and an idle socket is closed after connectionTimeout.
     requestTimeout: options.timeouts?.requestMs ?? REQUEST_TIMEOUT_MS,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { userInfo } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { createApiToken } from "../auth/apiTokens.js";
+import { createApiToken, revokeApiToken } from "../auth/apiTokens.js";
 import { ConfigError, loadConfig, type Config } from "../config.js";
 import { isEmpty, seedDemo } from "../demo/seedDemo.js";
 import { listFlags } from "../flags/listFlags.js";
@@ -145,6 +145,22 @@ function flagValue(value: string): boolean {
   if (["0", "false", "off", "no"].includes(normal)) return false;
   throw new InvalidArgumentError("expected true/false (or on/off, 1/0)");
 }
+
+token
+  .command("revoke")
+  .description("revoke an API token for good (audited)")
+  .argument("<id>", "the token's id, as printed by token create", positiveInt)
+  .option("--by <name>", "who is revoking it (default: the OS user)")
+  .action(async (id: number, options: { by?: string }) => {
+    const db = await prepareDatabase(config());
+    try {
+      const outcome = await withTransaction(db, (trx) => revokeApiToken(trx, { id, actor: cliActor(options.by), now: new Date() }));
+      console.log(JSON.stringify(outcome));
+      if (outcome.outcome === "not_found") process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
+  });
 
 const flags = admin.command("flags").description("runtime flags, honoured by every instance at once");
 flags

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from "fastify";
-import { createApiToken } from "../../src/auth/apiTokens.js";
+import { createApiToken, revokeApiToken } from "../../src/auth/apiTokens.js";
 import type { KeySourceOptions } from "../../src/auth/oidc/oidcKeySource.js";
 import { loadConfig } from "../../src/config.js";
 import { buildApp } from "../../src/http/buildApp.js";
 import { actorOf, type RouteDef } from "../../src/http/RouteDef.js";
 import { ROUTES } from "../../src/http/routes.js";
 import type { Db } from "../../src/storage/openDatabase.js";
+import { withTransaction } from "../../src/storage/withTransaction.js";
 import type { LocalOidcIssuer } from "./localOidcIssuer.js";
 
 /** The audience the scheduler requests, as Cloud Scheduler does with the target URL. */
@@ -67,7 +68,7 @@ export async function createCredentials(db: Db, issuer: LocalOidcIssuer, now: Da
   const service = await createApiToken(db.kysely, { role: "service", name: "matrix-service", now });
   const admin = await createApiToken(db.kysely, { role: "admin", name: "matrix-admin", now });
   const revoked = await createApiToken(db.kysely, { role: "admin", name: "matrix-revoked", now });
-  await db.kysely.updateTable("api_tokens").set({ revoked_at: now.toISOString() }).where("id", "=", revoked.id).execute();
+  await withTransaction(db, (trx) => revokeApiToken(trx, { id: revoked.id, actor: "cli:test", now }));
   const seconds = Math.floor(now.getTime() / 1000);
   const claims = { iss: issuer.issuer, aud: JOB_AUDIENCE, iat: seconds - 5, exp: seconds + 3600 };
   return {

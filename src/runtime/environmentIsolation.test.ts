@@ -1,7 +1,9 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../config.js";
 import { createTestDatabase, ENGINES } from "../../test/support/testDatabase.js";
@@ -144,4 +146,37 @@ describe("a prod process refuses a test-stamped database", () => {
       }
     });
   }
+});
+
+describe("the reckon process itself", () => {
+  const ROOT = resolve(import.meta.dirname, "../..");
+  /** Runs `reckon serve` as a real process; it must exit 1 before listening. */
+  async function serveProd(env: Record<string, string | undefined>): Promise<{ code: number | undefined; stderr: string }> {
+    const cleanEnv = Object.fromEntries(Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", ...env }).filter(([, value]) => value !== undefined)) as Record<string, string>;
+    return promisify(execFile)(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "src/cli/main.ts"), "serve"], { env: cleanEnv, timeout: 30_000 }).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? "" }),
+    );
+  }
+
+  it("exits 1 on plain-env secrets and missing job auth, saying what to fix", async () => {
+    const value = secret();
+    const outcome = await serveProd({ ENVIRONMENT: "prod", DATABASE_URL: `file:${join(dir, "never.db")}`, STRIPE_WEBHOOK_SECRET: `whsec_${value}` });
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain("Reckon cannot start; fix the configuration:");
+    expect(outcome.stderr).toContain("set STRIPE_WEBHOOK_SECRET_FILE=<path> instead");
+    expect(outcome.stderr).toContain("job authentication is not configured");
+    expect(outcome.stderr).not.toContain(value);
+  });
+
+  it("exits 1 against a test-stamped database", async () => {
+    const database = await createTestDatabase("sqlite", { migrateAs: "test" });
+    try {
+      const outcome = await serveProd(prodEnv({ DATABASE_URL: database.url }));
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toContain("belongs to the test environment but ENVIRONMENT=prod");
+    } finally {
+      await database.drop();
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { DestinationStream } from "pino";
 import { createOidcVerifier } from "../auth/oidc/createOidcVerifier.js";
-import type { KeySourceOptions } from "../auth/oidc/oidcKeySource.js";
+import type { KeySourceOptions } from "../auth/oidc/createKeySource.js";
 import type { Config } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
 import { AuthFailureLimiter } from "./AuthFailureLimiter.js";

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { createApiToken, revokeApiToken } from "../../src/auth/apiTokens.js";
-import type { KeySourceOptions } from "../../src/auth/oidc/oidcKeySource.js";
+import type { KeySourceOptions } from "../../src/auth/oidc/createKeySource.js";
 import { loadConfig } from "../../src/config.js";
 import { buildApp } from "../../src/http/buildApp.js";
 import { actorOf, type RouteDef } from "../../src/http/RouteDef.js";

@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { OIDC_ROLES, type OidcConfig, type OidcRole } from "../authSettings.js";
-import { createKeySource, KeysUnavailableError, type KeySourceOptions } from "./oidcKeySource.js";
+import { createKeySource, KeysUnavailableError, type KeySourceOptions } from "./createKeySource.js";
 
 /**
  * Verifies OIDC bearer JWTs (Google Cloud Scheduler, Kubernetes service accounts, any

@@ -16,6 +16,8 @@ const CARELESS_ROUTES: RouteDef[] = [
     access: "public",
     async handle(request) {
       request.log.info({ headers: request.headers }, "echoing headers");
+      const echoed = (request.body as { echoed?: string } | null)?.echoed;
+      request.log.info({ token: echoed, secret: echoed }, "echoing a token");
       return { status: 204, body: null };
     },
   },
@@ -41,6 +43,7 @@ describeEachEngine("logs never hold secrets", (db) => {
     cookie: `session=${randomBytes(24).toString("hex")}`,
     queryToken: randomBytes(24).toString("hex"),
     thrown: randomBytes(24).toString("hex"),
+    echoed: randomBytes(24).toString("hex"),
   };
 
   beforeAll(async () => {
@@ -66,7 +69,7 @@ describeEachEngine("logs never hold secrets", (db) => {
     await app.inject({ method: "GET", url: "/api/wallets/someone", headers });
     await app.inject({ method: "GET", url: "/api/wallets/someone", headers: { authorization: `Bearer ${secrets.jwt}` } });
     await app.inject({ method: "GET", url: `/healthz?access_token=${secrets.queryToken}` });
-    await app.inject({ method: "POST", url: "/test-only/log-headers", headers, payload: {} });
+    await app.inject({ method: "POST", url: "/test-only/log-headers", headers, payload: { echoed: secrets.echoed } });
     const failed = await app.inject({ method: "POST", url: "/test-only/fail", headers: { "x-test-secret": secrets.thrown }, payload: {} });
     expect(failed.statusCode).toBe(500);
     expect(failed.body).not.toContain(secrets.thrown);
@@ -79,6 +82,7 @@ describeEachEngine("logs never hold secrets", (db) => {
     const output = lines.join("");
     expect(output).toContain("incoming request");
     expect(output).toContain("echoing headers");
+    expect(output).toContain("echoing a token");
     expect(output).toContain("upstream refused");
     expect(output).toContain("[redacted]");
   });

@@ -44,6 +44,23 @@ describeEachEngine("job callers authenticate with OIDC tokens", (db) => {
     expect(response.json()).toEqual({ actor: `oidc:${JOB_EMAIL}`, role: "job" });
   });
 
+  it("a Kubernetes projected service-account token passes as it is", async () => {
+    const subject = "system:serviceaccount:reckon:reconcile-cron";
+    const local = await buildSecurityApp(db(), issuer, { now: () => NOW, env: { OIDC_JOB_SUBJECTS: `${JOB_SUBJECT},${subject}` } });
+    const token = await issuer.sign({
+      aud: ["https://kubernetes.default.svc", JOB_AUDIENCE],
+      exp: SECONDS + 3600,
+      iat: SECONDS - 30,
+      nbf: SECONDS - 30,
+      iss: issuer.issuer,
+      sub: subject,
+      "kubernetes.io": { namespace: "reckon", serviceaccount: { name: "reconcile-cron", uid: "0b7d3c52-5a4b-4d7e-9a51-3c2f0f0e9d11" } },
+    });
+    const response = await local.inject({ method: "POST", url: "/test-only/job-probe", headers: { authorization: `Bearer ${token}` } });
+    expect(response.json()).toEqual({ actor: `oidc:${subject}`, role: "job" });
+    await local.close();
+  });
+
   it("a token within the clock skew of exp still passes", async () => {
     const response = await call(await issuer.sign(claims({ exp: SECONDS - 20 })));
     expect(response.statusCode).toBe(200);

@@ -166,6 +166,24 @@ describe("OIDC keys", () => {
     }
   });
 
+  it("accepts ES256 issuers, and only the algorithms configured", async () => {
+    const { createOidcVerifier } = await import("./createOidcVerifier.js");
+    const { loadConfig } = await import("../../config.js");
+    const ecIssuer = await startLocalOidcIssuer({ alg: "ES256" });
+    try {
+      const now = new Date();
+      const base = { OIDC_AUDIENCE: JOB_AUDIENCE, OIDC_JOB_SUBJECTS: JOB_SUBJECT };
+      const ecToken = await ecIssuer.sign(validClaims(ecIssuer.issuer, JOB_AUDIENCE, now, { sub: JOB_SUBJECT }));
+      const ecConfig = loadConfig({ ...base, OIDC_ISSUER: ecIssuer.issuer });
+      expect((await createOidcVerifier(ecConfig.auth.oidc!).verify(ecToken, now)).outcome).toBe("verified");
+      const rsToken = await issuer.sign(validClaims(issuer.issuer, JOB_AUDIENCE, now, { sub: JOB_SUBJECT }));
+      const esOnly = loadConfig({ ...base, OIDC_ISSUER: issuer.issuer, OIDC_ALGORITHMS: "ES256" });
+      expect(await createOidcVerifier(esOnly.auth.oidc!).verify(rsToken, now)).toMatchObject({ outcome: "rejected", code: "oidc_algorithm_not_allowed" });
+    } finally {
+      await ecIssuer.close();
+    }
+  });
+
   it("an unreachable issuer answers 503 oidc_keys_unavailable, not 401 or 500", async () => {
     const { createOidcVerifier } = await import("./createOidcVerifier.js");
     const { loadConfig } = await import("../../config.js");

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Cron } from "croner";
 import { z } from "zod";
+import { AuthEnvFields, buildAuthConfig, type AuthConfig } from "./auth/authSettings.js";
+import { environmentProblems, type ProviderMode } from "./runtime/environmentProblems.js";
 
 /**
  * The one reader of the environment. `loadConfig` validates every variable at once
@@ -8,7 +10,7 @@ import { z } from "zod";
  */
 
 /** Secrets that may also be given as `NAME_FILE`, a path to a file holding the value. */
-export const SECRET_NAMES = ["PAYNOW_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL"] as const;
+export const SECRET_NAMES = ["PAYNOW_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "STRIPE_API_KEY"] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 const flag = (fallback: boolean) =>
@@ -60,6 +62,8 @@ const EnvSchema = z.object({
   DB_POOL_SIZE: wholeNumber(10, 1, 500),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: wholeNumber(3000, 0, 65535),
+  /** Proxy hops in front of Reckon whose X-Forwarded-For is trusted (0: use the socket address). */
+  TRUST_PROXY_HOPS: wholeNumber(0, 0, 10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   RECONCILIATION_ENABLED: flag(true),
   BACKFILL_ENABLED: flag(true),
@@ -70,6 +74,11 @@ const EnvSchema = z.object({
   BACKFILL_MAX_RANGE_DAYS: wholeNumber(93, 1, 3660),
   BACKFILL_MAX_EVENTS: wholeNumber(1_000_000, 1, 100_000_000),
   BACKFILL_BATCH_SIZE: wholeNumber(500, 1, 10_000),
+  STRIPE_API_KEY: z.string().optional(),
+  /** Which PayNow store / Stripe mode the secrets belong to; defaults to the environment's own. */
+  PAYNOW_MODE: z.enum(["live", "test"]).optional(),
+  STRIPE_MODE: z.enum(["live", "test"]).optional(),
+  ...AuthEnvFields,
 });
 
 export type Environment = "test" | "prod";
@@ -78,7 +87,7 @@ export type ReversalPolicy = "allow_negative" | "clamp";
 export interface Config {
   environment: Environment;
   database: { url: string; poolSize: number };
-  http: { host: string; port: number };
+  http: { host: string; port: number; trustProxyHops: number };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   features: { reconciliationEnabled: boolean; backfillEnabled: boolean };
   reconciliation: { schedule: string };
@@ -91,6 +100,9 @@ export interface Config {
   webhooks: { reversalPolicy: ReversalPolicy };
   /** Bounds of one backfill run: its date range, its events, and events per transaction. */
   backfill: { maxRangeDays: number; maxEvents: number; batchSize: number };
+  /** The provider modes this process accepts (prod: live, test: test). */
+  providerModes: { paynow: ProviderMode; stripe: ProviderMode };
+  auth: AuthConfig;
   /** Where each configured secret came from; prod accepts only files. */
   secretSources: Partial<Record<SecretName, "env" | "file">>;
 }
@@ -141,13 +153,30 @@ export function loadConfig(env: EnvInput): Config {
     .split(",")
     .map((secret) => secret.trim())
     .filter((secret) => secret !== "");
+  const auth = buildAuthConfig(values, problems);
+  const naturalMode: ProviderMode = values.ENVIRONMENT === "prod" ? "live" : "test";
+  const providerModes = { paynow: values.PAYNOW_MODE ?? naturalMode, stripe: values.STRIPE_MODE ?? naturalMode };
+  problems.push(
+    ...environmentProblems({
+      environment: values.ENVIRONMENT,
+      secretSources: sources,
+      ...(values.DATABASE_URL ? { databaseUrl: values.DATABASE_URL } : {}),
+      auth,
+      paynowConfigured: paynowWebhookSecrets.length > 0,
+      paynowMode: providerModes.paynow,
+      stripeConfigured: Boolean(values.STRIPE_WEBHOOK_SECRET || values.STRIPE_API_KEY),
+      stripeMode: providerModes.stripe,
+      ...(values.STRIPE_API_KEY ? { stripeApiKey: values.STRIPE_API_KEY } : {}),
+    }),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     environment: values.ENVIRONMENT,
     database: {
       url: values.DATABASE_URL ?? `file:./data/reckon-${values.ENVIRONMENT}.db`,
       poolSize: values.DB_POOL_SIZE,
     },
-    http: { host: values.HOST, port: values.PORT },
+    http: { host: values.HOST, port: values.PORT, trustProxyHops: values.TRUST_PROXY_HOPS },
     logLevel: values.LOG_LEVEL,
     features: {
       reconciliationEnabled: values.RECONCILIATION_ENABLED,
@@ -165,5 +194,7 @@ export function loadConfig(env: EnvInput): Config {
       batchSize: values.BACKFILL_BATCH_SIZE,
     },
     secretSources: sources,
+    providerModes,
+    auth,
   };
 }

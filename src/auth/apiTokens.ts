@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
+import { recordAudit } from "../audit/recordAudit.js";
 import type { Schema, TokenRole } from "../storage/schema.js";
+import type { Trx } from "../storage/withTransaction.js";
 
 export interface TokenPrincipal {
   tokenId: number;
@@ -38,4 +40,22 @@ export async function authenticateToken(db: Kysely<Schema>, token: string): Prom
     .where("revoked_at", "is", null)
     .executeTakeFirst();
   return row ? { tokenId: row.id, name: row.name, role: row.role } : null;
+}
+
+export type RevokeOutcome = { outcome: "revoked"; name: string } | { outcome: "already_revoked" } | { outcome: "not_found" };
+
+/** Revokes a token for good; the next request carrying it gets 401. */
+export async function revokeApiToken(trx: Trx, input: { id: number; actor: string; now: Date }): Promise<RevokeOutcome> {
+  const row = await trx.selectFrom("api_tokens").select(["name", "role", "revoked_at"]).where("id", "=", input.id).executeTakeFirst();
+  if (!row) return { outcome: "not_found" };
+  if (row.revoked_at !== null) return { outcome: "already_revoked" };
+  await trx.updateTable("api_tokens").set({ revoked_at: input.now.toISOString() }).where("id", "=", input.id).execute();
+  await recordAudit(trx, {
+    actor: input.actor,
+    action: "token.revoke",
+    subject: `api_token:${input.id}`,
+    details: { name: row.name, role: row.role },
+    now: input.now,
+  });
+  return { outcome: "revoked", name: row.name };
 }

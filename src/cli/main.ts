@@ -1,13 +1,16 @@
 #!/usr/bin/env node
+import { userInfo } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { createApiToken } from "../auth/apiTokens.js";
+import { createApiToken, revokeApiToken } from "../auth/apiTokens.js";
 import { ConfigError, loadConfig, type Config } from "../config.js";
 import { registerBackfillCommands } from "./backfillCommands.js";
 import { isEmpty, seedDemo } from "../demo/seedDemo.js";
+import { listFlags } from "../flags/listFlags.js";
+import { isRuntimeFlagName, setFlag } from "../flags/setFlag.js";
+import { withTransaction } from "../storage/withTransaction.js";
 import { TOKEN_ROLES, type TokenRole } from "../storage/schema.js";
 import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import { serve } from "../runtime/serve.js";
-import { userInfo } from "node:os";
 import { setCatalogueProduct } from "../catalogue/setCatalogueProduct.js";
 import { parseProductId, parseProvider } from "../http/routes/productRoutes.js";
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
@@ -153,10 +156,72 @@ products
         productId: parseProductId(productId),
         pointsPerUnit: points,
         name: options.name ?? null,
-        actor: `cli:${userInfo().username}`,
+        actor: cliActor(undefined),
         now: new Date(),
       });
       console.log(JSON.stringify(set));
+    } finally {
+      await db.close();
+    }
+  });
+
+/** Who runs the CLI, for the audit log; `--by` names a person when the OS user is shared. */
+function cliActor(by: string | undefined): string {
+  if (by) return `cli:${by}`;
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return "cli:unknown";
+  }
+}
+
+function flagValue(value: string): boolean {
+  const normal = value.trim().toLowerCase();
+  if (["1", "true", "on", "yes"].includes(normal)) return true;
+  if (["0", "false", "off", "no"].includes(normal)) return false;
+  throw new InvalidArgumentError("expected true/false (or on/off, 1/0)");
+}
+
+token
+  .command("revoke")
+  .description("revoke an API token for good (audited)")
+  .argument("<id>", "the token's id, as printed by token create", positiveInt)
+  .option("--by <name>", "who is revoking it (default: the OS user)")
+  .action(async (id: number, options: { by?: string }) => {
+    const db = await prepareDatabase(config());
+    try {
+      const outcome = await withTransaction(db, (trx) => revokeApiToken(trx, { id, actor: cliActor(options.by), now: new Date() }));
+      console.log(JSON.stringify(outcome));
+      if (outcome.outcome === "not_found") process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
+  });
+
+const flags = admin.command("flags").description("runtime flags, honoured by every instance at once");
+flags
+  .command("list")
+  .description("print every runtime flag, its value, and who set it")
+  .action(async () => {
+    const db = await prepareDatabase(config());
+    try {
+      console.log(JSON.stringify(await listFlags(db.kysely), null, 2));
+    } finally {
+      await db.close();
+    }
+  });
+flags
+  .command("set")
+  .description("set a runtime flag (audited)")
+  .argument("<name>", "the flag, e.g. adjustments_frozen")
+  .argument("<value>", "true or false", flagValue)
+  .option("--by <name>", "who is making the change (default: the OS user)")
+  .action(async (name: string, value: boolean, options: { by?: string }) => {
+    if (!isRuntimeFlagName(name)) throw new Error(`no runtime flag named ${JSON.stringify(name)}; see reckon admin flags list`);
+    const db = await prepareDatabase(config());
+    try {
+      const outcome = await withTransaction(db, (trx) => setFlag(trx, { name, value, actor: cliActor(options.by), now: new Date() }));
+      console.log(JSON.stringify(outcome));
     } finally {
       await db.close();
     }

@@ -1,12 +1,11 @@
 import type { FastifyRequest } from "fastify";
-import type { TokenPrincipal } from "../auth/apiTokens.js";
 import type { IdempotentResult } from "../idempotency/runIdempotent.js";
-import type { Access } from "./authenticate.js";
+import type { Access, Principal } from "./authenticate.js";
 import type { AppContext } from "./context.js";
 import { AppError } from "./errors.js";
 
 export interface RouteContext extends AppContext {
-  principal: TokenPrincipal | null;
+  principal: Principal | null;
 }
 
 export interface Reply {
@@ -21,6 +20,10 @@ export interface RouteDef {
   access: Access;
   /** The route reads the exact request bytes (signature checks) instead of parsed JSON. */
   rawBody?: boolean;
+  /** A tighter body limit than the app's 1 MB, for routes whose bodies are small. */
+  bodyLimitBytes?: number;
+  /** How long the route may take (default 30 s; job routes 30 min): past it, 503 handler_timeout. */
+  timeoutMs?: number;
   handle(request: FastifyRequest, context: RouteContext): Promise<Reply>;
 }
 
@@ -45,5 +48,7 @@ export function answerIdempotent<O>(result: IdempotentResult<O>, answer: (outcom
 
 /** The name an action is audited under. */
 export function actorOf(context: RouteContext): string {
-  return context.principal ? `token:${context.principal.name}` : "anonymous";
+  const principal = context.principal;
+  if (!principal) return "anonymous";
+  return "via" in principal ? `oidc:${principal.name}` : `token:${principal.name}`;
 }

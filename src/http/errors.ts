@@ -45,6 +45,23 @@ export const ERROR_STATUS = {
   webhook_not_configured: 503,
   invalid_provider: 400,
   invalid_product_id: 400,
+  oidc_not_configured: 401,
+  oidc_malformed_token: 401,
+  oidc_unsigned_token: 401,
+  oidc_algorithm_not_allowed: 401,
+  oidc_invalid_signature: 401,
+  oidc_unknown_key: 401,
+  oidc_issuer_mismatch: 401,
+  oidc_audience_mismatch: 401,
+  oidc_token_expired: 401,
+  oidc_token_not_yet_valid: 401,
+  oidc_missing_claim: 401,
+  oidc_invalid_claims: 401,
+  oidc_subject_not_allowed: 401,
+  oidc_email_not_verified: 401,
+  oidc_keys_unavailable: 503,
+  unknown_flag: 404,
+  handler_timeout: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -78,6 +95,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "bad_request",
   FST_ERR_BAD_URL: "bad_request",
   FST_ERR_MAX_PARAM_LENGTH: "invalid_path",
+  FST_ERR_HANDLER_TIMEOUT: "handler_timeout",
 };
 
 /** Turns anything thrown while serving a request into the AppError that answers it. */
@@ -103,6 +121,8 @@ function describe(code: ErrorCode): string {
       return "the body is larger than this route accepts";
     case "unsupported_media_type":
       return "send the body as application/json";
+    case "handler_timeout":
+      return "the request took too long; retry later";
     default:
       return "the request could not be read";
   }

@@ -1,5 +1,6 @@
 import type { RouteDef } from "./RouteDef.js";
 import { adminRoutes } from "./routes/adminRoutes.js";
+import { flagRoutes } from "./routes/flagRoutes.js";
 import { healthRoutes } from "./routes/healthRoutes.js";
 import { metricsRoutes } from "./routes/metricsRoutes.js";
 import { walletRoutes } from "./routes/walletRoutes.js";
@@ -16,4 +17,5 @@ export const ROUTES: readonly RouteDef[] = [
   ...webhookRoutes,
   ...productRoutes,
   ...backfillRoutes,
+  ...flagRoutes,
 ];

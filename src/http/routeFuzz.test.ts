@@ -1,0 +1,124 @@
+import fc from "fast-check";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startLocalOidcIssuer, validClaims, type LocalOidcIssuer } from "../../test/support/localOidcIssuer.js";
+import { sampleUrl } from "../../test/support/sampleUrl.js";
+import { buildSecurityApp, createCredentials, JOB_AUDIENCE, type Credentials } from "../../test/support/securityApp.js";
+import { describeEachEngine, tableCounts } from "../../test/support/testDatabase.js";
+import type { Role } from "./authenticate.js";
+import type { RouteDef } from "./RouteDef.js";
+import { ROUTES } from "./routes.js";
+
+/**
+ * Random methods, headers and bodies at every route, with every credential the
+ * route does not accept: never a 5xx, never a crash, never a changed table.
+ */
+
+const RUNS_PER_ROUTE = 40;
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
+
+/** Credentials this route must refuse: none, garbage, forged JWTs, and valid ones of other roles. */
+function refusedCredentials(route: RouteDef, credentials: Credentials, forgedJwt: string): fc.Arbitrary<string | undefined> {
+  const byRole: [Role, string][] = [
+    ["service", credentials.service],
+    ["admin", credentials.admin],
+    ["job", credentials.job],
+  ];
+  const wrongRole =
+    route.access === "public" ? [] : byRole.filter(([role]) => !route.access.includes(role)).map(([, token]) => `Bearer ${token}`);
+  const base64url = fc.stringMatching(/^[A-Za-z0-9_-]{0,80}$/);
+  return fc.oneof(
+    fc.constant(undefined),
+    fc.string({ maxLength: 200 }),
+    fc.string({ maxLength: 120 }).map((value) => `Bearer ${value}`),
+    fc.tuple(base64url, base64url, base64url).map(([a, b, c]) => `Bearer ${a}.${b}.${c}`),
+    // Weighted up: these reach the furthest into authentication.
+    { arbitrary: fc.constantFrom(`Bearer ${forgedJwt}`, `Bearer ${credentials.revoked}`, ...wrongRole), weight: 4 },
+  );
+}
+
+const headerValue = fc.oneof(fc.string({ maxLength: 100 }), fc.stringMatching(/^[\x21-\x7e]{0,300}$/));
+
+const body = fc.oneof(
+  fc.constant(undefined),
+  fc.json({ maxDepth: 3 }),
+  fc.string({ maxLength: 500 }),
+  fc.uint8Array({ maxLength: 500 }).map((bytes) => Buffer.from(bytes)),
+  fc.dictionary(fc.constantFrom("amount", "reason", "value", "date", "type", "event_type", "id", "x"), fc.jsonValue({ maxDepth: 2 }), {
+    maxKeys: 4,
+  }).map((value) => JSON.stringify(value)),
+);
+
+const pathSegment = fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^[A-Za-z0-9._:@-]{1,140}$/));
+
+function request(route: RouteDef, credentials: Credentials, forgedJwt: string) {
+  return fc.record({
+    method: fc.oneof(fc.constant(route.method), fc.constantFrom(...METHODS)),
+    url: fc.oneof(
+      fc.constant(sampleUrl(route.url)),
+      fc.tuple(pathSegment, fc.string({ maxLength: 60 })).map(
+        ([segment, query]) =>
+          `${route.url.replace(/:([A-Za-z_]+)/g, () => encodeURIComponent(segment))}?${encodeURIComponent(query)}=${encodeURIComponent(segment)}`,
+      ),
+    ),
+    authorization: refusedCredentials(route, credentials, forgedJwt),
+    contentType: fc.option(
+      fc.oneof(
+        { arbitrary: fc.constant("application/json"), weight: 4 },
+        fc.constantFrom("text/plain", "application/octet-stream"),
+        headerValue,
+      ),
+    ),
+    extra: fc.dictionary(
+      fc.constantFrom("idempotency-key", "paynow-signature", "paynow-timestamp", "stripe-signature", "content-encoding", "x-forwarded-for"),
+      headerValue,
+      { maxKeys: 4 },
+    ),
+    body,
+  });
+}
+
+describeEachEngine("random requests to every route", (db) => {
+  let issuer: LocalOidcIssuer;
+  let app: FastifyInstance;
+  let credentials: Credentials;
+  let forgedJwt: string;
+
+  beforeAll(async () => {
+    issuer = await startLocalOidcIssuer();
+    app = await buildSecurityApp(db(), issuer, { env: { AUTH_FAILURE_LIMIT: "1000000" }, probe: false });
+    credentials = await createCredentials(db(), issuer, new Date());
+    forgedJwt = await issuer.sign(validClaims(issuer.issuer, JOB_AUDIENCE, new Date()), { key: await issuer.strayKey() });
+  });
+  afterAll(async () => {
+    await app.close();
+    await issuer.close();
+  });
+
+  for (const route of ROUTES) {
+    it(`${route.method} ${route.url}: no 5xx, no crash, no table changed`, async () => {
+      const before = await tableCounts(db());
+      await fc.assert(
+        fc.asyncProperty(request(route, credentials, forgedJwt), async (input) => {
+          const headers: Record<string, string> = { ...input.extra };
+          if (input.authorization !== undefined) headers.authorization = input.authorization;
+          if (input.contentType !== null) headers["content-type"] = input.contentType;
+          const response = await app
+            .inject({
+              method: input.method,
+              url: input.url,
+              headers,
+              ...(input.body === undefined || input.method === "GET" || input.method === "HEAD" ? {} : { payload: input.body }),
+            })
+            .catch((error: unknown) => ({ statusCode: -1, body: String(error) }));
+          expect(response.statusCode, response.body).toBeGreaterThanOrEqual(200);
+          expect(response.statusCode, response.body).toBeLessThan(500);
+          expect(await tableCounts(db())).toEqual(before);
+        }),
+        { numRuns: RUNS_PER_ROUTE },
+      );
+      const health = await app.inject({ method: "GET", url: "/healthz" });
+      expect(health.statusCode).toBe(200);
+    });
+  }
+});

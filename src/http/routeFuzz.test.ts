@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -86,7 +87,12 @@ describeEachEngine("random requests to every route", (db) => {
 
   beforeAll(async () => {
     issuer = await startLocalOidcIssuer();
-    app = await buildSecurityApp(db(), issuer, { env: { AUTH_FAILURE_LIMIT: "1000000" }, probe: false });
+    // Configured like a real deployment: the webhook routes can verify, so they refuse with 401.
+    const webhookSecrets = {
+      PAYNOW_WEBHOOK_SECRETS: randomBytes(24).toString("hex"),
+      STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("base64url")}`,
+    };
+    app = await buildSecurityApp(db(), issuer, { env: { AUTH_FAILURE_LIMIT: "1000000", ...webhookSecrets }, probe: false });
     credentials = await createCredentials(db(), issuer, new Date());
     forgedJwt = await issuer.sign(validClaims(issuer.issuer, JOB_AUDIENCE, new Date()), { key: await issuer.strayKey() });
   });

@@ -1,23 +1,32 @@
+import { afterAll } from "vitest";
 import { createApiToken } from "../../src/auth/apiTokens.js";
 import type { Db } from "../../src/storage/openDatabase.js";
+import { startLocalOidcIssuer, validClaims } from "./localOidcIssuer.js";
+import { JOB_AUDIENCE, JOB_SUBJECT, securityEnv } from "./securityApp.js";
 import { NOW, paynowOrder, webhookHarness, type WebhookHarness } from "./webhookFixtures.js";
 
 export interface BackfillHarness extends WebhookHarness {
   admin: { authorization: string };
-  /** POST /api/jobs/backfill as an admin. */
+  /** POST /api/jobs/backfill as the scheduler, with an OIDC token of the job role. */
   job(body: unknown): Promise<import("light-my-request").Response>;
 }
 
-/** The real app with webhook secrets, a fixed clock on 2026-01-01 and an admin token. */
+/**
+ * The real app with webhook secrets, a fixed clock on 2026-01-01, an admin token for
+ * the read routes, and a local OIDC issuer (closed after the suite) for the job route.
+ */
 export async function backfillHarness(db: Db, extra: Record<string, string> = {}): Promise<BackfillHarness> {
-  const harness = await webhookHarness(db, extra);
+  const issuer = await startLocalOidcIssuer();
+  afterAll(() => issuer.close());
+  const harness = await webhookHarness(db, { ...securityEnv(issuer), ...extra });
   const { token } = await createApiToken(db.kysely, { role: "admin", name: "backfill-test", now: NOW });
   const admin = { authorization: `Bearer ${token}` };
+  const job = { authorization: `Bearer ${await issuer.sign({ ...validClaims(issuer.issuer, JOB_AUDIENCE, NOW), sub: JOB_SUBJECT, exp: Math.floor(NOW.getTime() / 1000) + 30 * 86_400 })}` };
   return {
     ...harness,
     admin,
     job: (body: unknown) =>
-      harness.app.inject({ method: "POST", url: "/api/jobs/backfill", headers: admin, payload: body as object }),
+      harness.app.inject({ method: "POST", url: "/api/jobs/backfill", headers: job, payload: body as object }),
   };
 }
 

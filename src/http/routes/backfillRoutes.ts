@@ -42,7 +42,7 @@ export const backfillRoutes: RouteDef[] = [
   {
     method: "POST",
     url: "/api/jobs/backfill",
-    access: ["admin"],
+    access: ["job"],
     async handle(request, context) {
       if (!context.config.features.backfillEnabled) {
         throw new AppError("feature_disabled", "backfill is disabled (BACKFILL_ENABLED=0)");

@@ -189,7 +189,9 @@ describeEachEngine("wallet routes", (db) => {
     const ready = await t.app.inject({ method: "GET", url: "/readyz" });
     expect(ready.statusCode).toBe(200);
     expect((await t.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
-    const prodApp = await buildTestApp(db(), { env: { ENVIRONMENT: "prod" } });
+    const prodApp = await buildTestApp(db(), {
+      env: { ENVIRONMENT: "prod", OIDC_ISSUER: "https://issuer.example", OIDC_AUDIENCE: "reckon-jobs", OIDC_JOB_SUBJECTS: "scheduler" },
+    });
     const notReady = await prodApp.app.inject({ method: "GET", url: "/readyz" });
     expect(notReady.statusCode).toBe(503);
     expect(notReady.json().error.code).toBe("not_ready");

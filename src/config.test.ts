@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
+import { prodEnv } from "../test/support/prodEnv.js";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -22,7 +23,7 @@ describe("config", () => {
     expect(config.database.url).toBe("file:./data/reckon-test.db");
     expect(config.features).toEqual({ reconciliationEnabled: true, backfillEnabled: true });
     expect(config.reconciliation.schedule).toBe("0 2 * * *");
-    expect(loadConfig({ ENVIRONMENT: "prod" }).database.url).toBe("file:./data/reckon-prod.db");
+    expect(loadConfig(prodEnv()).database.url).toBe("file:./data/reckon-prod.db");
   });
 
   it("lists every problem at once, naming each variable", () => {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { authenticateToken } from "../auth/apiTokens.js";
 import { openDatabase } from "../storage/openDatabase.js";
 import { invariantViolations } from "../../test/support/testDatabase.js";
+import { prodEnv } from "../../test/support/prodEnv.js";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "reckon-cli-"));
@@ -66,7 +67,7 @@ describe("reckon CLI", () => {
   });
 
   it("refuses to migrate a test database as prod, and lists every config problem", async () => {
-    const mismatch = await reckon(["migrate"], { ENVIRONMENT: "prod" });
+    const mismatch = await reckon(["migrate"], prodEnv());
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toMatch(/belongs to the test environment but ENVIRONMENT=prod/);
     const broken = await reckon(["migrate"], { ENVIRONMENT: "qa", PORT: "-1" });

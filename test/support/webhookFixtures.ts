@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import Stripe from "stripe";
 import { loadConfig, type Config } from "../../src/config.js";
+import { prodEnv } from "./prodEnv.js";
 import { buildApp } from "../../src/http/buildApp.js";
 import { signPaynow } from "../../src/providers/paynow/verifyPaynowSignature.js";
 import type { Db } from "../../src/storage/openDatabase.js";
@@ -32,11 +33,10 @@ export function makeSecrets(): WebhookSecrets {
 }
 
 export function webhookConfig(secrets: WebhookSecrets, extra: Record<string, string> = {}): Config {
-  return loadConfig({
-    PAYNOW_WEBHOOK_SECRETS: secrets.paynow.join(","),
-    STRIPE_WEBHOOK_SECRET: secrets.stripe,
-    ...extra,
-  });
+  const webhookSecrets = { PAYNOW_WEBHOOK_SECRETS: secrets.paynow.join(","), STRIPE_WEBHOOK_SECRET: secrets.stripe };
+  // A prod process takes its secrets only from mounted files.
+  if (extra.ENVIRONMENT === "prod") return loadConfig(prodEnv(webhookSecrets, extra));
+  return loadConfig({ ...webhookSecrets, ...extra });
 }
 
 export interface WebhookHarness {

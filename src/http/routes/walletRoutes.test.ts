@@ -2,6 +2,7 @@ import { beforeAll, expect, it } from "vitest";
 import { buildTestApp, type TestApp } from "../../../test/support/testApp.js";
 import { describeEachEngine, invariantViolations, tableCounts } from "../../../test/support/testDatabase.js";
 import { withTransaction } from "../../storage/withTransaction.js";
+import { prodEnv } from "../../../test/support/prodEnv.js";
 import { postEntry } from "../../ledger/postEntry.js";
 
 describeEachEngine("wallet routes", (db) => {
@@ -190,7 +191,7 @@ describeEachEngine("wallet routes", (db) => {
     expect(ready.statusCode).toBe(200);
     expect((await t.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
     const prodApp = await buildTestApp(db(), {
-      env: { ENVIRONMENT: "prod", OIDC_ISSUER: "https://issuer.example", OIDC_AUDIENCE: "reckon-jobs", OIDC_JOB_SUBJECTS: "scheduler" },
+      env: prodEnv(),
     });
     const notReady = await prodApp.app.inject({ method: "GET", url: "/readyz" });
     expect(notReady.statusCode).toBe(503);

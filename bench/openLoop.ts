@@ -121,8 +121,12 @@ export function summarise(result: OpenLoopResult) {
 }
 
 /** Starts `bench/webhookServer.ts` in its own process and resolves with its port. */
-export function startServer(mode: "reckon" | "bare", env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ["--import", "tsx", new URL("./webhookServer.ts", import.meta.url).pathname, mode], {
+export function startServer(
+  mode: "reckon" | "bare",
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", new URL("./webhookServer.ts", import.meta.url).pathname, mode], {
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });

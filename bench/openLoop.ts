@@ -36,9 +36,13 @@ export async function runOpenLoop(options: {
   durationMs: number;
   shot: (index: number) => Shot;
   timeoutMs?: number;
+  /** Called with every answer as it arrives. */
+  onAnswer?: (answer: Answer) => void;
+  /** Checked before each send: true stops the schedule early (the crash test's kill). */
+  shouldStop?: () => boolean;
 }): Promise<OpenLoopResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const total = Math.floor((options.ratePerSecond * options.durationMs) / 1000);
+  let total = Math.floor((options.ratePerSecond * options.durationMs) / 1000);
   const answers: Answer[] = [];
   let errors = 0;
   let finished = 0;
@@ -52,7 +56,9 @@ export async function runOpenLoop(options: {
         (res) => {
           res.resume();
           res.on("end", () => {
-            answers.push({ tag: shot.tag, status: res.statusCode ?? 0, latencyMs: performance.now() - scheduledAt });
+            const answer = { tag: shot.tag, status: res.statusCode ?? 0, latencyMs: performance.now() - scheduledAt };
+            answers.push(answer);
+            options.onAnswer?.(answer);
             done();
           });
         },
@@ -66,9 +72,14 @@ export async function runOpenLoop(options: {
     };
     const done = () => {
       finished++;
-      if (finished === total) resolveRun();
+      if (finished === total && next === total) resolveRun();
     };
     const tick = () => {
+      if (options.shouldStop?.()) {
+        total = next;
+        if (finished === total) resolveRun();
+        return;
+      }
       const elapsed = performance.now() - start;
       while (next < total && (next * 1000) / options.ratePerSecond <= elapsed) {
         send(next, start + (next * 1000) / options.ratePerSecond);
@@ -110,8 +121,12 @@ export function summarise(result: OpenLoopResult) {
 }
 
 /** Starts `bench/webhookServer.ts` in its own process and resolves with its port. */
-export function startServer(mode: "reckon" | "bare", env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ["--import", "tsx", new URL("./webhookServer.ts", import.meta.url).pathname, mode], {
+export function startServer(
+  mode: "reckon" | "bare",
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", new URL("./webhookServer.ts", import.meta.url).pathname, mode], {
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -25,12 +25,18 @@ async function bare(): Promise<number> {
     return reply.code(check.ok ? 200 : 401).send({ received: check.ok });
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
+  process.once("SIGTERM", () => {
+    app.close().finally(() => process.exit(0));
+  });
   const address = app.server.address();
   return typeof address === "object" && address ? address.port : 0;
 }
 
 async function reckon(): Promise<number> {
   const server = await serve(loadConfig({ ...process.env, HOST: "127.0.0.1", PORT: "0" }), { log: false });
+  process.once("SIGTERM", () => {
+    server.stop().finally(() => process.exit(0));
+  });
   return Number(new URL(server.url).port);
 }
 

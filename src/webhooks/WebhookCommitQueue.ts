@@ -152,7 +152,7 @@ const QUEUES = new WeakMap<Db, WebhookCommitQueue>();
 export function commitQueueFor(db: Db): WebhookCommitQueue {
   let queue = QUEUES.get(db);
   if (!queue) {
-    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 256, 1) : new WebhookCommitQueue(db, 1, Math.max(1, (db.pool?.options.max ?? 10) - 2));
+    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 64, 1) : new WebhookCommitQueue(db, 1, Math.max(1, (db.pool?.options.max ?? 10) - 2));
     QUEUES.set(db, queue);
   }
   return queue;

@@ -6,6 +6,7 @@ import { verifyStripeSignature } from "../providers/stripe/verifyStripeSignature
 import type { Db } from "../storage/openDatabase.js";
 import type { WebhookStatus } from "../storage/schema.js";
 import { readStoredDelivery } from "./readStoredDelivery.js";
+import { webhookAckSeconds, webhookDeliveriesTotal } from "./metrics.js";
 import { commitQueueFor } from "./WebhookCommitQueue.js";
 
 export interface Delivery {
@@ -67,6 +68,15 @@ function verify(delivery: Delivery, config: Config, now: Date): SignatureCheck |
  * the provider must not retry it forever, and an operator can replay it.
  */
 export async function ingestDelivery(db: Db, config: Config, delivery: Delivery, now: Date): Promise<IngestOutcome> {
+  const startedAt = performance.now();
+  const outcome = await ingest(db, config, delivery, now);
+  const label = outcome.outcome === "stored" ? (outcome.duplicate ? "duplicate" : outcome.status) : outcome.outcome === "signature_refused" ? outcome.failure : outcome.outcome;
+  webhookDeliveriesTotal.inc({ provider: delivery.provider, outcome: label });
+  if (outcome.outcome === "stored") webhookAckSeconds.observe({ provider: delivery.provider }, (performance.now() - startedAt) / 1000);
+  return outcome;
+}
+
+async function ingest(db: Db, config: Config, delivery: Delivery, now: Date): Promise<IngestOutcome> {
   const check = verify(delivery, config, now);
   if (check === null) return { outcome: "not_configured" };
   if (!check.ok) return { outcome: "signature_refused", failure: check.failure };

@@ -72,6 +72,19 @@ describeEachEngine("events that arrive before their purchase are parked and appl
     expect(await walletPoints(db(), "ooo_stripe")).toBe(50);
   });
 
+  it("a refund racing its purchase is never left parked", async () => {
+    const pairs = Array.from({ length: 20 }, (_, index) => {
+      const orderId = flakeId();
+      return [
+        paynowRefund({ orderId, refundedMinor: 500 }),
+        paynowOrder({ orderId, uid: `ooo_race_${index}`, lines: [{ productId: PRODUCT, quantity: 1 }] }),
+      ] as const;
+    });
+    await Promise.all(pairs.flatMap((pair) => pair.map((delivery) => sendPaynow(harness, delivery))));
+    for (const [refund] of pairs) expect((await eventRow(db(), "paynow", refund.event_id))!.status).toBe("processed");
+    for (let index = 0; index < 20; index++) expect(await walletPoints(db(), `ooo_race_${index}`)).toBe(0);
+  });
+
   it("concurrent deliveries, duplicates among them, are each stored and applied exactly once", async () => {
     const orders = Array.from({ length: 60 }, (_, index) =>
       paynowOrder({ orderId: flakeId(), uid: `ooo_burst_${index % 7}`, lines: [{ productId: PRODUCT, quantity: 1 }] }),

@@ -162,6 +162,13 @@ describeEachEngine("PayNow webhooks credit, refund and charge back through the l
     expect((await eventRow(db(), "paynow", event.event_id))!.failure_reason).toBe("unhandled_event_type");
   });
 
+  it("counts deliveries by provider and outcome on /metrics", async () => {
+    const response = await harness.app.inject({ method: "GET", url: "/metrics" });
+    expect(response.body).toMatch(/reckon_webhook_deliveries_total\{provider="paynow",outcome="processed"\} [1-9]/);
+    expect(response.body).toMatch(/reckon_webhook_deliveries_total\{provider="paynow",outcome="duplicate"\} [1-9]/);
+    expect(response.body).toMatch(/reckon_webhook_ack_seconds_count\{provider="paynow"\} [1-9]/);
+  });
+
   it("every wallet still equals the sum of its entries", async () => {
     expect(await invariantViolations(db())).toEqual([]);
   });

@@ -10,8 +10,12 @@ export interface CrashOptions {
   url: string;
   kills: number;
   ratePerSecond: number;
-  /** Each cycle sends for this long and is killed at a random moment in its second half. */
+  /**
+   * Each cycle is killed at a random moment between half and all of this, once at
+   * least `minAckedPerCycle` deliveries were ACKed; it keeps sending until the kill.
+   */
   cycleMs: number;
+  minAckedPerCycle?: number;
   log?: (line: string) => void;
 }
 
@@ -45,23 +49,39 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashResult
   let offset = 0;
   for (let cycle = 1; cycle <= options.kills; cycle++) {
     const { child, port } = await startServer("reckon", env);
+    const startedAt = performance.now();
     const killAtMs = options.cycleMs / 2 + Math.random() * (options.cycleMs / 2);
-    const killer = setTimeout(() => child.kill("SIGKILL"), killAtMs);
+    let ackedInCycle = 0;
+    let killed = false;
+    let killedAtMs = 0;
     const base = offset;
     const result = await runOpenLoop({
       port,
       ratePerSecond: options.ratePerSecond,
-      durationMs: options.cycleMs,
+      // Long enough never to end before the kill: sending stops at the kill.
+      durationMs: 120_000,
       shot: (index) => load.shot(base + index),
       timeoutMs: 5_000,
+      onAnswer: (answer) => {
+        if (answer.status === 200) ackedInCycle++;
+      },
+      shouldStop: () => {
+        const elapsedMs = performance.now() - startedAt;
+        const ready = elapsedMs >= killAtMs && ackedInCycle >= (options.minAckedPerCycle ?? 20);
+        // A server that never answers is killed too, so a cycle is bounded.
+        if (!killed && (ready || elapsedMs > 30_000)) {
+          killed = child.kill("SIGKILL");
+          killedAtMs = elapsedMs;
+        }
+        return killed;
+      },
     });
-    clearTimeout(killer);
     await stopServer(child, "SIGKILL");
     offset += result.sent;
     sent += result.sent;
     unanswered += result.errors;
     answers.push(...result.answers);
-    options.log?.(`cycle ${cycle}: killed at ${Math.round(killAtMs)} ms, ${result.answers.filter((a) => a.status === 200).length} ACKed, ${result.errors} unanswered`);
+    options.log?.(`cycle ${cycle}: killed at ${Math.round(killedAtMs)} ms, ${result.answers.filter((a) => a.status === 200).length} ACKed, ${result.errors} unanswered`);
   }
   // One clean start after the last kill: the server must come up on what the kills left.
   const { child } = await startServer("reckon", env);

@@ -22,8 +22,11 @@ export interface RouteDef {
   rawBody?: boolean;
   /** A tighter body limit than the app's 1 MB, for routes whose bodies are small. */
   bodyLimitBytes?: number;
-  /** How long the route may take (default 30 s; job routes 30 min): past it, 503 handler_timeout. */
-  timeoutMs?: number;
+  /**
+   * How long the route may take (default 30 s; job routes 30 min): past it, 503
+   * handler_timeout. `null`: no handler timer; the route bounds its own work.
+   */
+  timeoutMs?: number | null;
   handle(request: FastifyRequest, context: RouteContext): Promise<Reply>;
 }
 

@@ -110,8 +110,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     requestTimeout: options.timeouts?.requestMs ?? REQUEST_TIMEOUT_MS,
     connectionTimeout: options.timeouts?.connectionMs ?? CONNECTION_TIMEOUT_MS,
     http: { connectionsCheckingInterval: options.timeouts?.checkIntervalMs ?? 5_000 },
-    // Each route must answer within its handler timeout (503 handler_timeout), slow body included.
-    handlerTimeout: options.timeouts?.handlerMs ?? HANDLER_TIMEOUT_MS,
     return503OnClosing: true,
     // Router-level refusals (malformed or over-long URLs) answer in the same error shape,
     // and never echo the URL back.
@@ -146,10 +144,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   return app;
 }
 
+/** Each route answers within its handler timeout (503 handler_timeout), slow body included. */
 function handlerTimeoutOf(route: RouteDef, options: BuildAppOptions): { handlerTimeout?: number } {
+  if (route.timeoutMs === null) return {};
   if (route.timeoutMs !== undefined) return { handlerTimeout: route.timeoutMs };
-  if (options.timeouts?.handlerMs !== undefined) return {};
-  return route.access !== "public" && route.access.includes("job") ? { handlerTimeout: JOB_HANDLER_TIMEOUT_MS } : {};
+  if (options.timeouts?.handlerMs !== undefined) return { handlerTimeout: options.timeouts.handlerMs };
+  const isJob = route.access !== "public" && route.access.includes("job");
+  return { handlerTimeout: isJob ? JOB_HANDLER_TIMEOUT_MS : HANDLER_TIMEOUT_MS };
 }
 
 function register(app: FastifyInstance, route: RouteDef, context: AppContext, options: BuildAppOptions): void {

@@ -50,6 +50,11 @@ function webhookRoute(provider: Provider): RouteDef {
     url: `/api/webhooks/${provider}`,
     access: "public",
     rawBody: true,
+    // No handler timer: its per-request AbortController and timer halved the delivery rate
+    // (bench:webhooks, SQLite 3,000/s offered: 1,130/s with it, 2,932/s without). The
+    // body still has requestTimeout, the store is bounded by the database's own timeouts,
+    // and answering 503 while the store may still commit would only cause a redelivery.
+    timeoutMs: null,
     async handle(request, context) {
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const outcome = await ingestDelivery(context.db, context.config, { provider, rawBody, headers: request.headers }, context.now());

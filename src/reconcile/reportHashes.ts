@@ -1,0 +1,81 @@
+import { createHash } from "node:crypto";
+
+/**
+ * The tamper evidence of reports. Each user line has a SHA-256 over its fields and
+ * its run's date; the run checksum is a SHA-256 over the previous run's checksum,
+ * the run's own figures and the digest of its line hashes in user-id order, so
+ * completed runs form a chain and editing any line or run row shows on verify.
+ */
+
+/** What a report says about one user. `action` is one of `LINE_ACTIONS`. */
+export interface ReportLine {
+  uid: string;
+  walletPoints: number;
+  ledgerSum: number;
+  ledgerCount: number;
+  delta: number;
+  action: LineAction;
+  adjustmentEntryId: number | null;
+}
+
+export const LINE_ACTIONS = ["ok", "reported", "adjusted", "restored", "already_healed"] as const;
+export type LineAction = (typeof LINE_ACTIONS)[number];
+
+export function lineHash(runDate: string, line: ReportLine): string {
+  return createHash("sha256")
+    .update(
+      JSON.stringify([
+        runDate,
+        line.uid,
+        line.walletPoints,
+        line.ledgerSum,
+        line.ledgerCount,
+        line.delta,
+        line.action,
+        line.adjustmentEntryId,
+      ]),
+    )
+    .digest("hex");
+}
+
+/** Folds line hashes, fed in user-id order, into one digest without holding them. */
+export class LinesDigest {
+  readonly #hash = createHash("sha256");
+  add(lineHashHex: string): void {
+    this.#hash.update(lineHashHex);
+  }
+  hex(): string {
+    return this.#hash.digest("hex");
+  }
+}
+
+export interface RunFigures {
+  runDate: string;
+  healPolicy: string;
+  usersChecked: number;
+  violations: number;
+  adjustmentAbsTotal: number;
+}
+
+/** The chain link: the previous run's checksum (empty for the first run) and this run's content. */
+export function runChecksum(previousChecksum: string | null, figures: RunFigures, linesDigest: string): string {
+  return createHash("sha256")
+    .update(
+      JSON.stringify([
+        previousChecksum ?? "",
+        figures.runDate,
+        figures.healPolicy,
+        figures.usersChecked,
+        figures.violations,
+        figures.adjustmentAbsTotal,
+        linesDigest,
+      ]),
+    )
+    .digest("hex");
+}
+
+/** Whether a line counts as a violation and how many points its heal moved. */
+export function lineTotals(line: Pick<ReportLine, "delta" | "action">): { violation: number; adjusted: number } {
+  const healed = line.action === "adjusted" || line.action === "restored";
+  return { violation: line.delta === 0 ? 0 : 1, adjusted: healed ? Math.abs(line.delta) : 0 };
+}

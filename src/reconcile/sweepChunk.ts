@@ -1,0 +1,63 @@
+import type { Db } from "../storage/openDatabase.js";
+import { withTransaction } from "../storage/withTransaction.js";
+import type { Chunk } from "./claimChunk.js";
+import { healUser, type HealRun } from "./healUser.js";
+import { driftOf } from "./planHeal.js";
+import { readObservations } from "./readObservations.js";
+import { lineTotals, type ReportLine } from "./reportHashes.js";
+import { writeLines } from "./writeLines.js";
+
+export interface ChunkResult {
+  usersChecked: number;
+  violations: number;
+  adjustmentAbsTotal: number;
+  /** False when another process finished the chunk first (ours was a stale claim). */
+  kept: boolean;
+}
+
+class ChunkLost extends Error {}
+
+/**
+ * Sweeps one claimed chunk: one set-based read of its wallets and entry sums, one
+ * short transaction per drifted user (the heal), then one transaction that writes
+ * the remaining lines and marks the chunk done. No transaction spans the chunk, so
+ * live purchases and spends wait at most for one heal or one batch of lines.
+ */
+export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: string, now: () => Date): Promise<ChunkResult> {
+  const observations = await readObservations(db.kysely, { after: chunk.uid_after, last: chunk.uid_last });
+  const lines: ReportLine[] = [];
+  for (const seen of observations) {
+    const delta = driftOf(seen);
+    if (delta === 0) {
+      lines.push({ ...seen, delta: 0, action: "ok", adjustmentEntryId: null });
+      continue;
+    }
+    // The heal writes its own line; it is counted here and not written twice.
+    lines.push(await withTransaction(db, (trx) => healUser(trx, run, seen.uid, now())));
+  }
+  const totals = { usersChecked: lines.length, violations: 0, adjustmentAbsTotal: 0 };
+  for (const line of lines) {
+    const counted = lineTotals(line);
+    totals.violations += counted.violation;
+    totals.adjustmentAbsTotal += counted.adjusted;
+  }
+  const okLines = lines.filter((line) => line.delta === 0 && line.action === "ok");
+  try {
+    await withTransaction(db, async (trx) => {
+      await writeLines(trx, run.runId, run.date, okLines);
+      const done = await trx
+        .updateTable("reconciliation_chunks")
+        .set({ status: "done", users_checked: totals.usersChecked, violations: totals.violations, adjustment_abs_total: totals.adjustmentAbsTotal })
+        .where("run_id", "=", run.runId)
+        .where("chunk_no", "=", chunk.chunk_no)
+        .where("status", "=", "claimed")
+        .where("claimed_by", "=", holder)
+        .executeTakeFirst();
+      if (Number(done.numUpdatedRows) === 0) throw new ChunkLost();
+    });
+  } catch (error) {
+    if (error instanceof ChunkLost) return { ...totals, kept: false };
+    throw error;
+  }
+  return { ...totals, kept: true };
+}

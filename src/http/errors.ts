@@ -30,6 +30,9 @@ export const ERROR_STATUS = {
   internal_error: 500,
   not_ready: 503,
   feature_disabled: 503,
+  invalid_date: 400,
+  report_not_found: 404,
+  reconciliation_in_progress: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -6,6 +6,7 @@ import { isEmpty, seedDemo } from "../demo/seedDemo.js";
 import { TOKEN_ROLES, type TokenRole } from "../storage/schema.js";
 import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import { serve } from "../runtime/serve.js";
+import { registerReconcileCommands } from "./reconcileCommands.js";
 
 /**
  * The `reckon` command. Every command only parses its options and calls the same
@@ -124,6 +125,8 @@ token
       await db.close();
     }
   });
+
+registerReconcileCommands(program, config);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) console.error(error.message);

@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import { buildApp } from "../http/buildApp.js";
 import type { Db } from "../storage/openDatabase.js";
 import { prepareDatabase } from "./prepareDatabase.js";
+import { scheduleReconciliation } from "../reconcile/scheduleReconciliation.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -21,6 +22,10 @@ export async function serve(config: Config, options: { log: boolean }): Promise<
     await db.close();
     throw error;
   }
+  // Every instance schedules the nightly run; a lease in the database lets one of them run it.
+  const schedule = config.features.reconciliationEnabled
+    ? scheduleReconciliation(db, config, { onError: (error) => app.log.error({ err: error }, "scheduled reconciliation failed") })
+    : undefined;
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.http.port;
   const host = config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host;
@@ -29,6 +34,7 @@ export async function serve(config: Config, options: { log: boolean }): Promise<
     db,
     url: `http://${host}:${port}`,
     async stop() {
+      schedule?.stop();
       await app.close();
       await db.close();
     },

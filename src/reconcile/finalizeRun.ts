@@ -70,6 +70,37 @@ export async function summarizeLines(
   return { ...summary, digest: digest.hex() };
 }
 
+/**
+ * The run's figures and digest from the hashes the sweep stored (finalize trusts them:
+ * it wrote them moments ago; verify is the one that recomputes). Reads four columns a
+ * page at a time, so the event loop and live requests get a turn between pages.
+ */
+async function foldStoredLines(db: Kysely<Schema>, runId: number, pageSize = 20_000): Promise<LinesSummary> {
+  const digest = new LinesDigest();
+  const summary = { usersChecked: 0, violations: 0, adjustmentAbsTotal: 0 };
+  let after: string | null = null;
+  for (;;) {
+    let query = db
+      .selectFrom("reconciliation_user_reports")
+      .select(["uid", "delta", "action", "line_hash"])
+      .where("run_id", "=", runId)
+      .orderBy("uid")
+      .limit(pageSize);
+    if (after !== null) query = query.where("uid", ">", after);
+    const rows = await query.execute();
+    for (const row of rows) {
+      digest.add(row.line_hash);
+      const totals = lineTotals({ delta: Number(row.delta), action: row.action as LineAction });
+      summary.usersChecked += 1;
+      summary.violations += totals.violation;
+      summary.adjustmentAbsTotal += totals.adjusted;
+    }
+    if (rows.length < pageSize) break;
+    after = rows[rows.length - 1]!.uid;
+  }
+  return { ...summary, digest: digest.hex() };
+}
+
 /** Both engines: one chain, extended by one run at a time. */
 const CHAIN_LOCK_KEY = 727_274_004;
 
@@ -97,7 +128,7 @@ export async function finalizeRun(db: Db, runId: number, now: () => Date): Promi
     .executeTakeFirst();
   if (Number(claimed.numUpdatedRows) === 0) return { outcome: "others_working" };
 
-  const lines = await summarizeLines(db.kysely, runId, run.run_date);
+  const lines = await foldStoredLines(db.kysely, runId);
   await withTransaction(db, async (trx) => {
     if (db.dialect === "postgres") await sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`.execute(trx);
     const previous = await trx

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /**
  * The tamper evidence of reports. Each user line has a SHA-256 over its fields and
@@ -21,10 +21,11 @@ export interface ReportLine {
 export const LINE_ACTIONS = ["ok", "reported", "adjusted", "restored", "already_healed"] as const;
 export type LineAction = (typeof LINE_ACTIONS)[number];
 
+/** One-shot `hash` rather than `createHash`: a run hashes a line per user, and this halves the cost. */
 export function lineHash(runDate: string, line: ReportLine): string {
-  return createHash("sha256")
-    .update(
-      JSON.stringify([
+  return hash(
+    "sha256",
+    JSON.stringify([
         runDate,
         line.uid,
         line.walletPoints,
@@ -32,10 +33,10 @@ export function lineHash(runDate: string, line: ReportLine): string {
         line.ledgerCount,
         line.delta,
         line.action,
-        line.adjustmentEntryId,
-      ]),
-    )
-    .digest("hex");
+      line.adjustmentEntryId,
+    ]),
+    "hex",
+  );
 }
 
 /** Folds line hashes, fed in user-id order, into one digest without holding them. */

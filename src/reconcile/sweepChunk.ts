@@ -5,7 +5,7 @@ import { healUser, type HealRun } from "./healUser.js";
 import { driftOf } from "./planHeal.js";
 import { readObservations } from "./readObservations.js";
 import { lineTotals, type ReportLine } from "./reportHashes.js";
-import { writeLines } from "./writeLines.js";
+import { appendLines } from "./writeLines.js";
 
 export interface ChunkResult {
   usersChecked: number;
@@ -19,32 +19,34 @@ class ChunkLost extends Error {}
 
 /**
  * Sweeps one claimed chunk: one set-based read of its wallets and entry sums, one
- * short transaction per drifted user (the heal), then one transaction that writes
+ * short transaction for the heals of its drifted users, then one transaction that writes
  * the remaining lines and marks the chunk done. No transaction spans the chunk, so
  * live purchases and spends wait at most for one heal or one batch of lines.
  */
 export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: string, now: () => Date): Promise<ChunkResult> {
   const observations = await readObservations(db.kysely, { after: chunk.uid_after, last: chunk.uid_last });
-  const lines: ReportLine[] = [];
-  for (const seen of observations) {
-    const delta = driftOf(seen);
-    if (delta === 0) {
-      lines.push({ ...seen, delta: 0, action: "ok", adjustmentEntryId: null });
-      continue;
-    }
-    // The heal writes its own line; it is counted here and not written twice.
-    lines.push(await withTransaction(db, (trx) => healUser(trx, run, seen.uid, now())));
-  }
+  const drifted = observations.filter((seen) => driftOf(seen) !== 0).map((seen) => seen.uid);
+  // One transaction heals the chunk's drifted users (each under its own wallet lock, in
+  // user-id order), and writes their lines; the lines are counted here, not written twice.
+  const healed = drifted.length === 0 ? [] : await withTransaction(db, async (trx) => {
+    const out: ReportLine[] = [];
+    for (const uid of drifted) out.push(await healUser(trx, run, uid, now()));
+    return out;
+  });
+  const healedByUid = new Map(healed.map((line) => [line.uid, line]));
+  const lines: ReportLine[] = observations.map(
+    (seen) => healedByUid.get(seen.uid) ?? { ...seen, delta: 0, action: "ok", adjustmentEntryId: null },
+  );
   const totals = { usersChecked: lines.length, violations: 0, adjustmentAbsTotal: 0 };
   for (const line of lines) {
     const counted = lineTotals(line);
     totals.violations += counted.violation;
     totals.adjustmentAbsTotal += counted.adjusted;
   }
-  const okLines = lines.filter((line) => line.delta === 0 && line.action === "ok");
+  const okLines = lines.filter((line) => !healedByUid.has(line.uid));
   try {
     await withTransaction(db, async (trx) => {
-      await writeLines(trx, run.runId, run.date, okLines);
+      await appendLines(db, trx, run.runId, run.date, okLines);
       const done = await trx
         .updateTable("reconciliation_chunks")
         .set({ status: "done", users_checked: totals.usersChecked, violations: totals.violations, adjustment_abs_total: totals.adjustmentAbsTotal })

@@ -33,17 +33,20 @@ export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: str
     for (const uid of drifted) out.push(await healUser(trx, run, uid, now()));
     return out;
   });
+  // One pass, no copies: a chunk is thousands of users and this runs for every one.
   const healedByUid = new Map(healed.map((line) => [line.uid, line]));
-  const lines: ReportLine[] = observations.map(
-    (seen) => healedByUid.get(seen.uid) ?? { ...seen, delta: 0, action: "ok", adjustmentEntryId: null },
-  );
-  const totals = { usersChecked: lines.length, violations: 0, adjustmentAbsTotal: 0 };
-  for (const line of lines) {
+  const okLines: ReportLine[] = [];
+  const totals = { usersChecked: observations.length, violations: 0, adjustmentAbsTotal: 0 };
+  for (const seen of observations) {
+    const line = healedByUid.get(seen.uid);
+    if (line === undefined) {
+      okLines.push({ uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: 0, action: "ok", adjustmentEntryId: null });
+      continue;
+    }
     const counted = lineTotals(line);
     totals.violations += counted.violation;
     totals.adjustmentAbsTotal += counted.adjusted;
   }
-  const okLines = lines.filter((line) => !healedByUid.has(line.uid));
   try {
     await withTransaction(db, async (trx) => {
       await appendLines(db, trx, run.runId, run.date, okLines);

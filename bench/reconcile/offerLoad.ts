@@ -78,7 +78,9 @@ function finish(): void {
   clearInterval(timer);
   // Let requests in flight complete (bounded).
   setTimeout(() => {
-    process.send?.({ offered: sent, seconds: (performance.now() - start) / 1000, statuses, baseline: summary(byPhase.baseline!), underReconciliation: summary(byPhase.load!) });
+    const answered = Object.values(statuses).reduce((sum, count) => sum + count, 0);
+    // Requests still unanswered when the generator stops are reported, never silently dropped.
+    process.send?.({ offered: sent, unanswered: sent - answered, seconds: (performance.now() - start) / 1000, statuses, baseline: summary(byPhase.baseline!), underReconciliation: summary(byPhase.load!) });
     agent.destroy();
     process.exit(0);
   }, 2000);

@@ -42,8 +42,10 @@ async function main() {
   if (loader) await new Promise((resolve) => setTimeout(resolve, 3000));
   loader?.send("load");
 
+  // As `reckon serve` does: on PostgreSQL the run has its own small pool.
+  const jobsDb = db.dialect === "postgres" ? openDatabase(url!, { poolSize: 2 }) : db;
   const started = performance.now();
-  const outcome = await runReconciliation(db, { date: todayUtc(now), policy: "adjust_ledger", chunkUsers: Number(chunkText), mode: "start", now: () => new Date() });
+  const outcome = await runReconciliation(jobsDb, { date: todayUtc(now), policy: "adjust_ledger", chunkUsers: Number(chunkText), mode: "start", now: () => new Date() });
   const reconcileSeconds = (performance.now() - started) / 1000;
   loader?.send("stop");
   const load = await loadResult;
@@ -55,6 +57,7 @@ async function main() {
     .where("kind", "=", "reconcile_adjustment")
     .executeTakeFirstOrThrow();
   await app.close();
+  if (jobsDb !== db) await jobsDb.close();
   await db.close();
   console.log(
     JSON.stringify({

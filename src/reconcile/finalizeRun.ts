@@ -3,6 +3,7 @@ import type { Db } from "../storage/openDatabase.js";
 import type { Schema } from "../storage/schema.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { isStale } from "./openRun.js";
+import { yieldToRequests } from "./sweepChunk.js";
 import { lineHash, lineTotals, LinesDigest, runChecksum, type LineAction, type ReportLine } from "./reportHashes.js";
 
 export type FinalizeOutcome =
@@ -97,6 +98,7 @@ async function foldStoredLines(db: Kysely<Schema>, runId: number, pageSize = 20_
     }
     if (rows.length < pageSize) break;
     after = rows[rows.length - 1]!.uid;
+    await yieldToRequests();
   }
   return { ...summary, digest: digest.hex() };
 }

@@ -19,6 +19,11 @@ export interface ReconcileRequest {
   /** Who claims chunks; unique per process by default. */
   holder?: string;
   onProgress?: (progress: { chunksDone: number; chunksTotal: number; usersChecked: number }) => void;
+  /**
+   * Chunks this process sweeps at once. PostgreSQL does a chunk's work in its own
+   * backend, so two at a time use two cores; SQLite has one connection, so one.
+   */
+  concurrency?: number;
 }
 
 export type ReconcileOutcome =
@@ -50,14 +55,18 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
       .executeTakeFirstOrThrow();
     let chunksDone = 0;
     let usersChecked = 0;
-    for (;;) {
-      const chunk = await claimChunk(db, runId, holder, request.now());
-      if (!chunk) break;
-      const result = await sweepChunk(db, run, chunk, holder, request.now);
-      chunksDone += 1;
-      usersChecked += result.usersChecked;
-      request.onProgress?.({ chunksDone, chunksTotal: Number(total.n), usersChecked });
-    }
+    const sweeper = async () => {
+      for (;;) {
+        const chunk = await claimChunk(db, runId, holder, request.now());
+        if (!chunk) return;
+        const result = await sweepChunk(db, run, chunk, holder, request.now);
+        chunksDone += 1;
+        usersChecked += result.usersChecked;
+        request.onProgress?.({ chunksDone, chunksTotal: Number(total.n), usersChecked });
+      }
+    };
+    const concurrency = request.concurrency ?? (db.dialect === "postgres" ? 2 : 1);
+    await Promise.all(Array.from({ length: concurrency }, sweeper));
     const finalized = await finalizeRun(db, runId, request.now);
     const summary = await readRun(db.kysely, runId);
     if (finalized.outcome === "others_working") return { outcome: "shared", run: summary };

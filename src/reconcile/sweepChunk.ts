@@ -18,6 +18,16 @@ export interface ChunkResult {
 class ChunkLost extends Error {}
 
 /**
+ * Lets requests that are waiting run before the sweep takes the database again. On
+ * SQLite one connection serves the whole process and its lock is not first-come
+ * first-served: without this pause the sweep, always ready with its next statement,
+ * would take the connection back ahead of live spends and webhooks for the whole run.
+ */
+export function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * Sweeps one claimed chunk: one set-based read of its wallets and entry sums, one
  * short transaction for the heals of its drifted users, then one transaction that writes
  * the remaining lines and marks the chunk done. No transaction spans the chunk, so
@@ -25,6 +35,7 @@ class ChunkLost extends Error {}
  */
 export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: string, now: () => Date): Promise<ChunkResult> {
   const observations = await readObservations(db.kysely, { after: chunk.uid_after, last: chunk.uid_last });
+  await yieldToRequests();
   const drifted = observations.filter((seen) => driftOf(seen) !== 0).map((seen) => seen.uid);
   // One transaction heals the chunk's drifted users (each under its own wallet lock, in
   // user-id order), and writes their lines; the lines are counted here, not written twice.
@@ -34,6 +45,7 @@ export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: str
     return out;
   });
   // One pass, no copies: a chunk is thousands of users and this runs for every one.
+  if (healed.length > 0) await yieldToRequests();
   const healedByUid = new Map(healed.map((line) => [line.uid, line]));
   const okLines: ReportLine[] = [];
   const totals = { usersChecked: observations.length, violations: 0, adjustmentAbsTotal: 0 };
@@ -64,5 +76,6 @@ export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: str
     if (error instanceof ChunkLost) return { ...totals, kept: false };
     throw error;
   }
+  await yieldToRequests();
   return { ...totals, kept: true };
 }

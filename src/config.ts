@@ -68,6 +68,8 @@ const EnvSchema = z.object({
   RECONCILIATION_ENABLED: flag(true),
   BACKFILL_ENABLED: flag(true),
   RECONCILIATION_SCHEDULE: cronExpression,
+  RECONCILE_HEAL: z.enum(["adjust_ledger", "restore_wallet", "report_only"]).default("adjust_ledger"),
+  RECONCILE_CHUNK_USERS: wholeNumber(5000, 1, 1_000_000),
   PAYNOW_WEBHOOK_SECRETS: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   REVERSAL_POLICY: z.enum(["allow_negative", "clamp"]).default("allow_negative"),
@@ -90,7 +92,12 @@ export interface Config {
   http: { host: string; port: number; trustProxyHops: number };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   features: { reconciliationEnabled: boolean; backfillEnabled: boolean };
-  reconciliation: { schedule: string };
+  reconciliation: {
+    schedule: string;
+    heal: "adjust_ledger" | "restore_wallet" | "report_only";
+    /** Users per claimed chunk: bounds memory and each write transaction of the sweep. */
+    chunkUsers: number;
+  };
   providers: { paynowWebhookSecrets: string[]; stripeWebhookSecret?: string };
   /**
    * What a refund or chargeback does to points already spent: `allow_negative` lets
@@ -182,7 +189,11 @@ export function loadConfig(env: EnvInput): Config {
       reconciliationEnabled: values.RECONCILIATION_ENABLED,
       backfillEnabled: values.BACKFILL_ENABLED,
     },
-    reconciliation: { schedule: values.RECONCILIATION_SCHEDULE },
+    reconciliation: {
+      schedule: values.RECONCILIATION_SCHEDULE,
+      heal: values.RECONCILE_HEAL,
+      chunkUsers: values.RECONCILE_CHUNK_USERS,
+    },
     providers: {
       paynowWebhookSecrets,
       ...(values.STRIPE_WEBHOOK_SECRET ? { stripeWebhookSecret: values.STRIPE_WEBHOOK_SECRET } : {}),

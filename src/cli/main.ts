@@ -14,6 +14,7 @@ import { serve } from "../runtime/serve.js";
 import { setCatalogueProduct } from "../catalogue/setCatalogueProduct.js";
 import { parseProductId, parseProvider } from "../http/routes/productRoutes.js";
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
+import { registerReconcileCommands } from "./reconcileCommands.js";
 
 /**
  * The `reckon` command. Every command only parses its options and calls the same
@@ -228,6 +229,7 @@ flags
   });
 
 registerBackfillCommands(program, config);
+registerReconcileCommands(program, config);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) console.error(error.message);

@@ -62,6 +62,9 @@ export const ERROR_STATUS = {
   oidc_keys_unavailable: 503,
   unknown_flag: 404,
   handler_timeout: 503,
+  invalid_date: 400,
+  report_not_found: 404,
+  reconciliation_in_progress: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -3,6 +3,7 @@ import { adminRoutes } from "./routes/adminRoutes.js";
 import { flagRoutes } from "./routes/flagRoutes.js";
 import { healthRoutes } from "./routes/healthRoutes.js";
 import { metricsRoutes } from "./routes/metricsRoutes.js";
+import { reconcileRoutes } from "./routes/reconcileRoutes.js";
 import { walletRoutes } from "./routes/walletRoutes.js";
 import { webhookRoutes } from "./routes/webhookRoutes.js";
 import { backfillRoutes } from "./routes/backfillRoutes.js";
@@ -18,4 +19,5 @@ export const ROUTES: readonly RouteDef[] = [
   ...productRoutes,
   ...backfillRoutes,
   ...flagRoutes,
+  ...reconcileRoutes,
 ];

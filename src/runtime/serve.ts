@@ -3,6 +3,8 @@ import type { Config } from "../config.js";
 import { buildApp } from "../http/buildApp.js";
 import type { Db } from "../storage/openDatabase.js";
 import { prepareDatabase } from "./prepareDatabase.js";
+import { openDatabase } from "../storage/openDatabase.js";
+import { scheduleReconciliation } from "../reconcile/scheduleReconciliation.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -21,6 +23,13 @@ export async function serve(config: Config, options: { log: boolean }): Promise<
     await db.close();
     throw error;
   }
+  // Every instance schedules the nightly run; a lease in the database lets one of them run it.
+  // On PostgreSQL the run gets its own two connections, so requests and the sweep never
+  // queue behind each other in one pool; SQLite has one connection per process.
+  const jobsDb = config.features.reconciliationEnabled && db.dialect === "postgres" ? openDatabase(config.database.url, { poolSize: 2 }) : db;
+  const schedule = config.features.reconciliationEnabled
+    ? scheduleReconciliation(jobsDb, config, { onError: (error) => app.log.error({ err: error }, "scheduled reconciliation failed") })
+    : undefined;
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.http.port;
   const host = config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host;
@@ -29,7 +38,9 @@ export async function serve(config: Config, options: { log: boolean }): Promise<
     db,
     url: `http://${host}:${port}`,
     async stop() {
+      schedule?.stop();
       await app.close();
+      if (jobsDb !== db) await jobsDb.close();
       await db.close();
     },
   };

@@ -103,6 +103,10 @@ export interface ReconciliationRunsTable {
   checksum: string | null;
   previous_checksum: string | null;
   error: string | null;
+  /** Last sign of life from a process working on the run (migration 3). */
+  heartbeat_at: Defaulted<string | null>;
+  /** 1, 2, 3… in the order runs completed: the order of the checksum chain (migration 3). */
+  chain_position: Defaulted<number | null>;
 }
 
 export interface ReconciliationUserReportsTable {
@@ -115,6 +119,22 @@ export interface ReconciliationUserReportsTable {
   action: string;
   adjustment_entry_id: number | null;
   line_hash: string;
+}
+
+/** One user-id range of a run, claimed by one process at a time (migration 3). */
+export interface ReconciliationChunksTable {
+  run_id: number;
+  chunk_no: number;
+  /** Exclusive lower bound; null for the first chunk. */
+  uid_after: string | null;
+  /** Inclusive upper bound; null for the last chunk (it also takes wallets created during the run). */
+  uid_last: string | null;
+  status: "pending" | "claimed" | "done";
+  claimed_by: string | null;
+  claimed_at: string | null;
+  users_checked: Defaulted<number>;
+  violations: Defaulted<number>;
+  adjustment_abs_total: Defaulted<number>;
 }
 
 export interface DataMigrationsTable {
@@ -220,6 +240,7 @@ export interface Schema {
   webhook_events: WebhookEventsTable;
   reconciliation_runs: ReconciliationRunsTable;
   reconciliation_user_reports: ReconciliationUserReportsTable;
+  reconciliation_chunks: ReconciliationChunksTable;
   data_migrations: DataMigrationsTable;
   products: ProductsTable;
   runtime_flags: RuntimeFlagsTable;
@@ -249,4 +270,5 @@ export const TABLES = [
   "job_leases",
   "webhook_purchases",
   "webhook_reversals",
+  "reconciliation_chunks",
 ] as const satisfies readonly (keyof Schema)[];

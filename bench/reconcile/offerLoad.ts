@@ -1,0 +1,92 @@
+import http from "node:http";
+
+/**
+ * Open-loop load: offers `rate` requests per second to a route of the server until the
+ * parent says stop (or `maxSeconds` pass), and reports latency percentiles. Latency is
+ * measured from each request's scheduled time, so a stalled server is not hidden by a
+ * generator that waited for it.
+ *
+ * argv: baseUrl token rate maxSeconds routeTemplate users
+ * routeTemplate: "spend" (POST /api/wallets/:uid/spend) or any path with `:uid`.
+ */
+const [baseUrl, token, rateText, maxSecondsText, route, usersText] = process.argv.slice(2);
+const rate = Number(rateText);
+const maxSeconds = Number(maxSecondsText);
+const users = Number(usersText);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const latenciesMs: number[] = [];
+const statuses: Record<string, number> = {};
+let stopped = false;
+let phase = "baseline";
+const byPhase: Record<string, number[]> = { baseline: [], load: [] };
+
+function send(sequence: number, scheduledAt: number): void {
+  const uid = `u${String(1 + ((sequence * 7919) % users)).padStart(7, "0")}`;
+  const path = route === "spend" ? `/api/wallets/${uid}/spend` : route!.replace(":uid", uid);
+  const body = JSON.stringify({ amount: 1 });
+  const ownPhase = phase;
+  const request = http.request(
+    `${baseUrl}${path}`,
+    {
+      method: "POST",
+      agent,
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+        "idempotency-key": `bench-${process.pid}-${sequence}`,
+      },
+    },
+    (response) => {
+      response.resume();
+      response.on("end", () => {
+        const latency = performance.now() - scheduledAt;
+        latenciesMs.push(latency);
+        byPhase[ownPhase]!.push(latency);
+        statuses[String(response.statusCode)] = (statuses[String(response.statusCode)] ?? 0) + 1;
+      });
+    },
+  );
+  request.on("error", () => {
+    statuses.error = (statuses.error ?? 0) + 1;
+  });
+  request.end(body);
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10;
+}
+
+const start = performance.now();
+let sent = 0;
+const timer = setInterval(() => {
+  const due = Math.floor(((performance.now() - start) / 1000) * rate);
+  while (sent < due) {
+    send(sent, start + (sent * 1000) / rate);
+    sent += 1;
+  }
+  if (stopped || performance.now() - start > maxSeconds * 1000) finish();
+}, 5);
+
+function summary(values: number[]) {
+  return { requests: values.length, p50Ms: percentile(values, 50), p99Ms: percentile(values, 99), maxMs: percentile(values, 100) };
+}
+
+function finish(): void {
+  clearInterval(timer);
+  // Let requests in flight complete (bounded).
+  setTimeout(() => {
+    const answered = Object.values(statuses).reduce((sum, count) => sum + count, 0);
+    // Requests still unanswered when the generator stops are reported, never silently dropped.
+    process.send?.({ offered: sent, unanswered: sent - answered, seconds: (performance.now() - start) / 1000, statuses, baseline: summary(byPhase.baseline!), underReconciliation: summary(byPhase.load!) });
+    agent.destroy();
+    process.exit(0);
+  }, 2000);
+}
+
+process.on("message", (message) => {
+  if (message === "load") phase = "load";
+  if (message === "stop") stopped = true;
+});

@@ -1,0 +1,97 @@
+import { InvalidArgumentError, type Command } from "commander";
+import type { Config } from "../config.js";
+import { checkRunDate } from "../reconcile/parseRunDate.js";
+import { readReport, readUserLine } from "../reconcile/readReports.js";
+import { reconcileJob } from "../reconcile/reconcileJob.js";
+import { revertRun } from "../reconcile/revertRun.js";
+import { describeProblem, verifyReports } from "../reconcile/verifyReports.js";
+import { prepareDatabase } from "../runtime/prepareDatabase.js";
+import type { Db } from "../storage/openDatabase.js";
+
+/** `reckon reconcile`, `reckon reconcile revert`, `reckon reports show|verify`: thin calls into src/reconcile. */
+
+function runDate(value: string): string {
+  const check = checkRunDate(value, new Date());
+  if (!check.ok) throw new InvalidArgumentError(check.message);
+  return check.date;
+}
+
+async function withDb<T>(config: () => Config, work: (db: Db) => Promise<T>): Promise<T> {
+  const db = await prepareDatabase(config());
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function progressBar(done: number, total: number, users: number): string {
+  const width = 30;
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} chunks, ${users} users`;
+}
+
+export function registerReconcileCommands(program: Command, config: () => Config): void {
+  // `reckon reconcile revert --date D`: options after a subcommand belong to the subcommand.
+  program.enablePositionalOptions();
+  const reconcile = program
+    .command("reconcile")
+    .description("reconcile every wallet against its ledger for a date (default today, UTC)")
+    .option("--date <YYYY-MM-DD>", "the date of the run", runDate)
+    .option("--join", "share a run already in progress for the date (several instances)")
+    .action(async (options: { date?: string; join?: boolean }) => {
+      const cfg = config();
+      const tty = process.stderr.isTTY === true;
+      const outcome = await withDb(config, (db) =>
+        reconcileJob(db, cfg, {
+          ...(options.date ? { date: options.date } : {}),
+          mode: options.join ? "join" : "start",
+          now: () => new Date(),
+          ...(tty ? { onProgress: (p) => process.stderr.write(progressBar(p.chunksDone, p.chunksTotal, p.usersChecked)) } : {}),
+        }),
+      );
+      if (tty) process.stderr.write("\n");
+      console.log(JSON.stringify(outcome));
+      if (outcome.outcome !== "completed" && outcome.outcome !== "shared") process.exitCode = 1;
+    });
+
+  reconcile
+    .command("revert")
+    .description("reverse every heal the latest run of a date made, with new entries")
+    .requiredOption("--date <YYYY-MM-DD>", "the date of the run", runDate)
+    .action(async (options: { date: string }) => {
+      const outcome = await withDb(config, (db) => revertRun(db, { date: options.date, actor: "cli", now: () => new Date() }));
+      console.log(JSON.stringify(outcome));
+      if (outcome.outcome !== "reverted") process.exitCode = 1;
+    });
+
+  const reports = program.command("reports").description("reconciliation reports");
+  reports
+    .command("show")
+    .description("a date's run summary, or one user's line")
+    .requiredOption("--date <YYYY-MM-DD>", "the date of the run", runDate)
+    .option("--uid <uid>", "one user's line")
+    .action(async (options: { date: string; uid?: string }) => {
+      const shown = await withDb<object | null>(config, (db) =>
+        options.uid ? readUserLine(db.kysely, options.date, options.uid) : readReport(db.kysely, options.date),
+      );
+      if (!shown) {
+        console.error(`no report for ${options.date}${options.uid ? ` and user ${options.uid}` : ""}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(JSON.stringify(shown, null, 2));
+    });
+  reports
+    .command("verify")
+    .description("recompute line hashes, run checksums and the chain; name anything altered")
+    .option("--date <YYYY-MM-DD>", "only the runs of this date", runDate)
+    .option("--all", "every run (the default)")
+    .action(async (options: { date?: string; all?: boolean }) => {
+      if (options.date && options.all) throw new InvalidArgumentError("give --date or --all, not both");
+      const result = await withDb(config, (db) => verifyReports(db.kysely, options.date ? { date: options.date } : {}));
+      for (const problem of result.problems) console.error(describeProblem(problem));
+      console.log(JSON.stringify({ ok: result.ok, runsChecked: result.runsChecked, linesChecked: result.linesChecked, problems: result.problems.length }));
+      if (!result.ok) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { checkRunDate } from "../../reconcile/parseRunDate.js";
+import { readReport, readUserLine } from "../../reconcile/readReports.js";
+import { reconcileJob, type ReconcileJobOutcome } from "../../reconcile/reconcileJob.js";
+import { AppError } from "../errors.js";
+import { parseBody, parseQuery, parseUid } from "../input.js";
+import type { Reply, RouteDef } from "../RouteDef.js";
+
+const JobBody = z.strictObject({ date: z.string({ error: "must be a string YYYY-MM-DD" }).optional() });
+
+/** Dates in paths: the same rule as the job, so a future date is a 400, never an empty 404. */
+function parseDate(value: unknown, now: Date): string {
+  const check = checkRunDate(typeof value === "string" ? value : "", now);
+  if (!check.ok) throw new AppError("invalid_date", check.message, { reason: check.reason });
+  return check.date;
+}
+
+function answerJob(outcome: ReconcileJobOutcome): Reply {
+  switch (outcome.outcome) {
+    case "completed":
+    case "shared":
+      return { status: 200, body: outcome.run };
+    case "in_progress":
+      throw new AppError("reconciliation_in_progress", "a reconciliation run for this date is in progress", { runId: outcome.runId });
+    case "feature_disabled":
+      throw new AppError("feature_disabled", "reconciliation is disabled (RECONCILIATION_ENABLED=0)");
+    case "invalid_date":
+      throw new AppError("invalid_date", outcome.check.message, { reason: outcome.check.reason });
+    default: {
+      const never: never = outcome;
+      throw new Error(`unhandled reconcile outcome ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export const reconcileRoutes: RouteDef[] = [
+  {
+    method: "POST",
+    url: "/api/jobs/reconcile",
+    // The scheduler's route: an OIDC token of the job role (Cloud Scheduler, a CronJob).
+    access: ["job"],
+    async handle(request, context) {
+      // An empty request means "today"; anything sent must be a JSON object of known fields.
+      const body = parseBody(JobBody, request.body ?? {});
+      return answerJob(await reconcileJob(context.db, context.config, { ...(body.date === undefined ? {} : { date: body.date }), now: context.now }));
+    },
+  },
+  {
+    method: "GET",
+    url: "/api/reconciliation/reports/:date",
+    access: ["admin"],
+    async handle(request, context) {
+      const date = parseDate((request.params as { date?: unknown }).date, context.now());
+      parseQuery(z.strictObject({}), request.query);
+      const report = await readReport(context.db.kysely, date);
+      if (!report) throw new AppError("report_not_found", `no reconciliation run for ${date}`);
+      return { status: 200, body: report };
+    },
+  },
+  {
+    method: "GET",
+    url: "/api/reconciliation/reports/:date/users/:uid",
+    access: ["admin"],
+    async handle(request, context) {
+      const params = request.params as { date?: unknown; uid?: unknown };
+      const date = parseDate(params.date, context.now());
+      const uid = parseUid(params.uid);
+      parseQuery(z.strictObject({}), request.query);
+      const line = await readUserLine(context.db.kysely, date, uid);
+      if (!line) throw new AppError("report_not_found", `no report line for ${uid} on ${date}`);
+      return { status: 200, body: line };
+    },
+  },
+];

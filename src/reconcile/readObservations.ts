@@ -1,0 +1,69 @@
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import type { Schema } from "../storage/schema.js";
+import type { Observation } from "./planHeal.js";
+
+export interface UidRange {
+  /** Exclusive; null means from the first user. */
+  after: string | null;
+  /** Inclusive; null means to the last user. */
+  last: string | null;
+}
+
+function rangeOn(column: RawBuilder<unknown>, range: UidRange): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [];
+  if (range.after !== null) parts.push(sql`${column} > ${range.after}`);
+  if (range.last !== null) parts.push(sql`${column} <= ${range.last}`);
+  return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` AND `);
+}
+
+interface Row {
+  uid: string;
+  points: number;
+  version: number;
+  total: number | string;
+  n: number | string;
+}
+
+/**
+ * Every wallet of a user-id range next to the sum and count of its entries, in one
+ * set-based statement. One statement reads one consistent state on both engines, and
+ * a wallet moves only in the transaction that writes its entry, so a drift seen here
+ * is a real one, never a purchase caught half-way.
+ */
+export async function readObservations(db: Kysely<Schema>, range: UidRange): Promise<Observation[]> {
+  const result = await sql<Row>`
+    SELECT w.uid AS uid, w.points AS points, w.version AS version,
+           COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n
+    FROM wallets w
+    LEFT JOIN (
+      SELECT uid, SUM(amount) AS total, COUNT(*) AS n FROM ledger_entries
+      WHERE ${rangeOn(sql.ref("uid"), range)} GROUP BY uid
+    ) e ON e.uid = w.uid
+    WHERE ${rangeOn(sql.ref("w.uid"), range)}
+    ORDER BY w.uid`.execute(db);
+  return result.rows.map((row) => ({
+    uid: row.uid,
+    walletPoints: Number(row.points),
+    walletVersion: Number(row.version),
+    ledgerSum: Number(row.total),
+    ledgerCount: Number(row.n),
+  }));
+}
+
+/** One user, for the heal's own transaction (after the wallet row is locked). */
+export async function readObservation(db: Kysely<Schema>, uid: string): Promise<Observation | undefined> {
+  const wallet = await db.selectFrom("wallets").select(["points", "version"]).where("uid", "=", uid).executeTakeFirst();
+  if (!wallet) return undefined;
+  const sums = await db
+    .selectFrom("ledger_entries")
+    .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total"), eb.fn.countAll<number>().as("n")])
+    .where("uid", "=", uid)
+    .executeTakeFirstOrThrow();
+  return {
+    uid,
+    walletPoints: wallet.points,
+    walletVersion: wallet.version,
+    ledgerSum: Number(sums.total),
+    ledgerCount: Number(sums.n),
+  };
+}

@@ -1,0 +1,53 @@
+import { sql } from "kysely";
+import { expect, it } from "vitest";
+import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
+import { loadConfig } from "../config.js";
+import { postEntry } from "../ledger/postEntry.js";
+import { withTransaction } from "../storage/withTransaction.js";
+import { revertRun } from "./revertRun.js";
+import { runReconciliation } from "./runReconciliation.js";
+import { scheduleReconciliation } from "./scheduleReconciliation.js";
+
+const NOW = new Date("2026-06-02T02:00:00.000Z");
+const now = () => NOW;
+
+describeEachEngine("reverting a run and the scheduled job", (db) => {
+  it("revert cancels every adjustment of the run with new entries, once", async () => {
+    for (const uid of ["r1", "r2", "r3"]) {
+      await withTransaction(db(), (trx) => postEntry(trx, { uid, kind: "purchase", amount: 30, idempotencyKey: `r-${uid}`, source: "test", now: NOW }));
+    }
+    await sql`UPDATE wallets SET points = points + 4 WHERE uid = 'r1'`.execute(db().kysely);
+    await sql`UPDATE wallets SET points = points - 9 WHERE uid = 'r3'`.execute(db().kysely);
+    await runReconciliation(db(), { date: "2026-06-01", policy: "adjust_ledger", chunkUsers: 2, mode: "start", now });
+    expect(await invariantViolations(db())).toEqual([]);
+    const entriesBefore = await db().kysely.selectFrom("ledger_entries").select("id").execute();
+
+    const reverted = await revertRun(db(), { date: "2026-06-01", actor: "test", now });
+    expect(reverted).toMatchObject({ outcome: "reverted", reverted: 2, alreadyReverted: 0 });
+    const entriesAfter = await db().kysely.selectFrom("ledger_entries").select("id").execute();
+    expect(entriesAfter.length).toBe(entriesBefore.length + 2);
+    expect((await invariantViolations(db())).sort((a, b) => a.uid.localeCompare(b.uid))).toEqual([
+      { uid: "r1", points: 34, sum: 30 },
+      { uid: "r3", points: 21, sum: 30 },
+    ]);
+    expect(await revertRun(db(), { date: "2026-06-01", actor: "test", now })).toMatchObject({ reverted: 0, alreadyReverted: 2 });
+    expect(await revertRun(db(), { date: "2026-05-01", actor: "test", now })).toEqual({ outcome: "run_not_found" });
+  });
+
+  it("of two scheduled instances ticking for the same day, exactly one runs", async () => {
+    const config = loadConfig({});
+    const first = scheduleReconciliation(db(), config, { now });
+    const second = scheduleReconciliation(db(), config, { now });
+    try {
+      const ticks = await Promise.all([first.tick(), second.tick()]);
+      const ran = ticks.filter((tick) => tick !== "lease_held_elsewhere");
+      expect(ran).toHaveLength(1);
+      expect(ticks).toContain("lease_held_elsewhere");
+      const runs = await db().kysely.selectFrom("reconciliation_runs").select("status").where("run_date", "=", "2026-06-02").execute();
+      expect(runs).toEqual([{ status: "completed" }]);
+    } finally {
+      first.stop();
+      second.stop();
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import { recordAudit } from "../audit/recordAudit.js";
+import { postEntry } from "../ledger/postEntry.js";
+import { restoreWallet } from "../ledger/restoreWallet.js";
+import { capabilitiesOf } from "../storage/capabilities.js";
+import type { Db } from "../storage/openDatabase.js";
+import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import { readReport } from "./readReports.js";
+
+export type RevertOutcome =
+  | { outcome: "reverted"; runId: number; reverted: number; alreadyReverted: number; entryIds: number[] }
+  /** 404: no completed run for that date. */
+  | { outcome: "run_not_found" };
+
+interface HealedLine {
+  uid: string;
+  delta: number;
+  action: string;
+  adjustment_entry_id: number | null;
+}
+
+/**
+ * Undoes what the latest completed run of a date healed, with new writes and never
+ * by editing history. An `adjusted` line gets a `reconcile_adjustment` of the opposite
+ * amount (the wallet does not move, as it did not when healed), referencing the entry
+ * it cancels in `source_ref`; a `restored` wallet is moved back by its drift, audited.
+ * Each revert is idempotent per date and user.
+ */
+export async function revertRun(db: Db, input: { date: string; actor: string; now: () => Date }): Promise<RevertOutcome> {
+  const report = await readReport(db.kysely, input.date);
+  if (!report || report.status !== "completed") return { outcome: "run_not_found" };
+  let reverted = 0;
+  let alreadyReverted = 0;
+  const entryIds: number[] = [];
+  let after = "";
+  for (;;) {
+    const lines: HealedLine[] = await db.kysely
+      .selectFrom("reconciliation_user_reports")
+      .select(["uid", "delta", "action", "adjustment_entry_id"])
+      .where("run_id", "=", report.runId)
+      .where("action", "in", ["adjusted", "restored"])
+      .where("uid", ">", after)
+      .orderBy("uid")
+      .limit(1000)
+      .execute();
+    for (const line of lines) {
+      const result = await withTransaction(db, (trx) => revertLine(trx, report.runId, input.date, line, input.actor, input.now()));
+      if (result === null) alreadyReverted += 1;
+      else {
+        reverted += 1;
+        if (result > 0) entryIds.push(result);
+      }
+    }
+    if (lines.length < 1000) break;
+    after = lines[lines.length - 1]!.uid;
+  }
+  return { outcome: "reverted", runId: report.runId, reverted, alreadyReverted, entryIds };
+}
+
+/** The new entry's id (0 for a wallet move), or null when this line was reverted before. */
+async function revertLine(trx: Trx, runId: number, date: string, line: HealedLine, actor: string, now: Date): Promise<number | null> {
+  const key = `reconcile-revert:${date}:${line.uid}`;
+  if (line.action === "adjusted") {
+    const posted = await postEntry(trx, {
+      uid: line.uid,
+      kind: "reconcile_adjustment",
+      amount: -Number(line.delta),
+      idempotencyKey: key,
+      source: "reconcile",
+      sourceRef: `revert-of:${line.adjustment_entry_id}`,
+      reason: `revert of reconciliation ${date} (run ${runId})`,
+      now,
+    });
+    if (posted.outcome === "duplicate") return null;
+    if (posted.outcome !== "posted") throw new Error(`revert of ${line.uid} refused: ${posted.outcome}`);
+    return posted.entry.id;
+  }
+  const claimed = await trx
+    .insertInto("idempotency_records")
+    .values({ scope: "reconcile_revert", key, request_hash: "", outcome: "reverted", created_at: now.toISOString() })
+    .onConflict((conflict) => conflict.doNothing())
+    .executeTakeFirst();
+  if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return null;
+  let query = trx.selectFrom("wallets").select(["points", "version"]).where("uid", "=", line.uid);
+  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
+  const wallet = await query.executeTakeFirstOrThrow();
+  const points = wallet.points + Number(line.delta);
+  await restoreWallet(trx, { uid: line.uid, points, expectedWalletVersion: wallet.version, now });
+  await recordAudit(trx, {
+    actor,
+    action: "wallet.restore_revert",
+    subject: line.uid,
+    details: { runId, date, from: wallet.points, to: points },
+    now,
+  });
+  return 0;
+}

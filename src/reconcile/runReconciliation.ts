@@ -1,0 +1,85 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Db } from "../storage/openDatabase.js";
+import { claimChunk } from "./claimChunk.js";
+import { finalizeRun } from "./finalizeRun.js";
+import { recordRunMetrics } from "./metrics.js";
+import { openRun } from "./openRun.js";
+import type { HealPolicy } from "./planHeal.js";
+import { readRun, type RunSummary } from "./readReports.js";
+import { sweepChunk } from "./sweepChunk.js";
+
+export interface ReconcileRequest {
+  date: string;
+  policy: HealPolicy;
+  chunkUsers: number;
+  /** `start` answers `in_progress` if the date is being reconciled; `join` shares the work. */
+  mode: "start" | "join";
+  now: () => Date;
+  /** Who claims chunks; unique per process by default. */
+  holder?: string;
+  onProgress?: (progress: { chunksDone: number; chunksTotal: number; usersChecked: number }) => void;
+  /**
+   * Chunks this process sweeps at once. PostgreSQL does a chunk's work in its own
+   * backend, so two at a time use two cores; SQLite has one connection, so one.
+   */
+  concurrency?: number;
+}
+
+export type ReconcileOutcome =
+  /** 200: the run is complete (this process may have shared it with others). */
+  | { outcome: "completed"; run: RunSummary }
+  /** 200: this process is done with its chunks; another one is finishing the run. */
+  | { outcome: "shared"; run: RunSummary }
+  /** 409: a run for the date is already in progress. */
+  | { outcome: "in_progress"; runId: number };
+
+export function processHolder(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+}
+
+/** Reconciles every wallet for a date: claims chunks until none remain, then completes the run. */
+export async function runReconciliation(db: Db, request: ReconcileRequest): Promise<ReconcileOutcome> {
+  const opened = await openRun(db, { date: request.date, policy: request.policy, chunkUsers: request.chunkUsers, mode: request.mode, now: request.now() });
+  if (opened.outcome === "in_progress") return opened;
+  const runId = opened.runId;
+  const holder = request.holder ?? processHolder();
+  const started = await readRun(db.kysely, runId);
+  // A joiner follows the policy the run was opened with, so one run has one policy.
+  const run = { runId, date: request.date, policy: started.healPolicy as HealPolicy };
+  try {
+    const total = await db.kysely
+      .selectFrom("reconciliation_chunks")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("run_id", "=", runId)
+      .executeTakeFirstOrThrow();
+    let chunksDone = 0;
+    let usersChecked = 0;
+    const sweeper = async () => {
+      for (;;) {
+        const chunk = await claimChunk(db, runId, holder, request.now());
+        if (!chunk) return;
+        const result = await sweepChunk(db, run, chunk, holder, request.now);
+        chunksDone += 1;
+        usersChecked += result.usersChecked;
+        request.onProgress?.({ chunksDone, chunksTotal: Number(total.n), usersChecked });
+      }
+    };
+    const concurrency = request.concurrency ?? (db.dialect === "postgres" ? 2 : 1);
+    await Promise.all(Array.from({ length: concurrency }, sweeper));
+    const finalized = await finalizeRun(db, runId, request.now);
+    const summary = await readRun(db.kysely, runId);
+    if (finalized.outcome === "others_working") return { outcome: "shared", run: summary };
+    recordRunMetrics(summary);
+    return { outcome: "completed", run: summary };
+  } catch (error) {
+    await db.kysely
+      .updateTable("reconciliation_runs")
+      .set({ status: "failed", error: String((error as Error).message).slice(0, 500), finished_at: request.now().toISOString() })
+      .where("id", "=", runId)
+      .where("status", "in", ["running", "finalizing"])
+      .execute()
+      .catch(() => undefined);
+    throw error;
+  }
+}

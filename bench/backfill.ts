@@ -4,7 +4,8 @@ import { startBackfill } from "../src/backfill/runBackfill.js";
 import { loadConfig } from "../src/config.js";
 import { invariantViolations } from "../test/support/testDatabase.js";
 import { createTestDatabase, type TestDatabase } from "../test/support/testDatabase.js";
-import { catalogue, paynowOrder } from "../test/support/webhookFixtures.js";
+import { insertEvents, receivedOrderRows } from "../test/support/storedOrders.js";
+import { catalogue } from "../test/support/webhookFixtures.js";
 import { recordBenchmark } from "./recordBenchmark.js";
 
 /**
@@ -19,23 +20,9 @@ const USERS = 50_000;
 async function seed(database: TestDatabase): Promise<void> {
   await catalogue(database.db, "paynow", "p_bench", 10);
   const chunk = 2_000;
-  for (let start = 0; start < EVENTS; start += chunk) {
-    const rows = [];
-    for (let index = start; index < Math.min(EVENTS, start + chunk); index++) {
-      const order = paynowOrder({ orderId: `9${String(index).padStart(17, "0")}`, uid: `bench_${index % USERS}`, lines: [{ productId: "p_bench", quantity: 1 }] });
-      order.event_id = `8${String(index).padStart(17, "0")}`;
-      rows.push({
-        provider: "paynow",
-        event_id: order.event_id,
-        event_type: order.event_type,
-        status: "received" as const,
-        raw_body: JSON.stringify(order),
-        headers: "{}",
-        livemode: null,
-        received_at: new Date(Date.UTC(2026, 0, 1) + index).toISOString(),
-      });
-    }
-    await database.db.kysely.insertInto("webhook_events").values(rows).execute();
+  for (let offset = 0; offset < EVENTS; offset += chunk) {
+    const rows = receivedOrderRows({ count: Math.min(chunk, EVENTS - offset), offset, product: "p_bench", prefix: "9", users: USERS });
+    await insertEvents(database.db, rows);
   }
 }
 

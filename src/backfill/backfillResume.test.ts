@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config.js";
-import { insertEvents, receivedOrderRows } from "../../test/support/backfillKit.js";
+import { insertEvents, receivedOrderRows } from "../../test/support/storedOrders.js";
 import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } from "../../test/support/testDatabase.js";
 import { catalogue } from "../../test/support/webhookFixtures.js";
 import type { Db } from "../storage/openDatabase.js";

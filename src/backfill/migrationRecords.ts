@@ -22,19 +22,13 @@ export interface PlannedEntry {
   key: string;
 }
 
-export interface MigrationRecord {
+/** A run's record: its counts and cursor (see Progress) plus what it is and where it stands. */
+export interface MigrationRecord extends Progress {
   id: string;
   type: BackfillType;
   params: Omit<BackfillRequest, "type">;
   dryRun: boolean;
   status: MigrationStatus;
-  scanned: number;
-  processed: number;
-  skipped: number;
-  errors: number;
-  errorSamples: ErrorSample[];
-  /** The id of the last webhook event this run finished; a resume starts after it. */
-  cursor: number | null;
   planHash: string | null;
   plannedEntries: number;
   planSample: PlannedEntry[];
@@ -88,6 +82,7 @@ export interface Progress {
   errors: number;
   /** The first failures, at most ERROR_SAMPLE_LIMIT of them. */
   errorSamples: ErrorSample[];
+  /** The id of the last webhook event finished; a resume starts after it. */
   cursor: number | null;
 }
 

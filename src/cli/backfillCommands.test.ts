@@ -1,28 +1,16 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { runReckon } from "../../test/support/runReckon.js";
 import { openDatabase } from "../storage/openDatabase.js";
 import { tableCounts } from "../../test/support/testDatabase.js";
 import { flakeId, paynowOrder } from "../../test/support/webhookFixtures.js";
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "reckon-backfill-cli-"));
 const url = `file:${join(dir, "cli.db")}`;
 
-async function reckon(args: string[], env: Record<string, string> = {}) {
-  try {
-    const result = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      env: { PATH: process.env.PATH ?? "", DATABASE_URL: url, ...env },
-    });
-    return { code: 0, stdout: result.stdout, stderr: result.stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const reckon = (args: string[], env: Record<string, string> = {}) => runReckon(args, { DATABASE_URL: url, ...env });
 
 describe("reckon backfill CLI", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

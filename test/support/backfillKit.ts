@@ -3,7 +3,7 @@ import { createApiToken } from "../../src/auth/apiTokens.js";
 import type { Db } from "../../src/storage/openDatabase.js";
 import { startLocalOidcIssuer, validClaims } from "./localOidcIssuer.js";
 import { JOB_AUDIENCE, JOB_SUBJECT, securityEnv } from "./securityApp.js";
-import { NOW, paynowOrder, webhookHarness, type WebhookHarness } from "./webhookFixtures.js";
+import { NOW, webhookHarness, type WebhookHarness } from "./webhookFixtures.js";
 
 export interface BackfillHarness extends WebhookHarness {
   admin: { authorization: string };
@@ -47,27 +47,4 @@ export async function storeFailedEvent(db: Db, delivery: { event_type: string; e
       received_at: receivedAt.toISOString(),
     })
     .execute();
-}
-
-/** `count` stored, never-applied PayNow orders for `product`, spread over 50 users. */
-export function receivedOrderRows(input: { count: number; product: string; prefix: string }) {
-  return Array.from({ length: input.count }, (_, index) => {
-    const order = paynowOrder({ orderId: `${input.prefix}${index}`, uid: `${input.prefix}_u${index % 50}`, lines: [{ productId: input.product, quantity: 1 + (index % 3) }] });
-    return {
-      provider: "paynow",
-      event_id: order.event_id,
-      event_type: order.event_type,
-      status: "received" as const,
-      raw_body: JSON.stringify(order),
-      headers: "{}",
-      livemode: null,
-      received_at: new Date(NOW.getTime() + index).toISOString(),
-    };
-  });
-}
-
-export async function insertEvents(db: Db, rows: ReturnType<typeof receivedOrderRows>): Promise<void> {
-  for (let start = 0; start < rows.length; start += 500) {
-    await db.kysely.insertInto("webhook_events").values(rows.slice(start, start + 500)).execute();
-  }
 }

@@ -1,0 +1,23 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface ReckonResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `reckon` command (from source) with only the variables given. */
+export async function runReckon(args: string[], env: Record<string, string>): Promise<ReckonResult> {
+  try {
+    const result = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
+    return { code: 0, stdout: result.stdout, stderr: result.stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}

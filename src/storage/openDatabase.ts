@@ -100,10 +100,9 @@ function openSqlite(path: string): Db {
   // FULL fsyncs the write-ahead log at every commit: a committed row survives a power cut.
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("busy_timeout = 10000");
-  // A 64 MiB page cache and 256 MiB of memory-mapped reads: a 200k-event replay ran 12%
-  // faster with both (bench:backfill, back to back); see docs/decisions/storage-engines.md.
+  // A 64 MiB page cache (the default is 2 MiB): a 200k-event replay ran 7% faster
+  // (bench:backfill, back to back); see docs/decisions/storage-engines.md.
   sqlite.pragma("cache_size = -65536");
-  sqlite.pragma("mmap_size = 268435456");
   sqlite.pragma("foreign_keys = ON");
   const kysely = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect(sqlite) });
   return {

@@ -3,7 +3,7 @@ import type { PaymentEvent } from "../providers/PaymentEvent.js";
 import type { Trx } from "../storage/withTransaction.js";
 import type { ApplyContext, ApplyResult } from "./ApplyResult.js";
 import { findPurchase, lockPurchaseRef, remainingPoints } from "./purchaseRecords.js";
-import { reversePurchase } from "./reversePurchase.js";
+import { reversalRecorded, reverseAndRecord } from "./reversePurchase.js";
 
 type ChargebackEvent = Extract<PaymentEvent, { kind: "chargeback" }>;
 type ChargebackWonEvent = Extract<PaymentEvent, { kind: "chargeback_won" }>;
@@ -13,27 +13,9 @@ export async function applyChargeback(trx: Trx, event: ChargebackEvent, context:
   await lockPurchaseRef(trx, event.purchaseRef);
   const purchase = await findPurchase(trx, event.purchaseRef);
   if (!purchase) return { status: "parked", waitingFor: event.purchaseRef };
-  const seen = await trx
-    .selectFrom("webhook_reversals")
-    .select("reversal_key")
-    .where("reversal_key", "=", event.reversalKey)
-    .executeTakeFirst();
-  if (seen) return { status: "processed", landed: [event.reversalKey] };
+  if (await reversalRecorded(trx, event.reversalKey)) return { status: "processed", landed: [event.reversalKey] };
   const points = Math.max(0, await remainingPoints(trx, purchase.entry_id));
-  const reversed = await reversePurchase(trx, purchase, points, event.reversalKey, context);
-  await trx
-    .insertInto("webhook_reversals")
-    .values({
-      reversal_key: event.reversalKey,
-      purchase_ref: purchase.purchase_ref,
-      kind: "chargeback",
-      refunded_minor: 0,
-      points,
-      shortfall: reversed.shortfall,
-      entry_id: reversed.entryId,
-      created_at: context.now.toISOString(),
-    })
-    .execute();
+  await reverseAndRecord(trx, purchase, { key: event.reversalKey, kind: "chargeback", refundedMinor: 0, points }, context);
   return { status: "processed", landed: [event.reversalKey] };
 }
 

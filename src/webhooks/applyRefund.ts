@@ -2,7 +2,7 @@ import type { PaymentEvent, RefundItem } from "../providers/PaymentEvent.js";
 import type { Trx } from "../storage/withTransaction.js";
 import type { ApplyContext, ApplyResult } from "./ApplyResult.js";
 import { findPurchase, lockPurchaseRef } from "./purchaseRecords.js";
-import { reversePurchase } from "./reversePurchase.js";
+import { reversalRecorded, reverseAndRecord } from "./reversePurchase.js";
 
 type RefundEvent = Extract<PaymentEvent, { kind: "refund" }>;
 
@@ -35,12 +35,7 @@ async function applyOneRefund(
   refund: RefundItem,
   context: ApplyContext,
 ): Promise<void> {
-  const seen = await trx
-    .selectFrom("webhook_reversals")
-    .select("reversal_key")
-    .where("reversal_key", "=", refund.refundKey)
-    .executeTakeFirst();
-  if (seen) return;
+  if (await reversalRecorded(trx, refund.refundKey)) return;
   const before = await trx
     .selectFrom("webhook_reversals")
     .select((eb) => [
@@ -52,18 +47,5 @@ async function applyOneRefund(
     .executeTakeFirstOrThrow();
   const target = refundedPoints(purchase.points, purchase.paid_minor, Number(before.minor) + refund.refundedMinor);
   const points = Math.max(0, target - Number(before.points));
-  const reversed = await reversePurchase(trx, purchase, points, refund.refundKey, context);
-  await trx
-    .insertInto("webhook_reversals")
-    .values({
-      reversal_key: refund.refundKey,
-      purchase_ref: purchase.purchase_ref,
-      kind: "refund",
-      refunded_minor: refund.refundedMinor,
-      points,
-      shortfall: reversed.shortfall,
-      entry_id: reversed.entryId,
-      created_at: context.now.toISOString(),
-    })
-    .execute();
+  await reverseAndRecord(trx, purchase, { key: refund.refundKey, kind: "refund", refundedMinor: refund.refundedMinor, points }, context);
 }

@@ -58,6 +58,38 @@ export async function reversePurchase(
   throw new Error(`reversal ${key} refused by the ledger: ${result.outcome}`);
 }
 
+/** Whether the refund or chargeback `key` was already reversed (it has its record). */
+export async function reversalRecorded(trx: Trx, key: string): Promise<boolean> {
+  const seen = await trx.selectFrom("webhook_reversals").select("reversal_key").where("reversal_key", "=", key).executeTakeFirst();
+  return seen !== undefined;
+}
+
+/**
+ * Reverses up to `points` of a purchase under `key` and records the reversal with what
+ * caused it, so the same refund or chargeback is never reversed twice.
+ */
+export async function reverseAndRecord(
+  trx: Trx,
+  purchase: Selectable<WebhookPurchasesTable>,
+  cause: { key: string; kind: "refund" | "chargeback"; refundedMinor: number; points: number },
+  context: ApplyContext,
+): Promise<void> {
+  const reversed = await reversePurchase(trx, purchase, cause.points, cause.key, context);
+  await trx
+    .insertInto("webhook_reversals")
+    .values({
+      reversal_key: cause.key,
+      purchase_ref: purchase.purchase_ref,
+      kind: cause.kind,
+      refunded_minor: cause.refundedMinor,
+      points: cause.points,
+      shortfall: reversed.shortfall,
+      entry_id: reversed.entryId,
+      created_at: context.now.toISOString(),
+    })
+    .execute();
+}
+
 async function lockedBalance(trx: Trx, uid: string): Promise<number> {
   let query = trx.selectFrom("wallets").select("points").where("uid", "=", uid);
   if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();

@@ -4,7 +4,7 @@ import type { Provider } from "../providers/PaymentEvent.js";
 import type { WebhookEventsTable } from "../storage/schema.js";
 import type { Trx } from "../storage/withTransaction.js";
 import type { ApplyResult } from "../webhooks/ApplyResult.js";
-import { applyStoredEvent } from "../webhooks/applyStoredEvent.js";
+import { applyStoredEvent, applyStoredEvents } from "../webhooks/applyStoredEvent.js";
 import { readStoredDelivery } from "../webhooks/readStoredDelivery.js";
 import type { BackfillType } from "./BackfillRequest.js";
 import { ERROR_SAMPLE_LIMIT, NO_PROGRESS, type ErrorSample, type Progress } from "./migrationRecords.js";
@@ -17,7 +17,7 @@ export interface ApplyBatchOptions {
 type Tally = "processed" | "skipped" | ErrorSample;
 
 /**
- * Applies a batch through exactly the live path (`applyStoredEvent`) in `trx` and
+ * Applies a batch through exactly the live path (`applyStoredEvents`) in `trx` and
  * counts what happened. Every entry has a business key, so an event applied before
  * changes nothing now.
  */
@@ -28,10 +28,11 @@ export async function applyBatch(
   options: ApplyBatchOptions,
 ): Promise<Progress> {
   const progress: Progress = { ...NO_PROGRESS, errorSamples: [] };
-  for (const row of rows) {
-    const tally = type === "webhook_replay" ? await replayOne(trx, row, options) : await reverseOne(trx, row, options);
+  const tallies =
+    type === "webhook_replay" ? await replayAll(trx, rows, options) : await sequentially(rows, (row) => reverseOne(trx, row, options));
+  for (const [index, tally] of tallies.entries()) {
     progress.scanned++;
-    progress.cursor = row.id;
+    progress.cursor = rows[index]!.id;
     if (tally === "processed") progress.processed++;
     else if (tally === "skipped") progress.skipped++;
     else {
@@ -42,9 +43,16 @@ export async function applyBatch(
   return progress;
 }
 
-async function replayOne(trx: Trx, row: Selectable<WebhookEventsTable>, options: ApplyBatchOptions): Promise<Tally> {
-  const result = await applyStoredEvent(trx, row, options);
-  return tallyOf(row, result, "skipped");
+async function sequentially<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await work(item));
+  return results;
+}
+
+/** The whole batch through `applyStoredEvents`, as a group commit of live deliveries goes. */
+async function replayAll(trx: Trx, rows: Selectable<WebhookEventsTable>[], options: ApplyBatchOptions): Promise<Tally[]> {
+  const results = await applyStoredEvents(trx, rows.map((row) => ({ row, options })));
+  return results.map((result, index) => tallyOf(rows[index]!, result, "skipped"));
 }
 
 async function reverseOne(trx: Trx, row: Selectable<WebhookEventsTable>, options: ApplyBatchOptions): Promise<Tally> {

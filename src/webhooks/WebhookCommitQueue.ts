@@ -4,7 +4,8 @@ import type { Db } from "../storage/openDatabase.js";
 import type { WebhookEventsTable, WebhookStatus } from "../storage/schema.js";
 import { withTransaction, type Trx } from "../storage/withTransaction.js";
 import type { ReadDelivery } from "../providers/PaymentEvent.js";
-import { applyStoredEvent } from "./applyStoredEvent.js";
+import { statementChunks } from "../storage/setBased.js";
+import { applyStoredEvents, type StoredEvent } from "./applyStoredEvent.js";
 
 export interface PendingDelivery {
   row: Insertable<WebhookEventsTable>;
@@ -115,44 +116,76 @@ export class WebhookCommitQueue {
   }
 }
 
+const eventKey = (row: { provider: string; event_id: string }) => `${row.provider}\u0000${row.event_id}`;
+
+/**
+ * Stores a batch of deliveries with one insert per chunk and applies the new ones
+ * together (`applyStoredEvents`). A delivery whose event id is already stored, before
+ * or earlier in the same batch, is a duplicate and changes nothing.
+ */
 async function storeAll(trx: Trx, deliveries: PendingDelivery[]): Promise<StoredDelivery[]> {
-  const results: StoredDelivery[] = [];
-  for (const delivery of deliveries) {
-    const inserted = await trx
+  const firsts = new Map<string, PendingDelivery>();
+  for (const delivery of deliveries) if (!firsts.has(eventKey(delivery.row))) firsts.set(eventKey(delivery.row), delivery);
+  const inserted = new Map<string, StoredEvent>();
+  for (const chunk of statementChunks([...firsts.values()], 10)) {
+    const rows = await trx
       .insertInto("webhook_events")
-      .values(delivery.row)
+      .values(chunk.map((delivery) => delivery.row))
       .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
       .returningAll()
-      .executeTakeFirst();
-    if (!inserted) {
-      const existing = await trx
-        .selectFrom("webhook_events")
-        .select("status")
-        .where("provider", "=", delivery.row.provider)
-        .where("event_id", "=", delivery.row.event_id)
-        .executeTakeFirstOrThrow();
-      results.push({ duplicate: true, status: existing.status });
-      continue;
-    }
-    const applied = await applyStoredEvent(trx, inserted, { now: delivery.now, reversalPolicy: delivery.reversalPolicy }, delivery.read);
-    results.push({ duplicate: false, status: applied.status });
+      .execute();
+    for (const row of rows) inserted.set(eventKey(row), row);
   }
-  return results;
+  const fresh = [...firsts.values()].filter((delivery) => inserted.has(eventKey(delivery.row)));
+  const applied = await applyStoredEvents(
+    trx,
+    fresh.map((delivery) => ({
+      row: inserted.get(eventKey(delivery.row))!,
+      options: { now: delivery.now, reversalPolicy: delivery.reversalPolicy },
+      read: delivery.read,
+    })),
+  );
+  const statuses = new Map<string, WebhookStatus>();
+  fresh.forEach((delivery, index) => statuses.set(eventKey(delivery.row), applied[index]!.status));
+  const stored = [...firsts.keys()].filter((key) => !statuses.has(key));
+  for (const [key, status] of await storedStatuses(trx, stored.map((key) => firsts.get(key)!.row))) statuses.set(key, status);
+  return deliveries.map((delivery) => ({
+    duplicate: firsts.get(eventKey(delivery.row)) !== delivery || !inserted.has(eventKey(delivery.row)),
+    status: statuses.get(eventKey(delivery.row))!,
+  }));
+}
+
+/** The statuses of events stored before this batch, by provider and event id. */
+async function storedStatuses(trx: Trx, rows: Insertable<WebhookEventsTable>[]): Promise<Map<string, WebhookStatus>> {
+  const statuses = new Map<string, WebhookStatus>();
+  for (const provider of new Set(rows.map((row) => row.provider))) {
+    const ids = rows.filter((row) => row.provider === provider).map((row) => row.event_id);
+    for (const chunk of statementChunks(ids, 1)) {
+      const found = await trx
+        .selectFrom("webhook_events")
+        .select(["provider", "event_id", "status"])
+        .where("provider", "=", provider)
+        .where("event_id", "in", chunk)
+        .execute();
+      for (const row of found) statuses.set(eventKey(row), row.status);
+    }
+  }
+  return statuses;
 }
 
 const QUEUES = new WeakMap<Db, WebhookCommitQueue>();
 
 /**
- * One queue per open database. SQLite has one writer: one batch at a time, as large
- * as what arrived during the previous commit. PostgreSQL commits deliveries one per
- * transaction, several at once on the pool: the server already shares one WAL flush
- * among concurrent commits, and multi-delivery transactions locking wallets in
- * arrival order would deadlock each other (PostgreSQL detects that after a second).
+ * One queue per open database, one batch in flight at a time, as large as what
+ * arrived during the previous commit (at most 64). SQLite has one writer anyway. On
+ * PostgreSQL a batch costs about a dozen round trips whatever its size, so one batch
+ * at a time already carries the load, and two webhook batches never wait for each
+ * other's locks (docs/decisions/webhook-durability.md has the figures).
  */
 export function commitQueueFor(db: Db): WebhookCommitQueue {
   let queue = QUEUES.get(db);
   if (!queue) {
-    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 64, 1) : new WebhookCommitQueue(db, 1, Math.max(1, (db.pool?.options.max ?? 10) - 2));
+    queue = new WebhookCommitQueue(db, 64, 1);
     QUEUES.set(db, queue);
   }
   return queue;

@@ -1,81 +1,129 @@
+import { postEntries } from "../ledger/postEntries.js";
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
-import { postEntry } from "../ledger/postEntry.js";
 import type { PaymentEvent, Provider, PurchaseLine } from "../providers/PaymentEvent.js";
+import { statementChunks } from "../storage/setBased.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { failed, type ApplyContext, type ApplyResult } from "./ApplyResult.js";
-import { lockPurchaseRef } from "./purchaseRecords.js";
+import { lockPurchaseRefs } from "./purchaseRecords.js";
 
-type CreditEvent = Extract<PaymentEvent, { kind: "credit" }>;
+export type CreditEvent = Extract<PaymentEvent, { kind: "credit" }>;
+
+export interface Credit {
+  provider: Provider;
+  event: CreditEvent;
+  context: ApplyContext;
+}
 
 /** Credits catalogue points × quantity to the buyer, once per purchase key. */
-export async function applyCredit(
-  trx: Trx,
-  provider: Provider,
-  event: CreditEvent,
-  context: ApplyContext,
-): Promise<ApplyResult> {
-  if (event.uid === null) return failed("unknown_user", "the delivery names no valid user id");
-  for (const ref of event.purchaseRefs) await lockPurchaseRef(trx, ref);
-  const priced = await cataloguePoints(trx, provider, event.lines);
-  if (!priced.ok) return failed(priced.reason, priced.detail);
+export async function applyCredit(trx: Trx, provider: Provider, event: CreditEvent, context: ApplyContext): Promise<ApplyResult> {
+  const [result] = await applyCredits(trx, [{ provider, event, context }]);
+  return result!;
+}
 
-  const result = await postEntry(trx, {
-    uid: event.uid,
-    kind: "purchase",
-    amount: priced.points,
-    idempotencyKey: event.purchaseKey,
-    source: "webhook",
-    sourceRef: context.sourceRef,
-    now: context.now,
-  });
-  switch (result.outcome) {
-    case "posted":
-    case "duplicate":
-      await trx
-        .insertInto("webhook_purchases")
-        .values(
-          event.purchaseRefs.map((ref) => ({
-            purchase_ref: ref,
-            entry_id: result.entry.id,
-            uid: event.uid!,
-            points: result.entry.amount,
-            paid_minor: event.paidMinor,
-            created_at: context.now.toISOString(),
-          })),
-        )
-        .onConflict((conflict) => conflict.column("purchase_ref").doNothing())
-        .execute();
-      return { status: "processed", landed: event.purchaseRefs };
-    case "conflict":
-      return failed("ledger_conflict", `${event.purchaseKey} was credited before with other content`);
-    default:
-      throw new Error(`a purchase cannot end ${result.outcome}`);
+/**
+ * Applies many credits as one batch, with the outcome each would have on its own in
+ * this order: one lock statement for their purchases, one catalogue read, one
+ * `postEntries`, one insert of purchase records.
+ */
+export async function applyCredits(trx: Trx, credits: readonly Credit[]): Promise<ApplyResult[]> {
+  await lockPurchaseRefs(trx, credits.flatMap((credit) => credit.event.purchaseRefs));
+  const catalogue = await readCatalogue(trx, credits);
+  const results: ApplyResult[] = credits.map((credit) =>
+    credit.event.uid === null ? failed("unknown_user", "the delivery names no valid user id") : { status: "processed", landed: credit.event.purchaseRefs },
+  );
+  const posting: { index: number; credit: Credit; uid: string }[] = [];
+  const inputs = [];
+  for (const [index, credit] of credits.entries()) {
+    if (credit.event.uid === null) continue;
+    const priced = price(catalogue, credit.provider, credit.event.lines);
+    if (!priced.ok) {
+      results[index] = failed(priced.reason, priced.detail);
+      continue;
+    }
+    posting.push({ index, credit, uid: credit.event.uid });
+    inputs.push({
+      uid: credit.event.uid,
+      kind: "purchase" as const,
+      amount: priced.points,
+      idempotencyKey: credit.event.purchaseKey,
+      source: "webhook",
+      sourceRef: credit.context.sourceRef,
+      now: credit.context.now,
+    });
   }
+  const outcomes = await postEntries(trx, inputs);
+  const purchases = [];
+  for (const [position, outcome] of outcomes.entries()) {
+    const { index, credit, uid } = posting[position]!;
+    switch (outcome.outcome) {
+      case "posted":
+      case "duplicate":
+        for (const ref of credit.event.purchaseRefs) {
+          purchases.push({
+            purchase_ref: ref,
+            entry_id: outcome.entry.id,
+            uid,
+            points: outcome.entry.amount,
+            paid_minor: credit.event.paidMinor,
+            created_at: credit.context.now.toISOString(),
+          });
+        }
+        break;
+      case "conflict":
+        results[index] = failed("ledger_conflict", `${credit.event.purchaseKey} was credited before with other content`);
+        break;
+      default:
+        throw new Error(`a purchase cannot end ${outcome.outcome}`);
+    }
+  }
+  for (const chunk of statementChunks(purchases, 6)) {
+    await trx
+      .insertInto("webhook_purchases")
+      .values(chunk)
+      .onConflict((conflict) => conflict.column("purchase_ref").doNothing())
+      .execute();
+  }
+  return results;
+}
+
+type Catalogue = Map<string, number>;
+const catalogueKey = (provider: Provider, productId: string) => `${provider}\u0000${productId}`;
+
+/** Points per unit of every catalogue id the credits name, per provider. */
+async function readCatalogue(trx: Trx, credits: readonly Credit[]): Promise<Catalogue> {
+  const catalogue: Catalogue = new Map();
+  const wanted = new Map<Provider, Set<string>>();
+  for (const { provider, event } of credits) {
+    const ids = wanted.get(provider) ?? new Set<string>();
+    for (const line of event.lines) for (const id of line.catalogueIds) ids.add(id);
+    wanted.set(provider, ids);
+  }
+  for (const [provider, ids] of wanted) {
+    for (const chunk of statementChunks([...ids], 1)) {
+      const rows = await trx
+        .selectFrom("products")
+        .select(["product_id", "points_per_unit"])
+        .where("provider", "=", provider)
+        .where("product_id", "in", chunk)
+        .execute();
+      for (const row of rows) catalogue.set(catalogueKey(provider, row.product_id), row.points_per_unit);
+    }
+  }
+  return catalogue;
 }
 
 type Priced = { ok: true; points: number } | { ok: false; reason: "unknown_product" | "invalid_payload"; detail: string };
 
 /** Sums points per unit × quantity; the first catalogue id of a line that is known prices it. */
-async function cataloguePoints(trx: Trx, provider: Provider, lines: PurchaseLine[]): Promise<Priced> {
+function price(catalogue: Catalogue, provider: Provider, lines: PurchaseLine[]): Priced {
   if (lines.length === 0) return { ok: false, reason: "unknown_product", detail: "the purchase names no product or price" };
-  const ids = [...new Set(lines.flatMap((line) => line.catalogueIds))];
-  const rows =
-    ids.length === 0
-      ? []
-      : await trx
-          .selectFrom("products")
-          .select(["product_id", "points_per_unit"])
-          .where("provider", "=", provider)
-          .where("product_id", "in", ids)
-          .execute();
-  const perUnit = new Map(rows.map((row) => [row.product_id, row.points_per_unit]));
   let points = 0;
   for (const line of lines) {
-    const known = line.catalogueIds.find((id) => perUnit.has(id));
+    const known = line.catalogueIds.find((id) => catalogue.has(catalogueKey(provider, id)));
     if (known === undefined) {
       return { ok: false, reason: "unknown_product", detail: `not in the ${provider} catalogue: ${line.catalogueIds.join(" / ") || "(none)"}` };
     }
-    points += perUnit.get(known)! * line.quantity;
+    points += catalogue.get(catalogueKey(provider, known))! * line.quantity;
   }
   if (!Number.isSafeInteger(points) || points > MAX_ENTRY_POINTS) {
     return { ok: false, reason: "invalid_payload", detail: `the purchase is worth more than ${MAX_ENTRY_POINTS} points` };

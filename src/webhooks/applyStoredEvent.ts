@@ -1,11 +1,12 @@
 import { sql, type Selectable } from "kysely";
 import type { ReversalPolicy } from "../config.js";
-import { PROVIDERS, type Provider, type ReadDelivery } from "../providers/PaymentEvent.js";
+import { PROVIDERS, type PaymentEvent, type Provider, type ReadDelivery } from "../providers/PaymentEvent.js";
 import type { WebhookEventsTable } from "../storage/schema.js";
+import { statementChunks, valuesTable } from "../storage/setBased.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { failed, type ApplyContext, type ApplyResult } from "./ApplyResult.js";
 import { applyChargeback, applyChargebackWon } from "./applyChargeback.js";
-import { applyCredit } from "./applyCredit.js";
+import { applyCredit, applyCredits, type Credit } from "./applyCredit.js";
 import { applyRefund } from "./applyRefund.js";
 import { readStoredDelivery } from "./readStoredDelivery.js";
 
@@ -16,8 +17,16 @@ export interface ApplyOptions {
   reversalPolicy: ReversalPolicy;
 }
 
-/** Parked events a landing can release in one go; a chain longer than this waits for a replay. */
+/** Parked events one batch can release; a chain longer than this waits for a replay. */
 const MAX_RELEASED = 1_000;
+
+/** A stored event to apply, with the clock of its application. */
+export interface StoredItem {
+  row: StoredEvent;
+  options: ApplyOptions;
+  /** The delivery already read from `row.raw_body`, so ingest does not read it twice. */
+  read?: ReadDelivery;
+}
 
 /**
  * Applies one stored event through the ledger and records the outcome on its row;
@@ -27,35 +36,83 @@ const MAX_RELEASED = 1_000;
  * event twice changes nothing the second time (every entry has a business key).
  *
  * It throws only for bugs and database failures; the caller's transaction then rolls
- * back (ingest stores the delivery alone as failed `internal_error`). `read` is the
- * delivery already read from `row.raw_body`, so ingest does not read it twice.
+ * back (ingest stores the delivery alone as failed `internal_error`).
  */
-export async function applyStoredEvent(
-  trx: Trx,
-  row: StoredEvent,
-  options: ApplyOptions,
-  read?: ReadDelivery,
-): Promise<ApplyResult> {
-  const first = await record(trx, row, options, await applyRow(trx, row, options, read));
-  let landed = first.status === "processed" ? [...first.landed] : [];
+export async function applyStoredEvent(trx: Trx, row: StoredEvent, options: ApplyOptions, read?: ReadDelivery): Promise<ApplyResult> {
+  const [result] = await applyStoredEvents(trx, [{ row, options, ...(read ? { read } : {}) }]);
+  return result!;
+}
+
+/**
+ * `applyStoredEvent` for a batch (a group commit, a replay batch). Purchases are
+ * credited together (`applyCredits`) and their outcomes recorded with one statement;
+ * then every other event is applied one by one in the batch's order. The batch's
+ * events arrived together, so crediting first is one of the orders they could have
+ * arrived in; a refund of a purchase in the same batch then finds it instead of parking.
+ */
+export async function applyStoredEvents(trx: Trx, items: readonly StoredItem[]): Promise<ApplyResult[]> {
+  const prepared = items.map(prepare);
+  const results: ApplyResult[] = new Array(items.length);
+  const creditIndexes: number[] = [];
+  const credits: Credit[] = [];
+  const settled: number[] = [];
+  for (const [index, step] of prepared.entries()) {
+    if ("result" in step) {
+      results[index] = step.result;
+      settled.push(index);
+    } else if (step.event.kind === "credit") {
+      creditIndexes.push(index);
+      credits.push({ provider: step.provider, event: step.event, context: step.context });
+    }
+  }
+  const credited = await applyCredits(trx, credits);
+  creditIndexes.forEach((index, position) => {
+    results[index] = credited[position]!;
+  });
+  const done = [...settled, ...creditIndexes];
+  await recordAll(trx, done.map((index) => ({ row: items[index]!.row, options: items[index]!.options, result: results[index]! })));
+  if (creditIndexes.length > 0) await releaseParked(trx, landedBy(credited), items[creditIndexes.at(-1)!]!.options);
+
+  for (const [index, step] of prepared.entries()) {
+    if ("result" in step || step.event.kind === "credit") continue;
+    const item = items[index]!;
+    const result = await applyEvent(trx, step.provider, step.event, step.context);
+    await recordAll(trx, [{ row: item.row, options: item.options, result }]);
+    await releaseParked(trx, landedBy([result]), item.options);
+    results[index] = result;
+  }
+  return results;
+}
+
+function landedBy(results: readonly ApplyResult[]): string[] {
+  return results.flatMap((result) => (result.status === "processed" ? result.landed : []));
+}
+
+/** Applies, in arrival order, the parked events waiting for `landed`, and what those land in turn. */
+async function releaseParked(trx: Trx, landed: string[], options: ApplyOptions): Promise<void> {
   let released = 0;
   while (landed.length > 0 && released < MAX_RELEASED) {
-    const waiting = await trx
-      .selectFrom("webhook_events")
-      .selectAll()
-      .where("status", "=", "parked")
-      .where("waiting_for", "in", landed)
-      .orderBy("id")
-      .limit(MAX_RELEASED - released)
-      .execute();
+    const waiting: StoredEvent[] = [];
+    for (const chunk of statementChunks([...new Set(landed)], 1)) {
+      waiting.push(
+        ...(await trx
+          .selectFrom("webhook_events")
+          .selectAll()
+          .where("status", "=", "parked")
+          .where("waiting_for", "in", chunk)
+          .orderBy("id")
+          .limit(MAX_RELEASED - released)
+          .execute()),
+      );
+    }
+    waiting.sort((a, b) => a.id - b.id);
     landed = [];
-    for (const parked of waiting) {
+    for (const parked of waiting.slice(0, MAX_RELEASED - released)) {
       const result = await applyIsolated(trx, parked, options);
       released++;
       if (result.status === "processed") landed.push(...result.landed);
     }
   }
-  return first;
 }
 
 /**
@@ -66,7 +123,8 @@ async function applyIsolated(trx: Trx, row: StoredEvent, options: ApplyOptions):
   await sql`savepoint apply_parked`.execute(trx);
   let result: ApplyResult;
   try {
-    result = await applyRow(trx, row, options);
+    const step = prepare({ row, options });
+    result = "result" in step ? step.result : await applyEvent(trx, step.provider, step.event, step.context);
     await sql`release savepoint apply_parked`.execute(trx);
   } catch (error) {
     await sql`rollback to savepoint apply_parked`.execute(trx);
@@ -74,40 +132,48 @@ async function applyIsolated(trx: Trx, row: StoredEvent, options: ApplyOptions):
     if (isRetryable(error)) throw error;
     result = failed("internal_error", (error as Error).message.slice(0, 500));
   }
-  return record(trx, row, options, result);
-}
-
-/** Writes an application's outcome on the event's row. */
-async function record(trx: Trx, row: StoredEvent, options: ApplyOptions, result: ApplyResult): Promise<ApplyResult> {
-  await trx
-    .updateTable("webhook_events")
-    .set((eb) => ({
-      status: result.status,
-      failure_reason: result.status === "failed" ? result.reason : result.status === "ignored" ? result.reason : null,
-      failure_detail: result.status === "failed" ? result.detail : null,
-      waiting_for: result.status === "parked" ? result.waitingFor : null,
-      processed_at: options.now.toISOString(),
-      attempts: eb("attempts", "+", 1),
-    }))
-    .where("id", "=", row.id)
-    .execute();
+  await recordAll(trx, [{ row, options, result }]);
   return result;
 }
 
-async function applyRow(trx: Trx, row: StoredEvent, options: ApplyOptions, given?: ReadDelivery): Promise<ApplyResult> {
-  if (!PROVIDERS.includes(row.provider as Provider)) return failed("invalid_payload", `unknown provider ${row.provider}`);
-  const provider = row.provider as Provider;
-  const read = given ?? readStoredDelivery(provider, row.raw_body);
-  const context: ApplyContext = { ...options, sourceRef: `${provider}:${row.event_id}` };
-  return applyEvent(trx, provider, read.event, context);
+/** Writes each application's outcome on its event's row, with one statement per chunk. */
+async function recordAll(trx: Trx, outcomes: { row: StoredEvent; options: ApplyOptions; result: ApplyResult }[]): Promise<void> {
+  for (const chunk of statementChunks(outcomes, 6)) {
+    const values = valuesTable(
+      trx,
+      ["bigint", "text", "text", "text", "text", "timestamptz"],
+      chunk.map(({ row, options, result }) => [
+        row.id,
+        result.status,
+        result.status === "failed" || result.status === "ignored" ? result.reason : null,
+        result.status === "failed" ? result.detail : null,
+        result.status === "parked" ? result.waitingFor : null,
+        options.now.toISOString(),
+      ]),
+    );
+    await sql`update webhook_events set status = v.column2, failure_reason = v.column3, failure_detail = v.column4,
+      waiting_for = v.column5, processed_at = v.column6, attempts = attempts + 1
+      from ${values} where webhook_events.id = v.column1`.execute(trx);
+  }
 }
 
-function applyEvent(trx: Trx, provider: Provider, event: ReadDelivery["event"], context: ApplyContext): Promise<ApplyResult> | ApplyResult {
+type Prepared =
+  /** Settled without the ledger: an unknown provider, an unreadable payload, an ignored type. */
+  | { result: ApplyResult }
+  | { provider: Provider; event: PaymentEvent; context: ApplyContext };
+
+function prepare(item: StoredItem): Prepared {
+  const { row } = item;
+  if (!PROVIDERS.includes(row.provider as Provider)) return { result: failed("invalid_payload", `unknown provider ${row.provider}`) };
+  const provider = row.provider as Provider;
+  const { event } = item.read ?? readStoredDelivery(provider, row.raw_body);
+  if (event.kind === "invalid_payload") return { result: failed("invalid_payload", event.detail) };
+  if (event.kind === "ignored") return { result: { status: "ignored", reason: event.reason } };
+  return { provider, event, context: { ...item.options, sourceRef: `${provider}:${row.event_id}` } };
+}
+
+function applyEvent(trx: Trx, provider: Provider, event: PaymentEvent, context: ApplyContext): Promise<ApplyResult> {
   switch (event.kind) {
-    case "invalid_payload":
-      return failed("invalid_payload", event.detail);
-    case "ignored":
-      return { status: "ignored", reason: event.reason };
     case "credit":
       return applyCredit(trx, provider, event, context);
     case "refund":
@@ -116,6 +182,8 @@ function applyEvent(trx: Trx, provider: Provider, event: ReadDelivery["event"], 
       return applyChargeback(trx, event, context);
     case "chargeback_won":
       return applyChargebackWon(trx, event, context);
+    case "ignored":
+      return Promise.resolve({ status: "ignored", reason: event.reason });
     default: {
       const never: never = event;
       throw new Error(`unhandled payment event ${JSON.stringify(never)}`);

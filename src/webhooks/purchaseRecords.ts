@@ -10,8 +10,17 @@ import type { Trx } from "../storage/withTransaction.js";
  * events cannot see the uncommitted park). SQLite has one writer, so nothing to do.
  */
 export async function lockPurchaseRef(trx: Trx, ref: string): Promise<void> {
-  if (!capabilitiesOf(trx).rowLocks) return;
-  await sql`select pg_advisory_xact_lock(hashtextextended(${ref}, 0))`.execute(trx);
+  await lockPurchaseRefs(trx, [ref]);
+}
+
+/**
+ * `lockPurchaseRef` for many references in one statement, taken in sorted order so
+ * that two batches with overlapping references wait for each other instead of deadlocking.
+ */
+export async function lockPurchaseRefs(trx: Trx, refs: readonly string[]): Promise<void> {
+  if (!capabilitiesOf(trx).rowLocks || refs.length === 0) return;
+  const sorted = [...new Set(refs)].sort();
+  await sql`select pg_advisory_xact_lock(hashtextextended(ref, 0)) from unnest(cast(${sorted} as text[])) as refs(ref)`.execute(trx);
 }
 
 export async function findPurchase(trx: Trx, ref: string): Promise<Selectable<WebhookPurchasesTable> | undefined> {

@@ -1,0 +1,238 @@
+import { sql, type Insertable, type Selectable } from "kysely";
+import { capabilitiesOf } from "../storage/capabilities.js";
+import type { LedgerEntriesTable, WalletsTable } from "../storage/schema.js";
+import { statementChunks, valuesTable } from "../storage/setBased.js";
+import { ConcurrentWriteError, type Trx } from "../storage/withTransaction.js";
+import { assertEntryShape, DEFAULT_BELOW_ZERO, entryContentHash } from "./entryRules.js";
+import type { PostEntryInput, PostEntryOutcome } from "./postEntry.js";
+import { toEntry, type Entry, type Wallet } from "./types.js";
+
+/** An entry of a batch: what `postEntry` takes, for entries that reference no other entry. */
+export type BatchEntryInput = Omit<PostEntryInput, "reversesEntryId" | "expectedWalletVersion">;
+
+export type BatchEntryOutcome = Extract<PostEntryOutcome, { outcome: "posted" | "duplicate" | "conflict" | "insufficient_points" }>;
+
+/** A wallet as the batch has moved it so far. */
+interface WalletState {
+  uid: string;
+  points: number;
+  version: number;
+  negativeFlagged: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** Not in the database before this batch. */
+  created: boolean;
+  moved: boolean;
+}
+
+/** An entry the batch will insert; `row` is filled in once it is. */
+interface PendingEntry {
+  values: Insertable<LedgerEntriesTable>;
+  row?: Selectable<LedgerEntriesTable>;
+}
+
+type Known = { stored: Selectable<LedgerEntriesTable> } | { pending: PendingEntry };
+
+type Decision =
+  | { outcome: "posted"; pending: PendingEntry; wallet: Wallet; shortfall: number }
+  | { outcome: "duplicate"; known: Known; wallet: Wallet }
+  | { outcome: "conflict"; known: Known }
+  | { outcome: "insufficient_points"; available: number };
+
+/**
+ * Posts many entries in one go, with exactly the outcome `postEntry` would give each
+ * of them posted one after another in this order (a property test holds the two
+ * together). It locks every wallet involved at once, in uid order, reads every key at
+ * once, decides each entry in memory, and writes the wallets and entries with a few
+ * set-based statements: the cost of a batch no longer grows by one round trip per
+ * statement per entry. Entries that reference another entry, or that must find a
+ * wallet at a version, go through `postEntry`.
+ */
+export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[]): Promise<BatchEntryOutcome[]> {
+  if (inputs.length === 0) return [];
+  const hashes = inputs.map((input) => {
+    assertEntryShape(input.kind, input.amount, null);
+    return entryContentHash(input.uid, input.kind, input.amount, null);
+  });
+  const wallets = await lockWallets(trx, inputs.map((input) => input.uid));
+  const known = new Map<string, Known>();
+  for (const row of await entriesByKey(trx, inputs.map((input) => input.idempotencyKey))) known.set(row.idempotency_key, { stored: row });
+
+  const pending: PendingEntry[] = [];
+  const decisions = inputs.map((input, index): Decision => {
+    const contentHash = hashes[index]!;
+    const previous = known.get(input.idempotencyKey);
+    if (previous) {
+      if (contentHashOf(previous) !== contentHash) return { outcome: "conflict", known: previous };
+      return { outcome: "duplicate", known: previous, wallet: snapshot(wallets.get(uidOf(previous))!) };
+    }
+    const moves = input.kind !== "reconcile_adjustment";
+    const now = input.now.toISOString();
+    const wallet = wallets.get(input.uid);
+    const available = wallet?.points ?? 0;
+    let amount = input.amount;
+    let shortfall = 0;
+    if (moves && available + amount < 0) {
+      const policy = input.belowZero ?? DEFAULT_BELOW_ZERO[input.kind];
+      if (policy === "refuse") return { outcome: "insufficient_points", available };
+      if (policy === "clamp") {
+        const clamped = -Math.max(0, available);
+        shortfall = clamped - amount;
+        amount = clamped;
+      }
+    }
+    const state = wallet ?? newWallet(wallets, input.uid, now);
+    if (moves) {
+      state.points += amount;
+      state.version += 1;
+      state.negativeFlagged ||= state.points < 0;
+      state.updatedAt = now;
+      state.moved = true;
+    }
+    const entry: PendingEntry = {
+      values: {
+        uid: input.uid,
+        amount,
+        kind: input.kind,
+        idempotency_key: input.idempotencyKey,
+        reverses_entry_id: null,
+        balance_after: state.points,
+        source: input.source,
+        source_ref: input.sourceRef ?? null,
+        reason: input.reason ?? null,
+        content_hash: contentHash,
+        created_at: now,
+      },
+    };
+    pending.push(entry);
+    known.set(input.idempotencyKey, { pending: entry });
+    return { outcome: "posted", pending: entry, wallet: snapshot(state), shortfall };
+  });
+
+  await writeWallets(trx, [...wallets.values()]);
+  await insertEntries(trx, pending);
+  return decisions.map(answer);
+}
+
+function contentHashOf(known: Known): string {
+  return "stored" in known ? known.stored.content_hash : known.pending.values.content_hash;
+}
+
+function uidOf(known: Known): string {
+  return "stored" in known ? known.stored.uid : known.pending.values.uid;
+}
+
+function entryOf(known: Known): Entry {
+  const row = "stored" in known ? known.stored : known.pending.row;
+  if (!row) throw new Error("a pending entry was not inserted");
+  return toEntry(row);
+}
+
+function answer(decision: Decision): BatchEntryOutcome {
+  switch (decision.outcome) {
+    case "posted":
+      return { outcome: "posted", entry: entryOf({ pending: decision.pending }), wallet: decision.wallet, shortfall: decision.shortfall };
+    case "duplicate":
+      return { outcome: "duplicate", entry: entryOf(decision.known), wallet: decision.wallet };
+    case "conflict":
+      return { outcome: "conflict", existing: entryOf(decision.known) };
+    case "insufficient_points":
+      return decision;
+    default: {
+      const never: never = decision;
+      throw new Error(`unhandled decision ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function snapshot(state: WalletState): Wallet {
+  return { uid: state.uid, points: state.points, version: state.version, negativeFlagged: state.negativeFlagged, updatedAt: state.updatedAt };
+}
+
+function newWallet(wallets: Map<string, WalletState>, uid: string, now: string): WalletState {
+  const state: WalletState = { uid, points: 0, version: 0, negativeFlagged: false, createdAt: now, updatedAt: now, created: true, moved: false };
+  wallets.set(uid, state);
+  return state;
+}
+
+/**
+ * Locks the wallets of `uids` that exist, in uid order, so that two batches locking
+ * overlapping sets wait for each other instead of deadlocking.
+ */
+async function lockWallets(trx: Trx, uids: string[]): Promise<Map<string, WalletState>> {
+  const sorted = [...new Set(uids)].sort();
+  const wallets = new Map<string, WalletState>();
+  for (const chunk of statementChunks(sorted, 1)) {
+    let query = trx.selectFrom("wallets").selectAll().where("uid", "in", chunk).orderBy("uid");
+    if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
+    for (const row of await query.execute()) wallets.set(row.uid, fromRow(row));
+  }
+  return wallets;
+}
+
+function fromRow(row: Selectable<WalletsTable>): WalletState {
+  return {
+    uid: row.uid,
+    points: row.points,
+    version: row.version,
+    negativeFlagged: row.negative_flagged === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    created: false,
+    moved: false,
+  };
+}
+
+async function entriesByKey(trx: Trx, keys: string[]): Promise<Selectable<LedgerEntriesTable>[]> {
+  const rows: Selectable<LedgerEntriesTable>[] = [];
+  for (const chunk of statementChunks([...new Set(keys)], 1)) {
+    rows.push(...(await trx.selectFrom("ledger_entries").selectAll().where("idempotency_key", "in", chunk).execute()));
+  }
+  return rows;
+}
+
+/** Inserts the wallets the batch created and moves the ones it changed, each in their final state. */
+async function writeWallets(trx: Trx, states: WalletState[]): Promise<void> {
+  const created = states.filter((state) => state.created);
+  for (const chunk of statementChunks(created, 6)) {
+    const inserted = await trx
+      .insertInto("wallets")
+      .values(
+        chunk.map((state) => ({
+          uid: state.uid,
+          points: state.points,
+          version: state.version,
+          negative_flagged: state.negativeFlagged ? 1 : 0,
+          created_at: state.createdAt,
+          updated_at: state.updatedAt,
+        })),
+      )
+      .onConflict((conflict) => conflict.column("uid").doNothing())
+      .returning("uid")
+      .execute();
+    // Another transaction created one of them after our read: decide again from the start.
+    if (inserted.length !== chunk.length) throw new ConcurrentWriteError("a wallet was created concurrently");
+  }
+  const moved = states.filter((state) => state.moved && !state.created);
+  for (const chunk of statementChunks(moved, 5)) {
+    const values = valuesTable(
+      trx,
+      ["text", "bigint", "bigint", "smallint", "timestamptz"],
+      chunk.map((state) => [state.uid, state.points, state.version, state.negativeFlagged ? 1 : 0, state.updatedAt]),
+    );
+    await sql`update wallets set points = v.column2, version = v.column3, negative_flagged = v.column4, updated_at = v.column5
+      from ${values} where wallets.uid = v.column1`.execute(trx);
+  }
+}
+
+async function insertEntries(trx: Trx, pending: PendingEntry[]): Promise<void> {
+  for (const chunk of statementChunks(pending, 11)) {
+    const rows = await trx
+      .insertInto("ledger_entries")
+      .values(chunk.map((entry) => entry.values))
+      .returningAll()
+      .execute();
+    const byKey = new Map(rows.map((row) => [row.idempotency_key, row]));
+    for (const entry of chunk) entry.row = byKey.get(entry.values.idempotency_key);
+  }
+}

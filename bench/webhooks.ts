@@ -119,10 +119,10 @@ recordBenchmark(
     "Open loop: each request is sent at its scheduled time whatever the server's state; latency runs from that time",
     "to the last byte of the ACK, after an unreported 2 s warm-up at 300/s. 10% of deliveries repeat an earlier event. The server runs in its own process",
     "(2 cores shared with the load generator and, today, other engineers' work). SQLite with synchronous=FULL and",
-    "group commit; PostgreSQL with fsync and synchronous_commit on. `audit` must be all zeros but `ackedEvents`.",
+    "group commit; PostgreSQL with fsync and synchronous_commit on, group-committed the same way. `audit` must be all zeros but `ackedEvents`.",
     "`achievedPerSecond` is ACKs divided by the time until the last answer, backlog included.",
     "Targets from issue 3: 3,000/s SQLite, 1,500/s PostgreSQL, p99 ACK at most 25 ms at 1,000/s offered;",
-    "see docs/decisions/webhook-durability.md for why PostgreSQL is far from its target today.",
+    "see docs/decisions/webhook-durability.md for how a batch is stored and applied.",
     `Load average when the run started: ${loadAtStart.map((value) => value.toFixed(1)).join(", ")} (2 cores).`,
   ],
 );

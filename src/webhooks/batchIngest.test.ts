@@ -1,0 +1,72 @@
+import { beforeAll, expect, it } from "vitest";
+import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
+import {
+  catalogue,
+  eventRow,
+  flakeId,
+  makeSecrets,
+  NOW,
+  paynowOrder,
+  paynowRefund,
+  walletPoints,
+  webhookConfig,
+} from "../../test/support/webhookFixtures.js";
+import type { Config } from "../config.js";
+import { signPaynow } from "../providers/paynow/verifyPaynowSignature.js";
+import { ingestDelivery } from "./ingestDelivery.js";
+
+const PRODUCT = "458255405240287301";
+
+function delivery(config: Config, payload: unknown) {
+  const rawBody = Buffer.from(JSON.stringify(payload));
+  const timestampMs = NOW.getTime();
+  const signature = signPaynow(config.providers.paynowWebhookSecrets[0]!, timestampMs, rawBody);
+  return { provider: "paynow" as const, rawBody, headers: { "paynow-signature": signature, "paynow-timestamp": String(timestampMs) } };
+}
+
+describeEachEngine("deliveries that arrive together are stored and applied as one batch", (db) => {
+  let config: Config;
+  beforeAll(async () => {
+    config = webhookConfig(makeSecrets());
+    await catalogue(db(), "paynow", PRODUCT, 50);
+  });
+
+  it("gives each delivery of a batch the answer it would get alone, and credits each purchase once", async () => {
+    const earlier = paynowOrder({ orderId: flakeId(), uid: "batch_a", lines: [{ productId: PRODUCT, quantity: 1 }] });
+    expect(await ingestDelivery(db(), config, delivery(config, earlier), NOW)).toMatchObject({ outcome: "stored", duplicate: false, status: "processed" });
+
+    const orderId = flakeId();
+    const order = paynowOrder({ orderId, uid: "batch_b", lines: [{ productId: PRODUCT, quantity: 2 }] });
+    const refundFirst = paynowRefund({ orderId, refundedMinor: 250 });
+    const unknown = paynowOrder({ orderId: flakeId(), uid: "batch_a", lines: [{ productId: "not_in_catalogue", quantity: 1 }] });
+    const noUser = paynowOrder({ orderId: flakeId(), uid: null, lines: [{ productId: PRODUCT, quantity: 1 }] });
+    const second = paynowOrder({ orderId: flakeId(), uid: "batch_a", lines: [{ productId: PRODUCT, quantity: 3 }] });
+    // All submitted in one turn of the event loop: one group commit.
+    const answers = await Promise.all(
+      [refundFirst, order, order, unknown, earlier, noUser, second].map((payload) => ingestDelivery(db(), config, delivery(config, payload), NOW)),
+    );
+    expect(answers.map((answer) => answer.outcome === "stored" && [answer.duplicate, answer.status])).toEqual([
+      [false, "processed"],
+      [false, "processed"],
+      [true, "processed"],
+      [false, "failed"],
+      [true, "processed"],
+      [false, "failed"],
+      [false, "processed"],
+    ]);
+    expect(await walletPoints(db(), "batch_a")).toBe(50 + 150);
+    // 100 credited, then 250 of the 500 paid refunded: half the points.
+    expect(await walletPoints(db(), "batch_b")).toBe(100 - 50);
+    expect(await eventRow(db(), "paynow", unknown.event_id)).toMatchObject({ status: "failed", failure_reason: "unknown_product", attempts: 1 });
+    expect(await eventRow(db(), "paynow", noUser.event_id)).toMatchObject({ status: "failed", failure_reason: "unknown_user" });
+    expect(await eventRow(db(), "paynow", order.event_id)).toMatchObject({ status: "processed", attempts: 1 });
+    const entries = await db().kysely.selectFrom("ledger_entries").select(["uid", "kind", "amount"]).where("uid", "in", ["batch_a", "batch_b"]).orderBy("id").execute();
+    expect(entries).toEqual([
+      { uid: "batch_a", kind: "purchase", amount: 50 },
+      { uid: "batch_b", kind: "purchase", amount: 100 },
+      { uid: "batch_a", kind: "purchase", amount: 150 },
+      { uid: "batch_b", kind: "reversal", amount: -50 },
+    ]);
+    expect(await invariantViolations(db())).toEqual([]);
+  });
+});

@@ -4,7 +4,7 @@ import { applyBatch } from "./applyBatch.js";
 import { entriesWrittenSince, lastEntryId, planHash } from "./capturePlan.js";
 import { addProgress, NO_PROGRESS, type PlannedEntry, type Progress } from "./migrationRecords.js";
 import type { BackfillDeps } from "./runBackfill.js";
-import { selectBatch } from "./selectBatch.js";
+import { refreshScanStatistics, selectBatch } from "./selectBatch.js";
 
 export interface Plan {
   progress: Progress;
@@ -25,6 +25,7 @@ class DryRunRollback extends Error {
  */
 export async function computePlan(deps: BackfillDeps, request: BackfillRequest): Promise<Plan> {
   const { from, to } = rangeOf(request);
+  await refreshScanStatistics(deps.db.kysely);
   try {
     // One snapshot for the whole plan: live traffic committing meanwhile stays invisible.
     await deps.db.kysely.transaction().setIsolationLevel("repeatable read").execute(async (trx) => {

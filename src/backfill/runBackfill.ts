@@ -15,7 +15,7 @@ import {
   type MigrationRecord,
   type MigrationStatus,
 } from "./migrationRecords.js";
-import { selectBatch } from "./selectBatch.js";
+import { refreshScanStatistics, selectBatch } from "./selectBatch.js";
 
 export interface BackfillDeps {
   db: Db;
@@ -119,6 +119,7 @@ export async function runBatches(
   let scanned = start.scanned;
   let exhausted = false;
   try {
+    await refreshScanStatistics(deps.db.kysely);
     while (scanned < request.maxEvents) {
       const current = await readMigration(deps.db.kysely, id);
       if (current?.status === "cancelled") return current;

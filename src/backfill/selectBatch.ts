@@ -29,23 +29,30 @@ export interface BatchWindow {
   limit: number;
 }
 
-/** The next events of a run in id order, which is arrival order. */
+/**
+ * The next events of a run in id order, which is arrival order. The run walks the
+ * primary key from its cursor, so each batch reads about as many rows as it returns.
+ * Left to itself SQLite picks the (status, received_at) index instead and sorts every
+ * pending event of the range by id for each batch: a 1M-event replay slowed from
+ * 12,800/s at 200k to 5,100/s. `NOT INDEXED` keeps it on the rowid walk (it still
+ * seeks the rowid); a range far older than the table's newest events then costs one
+ * pass over the table per run instead of a sort per batch. PostgreSQL chooses well
+ * with fresh statistics (`refreshScanStatistics`).
+ */
 export async function selectBatch(
   db: Kysely<Schema>,
   type: BackfillType,
   window: BatchWindow,
 ): Promise<Selectable<WebhookEventsTable>[]> {
-  let query = db
-    .selectFrom("webhook_events")
-    .selectAll()
-    .where("received_at", ">=", window.from)
-    .where("received_at", "<", window.to)
-    .where("id", ">", window.afterId);
-  query =
+  const walk = dialectOf(db) === "sqlite" ? sql`not indexed` : sql``;
+  const wanted =
     type === "webhook_replay"
-      ? query.where("status", "in", [...REPLAYABLE_STATUSES])
-      : query.where("event_type", "in", [...REVERSAL_EVENT_TYPES]);
-  return query.orderBy("id").limit(window.limit).execute();
+      ? sql`status in (${sql.join([...REPLAYABLE_STATUSES])})`
+      : sql`event_type in (${sql.join([...REVERSAL_EVENT_TYPES])})`;
+  const { rows } = await sql<Selectable<WebhookEventsTable>>`select * from webhook_events ${walk}
+    where received_at >= ${window.from} and received_at < ${window.to} and id > ${window.afterId} and ${wanted}
+    order by id limit ${window.limit}`.execute(db);
+  return rows;
 }
 
 /**

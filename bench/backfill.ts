@@ -61,5 +61,5 @@ async function measure(engine: "sqlite" | "postgres") {
 const results = [];
 for (const engine of ENGINES) results.push(await measure(engine));
 recordBenchmark("backfill", { batchSize: BATCH, results }, [
-  "Replays stored PayNow orders (never applied) through `applyStoredEvent`, the live path, in batches that commit with the migration record's cursor; checks every event was processed and every wallet equals its entries. Target: ≥ 5,000 events/s on SQLite.",
+  "Replays stored PayNow orders (never applied) through `applyStoredEvents`, the live path (set-based, as a group commit of deliveries), in batches that commit with the migration record's cursor; checks every event was processed and every wallet equals its entries. Target: ≥ 5,000 events/s on SQLite.",
 ]);

@@ -127,7 +127,9 @@ async function storeAll(trx: Trx, deliveries: PendingDelivery[]): Promise<Stored
   const firsts = new Map<string, PendingDelivery>();
   for (const delivery of deliveries) if (!firsts.has(eventKey(delivery.row))) firsts.set(eventKey(delivery.row), delivery);
   const inserted = new Map<string, StoredEvent>();
-  for (const chunk of statementChunks([...firsts.values()], 10)) {
+  // Inserted in key order: two processes storing the same events never wait on each other in a cycle.
+  const byKey = [...firsts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delivery]) => delivery);
+  for (const chunk of statementChunks(byKey, 10)) {
     const rows = await trx
       .insertInto("webhook_events")
       .values(chunk.map((delivery) => delivery.row))

@@ -3,14 +3,10 @@
  * twice) against the real server on SQLite and PostgreSQL, and against a bare fastify
  * route that only verifies the HMAC. Bounded: BENCH_SECONDS per step (default 5).
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
-import pg from "pg";
+import { loadavg } from "node:os";
 import { setCatalogueProduct } from "../src/catalogue/setCatalogueProduct.js";
-import { migrate } from "../src/storage/migrate.js";
-import { openDatabase } from "../src/storage/openDatabase.js";
+import { createTestDatabase } from "../test/support/testDatabase.js";
 import { runOpenLoop, startServer, stopServer, summarise } from "./openLoop.js";
 import { auditIngest, LOAD_POINTS_PER_UNIT, LOAD_PRODUCT, PaynowLoad } from "./paynowLoad.js";
 import { recordBenchmark } from "./recordBenchmark.js";
@@ -18,7 +14,6 @@ import { recordBenchmark } from "./recordBenchmark.js";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Unreported first load: JIT, statement caches and connection pools warm up. */
 const WARMUP = { ratePerSecond: 300, durationMs: 2_000 };
-const PG_ADMIN_URL = process.env.RECKON_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 /** BENCH_ENGINES=postgres measures one engine (the bare route always runs: it is the baseline). */
 const ENGINES = (process.env.BENCH_ENGINES ?? "sqlite,postgres").split(",") as ("sqlite" | "postgres")[];
 const RATES = {
@@ -30,16 +25,6 @@ const RATES = {
 const loadAtStart = loadavg();
 const secrets = [randomBytes(24).toString("hex"), randomBytes(24).toString("hex")];
 const serverEnv = { PAYNOW_WEBHOOK_SECRETS: secrets.join(","), ENVIRONMENT: "test" };
-
-async function adminQuery(text: string) {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 async function measureBare() {
   const { child, port } = await startServer("bare", serverEnv);
@@ -58,23 +43,9 @@ async function measureBare() {
 }
 
 async function measureEngine(engine: "sqlite" | "postgres") {
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (engine === "sqlite") {
-    const dir = mkdtempSync(join(tmpdir(), "reckon-bench-"));
-    url = `file:${join(dir, "reckon.db")}`;
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else {
-    const name = `reckon_bench_${process.pid}`;
-    await adminQuery(`CREATE DATABASE ${name}`);
-    const parsed = new URL(PG_ADMIN_URL);
-    parsed.pathname = `/${name}`;
-    url = parsed.toString();
-    cleanup = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  }
-  const db = openDatabase(url);
+  const database = await createTestDatabase(engine);
+  const { db, url } = database;
   try {
-    await migrate(db, "test");
     await setCatalogueProduct(db, { provider: "paynow", productId: LOAD_PRODUCT, pointsPerUnit: LOAD_POINTS_PER_UNIT, actor: "bench", now: new Date() });
     const { child, port } = await startServer("reckon", { ...serverEnv, DATABASE_URL: url });
     const steps = [];
@@ -97,8 +68,7 @@ async function measureEngine(engine: "sqlite" | "postgres") {
     }
     return { steps, audit: await auditIngest(db, load, answers) };
   } finally {
-    await db.close();
-    await cleanup();
+    await database.drop();
   }
 }
 

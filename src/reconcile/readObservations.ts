@@ -9,7 +9,8 @@ export interface UidRange {
   last: string | null;
 }
 
-function rangeOn(column: RawBuilder<unknown>, range: UidRange): RawBuilder<unknown> {
+/** The SQL condition that keeps `column` inside `range`. */
+export function rangeOn(column: RawBuilder<unknown>, range: UidRange): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [];
   if (range.after !== null) parts.push(sql`${column} > ${range.after}`);
   if (range.last !== null) parts.push(sql`${column} <= ${range.last}`);

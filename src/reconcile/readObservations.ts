@@ -51,9 +51,14 @@ export async function readObservations(db: Kysely<Schema>, range: UidRange): Pro
   }));
 }
 
-/** One user, for the heal's own transaction (after the wallet row is locked). */
-export async function readObservation(db: Kysely<Schema>, uid: string): Promise<Observation | undefined> {
-  const wallet = await db.selectFrom("wallets").select(["points", "version"]).where("uid", "=", uid).executeTakeFirst();
+/**
+ * One user, for the heal's own transaction. With `lock` the wallet row is read
+ * `FOR UPDATE`, so the lock and the read are one statement.
+ */
+export async function readObservation(db: Kysely<Schema>, uid: string, options: { lock?: boolean } = {}): Promise<Observation | undefined> {
+  let walletQuery = db.selectFrom("wallets").select(["points", "version"]).where("uid", "=", uid);
+  if (options.lock) walletQuery = walletQuery.forUpdate();
+  const wallet = await walletQuery.executeTakeFirst();
   if (!wallet) return undefined;
   const sums = await db
     .selectFrom("ledger_entries")

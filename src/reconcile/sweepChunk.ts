@@ -1,9 +1,9 @@
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
-import { healUser, type HealRun } from "./healUser.js";
+import { healUsers, type HealRun } from "./healUser.js";
 import { observeRange } from "./observeRange.js";
-import { lineTotals, type ReportLine } from "./reportHashes.js";
+import { lineTotals } from "./reportHashes.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface ChunkResult {
@@ -28,11 +28,8 @@ export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: str
   // One transaction heals the chunk's drifted users, each under its own wallet lock, in
   // user-id order, and writes their lines.
   if (observed.drifted.length > 0) {
-    const healed = await withTransaction(db, async (trx) => {
-      const out: ReportLine[] = [];
-      for (const seen of observed.drifted) out.push(await healUser(trx, run, seen.uid, now()));
-      return out;
-    });
+    const uids = observed.drifted.map((seen) => seen.uid);
+    const healed = await withTransaction(db, (trx) => healUsers(trx, run, uids, now));
     for (const line of healed) {
       const counted = lineTotals(line);
       totals.violations += counted.violation;

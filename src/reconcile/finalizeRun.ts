@@ -16,7 +16,8 @@ type StoredLine = ReportLine & { lineHash: string };
 type LineRow = Selectable<ReconciliationUserReportsTable>;
 type LineColumn = keyof LineRow & string;
 
-const PAGE_LINES = 20_000;
+/** Small enough that reading one page (synchronous on SQLite) never holds live requests for long. */
+const PAGE_LINES = 5_000;
 const ALL_COLUMNS = [
   "uid", "wallet_points", "ledger_sum", "ledger_count", "delta", "action", "adjustment_entry_id", "line_hash",
 ] as const satisfies readonly LineColumn[];

@@ -95,18 +95,40 @@ async function observeRangePostgres(db: Db, target: ObservedChunk): Promise<Rang
 class ChunkLost extends Error {}
 
 /**
- * SQLite reads the range, then writes the `ok` lines through the prepared statement of
- * `appendLines` in one short write transaction that first checks the chunk is still ours.
+ * Users per slice on SQLite. Reading and writing are synchronous there and share the
+ * one connection with live requests; a slice of 1,000 holds them for a few milliseconds
+ * where a whole chunk of 5,000 held them for 30–50.
+ */
+const SQLITE_SLICE_USERS = 1_000;
+
+/**
+ * SQLite walks the range a slice at a time: it reads the slice, then writes its `ok`
+ * lines through the prepared statement of `appendLines` in one short write transaction
+ * that first checks the chunk is still ours, with a turn for live requests in between.
  */
 async function observeRangeSqlite(db: Db, target: ObservedChunk): Promise<RangeObserved> {
-  const observations = await readObservations(db.kysely, { after: target.chunk.uid_after, last: target.chunk.uid_last });
   const drifted: Observation[] = [];
-  const okLines: ReportLine[] = [];
-  for (const seen of observations) {
-    if (driftOf(seen) !== 0) drifted.push(seen);
-    else okLines.push({ uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: 0, action: "ok", adjustmentEntryId: null });
+  let usersChecked = 0;
+  let after = target.chunk.uid_after;
+  for (;;) {
+    const slice = await readObservations(db.kysely, { after, last: target.chunk.uid_last }, SQLITE_SLICE_USERS);
+    if (slice.length === 0) break;
+    const okLines: ReportLine[] = [];
+    for (const seen of slice) {
+      if (driftOf(seen) !== 0) drifted.push(seen);
+      else okLines.push({ uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: 0, action: "ok", adjustmentEntryId: null });
+    }
+    await yieldToRequests();
+    if (!(await appendIfOurs(db, target, okLines))) return { usersChecked, drifted: [], kept: false };
+    usersChecked += slice.length;
+    await yieldToRequests();
+    if (slice.length < SQLITE_SLICE_USERS) break;
+    after = slice[slice.length - 1]!.uid;
   }
-  await yieldToRequests();
+  return { usersChecked, drifted, kept: true };
+}
+
+async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]): Promise<boolean> {
   try {
     await withTransaction(db, async (trx) => {
       const ours = await trx
@@ -118,11 +140,11 @@ async function observeRangeSqlite(db: Db, target: ObservedChunk): Promise<RangeO
         .where("claimed_by", "=", target.holder)
         .executeTakeFirst();
       if (!ours) throw new ChunkLost();
-      await appendLines(db, trx, target.runId, target.date, okLines);
+      await appendLines(db, trx, target.runId, target.date, lines);
     });
+    return true;
   } catch (error) {
-    if (error instanceof ChunkLost) return { usersChecked: observations.length, drifted: [], kept: false };
+    if (error instanceof ChunkLost) return false;
     throw error;
   }
-  return { usersChecked: observations.length, drifted, kept: true };
 }

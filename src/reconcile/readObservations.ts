@@ -26,22 +26,22 @@ interface Row {
 }
 
 /**
- * Every wallet of a user-id range next to the sum and count of its entries, in one
- * set-based statement. One statement reads one consistent state on both engines, and
- * a wallet moves only in the transaction that writes its entry, so a drift seen here
- * is a real one, never a purchase caught half-way.
+ * The first `limit` wallets of a user-id range, in user-id order, each next to the sum
+ * and count of its entries, in one set-based statement. One statement reads one
+ * consistent state on both engines, and a wallet moves only in the transaction that
+ * writes its entry, so a drift seen here is a real one, never a purchase caught
+ * half-way. The wallets' primary key drives the read, so a page costs its own size.
  */
-export async function readObservations(db: Kysely<Schema>, range: UidRange): Promise<Observation[]> {
+export async function readObservations(db: Kysely<Schema>, range: UidRange, limit: number): Promise<Observation[]> {
   const result = await sql<Row>`
     SELECT w.uid AS uid, w.points AS points, w.version AS version,
-           COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n
+           COALESCE(SUM(e.amount), 0) AS total, COUNT(e.uid) AS n
     FROM wallets w
-    LEFT JOIN (
-      SELECT uid, SUM(amount) AS total, COUNT(*) AS n FROM ledger_entries
-      WHERE ${rangeOn(sql.ref("uid"), range)} GROUP BY uid
-    ) e ON e.uid = w.uid
+    LEFT JOIN ledger_entries e ON e.uid = w.uid
     WHERE ${rangeOn(sql.ref("w.uid"), range)}
-    ORDER BY w.uid`.execute(db);
+    GROUP BY w.uid
+    ORDER BY w.uid
+    LIMIT ${limit}`.execute(db);
   return result.rows.map((row) => ({
     uid: row.uid,
     walletPoints: Number(row.points),

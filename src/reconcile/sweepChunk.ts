@@ -15,10 +15,11 @@ export interface ChunkResult {
 }
 
 /**
- * Sweeps one claimed chunk: one set-based statement observes its wallets and writes
- * the lines of the users in balance, one short transaction heals the drifted users
- * (writing their lines), then the chunk is marked done. No transaction spans the
- * chunk, so live purchases and spends wait at most for one heal batch.
+ * Sweeps one claimed chunk: `observeRange` reads its wallets next to their entry sums
+ * and writes the lines of the users in balance (one statement on PostgreSQL, short
+ * slices on SQLite), one short transaction heals the drifted users and writes their
+ * lines, then the chunk is marked done. No transaction spans the chunk, so live
+ * purchases, spends and webhooks wait at most for one slice or one heal batch.
  */
 export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: string, now: () => Date): Promise<ChunkResult> {
   const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder });

@@ -52,16 +52,20 @@ async function forEachLinePage<C extends LineColumn>(
   onPage: (rows: Pick<LineRow, C>[]) => void,
 ): Promise<void> {
   if (dialectOf(db) === "postgres") {
-    await db.transaction().execute(async (trx) => {
+    // A cursor lives in a transaction: the caller's, or one of its own.
+    const inTransaction = <T>(work: (trx: Kysely<Schema>) => Promise<T>) => (db.isTransaction ? work(db) : db.transaction().execute(work));
+    await inTransaction(async (trx) => {
       await sql`DECLARE run_lines NO SCROLL CURSOR FOR
         SELECT ${sql.join(columns.map((column) => sql.ref(column)))} FROM reconciliation_user_reports
         WHERE run_id = ${runId} ORDER BY uid`.execute(trx);
       for (;;) {
         const page = await sql<Pick<LineRow, C>>`FETCH ${sql.raw(String(PAGE_LINES))} FROM run_lines`.execute(trx);
         onPage(page.rows);
-        if (page.rows.length < PAGE_LINES) return;
+        if (page.rows.length < PAGE_LINES) break;
         await yieldToRequests();
       }
+      // Inside a caller's transaction the cursor would otherwise outlive this read.
+      await sql`CLOSE run_lines`.execute(trx);
     });
     return;
   }

@@ -8,10 +8,10 @@ import { lineHash, type ReportLine } from "./reportHashes.js";
 
 /**
  * Appends report lines for a run, many per statement: the lines travel as one JSON
- * parameter that the engine unpacks (`json_each` / `jsonb_to_recordset`), which
- * keeps a chunk's lines to a few statements whatever its size. A line already
- * written for a user (by the heal's own transaction, or by an earlier claimer of
- * the chunk) is kept: the first word on a user is the one the report holds.
+ * parameter that the engine unpacks (`json_each` / `jsonb_to_recordset`). The heals
+ * write their lines here; the lines of users in balance, nearly all of a run, go
+ * through `observeRange` instead. A line already written for a user (by an earlier
+ * claimer of the chunk) is kept: the first word on a user is the one the report holds.
  */
 export async function writeLines(db: Kysely<Schema>, runId: number, runDate: string, lines: readonly ReportLine[]): Promise<void> {
   const batch = 5000;

@@ -19,7 +19,9 @@ export class PaynowLoad {
   constructor(
     private readonly secrets: string[],
     private readonly runId = randomBytes(4).toString("hex"),
-    private readonly users = 1_000,
+    users = 1_000,
+    /** The user the n-th unique order credits; `bench_u_<n mod users>` unless given. */
+    private readonly uidOf: (n: number) => string = (n) => `bench_u_${n % users}`,
   ) {}
 
   shot(index: number): Shot {
@@ -43,7 +45,7 @@ export class PaynowLoad {
     const n = this.#unique++;
     const eventId = `9${this.runId.replace(/[a-f]/g, (c) => String(c.charCodeAt(0) % 10))}${String(n).padStart(12, "0")}`;
     const orderId = `8${eventId.slice(1)}`;
-    const uid = `bench_u_${n % this.users}`;
+    const uid = this.uidOf(n);
     const quantity = 1 + (n % 3);
     const body = JSON.stringify({
       event_type: "ON_ORDER_COMPLETED",

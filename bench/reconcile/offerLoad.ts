@@ -1,4 +1,5 @@
 import http from "node:http";
+import { PaynowLoad } from "../paynowLoad.js";
 
 /**
  * Open-loop load: offers `rate` requests per second to a route of the server until the
@@ -7,7 +8,9 @@ import http from "node:http";
  * generator that waited for it.
  *
  * argv: baseUrl token rate maxSeconds routeTemplate users
- * routeTemplate: "spend" (POST /api/wallets/:uid/spend) or any path with `:uid`.
+ * routeTemplate: "webhook" (signed PayNow order deliveries to POST /api/webhooks/paynow,
+ * one in ten a provider retry; the secrets come in RECKON_BENCH_PAYNOW_SECRETS),
+ * "spend" (POST /api/wallets/:uid/spend) or any path with `:uid`.
  */
 const [baseUrl, token, rateText, maxSecondsText, route, usersText] = process.argv.slice(2);
 const rate = Number(rateText);
@@ -20,23 +23,30 @@ let stopped = false;
 let phase = "baseline";
 const byPhase: Record<string, number[]> = { baseline: [], load: [] };
 
-function send(sequence: number, scheduledAt: number): void {
-  const uid = `u${String(1 + ((sequence * 7919) % users)).padStart(7, "0")}`;
+function benchUid(sequence: number): string {
+  return `u${String(1 + ((sequence * 7919) % users)).padStart(7, "0")}`;
+}
+
+/** Orders credit the benchmark's own users, spread over every chunk of the sweep. */
+const paynow = route === "webhook" ? new PaynowLoad((process.env.RECKON_BENCH_PAYNOW_SECRETS ?? "").split(","), undefined, users, benchUid) : undefined;
+
+function shotFor(sequence: number): { path: string; body: string; headers: Record<string, string> } {
+  if (paynow) return paynow.shot(sequence);
+  const uid = benchUid(sequence);
   const path = route === "spend" ? `/api/wallets/${uid}/spend` : route!.replace(":uid", uid);
-  const body = JSON.stringify({ amount: 1 });
+  return {
+    path,
+    body: JSON.stringify({ amount: 1 }),
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": `bench-${process.pid}-${sequence}` },
+  };
+}
+
+function send(sequence: number, scheduledAt: number): void {
+  const { path, body, headers } = shotFor(sequence);
   const ownPhase = phase;
   const request = http.request(
     `${baseUrl}${path}`,
-    {
-      method: "POST",
-      agent,
-      headers: {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-        "content-length": Buffer.byteLength(body),
-        "idempotency-key": `bench-${process.pid}-${sequence}`,
-      },
-    },
+    { method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
     (response) => {
       response.resume();
       response.on("end", () => {

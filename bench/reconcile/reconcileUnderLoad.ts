@@ -1,11 +1,14 @@
 import { fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { createApiToken } from "../../src/auth/apiTokens.js";
+import { setCatalogueProduct } from "../../src/catalogue/setCatalogueProduct.js";
 import { loadConfig } from "../../src/config.js";
 import { buildApp } from "../../src/http/buildApp.js";
 import { todayUtc } from "../../src/reconcile/parseRunDate.js";
 import { runReconciliation } from "../../src/reconcile/runReconciliation.js";
 import { openDatabase } from "../../src/storage/openDatabase.js";
+import { LOAD_POINTS_PER_UNIT, LOAD_PRODUCT } from "../paynowLoad.js";
 
 /**
  * The measured process: it serves the HTTP API and runs the reconciliation on the same
@@ -29,7 +32,10 @@ async function main() {
 
   const now = new Date();
   const token = await createApiToken(db.kysely, { role: "service", name: "bench", now });
-  const app = await buildApp({ db, config: loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent" }) });
+  // The webhook route needs PayNow secrets and the product its orders buy.
+  const paynowSecrets = [randomBytes(24).toString("hex"), randomBytes(24).toString("hex")].join(",");
+  await setCatalogueProduct(db, { provider: "paynow", productId: LOAD_PRODUCT, pointsPerUnit: LOAD_POINTS_PER_UNIT, actor: "bench", now });
+  const app = await buildApp({ db, config: loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent", PAYNOW_WEBHOOK_SECRETS: paynowSecrets }) });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
@@ -37,6 +43,7 @@ async function main() {
   const offered = Number(rateText) > 0;
   const loader = !offered ? undefined : fork(new URL("./offerLoad.ts", import.meta.url).pathname, [`http://127.0.0.1:${port}`, token.token, rateText!, "600", route!, String(users)], {
     execArgv: ["--import", "tsx"],
+    env: { ...process.env, RECKON_BENCH_PAYNOW_SECRETS: paynowSecrets },
   });
   const loadResult = new Promise<unknown>((resolve) => (loader ? loader.once("message", resolve) : resolve("not offered")));
   if (loader) await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -15,23 +15,29 @@ export interface HealRun {
 }
 
 /**
- * Heals one user in `trx`. The wallet row is locked first, then the wallet and its
- * entries are read again: every entry writer locks the wallet before writing, so this
- * read and the heal see one state that nobody can change until commit. The plan made
- * from the sweep's read is therefore re-made here; if a purchase landed in between,
- * the fresh read (not the old one) decides. The user's report line is written in the
- * same `trx`, so a heal is never without its line.
+ * Heals the drifted users of a chunk in `trx`, in the given (user-id) order, and writes
+ * their report lines in the same `trx` with one statement, so a heal is never without
+ * its line. Returns the lines.
  */
-export async function healUser(trx: Trx, run: HealRun, uid: string, now: Date): Promise<ReportLine> {
-  let lock = trx.selectFrom("wallets").select("uid").where("uid", "=", uid);
-  if (capabilitiesOf(trx).rowLocks) lock = lock.forUpdate();
-  await lock.executeTakeFirst();
-  const fresh = await readObservation(trx, uid);
+export async function healUsers(trx: Trx, run: HealRun, uids: readonly string[], now: () => Date): Promise<ReportLine[]> {
+  const lines: ReportLine[] = [];
+  for (const uid of uids) lines.push(await healUser(trx, run, uid, now()));
+  await writeLines(trx, run.runId, run.date, lines);
+  return lines;
+}
+
+/**
+ * Heals one user in `trx`. The wallet row is locked and read first, then its entries
+ * are summed: every entry writer locks the wallet before writing, so this read and the
+ * heal see one state that nobody can change until commit. The plan made from the
+ * sweep's read is therefore re-made here; if a purchase landed in between, the fresh
+ * read (not the old one) decides.
+ */
+async function healUser(trx: Trx, run: HealRun, uid: string, now: Date): Promise<ReportLine> {
+  const fresh = await readObservation(trx, uid, { lock: capabilitiesOf(trx).rowLocks });
   if (!fresh) throw new Error(`wallet ${uid} disappeared during reconciliation`);
   const plan = planHeal(fresh, run.policy, run.date);
-  const line = await applyPlan(trx, run, fresh, plan, now);
-  await writeLines(trx, run.runId, run.date, [line]);
-  return line;
+  return applyPlan(trx, run, fresh, plan, now);
 }
 
 async function applyPlan(trx: Trx, run: HealRun, seen: Observation, plan: HealPlan, now: Date): Promise<ReportLine> {

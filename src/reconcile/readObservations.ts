@@ -9,7 +9,8 @@ export interface UidRange {
   last: string | null;
 }
 
-function rangeOn(column: RawBuilder<unknown>, range: UidRange): RawBuilder<unknown> {
+/** The SQL condition that keeps `column` inside `range`. */
+export function rangeOn(column: RawBuilder<unknown>, range: UidRange): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [];
   if (range.after !== null) parts.push(sql`${column} > ${range.after}`);
   if (range.last !== null) parts.push(sql`${column} <= ${range.last}`);
@@ -25,22 +26,22 @@ interface Row {
 }
 
 /**
- * Every wallet of a user-id range next to the sum and count of its entries, in one
- * set-based statement. One statement reads one consistent state on both engines, and
- * a wallet moves only in the transaction that writes its entry, so a drift seen here
- * is a real one, never a purchase caught half-way.
+ * The first `limit` wallets of a user-id range, in user-id order, each next to the sum
+ * and count of its entries, in one set-based statement. One statement reads one
+ * consistent state on both engines, and a wallet moves only in the transaction that
+ * writes its entry, so a drift seen here is a real one, never a purchase caught
+ * half-way. The wallets' primary key drives the read, so a page costs its own size.
  */
-export async function readObservations(db: Kysely<Schema>, range: UidRange): Promise<Observation[]> {
+export async function readObservations(db: Kysely<Schema>, range: UidRange, limit: number): Promise<Observation[]> {
   const result = await sql<Row>`
     SELECT w.uid AS uid, w.points AS points, w.version AS version,
-           COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n
+           COALESCE(SUM(e.amount), 0) AS total, COUNT(e.uid) AS n
     FROM wallets w
-    LEFT JOIN (
-      SELECT uid, SUM(amount) AS total, COUNT(*) AS n FROM ledger_entries
-      WHERE ${rangeOn(sql.ref("uid"), range)} GROUP BY uid
-    ) e ON e.uid = w.uid
+    LEFT JOIN ledger_entries e ON e.uid = w.uid
     WHERE ${rangeOn(sql.ref("w.uid"), range)}
-    ORDER BY w.uid`.execute(db);
+    GROUP BY w.uid
+    ORDER BY w.uid
+    LIMIT ${limit}`.execute(db);
   return result.rows.map((row) => ({
     uid: row.uid,
     walletPoints: Number(row.points),
@@ -50,9 +51,14 @@ export async function readObservations(db: Kysely<Schema>, range: UidRange): Pro
   }));
 }
 
-/** One user, for the heal's own transaction (after the wallet row is locked). */
-export async function readObservation(db: Kysely<Schema>, uid: string): Promise<Observation | undefined> {
-  const wallet = await db.selectFrom("wallets").select(["points", "version"]).where("uid", "=", uid).executeTakeFirst();
+/**
+ * One user, for the heal's own transaction. With `lock` the wallet row is read
+ * `FOR UPDATE`, so the lock and the read are one statement.
+ */
+export async function readObservation(db: Kysely<Schema>, uid: string, options: { lock?: boolean } = {}): Promise<Observation | undefined> {
+  let walletQuery = db.selectFrom("wallets").select(["points", "version"]).where("uid", "=", uid);
+  if (options.lock) walletQuery = walletQuery.forUpdate();
+  const wallet = await walletQuery.executeTakeFirst();
   if (!wallet) return undefined;
   const sums = await db
     .selectFrom("ledger_entries")

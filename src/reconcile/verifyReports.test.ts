@@ -26,6 +26,11 @@ describeEachEngine("reports verify names any altered line or run", (db) => {
     expect(result).toMatchObject({ ok: true, runsChecked: 3, linesChecked: 15, problems: [] });
   });
 
+  it("verifies inside a caller's transaction too, every run of the chain", async () => {
+    const result = await db().kysely.transaction().execute((trx) => verifyReports(trx));
+    expect(result).toMatchObject({ ok: true, runsChecked: 3, linesChecked: 15, problems: [] });
+  });
+
   it("an edited user line fails verify, naming its date and user", async () => {
     await sql`UPDATE reconciliation_user_reports SET wallet_points = wallet_points + 1 WHERE run_id = ${runIds["2026-03-31"]!} AND uid = 'b'`.execute(db().kysely);
     const result = await verifyReports(db().kysely, { date: "2026-03-31" });

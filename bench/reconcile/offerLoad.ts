@@ -53,6 +53,10 @@ function send(sequence: number, scheduledAt: number): void {
         const latency = performance.now() - scheduledAt;
         latenciesMs.push(latency);
         byPhase[ownPhase]!.push(latency);
+        if (ownPhase === "load") {
+          const second = Math.floor((scheduledAt - loadStartedAt) / 1000);
+          (bySecond[second] ??= []).push(latency);
+        }
         statuses[String(response.statusCode)] = (statuses[String(response.statusCode)] ?? 0) + 1;
       });
     },
@@ -71,6 +75,9 @@ function percentile(values: number[], p: number): number {
 
 const start = performance.now();
 let sent = 0;
+let loadStartedAt = 0;
+/** Latencies of the load phase by the second (since the run began) they were scheduled in. */
+const bySecond: number[][] = [];
 const timer = setInterval(() => {
   const due = Math.floor(((performance.now() - start) / 1000) * rate);
   while (sent < due) {
@@ -90,13 +97,16 @@ function finish(): void {
   setTimeout(() => {
     const answered = Object.values(statuses).reduce((sum, count) => sum + count, 0);
     // Requests still unanswered when the generator stops are reported, never silently dropped.
-    process.send?.({ offered: sent, unanswered: sent - answered, seconds: (performance.now() - start) / 1000, statuses, baseline: summary(byPhase.baseline!), underReconciliation: summary(byPhase.load!) });
+    process.send?.({ offered: sent, unanswered: sent - answered, seconds: (performance.now() - start) / 1000, statuses, baseline: summary(byPhase.baseline!), underReconciliation: summary(byPhase.load!), maxMsBySecond: bySecond.map((values) => Math.round(Math.max(...(values ?? [0])))) });
     agent.destroy();
     process.exit(0);
   }, 2000);
 }
 
 process.on("message", (message) => {
-  if (message === "load") phase = "load";
+  if (message === "load") {
+    phase = "load";
+    loadStartedAt = performance.now();
+  }
   if (message === "stop") stopped = true;
 });

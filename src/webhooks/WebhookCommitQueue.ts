@@ -34,13 +34,22 @@ interface Waiting {
  */
 export class WebhookCommitQueue {
   readonly #queue: Waiting[] = [];
-  #inFlight = 0;
+  /** The batches being committed, by start time (performance.now()). */
+  readonly #inFlight = new Set<{ startedAt: number }>();
   #scheduled = false;
+  #hedge: NodeJS.Timeout | undefined;
 
+  /**
+   * @param maxInFlight batches committed at once, at most.
+   * @param nextAfterMs a batch beyond the first starts only once every batch in flight
+   *   has run this long: a batch stuck behind a slow statement or a lock does not hold
+   *   the deliveries that arrive after it, and fast commits stay one at a time.
+   */
   constructor(
     private readonly db: Db,
     private readonly maxBatch: number,
     private readonly maxInFlight: number,
+    private readonly nextAfterMs = 0,
   ) {}
 
   submit(delivery: PendingDelivery): Promise<StoredDelivery> {
@@ -50,18 +59,36 @@ export class WebhookCommitQueue {
     });
   }
 
+  /** Milliseconds until another batch may start; 0 when one may start now. */
+  #wait(): number {
+    if (this.#inFlight.size >= this.maxInFlight) return Infinity;
+    if (this.#inFlight.size === 0) return 0;
+    const youngest = Math.max(...[...this.#inFlight].map((batch) => batch.startedAt));
+    return Math.max(0, youngest + this.nextAfterMs - performance.now());
+  }
+
   #schedule(): void {
-    if (this.#scheduled || this.#inFlight >= this.maxInFlight || this.#queue.length === 0) return;
+    if (this.#scheduled || this.#queue.length === 0) return;
+    const wait = this.#wait();
+    if (wait === Infinity) return;
+    if (wait > 0) {
+      this.#hedge ??= setTimeout(() => {
+        this.#hedge = undefined;
+        this.#schedule();
+      }, Math.ceil(wait));
+      return;
+    }
     this.#scheduled = true;
     // setImmediate lets every request already read in this turn join the batch.
     setImmediate(() => {
       this.#scheduled = false;
-      if (this.#inFlight >= this.maxInFlight) return;
+      if (this.#wait() > 0) return this.#schedule();
       const batch = this.#queue.splice(0, this.maxBatch);
       if (batch.length === 0) return;
-      this.#inFlight++;
+      const started = { startedAt: performance.now() };
+      this.#inFlight.add(started);
       void this.#commit(batch).finally(() => {
-        this.#inFlight--;
+        this.#inFlight.delete(started);
         this.#schedule();
       });
       this.#schedule();
@@ -177,17 +204,21 @@ async function storedStatuses(trx: Trx, rows: Insertable<WebhookEventsTable>[]):
 
 const QUEUES = new WeakMap<Db, WebhookCommitQueue>();
 
+/** On PostgreSQL, a second batch starts only after the one in flight has run this long. */
+const PG_NEXT_BATCH_AFTER_MS = 15;
+
 /**
- * One queue per open database, one batch in flight at a time, as large as what
- * arrived during the previous commit (at most 64). SQLite has one writer anyway. On
- * PostgreSQL a batch costs about a dozen round trips whatever its size, so one batch
- * at a time already carries the load, and two webhook batches never wait for each
- * other's locks (docs/decisions/webhook-durability.md has the figures).
+ * One queue per open database, each batch as large as what arrived during the previous
+ * commit (at most 64). SQLite has one writer: one batch at a time. On PostgreSQL a
+ * batch costs about a dozen round trips whatever its size, so one batch at a time
+ * carries the load with the lowest latency; a second one starts only when the first
+ * has taken more than PG_NEXT_BATCH_AFTER_MS (the machine is busy, or it waits for a
+ * lock), so deliveries behind it are not held (docs/decisions/webhook-durability.md).
  */
 export function commitQueueFor(db: Db): WebhookCommitQueue {
   let queue = QUEUES.get(db);
   if (!queue) {
-    queue = new WebhookCommitQueue(db, 64, 1);
+    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 64, 1) : new WebhookCommitQueue(db, 64, 2, PG_NEXT_BATCH_AFTER_MS);
     QUEUES.set(db, queue);
   }
   return queue;

@@ -1,5 +1,6 @@
-import { beforeAll, expect, it } from "vitest";
-import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, describeEachEngine, ENGINES, invariantViolations, type TestDatabase } from "../../test/support/testDatabase.js";
 import {
   catalogue,
   eventRow,
@@ -68,5 +69,47 @@ describeEachEngine("deliveries that arrive together are stored and applied as on
       { uid: "batch_b", kind: "reversal", amount: -50 },
     ]);
     expect(await invariantViolations(db())).toEqual([]);
+  });
+});
+
+describe.runIf(ENGINES.includes("postgres"))("a batch stuck on a lock does not hold the deliveries after it [postgres]", () => {
+  let database: TestDatabase;
+  let config: Config;
+  beforeAll(async () => {
+    database = await createTestDatabase("postgres");
+    config = webhookConfig(makeSecrets());
+    await catalogue(database.db, "paynow", PRODUCT, 50);
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it("commits a later delivery on a second batch while the first waits for a wallet lock", async () => {
+    const db = database.db;
+    const order = (uid: string) => paynowOrder({ orderId: flakeId(), uid, lines: [{ productId: PRODUCT, quantity: 1 }] });
+    await ingestDelivery(db, config, delivery(config, order("held")), NOW);
+    const locker = new pg.Client({ connectionString: database.url });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("SELECT points FROM wallets WHERE uid = 'held' FOR UPDATE");
+      let heldSettled = false;
+      const held = ingestDelivery(db, config, delivery(config, order("held")), NOW).finally(() => {
+        heldSettled = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const free = await Promise.race([
+        ingestDelivery(db, config, delivery(config, order("free")), NOW),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("the later delivery waited behind the stuck batch")), 10_000)),
+      ]);
+      expect(free).toMatchObject({ outcome: "stored", duplicate: false, status: "processed" });
+      expect(await walletPoints(db, "free")).toBe(50);
+      expect(heldSettled).toBe(false);
+      await locker.query("ROLLBACK");
+      expect(await held).toMatchObject({ outcome: "stored", duplicate: false, status: "processed" });
+      expect(await walletPoints(db, "held")).toBe(100);
+    } finally {
+      await locker.end();
+    }
   });
 });

@@ -24,7 +24,8 @@ export class ConcurrentWriteError extends Error {
   }
 }
 
-function isRetryable(error: unknown): boolean {
+/** Whether `withTransaction` runs the whole unit of work again after `error`. */
+export function isRetryable(error: unknown): boolean {
   if (error instanceof ConcurrentWriteError) return true;
   if (typeof error !== "object" || error === null) return false;
   const code = (error as { code?: unknown }).code;

@@ -3,7 +3,7 @@ import type { ReversalPolicy } from "../config.js";
 import { PROVIDERS, type PaymentEvent, type Provider, type ReadDelivery } from "../providers/PaymentEvent.js";
 import type { WebhookEventsTable } from "../storage/schema.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
-import type { Trx } from "../storage/withTransaction.js";
+import { isRetryable, type Trx } from "../storage/withTransaction.js";
 import { failed, type ApplyContext, type ApplyResult } from "./ApplyResult.js";
 import { applyChargeback, applyChargebackWon } from "./applyChargeback.js";
 import { applyCredit, applyCredits, type Credit } from "./applyCredit.js";
@@ -129,6 +129,7 @@ async function applyIsolated(trx: Trx, row: StoredEvent, options: ApplyOptions):
   } catch (error) {
     await sql`rollback to savepoint apply_parked`.execute(trx);
     await sql`release savepoint apply_parked`.execute(trx);
+    // A concurrent writer forced this: the whole transaction runs again, the event does not fail.
     if (isRetryable(error)) throw error;
     result = failed("internal_error", (error as Error).message.slice(0, 500));
   }
@@ -189,10 +190,4 @@ function applyEvent(trx: Trx, provider: Provider, event: PaymentEvent, context: 
       throw new Error(`unhandled payment event ${JSON.stringify(never)}`);
     }
   }
-}
-
-/** A concurrent writer forced this; the whole transaction must run again, not fail the event. */
-function isRetryable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "40001" || code === "40P01" || code === "23505" || code === "SQLITE_BUSY";
 }

@@ -15,6 +15,28 @@ export const DEFAULT_BELOW_ZERO: Record<EntryKind, BelowZeroPolicy> = {
   reconcile_adjustment: "allow",
 };
 
+/** A `reconcile_adjustment` records a change the wallet already shows; every other kind moves it. */
+export function movesWallet(kind: EntryKind): boolean {
+  return kind !== "reconcile_adjustment";
+}
+
+export type BelowZeroDecision = { refused: true; available: number } | { refused: false; amount: number; shortfall: number };
+
+/**
+ * What an entry of `amount` may post against a wallet holding `available`: all of it,
+ * nothing (`refuse`), or, under `clamp`, what is there, with the rest as shortfall.
+ */
+export function decideBelowZero(kind: EntryKind, amount: number, available: number, policy: BelowZeroPolicy | undefined): BelowZeroDecision {
+  if (!movesWallet(kind) || available + amount >= 0) return { refused: false, amount, shortfall: 0 };
+  const chosen = policy ?? DEFAULT_BELOW_ZERO[kind];
+  if (chosen === "refuse") return { refused: true, available };
+  if (chosen === "clamp") {
+    const clamped = -Math.max(0, available);
+    return { refused: false, amount: clamped, shortfall: clamped - amount };
+  }
+  return { refused: false, amount, shortfall: 0 };
+}
+
 /** Which kinds an entry of each kind may reference through `reverses_entry_id`. */
 const REVERSIBLE: Partial<Record<EntryKind, readonly EntryKind[]>> = {
   reversal: ["purchase", "spend", "admin_adjustment", "reconcile_adjustment", "reinstatement"],

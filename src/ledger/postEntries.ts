@@ -3,9 +3,9 @@ import { capabilitiesOf } from "../storage/capabilities.js";
 import type { LedgerEntriesTable, WalletsTable } from "../storage/schema.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
 import { ConcurrentWriteError, type Trx } from "../storage/withTransaction.js";
-import { assertEntryShape, DEFAULT_BELOW_ZERO, entryContentHash } from "./entryRules.js";
+import { assertEntryShape, decideBelowZero, entryContentHash, movesWallet } from "./entryRules.js";
 import type { PostEntryInput, PostEntryOutcome } from "./postEntry.js";
-import { toEntry, type Entry, type Wallet } from "./types.js";
+import { toEntry, toWallet, type Entry, type Wallet } from "./types.js";
 
 /** An entry of a batch: what `postEntry` takes, for entries that reference no other entry. */
 export type BatchEntryInput = Omit<PostEntryInput, "reversesEntryId" | "expectedWalletVersion">;
@@ -66,23 +66,13 @@ export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[]):
       if (contentHashOf(previous) !== contentHash) return { outcome: "conflict", known: previous };
       return { outcome: "duplicate", known: previous, wallet: snapshot(wallets.get(uidOf(previous))!) };
     }
-    const moves = input.kind !== "reconcile_adjustment";
     const now = input.now.toISOString();
     const wallet = wallets.get(input.uid);
-    const available = wallet?.points ?? 0;
-    let amount = input.amount;
-    let shortfall = 0;
-    if (moves && available + amount < 0) {
-      const policy = input.belowZero ?? DEFAULT_BELOW_ZERO[input.kind];
-      if (policy === "refuse") return { outcome: "insufficient_points", available };
-      if (policy === "clamp") {
-        const clamped = -Math.max(0, available);
-        shortfall = clamped - amount;
-        amount = clamped;
-      }
-    }
+    const decided = decideBelowZero(input.kind, input.amount, wallet?.points ?? 0, input.belowZero);
+    if (decided.refused) return { outcome: "insufficient_points", available: decided.available };
+    const { amount, shortfall } = decided;
     const state = wallet ?? newWallet(wallets, input.uid, now);
-    if (moves) {
+    if (movesWallet(input.kind)) {
       state.points += amount;
       state.version += 1;
       state.negativeFlagged ||= state.points < 0;
@@ -171,16 +161,7 @@ async function lockWallets(trx: Trx, uids: string[]): Promise<Map<string, Wallet
 }
 
 function fromRow(row: Selectable<WalletsTable>): WalletState {
-  return {
-    uid: row.uid,
-    points: row.points,
-    version: row.version,
-    negativeFlagged: row.negative_flagged === 1,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    created: false,
-    moved: false,
-  };
+  return { ...toWallet(row), createdAt: row.created_at, created: false, moved: false };
 }
 
 async function entriesByKey(trx: Trx, keys: string[]): Promise<Selectable<LedgerEntriesTable>[]> {

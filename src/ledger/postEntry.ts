@@ -5,8 +5,9 @@ import type { Trx } from "../storage/withTransaction.js";
 import {
   assertEntryShape,
   checkReversal,
-  DEFAULT_BELOW_ZERO,
+  decideBelowZero,
   entryContentHash,
+  movesWallet,
   type BelowZeroPolicy,
 } from "./entryRules.js";
 import { toEntry, toWallet, type Entry, type EntryKind, type Wallet } from "./types.js";
@@ -75,19 +76,10 @@ export async function postEntry(trx: Trx, input: PostEntryInput): Promise<PostEn
     if (refused) return refused;
   }
 
-  const moves = input.kind !== "reconcile_adjustment";
-  const available = wallet?.points ?? 0;
-  let amount = input.amount;
-  let shortfall = 0;
-  if (moves && available + amount < 0) {
-    const policy = input.belowZero ?? DEFAULT_BELOW_ZERO[input.kind];
-    if (policy === "refuse") return { outcome: "insufficient_points", available };
-    if (policy === "clamp") {
-      const clamped = -Math.max(0, available);
-      shortfall = clamped - amount;
-      amount = clamped;
-    }
-  }
+  const moves = movesWallet(input.kind);
+  const decided = decideBelowZero(input.kind, input.amount, wallet?.points ?? 0, input.belowZero);
+  if (decided.refused) return { outcome: "insufficient_points", available: decided.available };
+  const { amount, shortfall } = decided;
 
   const now = input.now.toISOString();
   if (!wallet) {

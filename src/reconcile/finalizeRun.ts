@@ -24,7 +24,8 @@ const ALL_COLUMNS = [
 /** What finalize needs: the stored hash and what the totals count. */
 const SUMMARY_COLUMNS = ["uid", "delta", "action", "line_hash"] as const satisfies readonly LineColumn[];
 
-function toLine(row: Pick<LineRow, (typeof ALL_COLUMNS)[number]>): StoredLine {
+/** A stored report line as the hashes read it. */
+export function toLine(row: Pick<LineRow, (typeof ALL_COLUMNS)[number]>): StoredLine {
   return {
     uid: row.uid,
     walletPoints: Number(row.wallet_points),

@@ -7,7 +7,8 @@ import { withTransaction } from "../storage/withTransaction.js";
 import { claimChunk } from "./claimChunk.js";
 import { observeRange } from "./observeRange.js";
 import { openRun } from "./openRun.js";
-import { lineHash, type LineAction } from "./reportHashes.js";
+import { toLine } from "./finalizeRun.js";
+import { lineHash } from "./reportHashes.js";
 
 const NOW = new Date("2026-03-10T02:00:00.000Z");
 
@@ -44,16 +45,7 @@ describeEachEngine("observing a chunk writes the lines of users in balance", (db
     const lines = await db().kysely.selectFrom("reconciliation_user_reports").selectAll().where("run_id", "=", runId).orderBy("uid").execute();
     expect(lines.map((row) => row.uid).sort()).toEqual([...AWKWARD_UIDS, "big"].sort());
     for (const row of lines) {
-      const line = {
-        uid: row.uid,
-        walletPoints: Number(row.wallet_points),
-        ledgerSum: Number(row.ledger_sum),
-        ledgerCount: Number(row.ledger_count),
-        delta: Number(row.delta),
-        action: row.action as LineAction,
-        adjustmentEntryId: row.adjustment_entry_id === null ? null : Number(row.adjustment_entry_id),
-      };
-      expect({ uid: row.uid, hash: row.line_hash }).toEqual({ uid: row.uid, hash: lineHash("2026-03-09", line) });
+      expect({ uid: row.uid, hash: row.line_hash }).toEqual({ uid: row.uid, hash: lineHash("2026-03-09", toLine(row)) });
     }
   });
 

@@ -46,6 +46,12 @@ export type PostEntryOutcome =
   /** 409: the wallet changed since the caller read it. */
   | { outcome: "stale_wallet"; wallet: Wallet | null };
 
+/** The outcomes an entry can have that neither references another entry nor expects a wallet version. */
+export type PlainEntryOutcome = Exclude<PostEntryOutcome, { outcome: "original_not_found" | "invalid_reversal" | "stale_wallet" }>;
+
+/** The outcomes an entry can have that expects no wallet version. */
+export type UnversionedEntryOutcome = Exclude<PostEntryOutcome, { outcome: "stale_wallet" }>;
+
 /**
  * The only writer of entries and wallets. Writes one entry and moves its wallet in
  * `trx`. The wallet row is locked first, so every post for one user is serialised
@@ -54,6 +60,12 @@ export type PostEntryOutcome =
  * A `reconcile_adjustment` does not move the wallet: it records, after the fact,
  * a change the wallet already shows, so that the ledger explains the balance.
  */
+export function postEntry(
+  trx: Trx,
+  input: PostEntryInput & { reversesEntryId?: null; expectedWalletVersion?: undefined },
+): Promise<PlainEntryOutcome>;
+export function postEntry(trx: Trx, input: PostEntryInput & { expectedWalletVersion?: undefined }): Promise<UnversionedEntryOutcome>;
+export function postEntry(trx: Trx, input: PostEntryInput): Promise<PostEntryOutcome>;
 export async function postEntry(trx: Trx, input: PostEntryInput): Promise<PostEntryOutcome> {
   const reversesEntryId = input.reversesEntryId ?? null;
   assertEntryShape(input.kind, input.amount, reversesEntryId);

@@ -186,6 +186,31 @@ describeEachEngine("wallet routes", (db) => {
     expect(await invariantViolations(db())).toEqual([]);
   });
 
+  it("answers a key whose ledger entry exists without its idempotency record from the ledger, never with a 5xx", async () => {
+    // The ledger keys of the three routes, planted as if their idempotency records were lost.
+    const plant = (kind: "spend" | "admin_adjustment", amount: number, key: string) =>
+      withTransaction(db(), (trx) => postEntry(trx, { uid: "orphaned", kind, amount, idempotencyKey: key, source: "test", now: new Date("2026-02-01T00:00:00Z") }));
+    await plant("admin_adjustment", 50, "orphan-buy");
+    await plant("spend", -3, "spend:orphan-other");
+    await plant("spend", -4, "spend:orphan-same");
+    await plant("admin_adjustment", 5, "admin_adjustment:orphan-adjust");
+    const other = await spend({ amount: 4 }, "orphan-other", "orphaned");
+    expect(other.statusCode).toBe(409);
+    expect(other.json().error.code).toBe("idempotency_key_reused");
+    const same = await spend({ amount: 4 }, "orphan-same", "orphaned");
+    expect(same.statusCode).toBe(201);
+    expect(same.json()).toMatchObject({ entry: { amount: -4, idempotencyKey: "spend:orphan-same" }, wallet: { points: 50 - 3 - 4 + 5 } });
+    const adjust = await t.app.inject({
+      method: "POST",
+      url: "/api/admin/wallets/orphaned/adjustments",
+      headers: { ...t.as.admin, "idempotency-key": "orphan-adjust" },
+      payload: { amount: 6, reason: "other content" },
+    });
+    expect(adjust.statusCode).toBe(409);
+    expect(adjust.json().error.code).toBe("idempotency_key_reused");
+    expect(await invariantViolations(db())).toEqual([]);
+  });
+
   it("is ready when the database is reachable, migrated and of this environment", async () => {
     const ready = await t.app.inject({ method: "GET", url: "/readyz" });
     expect(ready.statusCode).toBe(200);

@@ -37,11 +37,24 @@ export function decideBelowZero(kind: EntryKind, amount: number, available: numb
   return { refused: false, amount, shortfall: 0 };
 }
 
-/** Which kinds an entry of each kind may reference through `reverses_entry_id`. */
+/**
+ * Which kinds an entry of each kind may reference through `reverses_entry_id`. A
+ * `reconcile_adjustment` is in no list: a reversal would move the wallet, which the heal
+ * never moved, and re-open the drift; a heal is undone only by reverting its run.
+ * Migration 6 holds the database to the same table.
+ */
 const REVERSIBLE: Partial<Record<EntryKind, readonly EntryKind[]>> = {
-  reversal: ["purchase", "spend", "admin_adjustment", "reconcile_adjustment", "reinstatement"],
+  reversal: ["purchase", "spend", "admin_adjustment", "reinstatement"],
   reinstatement: ["reversal"],
 };
+
+/** The kind of entry that reverses an entry of `kind`, or null when no entry may. */
+export function reversingKindOf(kind: EntryKind): EntryKind | null {
+  for (const [reversing, reversible] of Object.entries(REVERSIBLE) as [EntryKind, readonly EntryKind[]][]) {
+    if (reversible.includes(kind)) return reversing;
+  }
+  return null;
+}
 
 /** The sign each kind's amount must have; `any` means either, never zero. */
 const SIGN: Record<EntryKind, "positive" | "negative" | "any" | "opposite"> = {

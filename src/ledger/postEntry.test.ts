@@ -129,6 +129,18 @@ describeEachEngine("postEntry", (db) => {
     expect(adjustment.entry.balanceAfter).toBe(70);
   });
 
+  it("refuses a reversal of a reconciliation heal, which only reverting its run may undo, writing nothing", async () => {
+    posted(await post({ kind: "purchase", amount: 70, idempotencyKey: `h-${uid}-p` }));
+    const heal = posted(await post({ kind: "reconcile_adjustment", amount: 5, idempotencyKey: `h-${uid}-heal` }));
+    const before = await tableCounts(db());
+    expect(await post({ kind: "reversal", amount: -5, reversesEntryId: heal.entry.id, idempotencyKey: `h-${uid}-rev` })).toEqual({
+      outcome: "invalid_reversal",
+      reason: "not_reversible",
+      remaining: 5,
+    });
+    expect(await tableCounts(db())).toEqual(before);
+  });
+
   it("throws on an entry whose shape is a programming error, writing nothing", async () => {
     const before = await tableCounts(db());
     await expect(post({ kind: "purchase", amount: 0, idempotencyKey: `bad-${uid}-1` })).rejects.toThrow(/non-zero/);

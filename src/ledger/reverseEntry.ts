@@ -3,6 +3,7 @@ import { readFlag } from "../flags/runtimeFlags.js";
 import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import { reversingKindOf } from "./entryRules.js";
 import { postEntry, type UnversionedEntryOutcome } from "./postEntry.js";
 import type { Entry, EntryKind, Wallet } from "./types.js";
 
@@ -52,6 +53,8 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
     .where("id", "=", request.entryId)
     .executeTakeFirst();
   if (!original) return { outcome: "entry_not_found" };
+  const kind = reversingKindOf(original.kind);
+  if (kind === null) return { outcome: "not_reversible", kind: original.kind };
   const reversed = await trx
     .selectFrom("ledger_entries")
     .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total"))
@@ -64,7 +67,7 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
 
   const result = await postEntry(trx, {
     uid: original.uid,
-    kind: original.kind === "reversal" ? "reinstatement" : "reversal",
+    kind,
     amount: -Math.sign(original.amount) * points,
     idempotencyKey: `admin_reverse:${request.idempotencyKey}`,
     reversesEntryId: original.id,

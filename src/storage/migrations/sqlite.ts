@@ -238,4 +238,22 @@ CREATE UNIQUE INDEX data_migrations_one_running ON data_migrations (type) WHERE 
 CREATE INDEX webhook_events_type_received ON webhook_events (event_type, received_at);
 `,
   },
+  {
+    id: 6,
+    name: "ledger_guards",
+    // The ledger's rules held by the schema itself, for every connection and every tool.
+    sql: `
+-- An entry references only what its kind may reverse (entryRules.ts REVERSIBLE), of the
+-- same user; a reconcile_adjustment is undone only by reverting its run.
+CREATE TRIGGER ledger_entries_reference_rules BEFORE INSERT ON ledger_entries
+WHEN NEW.reverses_entry_id IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM ledger_entries AS original
+  WHERE original.id = NEW.reverses_entry_id AND original.uid = NEW.uid
+    AND ((NEW.kind = 'reversal' AND original.kind IN ('purchase','spend','admin_adjustment','reinstatement'))
+      OR (NEW.kind = 'reinstatement' AND original.kind = 'reversal')))
+BEGIN
+  SELECT RAISE(ABORT, 'ledger_entries: this entry may not reference that entry');
+END;
+`,
+  },
 ];

@@ -1,0 +1,38 @@
+import { beforeAll, expect, it } from "vitest";
+import { buildTestApp, type TestApp } from "../../../test/support/testApp.js";
+import { describeEachEngine, tableCounts } from "../../../test/support/testDatabase.js";
+import { postEntry } from "../../ledger/postEntry.js";
+import { withTransaction } from "../../storage/withTransaction.js";
+
+const NOW = new Date("2026-03-01T12:00:00.000Z");
+
+describeEachEngine("admin routes", (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(db());
+  });
+
+  it("refuses to reverse a reconciliation heal with 409 entry_not_reversible, changing nothing", async () => {
+    const heal = await withTransaction(db(), async (trx) => {
+      await postEntry(trx, { uid: "healed", kind: "purchase", amount: 100, idempotencyKey: "healed-buy", source: "test", now: NOW });
+      // The wallet shows 100, the ledger 100 + 40: the heal explains a drift, it does not move the wallet.
+      return postEntry(trx, { uid: "healed", kind: "reconcile_adjustment", amount: 40, idempotencyKey: "reconcile:2026-02-28:healed", source: "reconcile", now: NOW });
+    });
+    if (heal.outcome !== "posted") throw new Error(heal.outcome);
+    const before = await tableCounts(db());
+    const response = await t.app.inject({
+      method: "POST",
+      url: `/api/admin/entries/${heal.entry.id}/reverse`,
+      headers: { ...t.as.admin, "idempotency-key": "undo-heal" },
+      payload: { reason: "looks wrong" },
+    });
+    expect(response.statusCode).toBe(409);
+    expect(response.json().error).toMatchObject({ code: "entry_not_reversible", kind: "reconcile_adjustment" });
+    expect(response.json().error.message).toMatch(/reckon reconcile revert/);
+    const { idempotency_records: recordsBefore, ...restBefore } = before;
+    const { idempotency_records: recordsAfter, ...restAfter } = await tableCounts(db());
+    expect(restAfter).toEqual(restBefore);
+    // The refusal is remembered under its key like any other answer.
+    expect(recordsAfter).toBe((recordsBefore ?? 0) + 1);
+  });
+});

@@ -243,6 +243,17 @@ CREATE INDEX webhook_events_type_received ON webhook_events (event_type, receive
     name: "ledger_guards",
     // The ledger's rules held by the schema itself, for every connection and every tool.
     sql: `
+-- INSERT OR REPLACE and REPLACE INTO delete the row they collide with without firing the
+-- DELETE trigger (unless that connection turned recursive_triggers on), so an entry could
+-- be rewritten. Any insert whose id or idempotency key is taken is refused before SQLite
+-- resolves the conflict; an upsert's DO UPDATE never gets that far either.
+CREATE TRIGGER ledger_entries_no_replace BEFORE INSERT ON ledger_entries
+WHEN EXISTS (SELECT 1 FROM ledger_entries WHERE id = NEW.id)
+  OR EXISTS (SELECT 1 FROM ledger_entries WHERE idempotency_key = NEW.idempotency_key)
+BEGIN
+  SELECT RAISE(ABORT, 'ledger_entries is append-only: an insert may not replace an entry');
+END;
+
 -- An entry references only what its kind may reverse (entryRules.ts REVERSIBLE), of the
 -- same user; a reconcile_adjustment is undone only by reverting its run.
 CREATE TRIGGER ledger_entries_reference_rules BEFORE INSERT ON ledger_entries

@@ -25,9 +25,11 @@ export type BelowZeroDecision = { refused: true; available: number } | { refused
 /**
  * What an entry of `amount` may post against a wallet holding `available`: all of it,
  * nothing (`refuse`), or, under `clamp`, what is there, with the rest as shortfall.
+ * Only a debit that would end below zero is subject to the policy.
  */
 export function decideBelowZero(kind: EntryKind, amount: number, available: number, policy: BelowZeroPolicy | undefined): BelowZeroDecision {
-  if (!movesWallet(kind) || available + amount >= 0) return { refused: false, amount, shortfall: 0 };
+  // A credit only raises the wallet, so it is never refused or clamped, even into a wallet still below zero.
+  if (!movesWallet(kind) || amount > 0 || available + amount >= 0) return { refused: false, amount, shortfall: 0 };
   const chosen = policy ?? DEFAULT_BELOW_ZERO[kind];
   if (chosen === "refuse") return { refused: true, available };
   if (chosen === "clamp") {

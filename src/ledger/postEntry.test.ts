@@ -102,6 +102,25 @@ describeEachEngine("postEntry", (db) => {
     expect(await invariantViolations(db())).toEqual([]);
   });
 
+  it("credits a wallet that is below zero, whatever the policy, since a credit only raises it", async () => {
+    const purchase = posted(await post({ kind: "purchase", amount: 50, idempotencyKey: `neg-${uid}-p` }));
+    posted(await post({ kind: "spend", amount: -50, idempotencyKey: `neg-${uid}-s` }));
+    posted(await post({ kind: "reversal", amount: -50, reversesEntryId: purchase.entry.id, idempotencyKey: `neg-${uid}-r` }));
+    let expected = 50 - 50 - 50;
+    for (const [index, credit] of [
+      { kind: "purchase" as const, amount: 20 },
+      { kind: "admin_adjustment" as const, amount: 5, belowZero: "refuse" as const },
+      { kind: "purchase" as const, amount: 7, belowZero: "clamp" as const },
+    ].entries()) {
+      const result = posted(await post({ ...credit, idempotencyKey: `neg-${uid}-c${index}` }));
+      expected += credit.amount;
+      expect(result.entry.amount).toBe(credit.amount);
+      expect(result.shortfall).toBe(0);
+      expect(result.wallet.points).toBe(expected);
+    }
+    expect(expected).toBe(-18);
+  });
+
   it("clamps a reversal to what the wallet holds when asked, recording the shortfall", async () => {
     const purchase = posted(await post({ kind: "purchase", amount: 50, idempotencyKey: `c-${uid}-p` }));
     posted(await post({ kind: "spend", amount: -45, idempotencyKey: `c-${uid}-s` }));

@@ -25,7 +25,8 @@ export type BelowZeroDecision = { refused: true; available: number } | { refused
 /**
  * What an entry of `amount` may post against a wallet holding `available`: all of it,
  * nothing (`refuse`), or, under `clamp`, what is there, with the rest as shortfall.
- * Only a debit that would end below zero is subject to the policy.
+ * Only a debit that would end below zero is subject to the policy; a clamp that would
+ * leave nothing to post is a refusal, since an entry is never zero.
  */
 export function decideBelowZero(kind: EntryKind, amount: number, available: number, policy: BelowZeroPolicy | undefined): BelowZeroDecision {
   // A credit only raises the wallet, so it is never refused or clamped, even into a wallet still below zero.
@@ -33,8 +34,9 @@ export function decideBelowZero(kind: EntryKind, amount: number, available: numb
   const chosen = policy ?? DEFAULT_BELOW_ZERO[kind];
   if (chosen === "refuse") return { refused: true, available };
   if (chosen === "clamp") {
-    const clamped = -Math.max(0, available);
-    return { refused: false, amount: clamped, shortfall: clamped - amount };
+    // Nothing left to take: an entry of zero points would record nothing, so there is none.
+    if (available <= 0) return { refused: true, available };
+    return { refused: false, amount: -available, shortfall: -available - amount };
   }
   return { refused: false, amount, shortfall: 0 };
 }

@@ -136,6 +136,19 @@ describeEachEngine("postEntry", (db) => {
     expect(clamped).toMatchObject({ shortfall: 45, entry: { amount: -5 }, wallet: { points: 0 } });
   });
 
+  it("never posts a zero entry: a clamped debit against a wallet with nothing left is refused, writing nothing", async () => {
+    const purchase = posted(await post({ kind: "purchase", amount: 50, idempotencyKey: `z-${uid}-p` }));
+    posted(await post({ kind: "spend", amount: -50, idempotencyKey: `z-${uid}-s` }));
+    const before = await tableCounts(db());
+    const reversal = { kind: "reversal" as const, amount: -50, reversesEntryId: purchase.entry.id, belowZero: "clamp" as const };
+    expect(await post({ ...reversal, idempotencyKey: `z-${uid}-r` })).toEqual({ outcome: "insufficient_points", available: 0 });
+    expect(await post({ kind: "spend", amount: -3, belowZero: "clamp", idempotencyKey: `z-${uid}-s2` })).toEqual({
+      outcome: "insufficient_points",
+      available: 0,
+    });
+    expect(await tableCounts(db())).toEqual(before);
+  });
+
   it("records a reconcile adjustment without moving the wallet, and only on the version it read", async () => {
     posted(await post({ kind: "purchase", amount: 70, idempotencyKey: `a-${uid}-p` }));
     expect(

@@ -52,6 +52,11 @@ export function keyReused(): AppError {
   return new AppError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
 }
 
+/** 409: the entry would take the wallet or the user's ledger sum beyond ±`limit` points. */
+export function outOfRange(limit: number): AppError {
+  return new AppError("balance_out_of_range", `the entry would take the balance beyond ±${limit} points`, { limit });
+}
+
 /** The name an action is audited under. */
 export function actorOf(context: RouteContext): string {
   const principal = context.principal;

@@ -10,6 +10,8 @@ import {
   movesWallet,
   type BelowZeroPolicy,
 } from "./entryRules.js";
+import { decideBalanceRange } from "./balanceRange.js";
+import { readLedgerSums } from "./readLedgerSums.js";
 import { toEntry, toWallet, type Entry, type EntryKind, type Wallet } from "./types.js";
 
 export interface PostEntryInput {
@@ -39,6 +41,8 @@ export type PostEntryOutcome =
   | { outcome: "conflict"; existing: Entry }
   /** 409: the wallet holds fewer points than the debit. */
   | { outcome: "insufficient_points"; available: number }
+  /** 409: the wallet or the user's ledger sum would end beyond ±`limit` (`MAX_BALANCE_POINTS`). */
+  | { outcome: "out_of_range"; limit: number }
   /** 404: the referenced entry does not exist. */
   | { outcome: "original_not_found"; reversesEntryId: number }
   /** 409: the reference is not allowed (other user, wrong kind or sign, more than what remains). */
@@ -92,6 +96,9 @@ export async function postEntry(trx: Trx, input: PostEntryInput): Promise<PostEn
   const decided = decideBelowZero(input.kind, input.amount, wallet?.points ?? 0, input.belowZero);
   if (decided.refused) return { outcome: "insufficient_points", available: decided.available };
   const { amount, shortfall } = decided;
+  const ledgerSum = (await readLedgerSums(trx, [input.uid])).get(input.uid) ?? 0n;
+  const range = decideBalanceRange(amount, moves, wallet?.points ?? 0, ledgerSum);
+  if (range.refused) return { outcome: "out_of_range", limit: range.limit };
 
   const now = input.now.toISOString();
   if (!wallet) {

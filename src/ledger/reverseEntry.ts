@@ -27,6 +27,8 @@ export type ReverseOutcome =
   /** 409: the reversal would overdraw the wallet and its policy refuses that. */
   | { outcome: "insufficient_points"; available: number }
   | { outcome: "adjustments_frozen" }
+  /** 409: the wallet or the user's ledger sum would leave the exact range (`MAX_BALANCE_POINTS`). */
+  | { outcome: "out_of_range"; limit: number }
   /** The ledger already holds this key's entry with other content (409 idempotency_key_reused). */
   | { outcome: "key_reused" };
 
@@ -99,6 +101,8 @@ function toReverseOutcome(result: UnversionedEntryOutcome, originalKind: EntryKi
       return { outcome: "posted", entry: result.entry, wallet: result.wallet };
     case "conflict":
       return { outcome: "key_reused" };
+    case "out_of_range":
+      return { outcome: "out_of_range", limit: result.limit };
     case "insufficient_points":
       return { outcome: "insufficient_points", available: result.available };
     case "original_not_found":

@@ -16,6 +16,8 @@ export interface SpendRequest {
 export type SpendOutcome =
   | { outcome: "posted"; entry: Entry; wallet: Wallet }
   | { outcome: "insufficient_points"; available: number }
+  /** 409: the wallet or the user's ledger sum would leave the exact range (`MAX_BALANCE_POINTS`). */
+  | { outcome: "out_of_range"; limit: number }
   /** The ledger already holds this key's entry with other content (409 idempotency_key_reused). */
   | { outcome: "key_reused" };
 
@@ -52,6 +54,8 @@ function toSpendOutcome(result: PlainEntryOutcome): SpendOutcome {
       return { outcome: "insufficient_points", available: result.available };
     case "conflict":
       return { outcome: "key_reused" };
+    case "out_of_range":
+      return { outcome: "out_of_range", limit: result.limit };
     default: {
       const never: never = result;
       throw new Error(`unhandled spend outcome ${JSON.stringify(never)}`);

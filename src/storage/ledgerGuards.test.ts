@@ -39,3 +39,31 @@ describeEachEngine("the schema holds the ledger's reference rules", (db) => {
     expect(keys.map((row) => row.idempotency_key)).toEqual(["guard-ref-buy", "guard-ref-heal", "guard-ref-r4"]);
   });
 });
+
+/** SQLite's trigger messages and PostgreSQL's constraint names. */
+const OUT_OF_RANGE = /within ±|_in_range/;
+
+describeEachEngine("the schema holds balances and entries inside the exact range", (db) => {
+  it("refuses a wallet beyond ±10^15 and an entry beyond ±10^12 or zero, and accepts the bounds themselves", async () => {
+    const at = NOW.toISOString();
+    const bound = 10 ** 15;
+    await db().kysely.insertInto("wallets").values({ uid: "guard_range", points: bound, version: 1, created_at: at, updated_at: at }).execute();
+    await expect(
+      db().kysely.insertInto("wallets").values({ uid: "guard_range_2", points: bound + 1, version: 1, created_at: at, updated_at: at }).execute(),
+    ).rejects.toThrow(OUT_OF_RANGE);
+    await expect(db().kysely.updateTable("wallets").set({ points: -bound - 1 }).where("uid", "=", "guard_range").execute()).rejects.toThrow(OUT_OF_RANGE);
+    await db().kysely.updateTable("wallets").set({ points: -bound }).where("uid", "=", "guard_range").execute();
+
+    const entry = (key: string, amount: number, balanceAfter: number) => rawEntry(db(), { uid: "guard_range", amount, kind: "admin_adjustment", key, reverses: null, balanceAfter });
+    await expect(entry("guard-range-1", 10 ** 12 + 1, 0)).rejects.toThrow(OUT_OF_RANGE);
+    await expect(entry("guard-range-2", -(10 ** 12) - 1, 0)).rejects.toThrow(OUT_OF_RANGE);
+    await expect(entry("guard-range-3", 0, 0)).rejects.toThrow(OUT_OF_RANGE);
+    await expect(entry("guard-range-4", 5, bound + 1)).rejects.toThrow(OUT_OF_RANGE);
+    await entry("guard-range-5", 10 ** 12, -bound);
+    await entry("guard-range-6", -(10 ** 12), bound);
+    const rows = await db().kysely.selectFrom("ledger_entries").select(["idempotency_key"]).where("uid", "=", "guard_range").orderBy("id").execute();
+    expect(rows.map((row) => row.idempotency_key)).toEqual(["guard-range-5", "guard-range-6"]);
+    const wallet = await db().kysely.selectFrom("wallets").select("points").where("uid", "=", "guard_range").executeTakeFirstOrThrow();
+    expect(wallet.points).toBe(-bound);
+  });
+});

@@ -1,6 +1,7 @@
 import { beforeAll, expect, it } from "vitest";
 import { buildTestApp, type TestApp } from "../../../test/support/testApp.js";
 import { describeEachEngine, tableCounts } from "../../../test/support/testDatabase.js";
+import { postEntries } from "../../ledger/postEntries.js";
 import { postEntry } from "../../ledger/postEntry.js";
 import { withTransaction } from "../../storage/withTransaction.js";
 
@@ -35,4 +36,28 @@ describeEachEngine("admin routes", (db) => {
     // The refusal is remembered under its key like any other answer.
     expect(recordsAfter).toBe((recordsBefore ?? 0) + 1);
   });
+
+  it("refuses an adjustment that would take a wallet past 10^15 points with 409 balance_out_of_range, changing nothing", async () => {
+    const BIG = 10 ** 12;
+    await withTransaction(db(), (trx) =>
+      postEntries(trx, Array.from({ length: 1000 }, (_, index) => ({ uid: "full", kind: "purchase" as const, amount: BIG, idempotencyKey: `full-${index}`, source: "test", now: NOW }))),
+    );
+    const adjust = (key: string, amount: number) =>
+      t.app.inject({
+        method: "POST",
+        url: "/api/admin/wallets/full/adjustments",
+        headers: { ...t.as.admin, "idempotency-key": key },
+        payload: { amount, reason: "goodwill" },
+      });
+    const { idempotency_records: _records, ...before } = await tableCounts(db());
+    const refused = await adjust("full-plus-1", 1);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({ code: "balance_out_of_range", limit: 10 ** 15 });
+    const { idempotency_records: _after, ...after } = await tableCounts(db());
+    expect(after).toEqual(before);
+    const down = await adjust("full-minus-1", -1);
+    expect(down.statusCode).toBe(201);
+    expect(down.json().wallet.points).toBe(1000 * BIG - 1);
+  });
 });
+

@@ -4,7 +4,7 @@ import { reverseEntry, type ReverseOutcome } from "../../ledger/reverseEntry.js"
 import type { EntryKind } from "../../ledger/types.js";
 import { AppError } from "../errors.js";
 import { parseBody, parseEntryId, parseIdempotencyKey, parseUid, Points, Reason, SignedPoints } from "../input.js";
-import { actorOf, answerIdempotent, keyReused, type Reply, type RouteDef } from "../RouteDef.js";
+import { actorOf, answerIdempotent, keyReused, outOfRange, type Reply, type RouteDef } from "../RouteDef.js";
 
 const AdjustmentBody = z.strictObject({ amount: SignedPoints, reason: Reason });
 const ReverseBody = z.strictObject({ amount: Points.optional(), reason: Reason });
@@ -30,6 +30,8 @@ function answerAdjustment(outcome: AdjustmentOutcome): Reply {
       throw insufficient(outcome.available);
     case "adjustments_frozen":
       throw frozen();
+    case "out_of_range":
+      throw outOfRange(outcome.limit);
     case "key_reused":
       throw keyReused();
     default: {
@@ -57,6 +59,8 @@ function answerReverse(outcome: ReverseOutcome): Reply {
       throw insufficient(outcome.available);
     case "adjustments_frozen":
       throw frozen();
+    case "out_of_range":
+      throw outOfRange(outcome.limit);
     case "key_reused":
       throw keyReused();
     default: {

@@ -3,6 +3,7 @@ import { buildTestApp, type TestApp } from "../../../test/support/testApp.js";
 import { describeEachEngine, invariantViolations, tableCounts } from "../../../test/support/testDatabase.js";
 import { withTransaction } from "../../storage/withTransaction.js";
 import { prodEnv } from "../../../test/support/prodEnv.js";
+import { postEntries } from "../../ledger/postEntries.js";
 import { postEntry } from "../../ledger/postEntry.js";
 
 describeEachEngine("wallet routes", (db) => {
@@ -209,6 +210,27 @@ describeEachEngine("wallet routes", (db) => {
     expect(adjust.statusCode).toBe(409);
     expect(adjust.json().error.code).toBe("idempotency_key_reused");
     expect(await invariantViolations(db())).toEqual([]);
+  });
+
+  it("refuses a spend that would take the user's ledger sum past -10^15 with 409 balance_out_of_range, changing nothing", async () => {
+    const BIG = 10 ** 12;
+    // Heals of a wallet that drifted far above its ledger: the sum sits 5 points above -10^15.
+    await withTransaction(db(), async (trx) => {
+      await postEntries(trx, [
+        { uid: "deep", kind: "purchase", amount: 10, idempotencyKey: "deep-buy", source: "test", now: new Date("2026-02-01T00:00:00Z") },
+        ...Array.from({ length: 1000 }, (_, index) => ({ uid: "deep", kind: "reconcile_adjustment" as const, amount: -BIG, idempotencyKey: `deep-heal-${index}`, source: "test", now: new Date("2026-02-01T00:00:00Z") })),
+        { uid: "deep", kind: "reconcile_adjustment", amount: -5, idempotencyKey: "deep-heal-last", source: "test", now: new Date("2026-02-01T00:00:00Z") },
+      ]);
+    });
+    const before = await tableCounts(db());
+    const refused = await spend({ amount: 10 }, "deep-1", "deep");
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({ code: "balance_out_of_range", limit: 10 ** 15 });
+    const after = await tableCounts(db());
+    expect({ ...after, idempotency_records: before.idempotency_records }).toEqual(before);
+    const allowed = await spend({ amount: 5 }, "deep-2", "deep");
+    expect(allowed.statusCode).toBe(201);
+    expect(allowed.json().wallet.points).toBe(5);
   });
 
   it("is ready when the database is reachable, migrated and of this environment", async () => {

@@ -254,6 +254,26 @@ BEGIN
   SELECT RAISE(ABORT, 'ledger_entries is append-only: an insert may not replace an entry');
 END;
 
+-- Balances stay where they are exact as JS and JSON numbers (MAX_BALANCE_POINTS, 10^15;
+-- ledger/balanceRange.ts), and an entry moves a non-zero amount of at most 10^12
+-- (MAX_ENTRY_POINTS). Checked on every write; rows written before stay as they are.
+CREATE TRIGGER wallets_points_in_range_insert BEFORE INSERT ON wallets
+WHEN NEW.points NOT BETWEEN -1000000000000000 AND 1000000000000000
+BEGIN
+  SELECT RAISE(ABORT, 'wallets.points must stay within ±10^15');
+END;
+CREATE TRIGGER wallets_points_in_range_update BEFORE UPDATE OF points ON wallets
+WHEN NEW.points NOT BETWEEN -1000000000000000 AND 1000000000000000
+BEGIN
+  SELECT RAISE(ABORT, 'wallets.points must stay within ±10^15');
+END;
+CREATE TRIGGER ledger_entries_in_range BEFORE INSERT ON ledger_entries
+WHEN NEW.amount = 0 OR NEW.amount NOT BETWEEN -1000000000000 AND 1000000000000
+  OR NEW.balance_after NOT BETWEEN -1000000000000000 AND 1000000000000000
+BEGIN
+  SELECT RAISE(ABORT, 'ledger_entries: amount must be non-zero within ±10^12 and balance_after within ±10^15');
+END;
+
 -- An entry references only what its kind may reverse (entryRules.ts REVERSIBLE), of the
 -- same user; a reconcile_adjustment is undone only by reverting its run.
 CREATE TRIGGER ledger_entries_reference_rules BEFORE INSERT ON ledger_entries

@@ -26,8 +26,10 @@ export const pick = (alphabet: string, length: number): string =>
   Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join("");
 export const base62 = (length: number): string => pick(BASE62, length);
 
-const reckon = (id: string) => ({ ruleId: `@reckon/secretlint-rule-reckon/${id}`, gitleaksId: id });
-const preset = (name: string) => ({ ruleId: `@secretlint/secretlint-rule-${name}` });
+type RuleIds = Pick<SecretSample, "ruleId" | "gitleaksId">;
+const sample = (className: string, file: string, ids: RuleIds, content: string): SecretSample => ({ className, file, content, ...ids });
+const reckon = (id: string): RuleIds => ({ ruleId: `@reckon/secretlint-rule-reckon/${id}`, gitleaksId: id });
+const preset = (name: string): RuleIds => ({ ruleId: `@secretlint/secretlint-rule-${name}` });
 
 function rsaPrivateKeyPem(): string {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -75,54 +77,59 @@ async function reckonTokens(): Promise<{ role: string; token: string }[]> {
 export async function reckonSamples(): Promise<SecretSample[]> {
   const tokens = await reckonTokens();
   const indent = (text: string) => text.replace(/^/gm, "    ");
+  const assigned = () => `${randomBytes(24).toString("base64url")}${randomInt(10)}7`;
   return [
-    { className: "Stripe live secret key in code", file: "src/stripeClient.ts", content: `import Stripe from "stripe";\n\nexport const stripe = new Stripe("sk_live_51${base62(97)}");\n`, ...reckon("stripe-secret-key") },
-    { className: "Stripe test secret key", file: "scripts/seed.ts", content: `const stripe = new Stripe('sk_test_51${base62(97)}');\n`, ...reckon("stripe-secret-key") },
-    { className: "Stripe legacy (24-character) live secret key", file: "config/legacy.yaml", content: `stripe:\n  key: sk_live_${base62(24)}\n`, ...reckon("stripe-secret-key") },
-    { className: "Stripe live restricted key", file: "scripts/refunds.ts", content: `const client = new Stripe(\`rk_live_51${base62(97)}\`);\n`, ...reckon("stripe-restricted-key") },
-    { className: "Stripe test restricted key", file: "config/restricted.json", content: `{ "stripeKey": "rk_test_${base62(24)}" }\n`, ...reckon("stripe-restricted-key") },
-    { className: "Stripe webhook signing secret outside an assignment", file: "src/webhookSecret.ts", content: `export const secret = "whsec_${base62(32)}";\n`, ...reckon("stripe-webhook-secret") },
-    { className: "Stripe CLI webhook signing secret", file: "scripts/listen.sh", content: `stripe listen --forward-to localhost:3000 # whsec_${pick(HEX, 64)}\n`, ...reckon("stripe-webhook-secret") },
-    ...tokens.map(({ role, token }) => ({
-      className: `Reckon ${role} API token pasted into a script`,
-      file: `scripts/call-as-${role}.sh`,
-      content: `curl -H "Authorization: Bearer ${token}" http://127.0.0.1:3000/api/wallets/u1\n`,
-      ...reckon("reckon-api-token"),
-    })),
-    { className: "RSA private JWK (JSON)", file: "keys/oidc-signing.jwk.json", content: `${JSON.stringify(privateJwk("rsa"), null, 2)}\n`, ...reckon("jwk-private-key") },
-    { className: "EC private JWK in code", file: "test/issuerKey.ts", content: `export const key = { kty: "EC", crv: "P-256", d: "${privateJwk("ec").d}" };\n`, ...reckon("jwk-private-key") },
-    { className: "symmetric JWK", file: "keys/session.jwk", content: `{"kty":"oct","k":"${randomBytes(32).toString("base64url")}","alg":"HS256"}\n`, ...reckon("jwk-private-key") },
-    {
-      className: "Google service-account JSON outside a .json file",
-      file: "deploy/gcp-secret.yaml",
-      content: `apiVersion: v1\nkind: Secret\nstringData:\n  key.json: |\n${indent(JSON.stringify(serviceAccount(), null, 2))}\n`,
-      ...reckon("google-service-account-json"),
-    },
-    { className: "PayNow API key", file: "scripts/paynow.ts", content: `const key = "pnapi_v1_${base62(45)}";\n`, ...reckon("paynow-api-key") },
-    { className: "NAME_SECRET=value assignment", file: "deploy.env", content: `PAYNOW_WEBHOOK_SECRET=${randomBytes(24).toString("base64url")}${randomInt(10)}7\n`, ...reckon("reckon-secret-assignment") },
-    { className: "NAME_TOKEN: value assignment", file: "values.yaml", content: `RECKON_ADMIN_TOKEN: "${randomBytes(24).toString("base64url")}${randomInt(10)}7"\n`, ...reckon("reckon-secret-assignment") },
+    sample("Stripe live secret key in code", "src/stripeClient.ts", reckon("stripe-secret-key"),
+      `import Stripe from "stripe";\n\nexport const stripe = new Stripe("sk_live_51${base62(97)}");\n`),
+    sample("Stripe test secret key", "scripts/seed.ts", reckon("stripe-secret-key"), `const stripe = new Stripe('sk_test_51${base62(97)}');\n`),
+    sample("Stripe legacy (24-character) live secret key", "config/legacy.yaml", reckon("stripe-secret-key"),
+      `stripe:\n  key: sk_live_${base62(24)}\n`),
+    sample("Stripe live restricted key", "scripts/refunds.ts", reckon("stripe-restricted-key"),
+      `const client = new Stripe(\`rk_live_51${base62(97)}\`);\n`),
+    sample("Stripe test restricted key", "config/restricted.json", reckon("stripe-restricted-key"), `{ "stripeKey": "rk_test_${base62(24)}" }\n`),
+    sample("Stripe webhook signing secret outside an assignment", "src/webhookSecret.ts", reckon("stripe-webhook-secret"),
+      `export const secret = "whsec_${base62(32)}";\n`),
+    sample("Stripe CLI webhook signing secret", "scripts/listen.sh", reckon("stripe-webhook-secret"),
+      `stripe listen --forward-to localhost:3000 # whsec_${pick(HEX, 64)}\n`),
+    ...tokens.map(({ role, token }) =>
+      sample(`Reckon ${role} API token pasted into a script`, `scripts/call-as-${role}.sh`, reckon("reckon-api-token"),
+        `curl -H "Authorization: Bearer ${token}" http://127.0.0.1:3000/api/wallets/u1\n`),
+    ),
+    sample("RSA private JWK (JSON)", "keys/oidc-signing.jwk.json", reckon("jwk-private-key"), `${JSON.stringify(privateJwk("rsa"), null, 2)}\n`),
+    sample("EC private JWK in code", "test/issuerKey.ts", reckon("jwk-private-key"),
+      `export const key = { kty: "EC", crv: "P-256", d: "${String(privateJwk("ec").d)}" };\n`),
+    sample("symmetric JWK", "keys/session.jwk", reckon("jwk-private-key"), `{"kty":"oct","k":"${randomBytes(32).toString("base64url")}","alg":"HS256"}\n`),
+    sample("Google service-account JSON outside a .json file", "deploy/gcp-secret.yaml", reckon("google-service-account-json"),
+      `apiVersion: v1\nkind: Secret\nstringData:\n  key.json: |\n${indent(JSON.stringify(serviceAccount(), null, 2))}\n`),
+    sample("PayNow API key", "scripts/paynow.ts", reckon("paynow-api-key"), `const key = "pnapi_v1_${base62(45)}";\n`),
+    sample("NAME_SECRET=value assignment", "deploy.env", reckon("reckon-secret-assignment"), `PAYNOW_WEBHOOK_SECRET=${assigned()}\n`),
+    sample("NAME_TOKEN: value assignment", "values.yaml", reckon("reckon-secret-assignment"), `RECKON_ADMIN_TOKEN: "${assigned()}"\n`),
   ];
 }
 
 /** The classes secretlint's recommended preset already catches. */
 export function presetSamples(): SecretSample[] {
   const awsSecret = `${pick(`${BASE62}/+`, 39)}${base62(1)}`;
+  const digits = (length: number) => pick("0123456789", length);
   return [
-    { className: "PEM private key", file: "keys/server.key", content: rsaPrivateKeyPem(), ...preset("privatekey") },
-    { className: "database URL with a password", file: ".env.production", content: `DATABASE_URL=postgres://reckon:${pick(CONSONANTS, 24)}@db.prod.internal:5432/reckon\n`, ...preset("database-connection-string") },
-    { className: "AWS secret access key", file: "deploy/aws.env", content: `AWS_SECRET_ACCESS_KEY=${awsSecret}\n`, ...preset("aws") },
-    { className: "GitHub token", file: "scripts/release.sh", content: `export GH="ghp_${base62(36)}"\n`, ...preset("github") },
-    { className: "Slack bot token", file: "ops/slack.ts", content: `const token = "xoxb-${pick("0123456789", 11)}-${pick("0123456789", 13)}-${base62(24)}";\n`, ...preset("slack") },
-    { className: "Slack incoming webhook", file: "ops/alerts.yaml", content: `url: https://hooks.slack.com/services/T${base62(8)}/B${base62(10)}/${base62(24)}\n`, ...preset("slack") },
-    { className: "npm access token", file: ".npmrc", content: `//registry.npmjs.org/:_authToken=npm_${base62(36)}\n`, ...preset("npm") },
-    { className: "password in an https URL", file: "scripts/mirror.sh", content: `git push https://deploy:${pick(CONSONANTS, 20)}@git.corp-hosting.net/reckon.git\n`, ...preset("basicauth") },
-    { className: "SendGrid API key", file: "ops/mail.ts", content: `const key = "SG.${base62(22)}.${base62(43)}";\n`, ...preset("sendgrid") },
-    { className: "Shopify access token", file: "ops/shop.ts", content: `const token = "shpat_${pick(HEX, 32)}";\n`, ...preset("shopify") },
-    { className: "OpenAI API key", file: "ops/openai.ts", content: `const key = "sk-proj-${base62(74)}T3BlbkFJ${base62(74)}";\n`, ...preset("openai") },
-    { className: "Anthropic API key", file: "ops/anthropic.ts", content: `const key = "sk-ant-api03-${base62(93)}AA";\n`, ...preset("anthropic") },
-    { className: "Linear API key", file: "ops/linear.ts", content: `const key = "lin_api_${base62(40)}";\n`, ...preset("linear") },
-    { className: "1Password service-account token", file: "ops/op.env", content: `OP_SERVICE_ACCOUNT=${onePasswordToken()}\n`, ...preset("1password") },
-    { className: "Google service-account key file", file: "gcp/service-account.json", content: `${JSON.stringify(serviceAccount(), null, 2)}\n`, ...preset("gcp") },
+    sample("PEM private key", "keys/server.key", preset("privatekey"), rsaPrivateKeyPem()),
+    sample("database URL with a password", ".env.production", preset("database-connection-string"),
+      `DATABASE_URL=postgres://reckon:${pick(CONSONANTS, 24)}@db.prod.internal:5432/reckon\n`),
+    sample("AWS secret access key", "deploy/aws.env", preset("aws"), `AWS_SECRET_ACCESS_KEY=${awsSecret}\n`),
+    sample("GitHub token", "scripts/release.sh", preset("github"), `export GH="ghp_${base62(36)}"\n`),
+    sample("Slack bot token", "ops/slack.ts", preset("slack"), `const token = "xoxb-${digits(11)}-${digits(13)}-${base62(24)}";\n`),
+    sample("Slack incoming webhook", "ops/alerts.yaml", preset("slack"),
+      `url: https://hooks.slack.com/services/T${base62(8)}/B${base62(10)}/${base62(24)}\n`),
+    sample("npm access token", ".npmrc", preset("npm"), `//registry.npmjs.org/:_authToken=npm_${base62(36)}\n`),
+    sample("password in an https URL", "scripts/mirror.sh", preset("basicauth"),
+      `git push https://deploy:${pick(CONSONANTS, 20)}@git.corp-hosting.net/reckon.git\n`),
+    sample("SendGrid API key", "ops/mail.ts", preset("sendgrid"), `const key = "SG.${base62(22)}.${base62(43)}";\n`),
+    sample("Shopify access token", "ops/shop.ts", preset("shopify"), `const token = "shpat_${pick(HEX, 32)}";\n`),
+    sample("OpenAI API key", "ops/openai.ts", preset("openai"), `const key = "sk-proj-${base62(74)}T3BlbkFJ${base62(74)}";\n`),
+    sample("Anthropic API key", "ops/anthropic.ts", preset("anthropic"), `const key = "sk-ant-api03-${base62(93)}AA";\n`),
+    sample("Linear API key", "ops/linear.ts", preset("linear"), `const key = "lin_api_${base62(40)}";\n`),
+    sample("1Password service-account token", "ops/op.env", preset("1password"), `OP_SERVICE_ACCOUNT=${onePasswordToken()}\n`),
+    sample("Google service-account key file", "gcp/service-account.json", preset("gcp"), `${JSON.stringify(serviceAccount(), null, 2)}\n`),
   ];
 }
 

@@ -82,7 +82,8 @@ async function scanSecrets(dir: string): Promise<{ exitCode: number; results: Li
 
 const describeSample = (sample: SecretSample) => `${sample.className} (${sample.ruleId}, in ${sample.file})`;
 
-describe("secret scanning", () => {
+// Each scan starts npm and secretlint; on a loaded machine a test can take well over ten seconds.
+describe("secret scanning", { timeout: 180_000 }, () => {
   let samples: SecretSample[];
   beforeAll(async () => {
     samples = [...(await reckonSamples()), ...presetSamples()];

@@ -161,6 +161,7 @@ export function placeholders(): string {
     "OTHER_SECRET=xxxxxxxxxxxxxxxxxxxxxxxx",
     "SOME_API_KEY=<your-api-key-goes-here-123>",
     "STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/stripe_webhook_secret",
+    'const env = { PAYNOW_WEBHOOK_SECRETS: secrets.paynow.join(","), STRIPE_WEBHOOK_SECRET: secrets.stripe };',
     "",
   ].join("\n");
 }

@@ -28,12 +28,16 @@ function ruleBlock(rule) {
   if (rule.secretGroup !== undefined) lines.push(`secretGroup = ${rule.secretGroup}`);
   if (rule.minEntropyBitsPerChar > 0) lines.push(`entropy = ${rule.minEntropyBitsPerChar.toFixed(1)}`);
   lines.push(`keywords = [${rule.keywords.map((keyword) => JSON.stringify(keyword)).join(", ")}]`);
-  if (rule.placeholder) {
+  const allowed = [];
+  if (rule.placeholder) allowed.push(`(?i)(?:${rule.placeholder.source})`);
+  // gitleaks has no "letters and digits" test; a secret lacking either is allowed instead.
+  if (rule.lettersAndDigits) allowed.push("^[^0-9]*$", "^[^A-Za-z]*$");
+  if (allowed.length > 0) {
     lines.push(
       "",
       "[[rules.allowlists]]",
-      'description = "a secret holding a placeholder word is an example"',
-      `regexes = [${literal(`(?i)(?:${rule.placeholder.source})`)}]`,
+      'description = "a placeholder word, or no letters or no digits when the rule needs both: an example, not a secret"',
+      `regexes = [${allowed.map(literal).join(", ")}]`,
     );
   }
   return lines.join("\n");

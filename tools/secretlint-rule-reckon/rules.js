@@ -19,7 +19,7 @@ import {
  *   given, else the first non-empty group, else the whole match (gitleaks' order);
  * - `minEntropyBitsPerChar`: a secret must have more entropy than this (gitleaks `entropy`);
  * - `placeholder`: a secret containing this is an example (gitleaks allowlist on the secret);
- * - `lettersAndDigits`: the secret must hold both (secretlint only; gitleaks flags a bit more);
+ * - `lettersAndDigits`: the secret must hold both (gitleaks: allowlist regexes for lacking either);
  * - `keywords`: gitleaks only runs a rule on text containing one of these.
  */
 export const RULES = [

@@ -31,6 +31,28 @@ function stagedBlobs(top) {
   return blobs;
 }
 
+/** The bytes of each blob, in order, from one `git cat-file --batch` process. */
+function readBlobs(top, shas) {
+  if (shas.length === 0) return [];
+  const output = execFileSync("git", ["cat-file", "--batch"], { cwd: top, input: `${shas.join("\n")}\n`, maxBuffer: 1 << 30 });
+  const blobs = [];
+  let offset = 0;
+  for (const sha of shas) {
+    const headerEnd = output.indexOf(10, offset);
+    const [name, type, size] = output.subarray(offset, headerEnd).toString("utf8").split(" ");
+    offset = headerEnd + 1;
+    // An intent-to-add entry names the empty blob, which may not be stored: nothing to scan.
+    if (name === sha && type === "missing") {
+      blobs.push(Buffer.alloc(0));
+      continue;
+    }
+    if (name !== sha || type !== "blob") throw new Error(`git cat-file answered "${name} ${type}" for blob ${sha}`);
+    blobs.push(output.subarray(offset, offset + Number(size)));
+    offset += Number(size) + 1;
+  }
+  return blobs;
+}
+
 function ignoredBy(top) {
   const rules = ignore().add(["**/.git/**", "**/node_modules/**"]);
   const file = join(top, ".secretlintignore");
@@ -44,10 +66,11 @@ async function scanStaged(cwd = process.cwd()) {
   const loaded = await loadConfig({ cwd: top });
   if (!loaded.ok) throw new Error(`secretlint could not load its configuration in ${top}`);
   const ignored = ignoredBy(top);
+  const blobs = stagedBlobs(top).filter((blob) => !ignored(blob.path));
+  const contents = readBlobs(top, blobs.map((blob) => blob.sha));
   const results = [];
-  for (const blob of stagedBlobs(top)) {
-    if (ignored(blob.path)) continue;
-    const bytes = git(["cat-file", "blob", blob.sha], top);
+  for (const [index, blob] of blobs.entries()) {
+    const bytes = contents[index];
     const binary = bytes.includes(0);
     const source = {
       filePath: join(top, blob.path),

@@ -136,15 +136,17 @@ describe("secret scanning", { timeout: 180_000 }, () => {
 
   describe("the pre-commit hook", () => {
     let dir: string;
+    let prepared: Outcome;
     beforeAll(async () => {
       dir = await scratchRepository();
+      prepared = await exec(dir, "npm", ["run", "--silent", "prepare"]);
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     const commit = (...args: string[]) => exec(dir, "git", ["commit", "-q", "-m", "change", ...args]);
 
-    it("is installed by the prepare script that npm ci runs", async () => {
-      expect((await exec(dir, "npm", ["run", "--silent", "prepare"])).exitCode).toBe(0);
+    it("is installed by the prepare script that npm ci runs", () => {
+      expect(prepared.exitCode).toBe(0);
       expect(readFileSync(join(dir, ".git/hooks/pre-commit"), "utf8")).toContain("tools/secretlint-rule-reckon/scanStaged.js");
     });
 

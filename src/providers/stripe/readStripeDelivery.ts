@@ -42,9 +42,10 @@ const Dispute = z.object({ id: Id, status: z.string(), payment_intent: Id });
 const idOf = (value: string | { id: string }) => (typeof value === "string" ? value : value.id);
 
 /** Reads a verified Stripe delivery: its identity for storage, and what it means. */
-export function readStripeDelivery(rawBody: string): ReadDelivery {
-  const json = parseJson(rawBody);
-  if (json === undefined) return invalidDelivery(rawBody, undefined, "body is not valid JSON");
+export function readStripeDelivery(rawBody: Uint8Array): ReadDelivery {
+  const parsed = parseJson(rawBody);
+  if ("problem" in parsed) return invalidDelivery(rawBody, undefined, parsed.problem);
+  const { json } = parsed;
   const envelope = Envelope.safeParse(json);
   if (!envelope.success) {
     const type = typeof json === "object" && json !== null ? (json as { type?: unknown }).type : undefined;

@@ -10,20 +10,29 @@ import type { ReadDelivery } from "./PaymentEvent.js";
  * reader, so a field added to a reader later is covered without a change here.
  */
 export function nulFreeDelivery(read: ReadDelivery, rawBody: Uint8Array): ReadDelivery {
-  const field = nulField(read, "");
-  if (field === null) return read;
-  return invalidDelivery(rawBody, read.eventType, `${field} holds a NUL character (U+0000), which the database cannot store`);
+  // The common case is checked without building paths: this runs on every acknowledged delivery.
+  if (!holdsNul(read)) return read;
+  return invalidDelivery(rawBody, read.eventType, `${nulPath(read, "")} holds a NUL character (U+0000), which the database cannot store`);
 }
 
-/** The path of the first string (or key) holding NUL; the shapes are Reckon's own, so shallow. */
-function nulField(value: unknown, path: string): string | null {
-  if (typeof value === "string") return value.includes("\u0000") ? path : null;
-  if (typeof value !== "object" || value === null) return null;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = path === "" ? key : `${path}.${key}`;
-    if (key.includes("\u0000")) return path || "key";
-    const found = nulField(child, childPath);
-    if (found !== null) return found;
+/** Whether any string or key holds NUL; the shapes are Reckon's own, so shallow. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsNul);
+  for (const key in value) {
+    if (key.includes("\u0000") || holdsNul((value as Record<string, unknown>)[key])) return true;
   }
-  return null;
+  return false;
+}
+
+/** Where the first NUL is, for the failure's detail. */
+function nulPath(value: unknown, path: string): string {
+  if (typeof value === "object" && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      if (key.includes("\u0000")) return path || "key";
+      if (holdsNul(child)) return nulPath(child, path === "" ? key : `${path}.${key}`);
+    }
+  }
+  return path;
 }

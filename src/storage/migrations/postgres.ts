@@ -240,4 +240,14 @@ CREATE UNIQUE INDEX data_migrations_one_running ON data_migrations (type) WHERE 
 CREATE INDEX webhook_events_type_received ON webhook_events (event_type, received_at);
 `,
   },
+  {
+    id: 8,
+    name: "raw_body_bytes",
+    // Deliveries are stored as the exact bytes that were signed (text cannot hold NUL
+    // or bytes that are not UTF-8). A body stored as text was valid UTF-8 when it came
+    // in, so its UTF-8 encoding is the bytes that were signed.
+    sql: `
+ALTER TABLE webhook_events ALTER COLUMN raw_body TYPE BYTEA USING convert_to(raw_body, 'UTF8');
+`,
+  },
 ];

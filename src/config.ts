@@ -3,6 +3,7 @@ import { Cron } from "croner";
 import { z } from "zod";
 import { AuthEnvFields, buildAuthConfig, type AuthConfig } from "./auth/authSettings.js";
 import { environmentProblems, type ProviderMode } from "./runtime/environmentProblems.js";
+import { readDatabaseUrl } from "./storage/readDatabaseUrl.js";
 
 /**
  * The one reader of the environment. `loadConfig` validates every variable at once
@@ -10,7 +11,7 @@ import { environmentProblems, type ProviderMode } from "./runtime/environmentPro
  */
 
 /** Secrets that may also be given as `NAME_FILE`, a path to a file holding the value. */
-export const SECRET_NAMES = ["PAYNOW_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "STRIPE_API_KEY"] as const;
+export const SECRET_NAMES = ["PAYNOW_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "DATABASE_PASSWORD", "STRIPE_API_KEY"] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 const flag = (fallback: boolean) =>
@@ -57,8 +58,16 @@ const EnvSchema = z.object({
   ENVIRONMENT: z.enum(["test", "prod"]).default("test"),
   DATABASE_URL: z
     .string()
-    .regex(/^(file:.+|postgres(ql)?:\/\/.+)$/, "must be file:<path> or postgres://…")
+    .superRefine((url, ctx) => {
+      const read = readDatabaseUrl(url);
+      // The message never quotes the URL: it may hold a password.
+      if (read.engine === "unreadable") ctx.addIssue({ code: "custom", message: read.problem });
+    })
     .optional(),
+  /** The PostgreSQL password, apart from the URL (in prod: DATABASE_PASSWORD_FILE). */
+  DATABASE_PASSWORD: z.string().optional(),
+  /** Read only to refuse it in prod: pg would take it silently when the URL has no password. */
+  PGPASSWORD: z.string().optional(),
   DB_POOL_SIZE: wholeNumber(10, 1, 500),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: wholeNumber(3000, 0, 65535),
@@ -88,7 +97,8 @@ export type ReversalPolicy = "allow_negative" | "clamp";
 
 export interface Config {
   environment: Environment;
-  database: { url: string; poolSize: number };
+  /** `password` is set only from DATABASE_PASSWORD(_FILE); a password inside `url` stays there. */
+  database: { url: string; password?: string; poolSize: number };
   http: { host: string; port: number; trustProxyHops: number };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   features: { reconciliationEnabled: boolean; backfillEnabled: boolean };
@@ -168,6 +178,8 @@ export function loadConfig(env: EnvInput): Config {
       environment: values.ENVIRONMENT,
       secretSources: sources,
       ...(values.DATABASE_URL ? { databaseUrl: values.DATABASE_URL } : {}),
+      databasePasswordGiven: Boolean(values.DATABASE_PASSWORD),
+      pgPasswordSet: Boolean(values.PGPASSWORD),
       auth,
       paynowConfigured: paynowWebhookSecrets.length > 0,
       paynowMode: providerModes.paynow,
@@ -181,6 +193,7 @@ export function loadConfig(env: EnvInput): Config {
     environment: values.ENVIRONMENT,
     database: {
       url: values.DATABASE_URL ?? `file:./data/reckon-${values.ENVIRONMENT}.db`,
+      ...(values.DATABASE_PASSWORD ? { password: values.DATABASE_PASSWORD } : {}),
       poolSize: values.DB_POOL_SIZE,
     },
     http: { host: values.HOST, port: values.PORT, trustProxyHops: values.TRUST_PROXY_HOPS },

@@ -22,7 +22,7 @@ interface ParsedLine {
   eventId: string;
   eventType: string;
   livemode: boolean | null;
-  rawBody: string;
+  rawBody: Buffer;
   receivedAt: string;
 }
 
@@ -67,7 +67,9 @@ export function parseImport(
       errors.push({ line: number, problem: "not a JSON object" });
       continue;
     }
-    const read = readStoredDelivery(provider, line);
+    // The line's UTF-8 bytes are what is stored, and what a replay reads back.
+    const rawBody = Buffer.from(line, "utf8");
+    const read = readStoredDelivery(provider, rawBody);
     if (read.event.kind === "invalid_payload") {
       errors.push({ line: number, problem: `not a ${provider} event: ${read.event.detail}` });
       continue;
@@ -76,7 +78,7 @@ export function parseImport(
       errors.push({ line: number, problem: `a ${read.livemode ? "live" : "test"} event cannot enter the ${environment} environment` });
       continue;
     }
-    lines.push({ eventId: read.eventId, eventType: read.eventType, livemode: read.livemode, rawBody: line, receivedAt: eventTime(provider, json as Record<string, unknown>, now) });
+    lines.push({ eventId: read.eventId, eventType: read.eventType, livemode: read.livemode, rawBody, receivedAt: eventTime(provider, json as Record<string, unknown>, now) });
   }
   return { lines, errors };
 }

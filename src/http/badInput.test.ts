@@ -6,7 +6,7 @@ import { withTransaction } from "../storage/withTransaction.js";
 
 interface BadRequest {
   name: string;
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "PUT";
   url?: string;
   role?: "service" | "admin";
   key?: string | null;
@@ -80,6 +80,30 @@ const CASES: BadRequest[] = [
   { name: "a ledger page of 'ten'", method: "GET", url: "/api/wallets/bad_input_user/ledger?limit=ten", code: "invalid_query" },
   { name: "a forged cursor", method: "GET", url: "/api/wallets/bad_input_user/ledger?cursor=Zm9yZ2Vk", code: "invalid_cursor" },
   { name: "an unknown query parameter", method: "GET", url: "/api/wallets/bad_input_user/ledger?sort=asc", code: "invalid_query" },
+  // PostgreSQL text cannot hold U+0000: every route refuses it in any input, on both engines alike.
+  { name: "a spend reason holding NUL", body: { amount: 1, reason: "coffee\u0000" }, code: "nul_character" },
+  {
+    name: "an adjustment reason holding NUL",
+    url: "/api/admin/wallets/bad_input_user/adjustments",
+    role: "admin",
+    body: { amount: 5, reason: "\u0000" },
+    code: "nul_character",
+  },
+  { name: "a reversal reason holding NUL", url: "/api/admin/entries/1/reverse", role: "admin", body: { reason: "a\u0000b" }, code: "nul_character" },
+  {
+    name: "a product name holding NUL",
+    method: "PUT",
+    url: "/api/admin/products/paynow/nul_product",
+    role: "admin",
+    body: { pointsPerUnit: 10, name: "50 Points\u0000" },
+    code: "nul_character",
+  },
+  { name: "a body key holding NUL", body: { amount: 1, "reason\u0000": "x" }, code: "nul_character" },
+  { name: "a NUL deep inside the body", body: { amount: 1, reason: "x", x: [[{ y: "\u0000" }]] }, code: "nul_character" },
+  { name: "a uid holding NUL", url: "/api/wallets/bad%00user/spend", body: { amount: 1 }, code: "nul_character" },
+  { name: "an Idempotency-Key holding NUL", key: "key\u0000", body: { amount: 1 }, code: "nul_character" },
+  { name: "a query value holding NUL", method: "GET", url: "/api/wallets/bad_input_user/ledger?cursor=%00", code: "nul_character" },
+  { name: "a job date holding NUL", method: "GET", url: "/api/reconciliation/reports/2026-01-01%00", role: "admin", code: "nul_character" },
 ];
 
 describeEachEngine("bad input is refused with a stable code and writes nothing", (db) => {
@@ -97,7 +121,7 @@ describeEachEngine("bad input is refused with a stable code and writes nothing",
       const headers: Record<string, string> = { ...t.as[testCase.role ?? "service"] };
       if (testCase.key !== null) headers["idempotency-key"] = testCase.key ?? `bad-${index}`;
       const method = testCase.method ?? "POST";
-      if (method === "POST") headers["content-type"] = testCase.contentType ?? "application/json";
+      if (method !== "GET") headers["content-type"] = testCase.contentType ?? "application/json";
       const payload = testCase.raw ?? (testCase.body === undefined ? undefined : JSON.stringify(testCase.body));
       const response = await t.app.inject({ method, url: testCase.url ?? SPEND, headers, ...(payload === undefined ? {} : { payload }) });
       expect(response.statusCode).toBe(testCase.status ?? 400);

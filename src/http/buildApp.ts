@@ -8,6 +8,7 @@ import { AuthFailureLimiter } from "./AuthFailureLimiter.js";
 import { authenticate, type AuthServices } from "./authenticate.js";
 import type { AppContext } from "./context.js";
 import { AppError, toAppError } from "./errors.js";
+import { refuseNul } from "./input.js";
 import type { RouteDef } from "./RouteDef.js";
 import { ROUTES } from "./routes.js";
 
@@ -161,6 +162,8 @@ function register(app: FastifyInstance, route: RouteDef, context: AppContext, op
     ...handlerTimeoutOf(route, options),
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const principal = await authenticate(request, route.access, context);
+      // Signed webhook bodies are stored as bytes whatever they hold; every other input is text.
+      if (!route.rawBody) refuseNul(request);
       const answer = await route.handle(request, { ...context, principal });
       if (answer.headers) reply.headers(answer.headers);
       return reply.code(answer.status).send(answer.body);

@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   invalid_cursor: 400,
   missing_idempotency_key: 400,
   invalid_idempotency_key: 400,
+  nul_character: 400,
   bad_request: 400,
   unauthenticated: 401,
   forbidden: 403,

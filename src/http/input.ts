@@ -71,3 +71,42 @@ export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.in
   const first = parsed.error.issues[0]!;
   throw new AppError("invalid_query", `${first.path.join(".") || "query"}: ${first.message}`);
 }
+
+/** What a route reads from a request: every place outside text can come in. */
+export interface RequestInput {
+  params: unknown;
+  query: unknown;
+  headers: unknown;
+  body: unknown;
+}
+
+/**
+ * Refuses U+0000 anywhere in a request's text: path parameters, query, headers, and
+ * every key and string of a JSON body. PostgreSQL `text` cannot hold it (SQLite can,
+ * so the engines would disagree), and no Reckon input has a use for it. `buildApp`
+ * calls this for every JSON route before its handler runs, so no route can forget it.
+ * The walk keeps its own stack: a deeply nested body must not overflow the call stack.
+ */
+export function refuseNul(request: RequestInput): void {
+  const pending: [string, unknown][] = [
+    ["params", request.params],
+    ["query", request.query],
+    ["headers", request.headers],
+    ["body", request.body],
+  ];
+  while (pending.length > 0) {
+    const [path, value] = pending.pop()!;
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) throw nulRefusal(path);
+    } else if (typeof value === "object" && value !== null && !Buffer.isBuffer(value)) {
+      for (const [key, child] of Object.entries(value)) {
+        if (key.includes("\u0000")) throw nulRefusal(path);
+        pending.push([`${path}.${key}`, child]);
+      }
+    }
+  }
+}
+
+function nulRefusal(path: string): AppError {
+  return new AppError("nul_character", `${path}: must not contain the NUL character (U+0000)`, { field: path });
+}

@@ -45,12 +45,22 @@ const body = fc.oneof(
   fc.json({ maxDepth: 3 }),
   fc.string({ maxLength: 500 }),
   fc.uint8Array({ maxLength: 500 }).map((bytes) => Buffer.from(bytes)),
+  // JSON whose strings hold NUL, and JSON text around bytes that are not UTF-8.
+  fc.dictionary(fc.constantFrom("amount", "reason", "name", "date"), fc.string({ unit: "binary", maxLength: 20 }).map((text) => `${text}\u0000`)).map((value) =>
+    JSON.stringify(value),
+  ),
+  fc.uint8Array({ minLength: 1, maxLength: 20 }).map((bytes) => Buffer.concat([Buffer.from('{"reason":"'), Buffer.from(bytes), Buffer.from('"}')])),
   fc.dictionary(fc.constantFrom("amount", "reason", "value", "date", "type", "event_type", "id", "x"), fc.jsonValue({ maxDepth: 2 }), {
     maxKeys: 4,
   }).map((value) => JSON.stringify(value)),
 );
 
-const pathSegment = fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^[A-Za-z0-9._:@-]{1,140}$/));
+const pathSegment = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.stringMatching(/^[A-Za-z0-9._:@-]{1,140}$/),
+  // NUL and bytes that are not UTF-8, as a client can put them in a URL.
+  fc.constantFrom("%00", "a%00b", "%FF", "%C3%28", "%ED%A0%80"),
+);
 
 function request(route: RouteDef, credentials: Credentials, forgedJwt: string) {
   return fc.record({
@@ -125,6 +135,72 @@ describeEachEngine("random requests to every route", (db) => {
       );
       const health = await app.inject({ method: "GET", url: "/healthz" });
       expect(health.statusCode).toBe(200);
+    });
+  }
+});
+
+/** The fields any route's body knows, so a NUL can sit in a field the route would read. */
+const BODY_FIELDS = ["amount", "reason", "name", "pointsPerUnit", "value", "date", "type", "startDate", "endDate", "dryRun", "maxEvents"] as const;
+const nulText = fc.tuple(fc.string({ maxLength: 20, unit: "binary" }), fc.string({ maxLength: 20 })).map(([a, b]) => `${a}\u0000${b}`);
+
+const nulPlacement = fc.oneof(
+  fc.record({ where: fc.constant("body" as const), key: fc.constantFrom(...BODY_FIELDS), text: nulText, inKey: fc.boolean() }),
+  fc.record({ where: fc.constantFrom("path" as const, "query" as const, "header" as const), text: nulText }),
+);
+
+function acceptedCredential(route: RouteDef, credentials: Credentials): string | undefined {
+  if (route.access === "public") return undefined;
+  const role = route.access[0]!;
+  return `Bearer ${role === "job" ? credentials.job : role === "admin" ? credentials.admin : credentials.service}`;
+}
+
+describeEachEngine("text holding NUL, from a caller the route accepts", (db) => {
+  let issuer: LocalOidcIssuer;
+  let app: FastifyInstance;
+  let credentials: Credentials;
+
+  beforeAll(async () => {
+    issuer = await startLocalOidcIssuer();
+    app = await buildSecurityApp(db(), issuer, { env: { AUTH_FAILURE_LIMIT: "1000000" }, probe: false });
+    credentials = await createCredentials(db(), issuer, new Date());
+  });
+  afterAll(async () => {
+    await app.close();
+    await issuer.close();
+  });
+
+  for (const route of ROUTES.filter((candidate) => !candidate.rawBody)) {
+    it(`${route.method} ${route.url}: 400 nul_character before the route reads anything`, async () => {
+      const before = await tableCounts(db());
+      await fc.assert(
+        fc.asyncProperty(nulPlacement, async (placement) => {
+          const headers: Record<string, string> = { "idempotency-key": `fuzz-${randomBytes(6).toString("hex")}` };
+          const authorization = acceptedCredential(route, credentials);
+          if (authorization) headers.authorization = authorization;
+          let url = sampleUrl(route.url);
+          let payload: string | undefined;
+          const where = placement.where === "body" && route.method === "GET" ? "query" : placement.where;
+          if (where === "body" && placement.where === "body") {
+            headers["content-type"] = "application/json";
+            payload = JSON.stringify(placement.inKey ? { [placement.text]: 1 } : { [placement.key]: placement.text });
+          } else if (where === "path" && route.url.includes(":")) {
+            url = route.url.replace(/:([A-Za-z_]+)/, encodeURIComponent(placement.text)).replace(/:([A-Za-z_]+)/g, "sample1");
+          } else if (where === "header") {
+            headers["idempotency-key"] = placement.text;
+          } else {
+            url = `${url}?note=${encodeURIComponent(placement.text)}`;
+          }
+          if (payload === undefined && route.method !== "GET") {
+            headers["content-type"] = "application/json";
+            payload = "{}";
+          }
+          const response = await app.inject({ method: route.method, url, headers, ...(payload === undefined ? {} : { payload }) });
+          expect(response.statusCode, response.body).toBe(400);
+          expect(response.json().error.code, response.body).toBe("nul_character");
+        }),
+        { numRuns: RUNS_PER_ROUTE },
+      );
+      expect(await tableCounts(db())).toEqual(before);
     });
   }
 });

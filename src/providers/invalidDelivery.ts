@@ -4,23 +4,33 @@ import type { ReadDelivery } from "./PaymentEvent.js";
 
 /**
  * A signed body we cannot read still has to be stored (and acknowledged): it is
- * filed under the hash of its bytes, so a redelivery of the same bytes is a duplicate.
+ * filed under the hash of its bytes (never of a decoded text, which two different
+ * bodies can share), so only a redelivery of the same bytes is a duplicate.
  */
-export function invalidDelivery(rawBody: string, eventType: unknown, detail: string): ReadDelivery {
+export function invalidDelivery(rawBody: Uint8Array, eventType: unknown, detail: string): ReadDelivery {
   return {
     eventId: `sha256:${createHash("sha256").update(rawBody).digest("hex")}`,
-    eventType: typeof eventType === "string" && eventType.length <= 200 ? eventType : "unknown",
+    eventType: typeof eventType === "string" && eventType.length <= 200 && !eventType.includes("\u0000") ? eventType : "unknown",
     livemode: null,
     event: { kind: "invalid_payload", detail },
   };
 }
 
-/** Parses JSON without throwing; `undefined` means the text is not JSON. */
-export function parseJson(rawBody: string): unknown {
+/** Refuses bytes that are not UTF-8 instead of replacing them, which would hide what was sent. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Decodes and parses a body without throwing: its JSON value, or why it has none. */
+export function parseJson(rawBody: Uint8Array): { json: unknown } | { problem: string } {
+  let text: string;
   try {
-    return JSON.parse(rawBody) as unknown;
+    text = UTF8.decode(rawBody);
   } catch {
-    return undefined;
+    return { problem: "body is not valid UTF-8" };
+  }
+  try {
+    return { json: JSON.parse(text) as unknown };
+  } catch {
+    return { problem: "body is not valid JSON" };
   }
 }
 

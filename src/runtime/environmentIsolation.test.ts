@@ -70,6 +70,29 @@ describe("a prod process refuses to start when", () => {
     expect(problems[0]).not.toContain(password);
   });
 
+  it("a database URL carries its password in ?password= in a plain environment variable", () => {
+    const password = secret();
+    const problems = problemsOf(prodEnv({ DATABASE_URL: `postgres://reckon@db.internal:5432/reckon?password=${password}` }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain("DATABASE_PASSWORD_FILE=<path>");
+    expect(problems.join("\n")).not.toContain(password);
+  });
+
+  it("PGPASSWORD is set, which pg would read behind the configuration's back", () => {
+    const password = secret();
+    const problems = problemsOf(prodEnv({ DATABASE_URL: "postgres://reckon@db.internal:5432/reckon", PGPASSWORD: password }));
+    expect(problems).toEqual([
+      "PGPASSWORD is set; in prod the database password comes only from DATABASE_PASSWORD_FILE (or a URL mounted as DATABASE_URL_FILE)",
+    ]);
+  });
+
+  it("the database password comes from a plain DATABASE_PASSWORD", () => {
+    const problems = problemsOf(prodEnv({ DATABASE_URL: "postgres://reckon@db.internal:5432/reckon", DATABASE_PASSWORD: secret() }));
+    expect(problems).toEqual([
+      "DATABASE_PASSWORD comes from a plain environment variable; in prod mount it as a file and set DATABASE_PASSWORD_FILE=<path> instead",
+    ]);
+  });
+
   it("job authentication is not configured", () => {
     const problems = problemsOf(prodEnv({ OIDC_ISSUER: undefined, OIDC_AUDIENCE: undefined, OIDC_JOB_EMAILS: undefined }));
     expect(problems).toEqual([
@@ -110,6 +133,40 @@ describe("a prod process refuses to start when", () => {
     expect(problemsOf(prodEnv({ OIDC_ISSUER: "http://issuer.example.com" }))).toEqual([
       "OIDC_ISSUER: must be an https:// URL (http:// only on loopback)",
     ]);
+  });
+});
+
+describe("the database password", () => {
+  it("(baseline) comes from DATABASE_PASSWORD_FILE beside a password-less URL, in prod", () => {
+    const password = `${secret()}@:/%40`;
+    const config = loadConfig(prodEnv({ DATABASE_URL: "postgres://reckon@db.internal:5432/reckon", DATABASE_PASSWORD_FILE: mountSecret("db-password", password) }));
+    expect(config.database).toEqual({ url: "postgres://reckon@db.internal:5432/reckon", password, poolSize: 10 });
+  });
+
+  it("(baseline) may sit inside a URL mounted as DATABASE_URL_FILE, in prod", () => {
+    const url = `postgres://reckon:${secret()}@db.internal:5432/reckon`;
+    expect(loadConfig(prodEnv({ DATABASE_URL: undefined, DATABASE_URL_FILE: mountSecret("db-url", url) })).database.url).toBe(url);
+  });
+
+  it("is refused when given twice, in the URL and in DATABASE_PASSWORD, in any environment", () => {
+    const inUrl = secret();
+    const problems = problemsOf({ DATABASE_URL: `postgres://reckon:${inUrl}@db.internal/reckon`, DATABASE_PASSWORD: secret() });
+    expect(problems).toEqual(["the database password is given twice (inside DATABASE_URL and as DATABASE_PASSWORD); keep one"]);
+    expect(problems.join("\n")).not.toContain(inUrl);
+  });
+
+  it("is refused for a SQLite database, which has none", () => {
+    expect(problemsOf({ DATABASE_URL: "file:./data/x.db", DATABASE_PASSWORD: secret() })).toEqual([
+      "DATABASE_PASSWORD is set but DATABASE_URL is not a postgres:// URL",
+    ]);
+  });
+
+  it("in a URL pg cannot read is refused without echoing the URL", () => {
+    const password = secret();
+    const problems = problemsOf({ DATABASE_URL: `postgres://reckon:${password}/x@db.internal/reckon` });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^DATABASE_URL: not a PostgreSQL connection URL pg can read/);
+    expect(problems[0]).not.toContain(password);
   });
 });
 

@@ -14,7 +14,8 @@ export class EnvironmentMismatchError extends Error {
 
 /** Opens the configured database, applies pending migrations, and checks its environment stamp. */
 export async function prepareDatabase(config: Config): Promise<Db> {
-  const db = openDatabase(config.database.url, { poolSize: config.database.poolSize });
+  const { url, ...options } = config.database;
+  const db = openDatabase(url, options);
   try {
     const result = await migrate(db, config.environment);
     if (result.outcome === "environment_mismatch") {

@@ -26,7 +26,8 @@ export async function serve(config: Config, options: { log: boolean }): Promise<
   // Every instance schedules the nightly run; a lease in the database lets one of them run it.
   // On PostgreSQL the run gets its own two connections, so requests and the sweep never
   // queue behind each other in one pool; SQLite has one connection per process.
-  const jobsDb = config.features.reconciliationEnabled && db.dialect === "postgres" ? openDatabase(config.database.url, { poolSize: 2 }) : db;
+  const { url: databaseUrl, ...databaseOptions } = config.database;
+  const jobsDb = config.features.reconciliationEnabled && db.dialect === "postgres" ? openDatabase(databaseUrl, { ...databaseOptions, poolSize: 2 }) : db;
   const schedule = config.features.reconciliationEnabled
     ? scheduleReconciliation(jobsDb, config, { onError: (error) => app.log.error({ err: error }, "scheduled reconciliation failed") })
     : undefined;

@@ -11,6 +11,8 @@ import {
   type SqliteDatabase,
 } from "kysely";
 import pg from "pg";
+import { parseIntoClientConfig } from "pg-connection-string";
+import { maskDatabaseUrl } from "./readDatabaseUrl.js";
 import type { Schema } from "./schema.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -19,7 +21,7 @@ export type DialectName = "sqlite" | "postgres";
 export interface Db {
   kysely: Kysely<Schema>;
   dialect: DialectName;
-  /** The URL with any password removed, safe to print. */
+  /** The URL rebuilt without its password (`maskDatabaseUrl`): the only form ever printed. */
   displayUrl: string;
   sqlite?: BetterSqlite3.Database;
   pool?: pg.Pool;
@@ -29,6 +31,11 @@ export interface Db {
 export interface OpenDatabaseOptions {
   /** Upper bound of PostgreSQL connections in this process. */
   poolSize?: number;
+  /**
+   * The PostgreSQL password when it is not in the URL (`DATABASE_PASSWORD_FILE`); it
+   * never becomes part of a URL string, so nothing can print it with one.
+   */
+  password?: string;
 }
 
 /**
@@ -38,7 +45,7 @@ export interface OpenDatabaseOptions {
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db {
   if (url.startsWith("file:")) return openSqlite(url.slice("file:".length));
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return openPostgres(url, options);
-  throw new Error(`DATABASE_URL must start with file: or postgres:// (got ${JSON.stringify(url.split(":")[0])})`);
+  throw new Error("DATABASE_URL must start with file: or postgres://");
 }
 
 /**
@@ -144,8 +151,12 @@ const pgTypes = {
 } as pg.CustomTypesConfig;
 
 function openPostgres(url: string, options: OpenDatabaseOptions): Db {
+  // Parsed here rather than passed as connectionString: pg would let the URL's empty
+  // password override one given beside it.
+  const fromUrl = parseIntoClientConfig(url);
   const pool = new pg.Pool({
-    connectionString: url,
+    ...fromUrl,
+    ...(options.password === undefined ? {} : { password: options.password }),
     max: options.poolSize ?? 10,
     types: pgTypes,
     connectionTimeoutMillis: 10_000,
@@ -153,6 +164,5 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => undefined);
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  const displayUrl = url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
-  return { kysely, dialect: "postgres", displayUrl, pool, close: () => kysely.destroy() };
+  return { kysely, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, close: () => kysely.destroy() };
 }

@@ -79,7 +79,8 @@ export interface WebhookEventsTable {
   status: WebhookStatus;
   failure_reason: string | null;
   failure_detail: string | null;
-  raw_body: string;
+  /** The delivery's bytes exactly as received and signed (BLOB / bytea, migration 8). */
+  raw_body: Buffer;
   headers: string;
   livemode: number | null;
   imported: Defaulted<number>;

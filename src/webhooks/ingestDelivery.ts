@@ -81,8 +81,7 @@ async function ingest(db: Db, config: Config, delivery: Delivery, now: Date): Pr
   if (check === null) return { outcome: "not_configured" };
   if (!check.ok) return { outcome: "signature_refused", failure: check.failure };
 
-  const rawBody = delivery.rawBody.toString("utf8");
-  const read = readStoredDelivery(delivery.provider, rawBody);
+  const read = readStoredDelivery(delivery.provider, delivery.rawBody);
   if (read.livemode !== null && read.livemode !== (config.environment === "prod")) {
     return { outcome: "livemode_mismatch", livemode: read.livemode };
   }
@@ -97,7 +96,8 @@ async function ingest(db: Db, config: Config, delivery: Delivery, now: Date): Pr
       event_id: read.eventId,
       event_type: read.eventType,
       status: "received",
-      raw_body: rawBody,
+      // The exact bytes that were signed, so the delivery can be verified again from its row.
+      raw_body: delivery.rawBody,
       headers: JSON.stringify(kept),
       livemode: read.livemode === null ? null : read.livemode ? 1 : 0,
       received_at: now.toISOString(),

@@ -40,7 +40,7 @@ describeEachEngine("PayNow webhooks credit, refund and charge back through the l
     const entry = await db().kysely.selectFrom("ledger_entries").selectAll().where("uid", "=", "pn_credit").executeTakeFirstOrThrow();
     expect(entry).toMatchObject({ kind: "purchase", amount: 150, idempotency_key: `paynow:order:${order.body.id}`, source: "webhook" });
     const stored = await eventRow(db(), "paynow", order.event_id);
-    expect(stored).toMatchObject({ event_type: "ON_ORDER_COMPLETED", status: "processed", raw_body: JSON.stringify(order) });
+    expect(stored).toMatchObject({ event_type: "ON_ORDER_COMPLETED", status: "processed", raw_body: Buffer.from(JSON.stringify(order)) });
     expect(JSON.parse(stored!.headers)).toHaveProperty("paynow-timestamp", String(harness.clock.now.getTime()));
   });
 

@@ -5,11 +5,12 @@ import { catalogue, eventRow, sendStripe, stripeEvent, walletPoints, webhookHarn
 
 const id = (prefix: string) => `${prefix}_${randomBytes(8).toString("hex")}`;
 
-function session(input: { uid?: string; reference?: boolean; paymentIntent: string; amountTotal?: number; status?: string; priceId?: string; productId?: string; lineItems?: boolean }) {
+function session(input: { uid?: string; reference?: boolean; paymentIntent: string; amountTotal?: number | null; status?: string; priceId?: string; productId?: string; lineItems?: boolean; quantity?: string }) {
   const metadata: Record<string, string> = {};
   if (input.uid && !input.reference) metadata["uid"] = input.uid;
   if (!input.lineItems && input.priceId) metadata["price_id"] = input.priceId;
   if (!input.lineItems && input.productId) metadata["product_id"] = input.productId;
+  if (input.quantity !== undefined) metadata["quantity"] = input.quantity;
   return {
     id: id("cs_test"),
     object: "checkout.session",
@@ -17,7 +18,7 @@ function session(input: { uid?: string; reference?: boolean; paymentIntent: stri
     client_reference_id: input.reference ? input.uid : null,
     metadata,
     payment_intent: input.paymentIntent,
-    amount_total: input.amountTotal ?? 1000,
+    amount_total: input.amountTotal === undefined ? 1000 : input.amountTotal,
     currency: "usd",
     ...(input.lineItems
       ? { line_items: { object: "list", data: [{ quantity: 2, price: { id: input.priceId ?? id("price"), product: input.productId ?? id("prod") } }] } }
@@ -138,6 +139,64 @@ describeEachEngine("Stripe webhooks credit, refund and dispute through the ledge
     await sendStripe(harness, stripeEvent("charge.dispute.created", dispute(paymentIntent, disputeId)));
     expect((await sendStripe(harness, stripeEvent("charge.dispute.closed", dispute(paymentIntent, disputeId, "lost")))).json().status).toBe("ignored");
     expect(await walletPoints(db(), "st_dispute_lost")).toBe(0);
+  });
+
+  for (const quantity of ["-5", "0", "2.5", "abc", "0x10"]) {
+    it(`metadata.quantity ${JSON.stringify(quantity)} fails the delivery with a reason and credits nothing`, async () => {
+      const uid = `st_qty_${id("u")}`;
+      const event = stripeEvent("checkout.session.completed", session({ uid, paymentIntent: id("pi"), priceId: "price_100pts", quantity }));
+      const response = await sendStripe(harness, event);
+      expect(response.statusCode).toBe(200);
+      expect(response.json().status).toBe("failed");
+      const row = await eventRow(db(), "stripe", event.id);
+      expect(row).toMatchObject({ failure_reason: "invalid_payload", failure_detail: "data.object.metadata.quantity: must be a whole number from 1 to 1000000" });
+      expect(await walletPoints(db(), uid)).toBeNull();
+    });
+  }
+
+  it("metadata.quantity \"3\" credits three units", async () => {
+    await sendStripe(harness, stripeEvent("checkout.session.completed", session({ uid: "st_qty_three", paymentIntent: id("pi"), priceId: "price_100pts", quantity: "3" })));
+    expect(await walletPoints(db(), "st_qty_three")).toBe(3 * 100);
+  });
+
+  it("a session without amount_total fails instead of becoming a free purchase a 1-cent refund empties", async () => {
+    const paymentIntent = id("pi");
+    const unpriced = session({ uid: "st_no_total", paymentIntent, priceId: "price_100pts", amountTotal: null });
+    const response = await sendStripe(harness, stripeEvent("checkout.session.completed", unpriced));
+    expect(response.json().status).toBe("failed");
+    expect((await eventRow(db(), "stripe", response.json().eventId))!.failure_reason).toBe("invalid_payload");
+    expect(await walletPoints(db(), "st_no_total")).toBeNull();
+    expect((await sendStripe(harness, stripeEvent("refund.created", refund(paymentIntent, 1)))).json().status).toBe("parked");
+    // The same session once the data says what was paid: credited, and the parked cent reverses its share.
+    const priced = { ...unpriced, amount_total: 1000 };
+    expect((await sendStripe(harness, stripeEvent("checkout.session.async_payment_succeeded", priced))).json().status).toBe("processed");
+    expect(await walletPoints(db(), "st_no_total")).toBe(100 - Math.floor((100 * 1) / 1000));
+  });
+
+  it("an inquiry (warning_*) reverses nothing, and its closing restores nothing", async () => {
+    const paymentIntent = await buy("st_inquiry");
+    const disputeId = id("dp");
+    for (const [type, status] of [
+      ["charge.dispute.created", "warning_needs_response"],
+      ["charge.dispute.updated", "warning_under_review"],
+      ["charge.dispute.closed", "warning_closed"],
+    ] as const) {
+      expect((await sendStripe(harness, stripeEvent(type, dispute(paymentIntent, disputeId, status)))).json().status).toBe("ignored");
+      expect(await walletPoints(db(), "st_inquiry")).toBe(100);
+    }
+    const kinds = await db().kysely.selectFrom("ledger_entries").select("kind").where("uid", "=", "st_inquiry").execute();
+    expect(kinds).toEqual([{ kind: "purchase" }]);
+  });
+
+  it("an inquiry that becomes a chargeback reverses when the funds are withdrawn, and a win restores", async () => {
+    const paymentIntent = await buy("st_inquiry_escalated");
+    const disputeId = id("dp");
+    await sendStripe(harness, stripeEvent("charge.dispute.created", dispute(paymentIntent, disputeId, "warning_needs_response")));
+    expect(await walletPoints(db(), "st_inquiry_escalated")).toBe(100);
+    await sendStripe(harness, stripeEvent("charge.dispute.funds_withdrawn", dispute(paymentIntent, disputeId, "needs_response")));
+    expect(await walletPoints(db(), "st_inquiry_escalated")).toBe(0);
+    await sendStripe(harness, stripeEvent("charge.dispute.closed", dispute(paymentIntent, disputeId, "won")));
+    expect(await walletPoints(db(), "st_inquiry_escalated")).toBe(100);
   });
 
   it("a session whose price and product are outside the catalogue fails with unknown_product", async () => {

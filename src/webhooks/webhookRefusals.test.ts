@@ -101,7 +101,7 @@ describeEachEngine("webhook deliveries that fail verification are refused with 4
     expect(response.statusCode).toBe(200);
     expect(response.json().status).toBe("failed");
     const stored = await eventRow(db(), "paynow", response.json().eventId);
-    expect(stored).toMatchObject({ status: "failed", failure_reason: "invalid_payload", raw_body: "this is {not json" });
+    expect(stored).toMatchObject({ status: "failed", failure_reason: "invalid_payload", raw_body: Buffer.from("this is {not json") });
     const again = await sendPaynow(harness, "this is {not json");
     expect(again.json()).toMatchObject({ duplicate: true, eventId: response.json().eventId });
   });

@@ -41,7 +41,7 @@ export async function storeFailedEvent(db: Db, delivery: { event_type: string; e
       status: "failed",
       failure_reason: "internal_error",
       failure_detail: "simulated outage",
-      raw_body: JSON.stringify(delivery),
+      raw_body: Buffer.from(JSON.stringify(delivery)),
       headers: "{}",
       livemode: null,
       received_at: receivedAt.toISOString(),

@@ -17,7 +17,7 @@ export function receivedOrderRows(input: { count: number; product: string; prefi
       event_id: order.event_id,
       event_type: order.event_type,
       status: "received" as const,
-      raw_body: JSON.stringify(order),
+      raw_body: Buffer.from(JSON.stringify(order)),
       headers: "{}",
       livemode: null,
       received_at: new Date(NOW.getTime() + index).toISOString(),

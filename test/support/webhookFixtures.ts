@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import Stripe from "stripe";
 import { loadConfig, type Config } from "../../src/config.js";
@@ -135,17 +135,20 @@ export function stripeEvent(type: string, object: Record<string, unknown>, livem
   return { id: `evt_${randomBytes(12).toString("hex")}`, object: "event", type, livemode, created: 1767225600, data: { object } };
 }
 
-/** POSTs a Stripe delivery signed by `stripe.webhooks.generateTestHeaderString`. */
+/**
+ * POSTs a Stripe delivery signed by `stripe.webhooks.generateTestHeaderString`; exact
+ * bytes (which that helper cannot take) are signed the same way by hand.
+ */
 export function sendStripe(harness: WebhookHarness, event: unknown, options: { secret?: string; timestampSeconds?: number; header?: string | null } = {}) {
-  const payload = typeof event === "string" ? event : JSON.stringify(event);
+  const payload = typeof event === "string" || Buffer.isBuffer(event) ? event : JSON.stringify(event);
+  const secret = options.secret ?? harness.secrets.stripe;
+  const timestamp = options.timestampSeconds ?? Math.floor(harness.clock.now.getTime() / 1000);
   const header =
-    options.header === undefined
-      ? stripeClient.webhooks.generateTestHeaderString({
-          payload,
-          secret: options.secret ?? harness.secrets.stripe,
-          timestamp: options.timestampSeconds ?? Math.floor(harness.clock.now.getTime() / 1000),
-        })
-      : options.header;
+    options.header !== undefined
+      ? options.header
+      : Buffer.isBuffer(payload)
+        ? `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.`).update(payload).digest("hex")}`
+        : stripeClient.webhooks.generateTestHeaderString({ payload, secret, timestamp });
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (header !== null) headers["stripe-signature"] = header;
   return harness.app.inject({ method: "POST", url: "/api/webhooks/stripe", headers, payload });

@@ -1,8 +1,10 @@
 import { expect, it } from "vitest";
 import { readPaynowDelivery } from "./readPaynowDelivery.js";
 
+const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+
 const order = (extra: object = {}) =>
-  JSON.stringify({
+  bytes({
     event_type: "ON_ORDER_COMPLETED",
     event_id: "498213378450001920",
     body: {
@@ -37,14 +39,14 @@ it("an order whose uid is not a valid user id names no user", () => {
 });
 
 it("a body that is not JSON is filed under the hash of its bytes", () => {
-  const read = readPaynowDelivery("{oops");
+  const read = readPaynowDelivery(Buffer.from("{oops"));
   expect(read.eventId).toMatch(/^sha256:[0-9a-f]{64}$/);
   expect(read.event).toEqual({ kind: "invalid_payload", detail: "body is not valid JSON" });
 });
 
 it("a refund that is not completed is ignored; a completed one keys on the refund id", () => {
   const refund = (status: string) =>
-    JSON.stringify({ event_type: "ON_REFUND", event_id: "1", body: { id: "77", order_id: "66", store_refund_amount: 100, status } });
+    bytes({ event_type: "ON_REFUND", event_id: "1", body: { id: "77", order_id: "66", store_refund_amount: 100, status } });
   expect(readPaynowDelivery(refund("approved")).event).toEqual({ kind: "ignored", reason: "refund_approved" });
   expect(readPaynowDelivery(refund("completed")).event).toEqual({
     kind: "refund",
@@ -55,7 +57,7 @@ it("a refund that is not completed is ignored; a completed one keys on the refun
 
 it("the two chargeback phases carry the same payment id but distinct keys", () => {
   const chargeback = (type: string, status: string) =>
-    JSON.stringify({ event_type: type, event_id: "1", body: { id: "55", order_id: "66", chargeback_status: status } });
+    bytes({ event_type: type, event_id: "1", body: { id: "55", order_id: "66", chargeback_status: status } });
   expect(readPaynowDelivery(chargeback("ON_CHARGEBACK", "open")).event).toEqual({
     kind: "chargeback",
     purchaseRef: "paynow:order:66",

@@ -25,9 +25,10 @@ const Refund = z.object({
 const Chargeback = z.object({ id: Id, order_id: Id, chargeback_status: z.string().nullish() });
 
 /** Reads a verified PayNow delivery: its identity for storage, and what it means. */
-export function readPaynowDelivery(rawBody: string): ReadDelivery {
-  const json = parseJson(rawBody);
-  if (json === undefined) return invalidDelivery(rawBody, undefined, "body is not valid JSON");
+export function readPaynowDelivery(rawBody: Uint8Array): ReadDelivery {
+  const parsed = parseJson(rawBody);
+  if ("problem" in parsed) return invalidDelivery(rawBody, undefined, parsed.problem);
+  const { json } = parsed;
   const envelope = Envelope.safeParse(json);
   if (!envelope.success) {
     const type = typeof json === "object" && json !== null ? (json as { event_type?: unknown }).event_type : undefined;

@@ -1,8 +1,13 @@
 import { z } from "zod";
 import { describeIssue, invalidDelivery, parseJson, parsePayload } from "../invalidDelivery.js";
-import { WEBHOOK_UID_PATTERN, type PaymentEvent, type PurchaseLine, type ReadDelivery } from "../PaymentEvent.js";
+import { WEBHOOK_UID_PATTERN, type InvalidPayload, type PaymentEvent, type PurchaseLine, type ReadDelivery } from "../PaymentEvent.js";
+import { disputeEvent } from "./disputeEvent.js";
 
 const Id = z.string().min(1).max(255);
+/** The most units one line may carry, from expanded line items or from metadata. */
+const MAX_QUANTITY = 1_000_000;
+/** Stripe metadata values are strings: a quantity is written in plain decimal, without sign or leading zero. */
+const QUANTITY = /^[1-9][0-9]{0,6}$/;
 const MinorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const Metadata = z.record(z.string(), z.unknown()).nullish();
 
@@ -24,7 +29,7 @@ const Session = z.object({
     .object({
       data: z.array(
         z.object({
-          quantity: z.number().int().min(1).max(1_000_000).nullish(),
+          quantity: z.number().int().min(1).max(MAX_QUANTITY).nullish(),
           price: z.object({ id: Id, product: z.union([Id, z.object({ id: Id })]) }).nullish(),
         }),
       ),
@@ -42,9 +47,10 @@ const Dispute = z.object({ id: Id, status: z.string(), payment_intent: Id });
 const idOf = (value: string | { id: string }) => (typeof value === "string" ? value : value.id);
 
 /** Reads a verified Stripe delivery: its identity for storage, and what it means. */
-export function readStripeDelivery(rawBody: string): ReadDelivery {
-  const json = parseJson(rawBody);
-  if (json === undefined) return invalidDelivery(rawBody, undefined, "body is not valid JSON");
+export function readStripeDelivery(rawBody: Uint8Array): ReadDelivery {
+  const parsed = parseJson(rawBody);
+  if ("problem" in parsed) return invalidDelivery(rawBody, undefined, parsed.problem);
+  const { json } = parsed;
   const envelope = Envelope.safeParse(json);
   if (!envelope.success) {
     const type = typeof json === "object" && json !== null ? (json as { type?: unknown }).type : undefined;
@@ -69,24 +75,9 @@ function meaning(type: string, object: unknown): ReadDelivery["event"] {
       return parsePayload(Charge, object, (charge) => refunds(charge.payment_intent, charge.refunds?.data ?? []));
     case "charge.dispute.created":
     case "charge.dispute.funds_withdrawn":
-      return parsePayload(Dispute, object, (dispute) => ({
-        kind: "chargeback",
-        purchaseRef: `stripe:payment_intent:${dispute.payment_intent}`,
-        reversalKey: `stripe:dispute:${dispute.id}:reversal`,
-      }));
     case "charge.dispute.funds_reinstated":
     case "charge.dispute.closed":
-      return parsePayload(Dispute, object, (dispute): PaymentEvent => {
-        if (type === "charge.dispute.closed" && dispute.status !== "won") {
-          return { kind: "ignored", reason: `dispute_${dispute.status}` };
-        }
-        return {
-          kind: "chargeback_won",
-          purchaseRef: `stripe:payment_intent:${dispute.payment_intent}`,
-          reversalKey: `stripe:dispute:${dispute.id}:reversal`,
-          reinstatementKey: `stripe:dispute:${dispute.id}:reinstatement`,
-        };
-      });
+      return parsePayload(Dispute, object, (dispute) => disputeEvent(type, dispute));
     default:
       return { kind: "ignored", reason: "unhandled_event_type" };
   }
@@ -96,8 +87,19 @@ function meaning(type: string, object: unknown): ReadDelivery["event"] {
  * Points come from the catalogue by price id, then product id: from expanded
  * `line_items` when the session carries them, else from `metadata.price_id` /
  * `metadata.product_id` (× `metadata.quantity`, default 1) set when the session was created.
+ *
+ * What was paid is the denominator of every later partial refund, so a paid session
+ * that does not say it is unreadable (failed, replayable), never a purchase that cost
+ * nothing; a quantity that is not a plain whole number fails the same way.
  */
-function credit(session: z.infer<typeof Session>): PaymentEvent {
+function credit(session: z.infer<typeof Session>): PaymentEvent | InvalidPayload {
+  if (session.amount_total === undefined || session.amount_total === null) {
+    return { kind: "invalid_payload", detail: "data.object.amount_total: a paid session must say what was paid" };
+  }
+  const lines = sessionLines(session);
+  if (lines === null) {
+    return { kind: "invalid_payload", detail: `data.object.metadata.quantity: must be a whole number from 1 to ${MAX_QUANTITY}` };
+  }
   const uid = session.client_reference_id ?? session.metadata?.["uid"];
   const paymentIntent = session.payment_intent ? idOf(session.payment_intent) : null;
   return {
@@ -108,12 +110,13 @@ function credit(session: z.infer<typeof Session>): PaymentEvent {
       ...(paymentIntent ? [`stripe:payment_intent:${paymentIntent}`] : []),
     ],
     uid: typeof uid === "string" && WEBHOOK_UID_PATTERN.test(uid) ? uid : null,
-    lines: sessionLines(session),
-    paidMinor: session.amount_total ?? 0,
+    lines,
+    paidMinor: session.amount_total,
   };
 }
 
-function sessionLines(session: z.infer<typeof Session>): PurchaseLine[] {
+/** The lines of a session; null when `metadata.quantity` is not a whole number from 1 to MAX_QUANTITY. */
+function sessionLines(session: z.infer<typeof Session>): PurchaseLine[] | null {
   const items = session.line_items?.data ?? [];
   if (items.length > 0) {
     return items.map((item) => ({
@@ -124,8 +127,10 @@ function sessionLines(session: z.infer<typeof Session>): PurchaseLine[] {
   const metadata = session.metadata ?? {};
   const ids = [metadata["price_id"], metadata["product_id"]].filter((id): id is string => typeof id === "string");
   if (ids.length === 0) return [];
-  const quantity = Number(metadata["quantity"] ?? 1);
-  return [{ catalogueIds: ids, quantity: Number.isSafeInteger(quantity) && quantity > 0 ? quantity : 1 }];
+  const written = metadata["quantity"];
+  if (written === undefined || written === null) return [{ catalogueIds: ids, quantity: 1 }];
+  if (typeof written !== "string" || !QUANTITY.test(written) || Number(written) > MAX_QUANTITY) return null;
+  return [{ catalogueIds: ids, quantity: Number(written) }];
 }
 
 function refunds(paymentIntent: string | null | undefined, items: z.infer<typeof Refund>[]): ReadDelivery["event"] {

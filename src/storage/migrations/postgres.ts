@@ -275,4 +275,14 @@ CREATE TRIGGER ledger_entries_reference_rules BEFORE INSERT ON ledger_entries
   FOR EACH ROW WHEN (NEW.reverses_entry_id IS NOT NULL) EXECUTE FUNCTION reckon_check_entry_reference();
 `,
   },
+  {
+    id: 8,
+    name: "raw_body_bytes",
+    // Deliveries are stored as the exact bytes that were signed (text cannot hold NUL
+    // or bytes that are not UTF-8). A body stored as text was valid UTF-8 when it came
+    // in, so its UTF-8 encoding is the bytes that were signed.
+    sql: `
+ALTER TABLE webhook_events ALTER COLUMN raw_body TYPE BYTEA USING convert_to(raw_body, 'UTF8');
+`,
+  },
 ];

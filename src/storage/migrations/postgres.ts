@@ -240,4 +240,15 @@ CREATE UNIQUE INDEX data_migrations_one_running ON data_migrations (type) WHERE 
 CREATE INDEX webhook_events_type_received ON webhook_events (event_type, received_at);
 `,
   },
+  {
+    id: 9,
+    name: "backfill_leases",
+    sql: `
+-- When the run's holder last said it was alive; a run silent past its lease can be taken over.
+ALTER TABLE data_migrations ADD COLUMN heartbeat_at TIMESTAMPTZ;
+-- Why the run itself ended failed (abandoned, run_failed, plan_changed), apart from event errors.
+ALTER TABLE data_migrations ADD COLUMN failure_reason TEXT;
+ALTER TABLE data_migrations ADD COLUMN failure_detail TEXT;
+`,
+  },
 ];

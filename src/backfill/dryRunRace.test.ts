@@ -54,7 +54,7 @@ for (const engine of ENGINES.filter((name) => name === "postgres")) {
         const live = await postEntry(trx, { uid: "race_user", kind: "admin_adjustment", amount: 4, idempotencyKey: "race-live", source: "test", now: NOW });
         expect(live.outcome).toBe("posted");
         dryRun = startBackfill(deps, { type: "webhook_replay", startDate: "2026-01-01", endDate: "2026-01-01", dryRun: true, maxEvents: 1000, planHash: null }).then(
-          (started) => (started.outcome === "started" ? started.done : started),
+          (started): Promise<unknown> => (started.outcome === "started" ? started.done : Promise.resolve(started)),
         );
         await someoneWaitsForALock();
       });

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { hostname } from "node:os";
-import { beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it, vi } from "vitest";
 import { backfillHarness, type BackfillHarness } from "../../test/support/backfillKit.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { catalogue, flakeId, NOW, paynowOrder, walletPoints } from "../../test/support/webhookFixtures.js";
@@ -12,7 +12,7 @@ import { resumeBackfill } from "./resumeBackfill.js";
 import type { BackfillDeps } from "./runBackfill.js";
 import { guardRun } from "./guardRun.js";
 import { runBatches } from "./runBatches.js";
-import { holdRun, LEASE_MS, newHolder, type RunHandle } from "./runLease.js";
+import { HEARTBEAT_INTERVAL_MS, holderIsAlive, holdRun, LEASE_MS, newHolder, type RunHandle } from "./runLease.js";
 
 const DAY = "2026-01-01";
 const replay = (extra: Record<string, unknown> = {}) => ({ type: "webhook_replay", startDate: DAY, endDate: DAY, ...extra });
@@ -132,5 +132,34 @@ describeEachEngine("a backfill record left running", (db) => {
     expect((await db().kysely.selectFrom("data_migrations").select("holder").where("id", "=", "bf_taken_over").executeTakeFirstOrThrow()).holder).toBe("another-host:7:taker");
     for (let index = 0; index < 3; index++) expect(await walletPoints(db(), `fenced_user_${index}`)).toBeNull();
     await db().kysely.updateTable("data_migrations").set({ status: "cancelled" }).where("id", "=", "bf_taken_over").execute();
+  });
+
+  it("a run this process executes keeps its record: its heartbeat advances, and it is alive until released", async () => {
+    const run: RunHandle = { id: "bf_beating", holder: newHolder() };
+    await leftRunning(db(), { id: run.id, holder: run.holder, heartbeatAt: h.clock.now });
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    let release = () => {};
+    try {
+      const clock = { now: h.clock.now };
+      release = holdRun(db().kysely, run, () => clock.now);
+      clock.now = new Date(h.clock.now.getTime() + HEARTBEAT_INTERVAL_MS);
+      vi.advanceTimersByTime(HEARTBEAT_INTERVAL_MS);
+      const deadline = Date.now() + 10_000;
+      let beat = (await readMigration(db().kysely, run.id))!.heartbeatAt;
+      while (beat !== clock.now.toISOString() && Date.now() < deadline) {
+        await new Promise((resolve) => setImmediate(resolve));
+        beat = (await readMigration(db().kysely, run.id))!.heartbeatAt;
+      }
+      expect(beat).toBe(clock.now.toISOString());
+      // Long past any lease, this process still knows it executes the run.
+      const muchLater = new Date(clock.now.getTime() + 10 * LEASE_MS);
+      expect(holderIsAlive(run.holder, beat!, muchLater)).toBe(true);
+      release();
+      expect(holderIsAlive(run.holder, beat!, clock.now)).toBe(false);
+    } finally {
+      release();
+      vi.useRealTimers();
+      await db().kysely.updateTable("data_migrations").set({ status: "cancelled" }).where("id", "=", run.id).execute();
+    }
   });
 });

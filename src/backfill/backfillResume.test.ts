@@ -9,6 +9,8 @@ import { backfillDeps } from "./backfillDeps.js";
 import { startBackfill } from "./runBackfill.js";
 
 const EVENTS = 1500;
+/** These tests start two CLI processes through tsx; on a loaded machine each start-up alone takes seconds. */
+const CLI_TEST_TIMEOUT_MS = 150_000;
 const DAY = "2026-01-01";
 
 /** What a run leaves behind, without the times that differ between two runs. */
@@ -96,7 +98,7 @@ for (const engine of ENGINES) {
 
       expect(await outcome(killed.db)).toEqual(await outcome(straight.db));
       expect(await invariantViolations(killed.db)).toEqual([]);
-    });
+    }, CLI_TEST_TIMEOUT_MS);
 
     it("a dry run killed mid-plan does not block the next dry run, which ends with the whole plan", async () => {
       const child = reckon(["backfill", "replay", "--from", DAY, "--to", DAY, "--dry-run"], planned.url);
@@ -120,6 +122,6 @@ for (const engine of ENGINES) {
       expect(JSON.parse(stdout)).toMatchObject({ dryRun: true, status: "completed", scanned: EVENTS, plannedEntries: EVENTS });
       const abandoned = await planned.db.kysely.selectFrom("data_migrations").select(["status", "failure_reason"]).where("id", "=", killedDry!.id).executeTakeFirstOrThrow();
       expect(abandoned).toEqual({ status: "failed", failure_reason: "abandoned" });
-    });
+    }, CLI_TEST_TIMEOUT_MS);
   });
 }

@@ -44,7 +44,7 @@ export interface MigrationRecord extends Progress {
   startedAt: string;
   finishedAt: string | null;
   updatedAt: string;
-  /** When its holder last said it was alive; a silent run is taken over (docs/decisions/backfill-runs.md). */
+  /** When its holder last said it was alive; a silent run is taken over (docs/decisions/backfill-never-stuck.md). */
   heartbeatAt: string | null;
   /** Events scanned per second over the run so far. */
   ratePerSecond: number;
@@ -112,6 +112,7 @@ export function addProgress(total: Progress, batch: Progress): Progress {
   };
 }
 
+/** A run's own failure from what it threw, its text bounded for the record. */
 export function runFailure(reason: RunFailure["reason"], error: unknown): RunFailure {
   const detail = error instanceof Error ? error.message : String(error);
   return { reason, detail: detail.slice(0, 500) };

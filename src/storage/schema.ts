@@ -158,6 +158,9 @@ export interface DataMigrationsTable {
   started_at: string;
   finished_at: string | null;
   updated_at: string;
+  heartbeat_at: string | null;
+  failure_reason: string | null;
+  failure_detail: string | null;
 }
 
 export interface ProductsTable {

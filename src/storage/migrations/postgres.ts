@@ -250,4 +250,15 @@ CREATE INDEX webhook_events_type_received ON webhook_events (event_type, receive
 ALTER TABLE webhook_events ALTER COLUMN raw_body TYPE BYTEA USING convert_to(raw_body, 'UTF8');
 `,
   },
+  {
+    id: 9,
+    name: "backfill_leases",
+    sql: `
+-- When the run's holder last said it was alive; a run silent past its lease can be taken over.
+ALTER TABLE data_migrations ADD COLUMN heartbeat_at TIMESTAMPTZ;
+-- Why the run itself ended failed (abandoned, run_failed, plan_changed), apart from event errors.
+ALTER TABLE data_migrations ADD COLUMN failure_reason TEXT;
+ALTER TABLE data_migrations ADD COLUMN failure_detail TEXT;
+`,
+  },
 ];

@@ -253,4 +253,15 @@ ALTER TABLE webhook_events DROP COLUMN raw_body;
 ALTER TABLE webhook_events RENAME COLUMN raw_body_bytes TO raw_body;
 `,
   },
+  {
+    id: 9,
+    name: "backfill_leases",
+    sql: `
+-- When the run's holder last said it was alive; a run silent past its lease can be taken over.
+ALTER TABLE data_migrations ADD COLUMN heartbeat_at TEXT;
+-- Why the run itself ended failed (abandoned, run_failed, plan_changed), apart from event errors.
+ALTER TABLE data_migrations ADD COLUMN failure_reason TEXT;
+ALTER TABLE data_migrations ADD COLUMN failure_detail TEXT;
+`,
+  },
 ];

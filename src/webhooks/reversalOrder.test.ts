@@ -1,0 +1,73 @@
+import { beforeAll, expect, it } from "vitest";
+import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
+import {
+  catalogue,
+  eventRow,
+  flakeId,
+  paynowChargeback,
+  paynowOrder,
+  paynowRefund,
+  sendPaynow,
+  walletPoints,
+  webhookHarness,
+  type WebhookHarness,
+} from "../../test/support/webhookFixtures.js";
+import { reverseEntry } from "../ledger/reverseEntry.js";
+
+const PRODUCT = "reversal_order_product";
+
+/** Every order of `items`, each once. */
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [items.slice()];
+  return items.flatMap((item, index) => permutations([...items.slice(0, index), ...items.slice(index + 1)]).map((rest) => [item, ...rest]));
+}
+
+describeEachEngine("the points a purchase keeps depend on its refunds and chargebacks, not on their arrival order", (db) => {
+  let harness: WebhookHarness;
+  beforeAll(async () => {
+    harness = await webhookHarness(db());
+    await catalogue(db(), "paynow", PRODUCT, 100);
+  });
+
+  it("a 40% refund and a won chargeback leave 60 of 100 points in all 24 arrival orders", async () => {
+    const names = ["purchase", "refund", "chargeback", "won"] as const;
+    const kept: Record<string, number | null> = {};
+    for (const [index, order] of permutations(names).entries()) {
+      const orderId = flakeId();
+      const paymentId = flakeId();
+      const uid = `order_free_${index}`;
+      const deliveries = {
+        purchase: paynowOrder({ orderId, uid, lines: [{ productId: PRODUCT, quantity: 1 }], totalMinor: 100 }),
+        refund: paynowRefund({ orderId, refundedMinor: 40 }),
+        chargeback: paynowChargeback({ orderId, paymentId }),
+        won: paynowChargeback({ orderId, paymentId, closed: "won" }),
+      };
+      for (const name of order) expect((await sendPaynow(harness, deliveries[name])).statusCode).toBe(200);
+      kept[order.join(",")] = await walletPoints(db(), uid);
+    }
+    // 100 points for 100 cents: 40 cents refunded take floor(100 × 40 / 100) = 40; the won chargeback takes nothing.
+    const expected = Object.fromEntries(Object.keys(kept).map((order) => [order, 100 - Math.floor((100 * 40) / 100)]));
+    expect(kept).toEqual(expected);
+    expect(await invariantViolations(db())).toEqual([]);
+  });
+
+  it("a won chargeback restores only what is still reversed after an admin restored part of it", async () => {
+    const orderId = flakeId();
+    const paymentId = flakeId();
+    const uid = "admin_partly_restored";
+    await sendPaynow(harness, paynowOrder({ orderId, uid, lines: [{ productId: PRODUCT, quantity: 1 }], totalMinor: 100 }));
+    await sendPaynow(harness, paynowChargeback({ orderId, paymentId }));
+    expect(await walletPoints(db(), uid)).toBe(0);
+    const reversal = await db().kysely.selectFrom("ledger_entries").select("id").where("uid", "=", uid).where("kind", "=", "reversal").executeTakeFirstOrThrow();
+    const restored = await reverseEntry(db(), { entryId: reversal.id, points: 30, reason: "goodwill while disputed", actor: "admin:test", idempotencyKey: `restore-${orderId}`, now: harness.clock.now });
+    expect(restored.outcome).toMatchObject({ outcome: "posted" });
+    expect(await walletPoints(db(), uid)).toBe(30);
+
+    const won = paynowChargeback({ orderId, paymentId, closed: "won" });
+    expect((await sendPaynow(harness, won)).json().status).toBe("processed");
+    expect(await eventRow(db(), "paynow", won.event_id)).toMatchObject({ status: "processed", failure_reason: null });
+    // Nothing was refunded, so the won chargeback leaves the purchase whole: 100, not 130.
+    expect(await walletPoints(db(), uid)).toBe(100);
+    expect(await invariantViolations(db())).toEqual([]);
+  });
+});

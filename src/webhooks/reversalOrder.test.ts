@@ -60,7 +60,7 @@ describeEachEngine("the points a purchase keeps depend on its refunds and charge
     expect(await walletPoints(db(), uid)).toBe(0);
     const reversal = await db().kysely.selectFrom("ledger_entries").select("id").where("uid", "=", uid).where("kind", "=", "reversal").executeTakeFirstOrThrow();
     const restored = await reverseEntry(db(), { entryId: reversal.id, points: 30, reason: "goodwill while disputed", actor: "admin:test", idempotencyKey: `restore-${orderId}`, now: harness.clock.now });
-    expect(restored.outcome).toMatchObject({ outcome: "posted" });
+    expect(restored).toMatchObject({ kind: "fresh", outcome: { outcome: "posted" } });
     expect(await walletPoints(db(), uid)).toBe(30);
 
     const won = paynowChargeback({ orderId, paymentId, closed: "won" });

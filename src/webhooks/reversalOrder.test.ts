@@ -8,6 +8,8 @@ import {
   paynowOrder,
   paynowRefund,
   sendPaynow,
+  sendStripe,
+  stripeEvent,
   walletPoints,
   webhookHarness,
   type WebhookHarness,
@@ -27,6 +29,7 @@ describeEachEngine("the points a purchase keeps depend on its refunds and charge
   beforeAll(async () => {
     harness = await webhookHarness(db());
     await catalogue(db(), "paynow", PRODUCT, 100);
+    await catalogue(db(), "stripe", "price_order_free", 100);
   });
 
   it("a 40% refund and a won chargeback leave 60 of 100 points in all 24 arrival orders", async () => {
@@ -49,6 +52,32 @@ describeEachEngine("the points a purchase keeps depend on its refunds and charge
     const expected = Object.fromEntries(Object.keys(kept).map((order) => [order, 100 - Math.floor((100 * 40) / 100)]));
     expect(kept).toEqual(expected);
     expect(await invariantViolations(db())).toEqual([]);
+  });
+
+  it("a Stripe refund and a dispute whose funds were withdrawn and reinstated leave the refunded share taken in all 24 arrival orders", async () => {
+    const names = ["checkout", "refund", "withdrawn", "reinstated"] as const;
+    const kept: Record<string, number | null> = {};
+    for (const [index, order] of permutations(names).entries()) {
+      const paymentIntent = `pi_${flakeId()}`;
+      const uid = `stripe_order_free_${index}`;
+      const dispute = (status: string) => ({ id: `dp_${paymentIntent}`, status, payment_intent: paymentIntent, amount: 1000, charge: `ch_${paymentIntent}` });
+      const events = {
+        checkout: stripeEvent("checkout.session.completed", {
+          id: `cs_${flakeId()}`,
+          payment_status: "paid",
+          metadata: { uid, price_id: "price_order_free" },
+          payment_intent: paymentIntent,
+          amount_total: 1000,
+        }),
+        refund: stripeEvent("refund.created", { id: `re_${flakeId()}`, amount: 250, status: "succeeded", payment_intent: paymentIntent }),
+        withdrawn: stripeEvent("charge.dispute.funds_withdrawn", dispute("needs_response")),
+        reinstated: stripeEvent("charge.dispute.funds_reinstated", dispute("won")),
+      };
+      for (const name of order) expect((await sendStripe(harness, events[name])).statusCode).toBe(200);
+      kept[order.join(",")] = await walletPoints(db(), uid);
+    }
+    const expected = Object.fromEntries(Object.keys(kept).map((order) => [order, 100 - Math.floor((100 * 250) / 1000)]));
+    expect(kept).toEqual(expected);
   });
 
   it("refunds, a chargeback and its won outcome delivered at once, with redeliveries among them, end where the set says", async () => {

@@ -29,11 +29,8 @@ interface Scenario {
 }
 
 type Step =
-  | { type: "purchase" }
-  | { type: "refund"; index: number }
-  | { type: "chargeback" }
-  | { type: "close" }
-  | { type: "redeliver"; of: number; newEventId: boolean }
+  /** Delivers the `index`-th delivery (0 the purchase, then the refunds, the chargeback, its close), again under a new event id when asked. */
+  | { type: "deliver"; index: number; newEventId: boolean }
   | { type: "admin"; index: number }
   | { type: "spend"; index: number };
 
@@ -50,15 +47,21 @@ const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.record({
   spends: fc.array(fc.integer({ min: 1, max: 100 }), { maxLength: 2 }),
 });
 
+const chargebackIndex = (scenario: Scenario) => 1 + scenario.refundsMinor.length;
+const closeIndex = (scenario: Scenario) => 2 + scenario.refundsMinor.length;
+
+function deliveryCount(scenario: Scenario): number {
+  return 1 + scenario.refundsMinor.length + (scenario.chargeback === "none" ? 0 : scenario.chargeback === "open" ? 1 : 2);
+}
+
 function stepsOf(scenario: Scenario): Step[] {
-  const steps: Step[] = [{ type: "purchase" }, ...scenario.refundsMinor.map((_, index): Step => ({ type: "refund", index }))];
-  if (scenario.chargeback !== "none") steps.push({ type: "chargeback" });
-  if (scenario.chargeback === "won" || scenario.chargeback === "lost") steps.push({ type: "close" });
-  const deliveries = steps.length;
-  for (const redelivery of scenario.redeliveries) steps.push({ type: "redeliver", of: redelivery.of % deliveries, newEventId: redelivery.newEventId });
-  scenario.admin.forEach((_, index) => steps.push({ type: "admin", index }));
-  scenario.spends.forEach((_, index) => steps.push({ type: "spend", index }));
-  return steps;
+  const count = deliveryCount(scenario);
+  return [
+    ...Array.from({ length: count }, (_, index): Step => ({ type: "deliver", index, newEventId: false })),
+    ...scenario.redeliveries.map(({ of, newEventId }): Step => ({ type: "deliver", index: of % count, newEventId })),
+    ...scenario.admin.map((_, index): Step => ({ type: "admin", index })),
+    ...scenario.spends.map((_, index): Step => ({ type: "spend", index })),
+  ];
 }
 
 const runArbitrary = scenarioArbitrary.chain((scenario) => {
@@ -70,12 +73,63 @@ const runArbitrary = scenarioArbitrary.chain((scenario) => {
  * The rule, as plain arithmetic: with an open or lost chargeback everything is reversed;
  * otherwise the refunded share of the points, rounded down, of the money refunded in total.
  */
-function modelTarget(points: number, paidMinor: number, refunded: number[], chargeback: "none" | "open" | "won" | "lost"): number {
+function modelTarget(points: number, paidMinor: number, refunded: number[], chargeback: Scenario["chargeback"]): number {
   if (chargeback === "open" || chargeback === "lost") return points;
   if (refunded.length === 0) return 0;
   if (paidMinor === 0) return points;
   const total = refunded.reduce((sum, minor) => sum + minor, 0);
   return Math.floor((points * Math.min(total, paidMinor)) / paidMinor);
+}
+
+/**
+ * What the user must hold, followed step by step: which deliveries arrived (by business
+ * key), what the webhook side and an admin's own reversals of the purchase hold reversed,
+ * and what was spent. Each new event about a present purchase brings the webhook side to
+ * the target of what arrived so far, bounded by what the admin left.
+ */
+class Model {
+  readonly #seen = new Set<number>();
+  #webhookReversed = 0;
+  #manualReversed = 0;
+  #spent = 0;
+  adminActed = false;
+
+  constructor(private readonly scenario: Scenario) {}
+
+  delivered(index: number): void {
+    const isNew = !this.#seen.has(index);
+    this.#seen.add(index);
+    const lostClose = index === closeIndex(this.scenario) && this.scenario.chargeback === "lost";
+    if (this.#seen.has(0) && isNew && !lostClose) this.#converge();
+  }
+
+  adminDid(act: AdminAct): void {
+    this.adminActed = true;
+    if (act.side === "webhook") this.#webhookReversed -= act.restored;
+    else this.#manualReversed += act.manualReversed;
+  }
+
+  spent(points: number): void {
+    this.#spent += points;
+  }
+
+  balance(): number {
+    return this.scenario.points - this.#webhookReversed - this.#manualReversed - this.#spent;
+  }
+
+  /** With no admin action, the balance the set alone decides. */
+  orderFreeBalance(): number {
+    const { points, paidMinor, refundsMinor, chargeback } = this.scenario;
+    return points - modelTarget(points, paidMinor, refundsMinor, chargeback) - this.#spent;
+  }
+
+  #converge(): void {
+    const { points, paidMinor, refundsMinor, chargeback } = this.scenario;
+    const refunded = refundsMinor.filter((_, index) => this.#seen.has(1 + index));
+    // A won close without its chargeback moves nothing; a lost close is ignored.
+    const phase = !this.#seen.has(chargebackIndex(this.scenario)) ? "none" : chargeback === "won" && this.#seen.has(closeIndex(this.scenario)) ? "won" : "open";
+    this.#webhookReversed = Math.max(0, Math.min(modelTarget(points, paidMinor, refunded, phase), points - this.#manualReversed));
+  }
 }
 
 /** Entries of `uid` whose referencing entries took them past zero: must be none. */
@@ -90,6 +144,18 @@ async function capsBroken(db: Db, uid: string): Promise<{ id: number; amount: nu
   return rows
     .map((row) => ({ id: row.id, amount: row.amount, referenced: Number(row.referenced) }))
     .filter((row) => row.amount * (row.amount + row.referenced) < 0);
+}
+
+function deliveriesOf(scenario: Scenario, uid: string, product: string): Record<string, unknown>[] {
+  const orderId = flakeId();
+  const paymentId = flakeId();
+  const deliveries: Record<string, unknown>[] = [
+    paynowOrder({ orderId, uid, lines: [{ productId: product, quantity: 1 }], totalMinor: scenario.paidMinor }),
+    ...scenario.refundsMinor.map((refundedMinor) => paynowRefund({ orderId, refundedMinor })),
+  ];
+  if (scenario.chargeback !== "none") deliveries.push(paynowChargeback({ orderId, paymentId }));
+  if (scenario.chargeback === "won" || scenario.chargeback === "lost") deliveries.push(paynowChargeback({ orderId, paymentId, closed: scenario.chargeback }));
+  return deliveries;
 }
 
 let run = 0;
@@ -107,92 +173,42 @@ describeEachEngine("a purchase converges to what its refunds and chargeback ask 
         const uid = `converge_${run}`;
         const product = `converge_product_${run}`;
         await catalogue(db(), "paynow", product, scenario.points);
-        const orderId = flakeId();
-        const paymentId = flakeId();
-        const closeStatus = scenario.chargeback === "lost" ? "lost" : "won";
-        const deliveries: Record<string, unknown>[] = [
-          paynowOrder({ orderId, uid, lines: [{ productId: product, quantity: 1 }], totalMinor: scenario.paidMinor }),
-          ...scenario.refundsMinor.map((refundedMinor) => paynowRefund({ orderId, refundedMinor })),
-        ];
-        if (scenario.chargeback !== "none") deliveries.push(paynowChargeback({ orderId, paymentId }));
-        if (scenario.chargeback === "won" || scenario.chargeback === "lost") deliveries.push(paynowChargeback({ orderId, paymentId, closed: closeStatus }));
-        const deliveryIndex = (step: Step): number | null => {
-          switch (step.type) {
-            case "purchase":
-              return 0;
-            case "refund":
-              return 1 + step.index;
-            case "chargeback":
-              return 1 + scenario.refundsMinor.length;
-            case "close":
-              return 2 + scenario.refundsMinor.length;
-            case "redeliver":
-              return step.of;
-            default:
-              return null;
-          }
-        };
-
-        // The model: what was delivered (by business key), what the webhook side and an
-        // admin's own reversals of the purchase hold reversed, and what was spent.
-        const P = scenario.points;
-        let purchased = false;
-        const seen = new Set<number>();
-        let webhookReversed = 0;
-        let manualReversed = 0;
-        let spent = 0;
-        let adminActed = false;
+        const deliveries = deliveriesOf(scenario, uid, product);
+        const model = new Model(scenario);
         const eventIds: string[] = [];
-        const converge = () => {
-          const refunded = scenario.refundsMinor.filter((_, index) => seen.has(1 + index));
-          const chargebackSeen = seen.has(1 + scenario.refundsMinor.length);
-          const closeSeen = seen.has(2 + scenario.refundsMinor.length);
-          // A won close without its chargeback moves nothing; a lost close is ignored.
-          const phase = !chargebackSeen ? "none" : closeSeen && closeStatus === "won" ? "won" : "open";
-          webhookReversed = Math.max(0, Math.min(modelTarget(P, scenario.paidMinor, refunded, phase), P - manualReversed));
-        };
-
         for (const step of order) {
-          const index = deliveryIndex(step);
-          if (index !== null) {
-            const delivery = deliveries[index]!;
-            const body = step.type === "redeliver" && step.newEventId ? { ...delivery, event_id: flakeId() } : delivery;
-            const response = await sendPaynow(harness, body);
-            eventIds.push(String(body.event_id));
-            expect(response.statusCode).toBe(200);
-            expect(["processed", "parked", "ignored"]).toContain(response.json().status);
-            const isNew = !seen.has(index);
-            seen.add(index);
-            if (index === 0) purchased = true;
-            // A lost close is ignored; anything else new about a present purchase converges it.
-            const ignored = index === 2 + scenario.refundsMinor.length && closeStatus === "lost";
-            if (purchased && isNew && !ignored) converge();
-          } else if (step.type === "admin") {
-            const admin = scenario.admin[step.index]!;
-            const acted = await adminAct(db(), uid, admin, `${run}-${step.index}`, harness.clock.now);
-            if (acted) {
-              adminActed = true;
-              if (acted.side === "webhook") webhookReversed -= acted.restored;
-              else manualReversed += acted.manualReversed;
+          switch (step.type) {
+            case "deliver": {
+              const delivery = deliveries[step.index]!;
+              const body = step.newEventId ? { ...delivery, event_id: flakeId() } : delivery;
+              eventIds.push(String(body.event_id));
+              const response = await sendPaynow(harness, body);
+              expect(response.statusCode).toBe(200);
+              expect(["processed", "parked", "ignored"]).toContain(response.json().status);
+              model.delivered(step.index);
+              break;
             }
-          } else if (step.type === "spend") {
-            const available = (await walletPoints(db(), uid)) ?? 0;
-            if (available > 0) {
-              const points = 1 + ((scenario.spends[step.index]! - 1) % available);
-              const result = await spendPoints(db(), { uid, points, idempotencyKey: `converge-${run}-${step.index}`, now: harness.clock.now });
-              expect(result).toMatchObject({ outcome: { outcome: "posted" } });
-              spent += points;
+            case "admin": {
+              const act = await adminAct(db(), uid, scenario.admin[step.index]!, `${run}-${step.index}`, harness.clock.now);
+              if (act) model.adminDid(act);
+              break;
+            }
+            case "spend": {
+              const points = await spendSome(db(), uid, scenario.spends[step.index]!, `converge-${run}-${step.index}`, harness.clock.now);
+              model.spent(points);
+              break;
+            }
+            default: {
+              const never: never = step;
+              throw new Error(`unknown step ${JSON.stringify(never)}`);
             }
           }
         }
 
         const balance = await walletPoints(db(), uid);
-        expect(balance).toBe(P - webhookReversed - manualReversed - spent);
-        if (!adminActed) {
-          // Order-free: the set alone decides, whatever order it arrived in.
-          const refunded = scenario.refundsMinor;
-          expect(balance).toBe(P - modelTarget(P, scenario.paidMinor, refunded, scenario.chargeback) - spent);
-        }
+        expect(balance).toBe(model.balance());
+        // Order-free: without an admin, the set alone decides, whatever order it arrived in.
+        if (!model.adminActed) expect(balance).toBe(model.orderFreeBalance());
         expect(await capsBroken(db(), uid)).toEqual([]);
         const events = await db().kysely.selectFrom("webhook_events").select(["event_id", "status"]).where("provider", "=", "paynow").where("event_id", "in", eventIds).execute();
         expect(events.filter((row) => row.status !== "processed" && row.status !== "ignored")).toEqual([]);
@@ -202,6 +218,16 @@ describeEachEngine("a purchase converges to what its refunds and chargeback ask 
     expect(await invariantViolations(db())).toEqual([]);
   });
 });
+
+/** Spends part of what the wallet holds (nothing when it holds nothing); returns the points spent. */
+async function spendSome(db: Db, uid: string, percent: number, key: string, now: Date): Promise<number> {
+  const available = (await walletPoints(db, uid)) ?? 0;
+  if (available <= 0) return 0;
+  const points = Math.max(1, Math.floor((available * percent) / 100));
+  const result = await spendPoints(db, { uid, points, idempotencyKey: key, now });
+  expect(result).toMatchObject({ outcome: { outcome: "posted" } });
+  return points;
+}
 
 type AdminAct = { side: "webhook"; restored: number } | { side: "manual"; manualReversed: number };
 

@@ -263,9 +263,10 @@ DROP TABLE webhook_reversals;
 ALTER TABLE webhook_reversals_v10 RENAME TO webhook_reversals;
 CREATE INDEX webhook_reversals_purchase ON webhook_reversals (purchase_ref, kind);
 -- Won chargebacks applied before this migration left only their reinstatement entry:
--- record them, so the chargeback they closed does not count as open again.
+-- record them, so the chargeback they closed does not count as open again; a won
+-- chargeback stopped what its chargeback wrote off from being owed.
 INSERT INTO webhook_reversals (reversal_key, purchase_ref, kind, refunded_minor, points, shortfall, entry_id, created_at, chargeback_key)
-SELECT e.idempotency_key, r.purchase_ref, 'chargeback_won', 0, -e.amount, 0, e.id, e.created_at, r.reversal_key
+SELECT e.idempotency_key, r.purchase_ref, 'chargeback_won', 0, -e.amount - r.shortfall, -r.shortfall, e.id, e.created_at, r.reversal_key
 FROM ledger_entries e JOIN webhook_reversals r ON r.entry_id = e.reverses_entry_id AND r.kind = 'chargeback'
 WHERE e.kind = 'reinstatement' AND e.source = 'webhook';
 `,

@@ -1,136 +1,241 @@
 import { execFile } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { randomInt } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findSecrets } from "../tools/secretlint-rule-reckon/findSecrets.js";
+import { gitleaksToml } from "../tools/secretlint-rule-reckon/gitleaksToml.js";
+import { RULES } from "../tools/secretlint-rule-reckon/rules.js";
+import { parseGitleaksRules, gitleaksSecrets } from "./support/gitleaksModel.js";
+import { base62, placeholders, presetSamples, reckonSamples, type SecretSample } from "./support/secretSamples.js";
 
 /**
- * Secret scanning blocks: each custom rule catches a sample built here at test time
- * (never committed), placeholders pass, the repository itself scans clean, and
- * .gitleaks.toml carries the same patterns.
+ * Secret scanning blocks every class of secret a Reckon deployment holds: the corpus
+ * (test/support/secretSamples.ts, generated at run time, never committed) is planted in
+ * a scratch git repository and scanned by the command CI runs; placeholders pass; the
+ * pre-commit hook refuses a commit that stages a secret; .gitleaks.toml carries the same
+ * rules; and the repository itself scans clean.
  */
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "..");
-const SECRETLINT = join(ROOT, "node_modules", ".bin", "secretlint");
-const RULE = "@reckon/secretlint-rule-reckon";
 
-const alphanumeric = (length: number) => {
-  let out = "";
-  while (out.length < length) out += randomBytes(64).toString("base64").replace(/[^A-Za-z0-9]/g, "");
-  return out.slice(0, length);
-};
-/** Generated like a real secret; the trailing digits make "letters and digits" certain. */
-const generatedSecret = () => `${randomBytes(24).toString("base64url")}${randomBytes(1)[0]! % 10}7`;
-
-function serviceAccountJson(): string {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  return JSON.stringify(
-    {
-      type: "service_account",
-      project_id: "reckon-scan-test",
-      private_key_id: randomBytes(20).toString("hex"),
-      private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-      client_email: "scan-test@reckon-scan-test.iam.gserviceaccount.com",
-      client_id: alphanumeric(21).replace(/\D/g, "1"),
-    },
-    null,
-    2,
-  );
+interface Outcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
 }
 
-/** Custom-rule samples, each with the messageId and gitleaks rule id that must catch it. */
-function samples(): { file: string; content: string; messageId: string; gitleaksId: string }[] {
-  return [
-    { file: "paynow.ts", content: `const key = "pnapi_v1_${alphanumeric(45)}";\n`, messageId: "PAYNOW_API_KEY", gitleaksId: "paynow-api-key" },
-    { file: "deploy.env", content: `PAYNOW_WEBHOOK_SECRET=${generatedSecret()}\n`, messageId: "SECRET_ASSIGNMENT", gitleaksId: "reckon-secret-assignment" },
-    { file: "values.yaml", content: `RECKON_ADMIN_TOKEN: "${generatedSecret()}"\n`, messageId: "SECRET_ASSIGNMENT", gitleaksId: "reckon-secret-assignment" },
-    { file: "sa-key.json", content: serviceAccountJson(), messageId: "SERVICE_ACCOUNT_JSON", gitleaksId: "google-service-account-json" },
-  ];
+/** Child processes see no outer git state and no user or system git configuration. */
+function isolatedEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GIT_")));
+  return {
+    ...env,
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_AUTHOR_NAME: "Scan Test",
+    GIT_AUTHOR_EMAIL: "scan@test.invalid",
+    GIT_COMMITTER_NAME: "Scan Test",
+    GIT_COMMITTER_EMAIL: "scan@test.invalid",
+    npm_config_update_notifier: "false",
+  };
+}
+
+async function exec(cwd: string, command: string, args: string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(command, args, { cwd, env: isolatedEnv(), maxBuffer: 64 * 1024 * 1024 });
+    return { exitCode: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { exitCode: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
+
+/** A git checkout holding the repository's package.json and scan configuration. */
+async function scratchRepository(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "reckon-scan-"));
+  for (const file of ["package.json", ".secretlintrc.json", ".secretlintignore"]) copyFileSync(join(ROOT, file), join(dir, file));
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  symlinkSync(join(ROOT, "tools"), join(dir, "tools"));
+  writeFileSync(join(dir, ".gitignore"), "node_modules\ntools\n");
+  expect((await exec(dir, "git", ["init", "-q"])).exitCode).toBe(0);
+  return dir;
+}
+
+function plant(dir: string, file: string, content: string): void {
+  mkdirSync(dirname(join(dir, file)), { recursive: true });
+  writeFileSync(join(dir, file), content);
 }
 
 interface LintResult {
   filePath: string;
-  messages: { ruleId: string; messageId: string }[];
+  messages: { ruleId: string }[];
 }
 
-/** Runs the repository's scan in `cwd` with the repository's configuration. */
-async function scan(cwd: string): Promise<{ exitCode: number; results: LintResult[] }> {
-  try {
-    const { stdout } = await run(SECRETLINT, ["**/*", "--format", "json", "--secretlintrc", join(ROOT, ".secretlintrc.json")], { cwd });
-    return { exitCode: 0, results: JSON.parse(stdout || "[]") };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string };
-    return { exitCode: failed.code ?? -1, results: JSON.parse(failed.stdout || "[]") };
-  }
+/** `npm run scan:secrets` (what .ci/run runs), with secretlint's JSON formatter. */
+async function scanSecrets(dir: string): Promise<{ exitCode: number; results: LintResult[] }> {
+  const outcome = await exec(dir, "npm", ["run", "--silent", "scan:secrets", "--", "--format", "json"]);
+  return { exitCode: outcome.exitCode, results: JSON.parse(outcome.stdout || "[]") as LintResult[] };
 }
 
-describe("secret scanning", () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "reckon-scan-"));
-    copyFileSync(join(ROOT, ".secretlintignore"), join(dir, ".secretlintignore"));
-    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+const describeSample = (sample: SecretSample) => `${sample.className} (${sample.ruleId}, in ${sample.file})`;
+
+// Each scan starts npm and secretlint; on a loaded machine a test can take well over ten seconds.
+describe("secret scanning", { timeout: 180_000 }, () => {
+  let samples: SecretSample[];
+  beforeAll(async () => {
+    samples = [...(await reckonSamples()), ...presetSamples()];
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("each custom rule catches its sample, and the scan exits non-zero", async () => {
-    const cases = samples();
-    for (const sample of cases) writeFileSync(join(dir, sample.file), sample.content);
-    try {
-      const { exitCode, results } = await scan(dir);
-      expect(exitCode).toBe(1);
-      for (const sample of cases) {
-        const found = results.find((result) => result.filePath.endsWith(sample.file));
-        const ours = found?.messages.filter((message) => message.ruleId === RULE).map((message) => message.messageId);
-        expect(ours, sample.file).toContain(sample.messageId);
+  describe("in a scratch repository", () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await scratchRepository();
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("every class of secret in the corpus is reported by its rule, and the scan exits 1", async () => {
+      for (const sample of samples) plant(dir, sample.file, sample.content);
+      try {
+        const { exitCode, results } = await scanSecrets(dir);
+        const reportedBy = (sample: SecretSample) =>
+          results.find((result) => result.filePath === join(dir, sample.file))?.messages.map((message) => message.ruleId) ?? [];
+        const unreported = samples.filter((sample) => !reportedBy(sample).includes(sample.ruleId)).map(describeSample);
+        expect(unreported, "classes of secret the scan did not report").toEqual([]);
+        expect(exitCode).toBe(1);
+      } finally {
+        for (const sample of samples) rmSync(join(dir, sample.file));
       }
-    } finally {
-      for (const sample of cases) rmSync(join(dir, sample.file));
-    }
+    });
+
+    it("the placeholders the docs use are not reported", async () => {
+      plant(dir, "docs/example.md", placeholders());
+      try {
+        const { exitCode, results } = await scanSecrets(dir);
+        expect(results.flatMap((result) => result.messages)).toEqual([]);
+        expect(exitCode).toBe(0);
+      } finally {
+        rmSync(join(dir, "docs"), { recursive: true });
+      }
+    });
+
+    it("a Stripe live key planted in src/ fails `npm run scan:secrets` with the file and line", async () => {
+      plant(dir, "src/billing.ts", `import Stripe from "stripe";\n\nexport const stripe = new Stripe("sk_live_${base62(99)}");\n`);
+      try {
+        const outcome = await exec(dir, "npm", ["run", "--silent", "scan:secrets"]);
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.stdout).toContain(join(dir, "src/billing.ts"));
+        expect(outcome.stdout).toMatch(/^\s+3:\d+\s+error\s+\[STRIPE_SECRET_KEY\]/m);
+      } finally {
+        rmSync(join(dir, "src"), { recursive: true });
+      }
+    });
   });
 
-  it("placeholders, interpolations and short values are not findings", async () => {
-    const file = join(dir, "example.env");
-    writeFileSync(
-      file,
-      [
-        "PAYNOW_WEBHOOK_SECRETS=secret1,secret2",
-        "STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET}",
-        "RECKON_ADMIN_TOKEN=changeme-before-you-deploy-1",
-        "OTHER_SECRET=xxxxxxxxxxxxxxxxxxxxxxxx",
-        "SOME_API_KEY=<your-api-key-goes-here-123>",
-        "STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/stripe_webhook_secret",
-      ].join("\n"),
-    );
-    try {
-      const { exitCode, results } = await scan(dir);
-      expect(results.flatMap((result) => result.messages)).toEqual([]);
-      expect(exitCode).toBe(0);
-    } finally {
-      rmSync(file);
-    }
+  describe("the pre-commit hook", () => {
+    let dir: string;
+    let prepared: Outcome;
+    beforeAll(async () => {
+      dir = await scratchRepository();
+      prepared = await exec(dir, "npm", ["run", "--silent", "prepare"]);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    const commit = (...args: string[]) => exec(dir, "git", ["commit", "-q", "-m", "change", ...args]);
+
+    it("is installed by the prepare script that npm ci runs", () => {
+      expect(prepared.exitCode).toBe(0);
+      expect(readFileSync(join(dir, ".git/hooks/pre-commit"), "utf8")).toContain("tools/secretlint-rule-reckon/scanStaged.js");
+    });
+
+    it("lets a clean commit through and refuses one that stages a secret, even if the working tree no longer holds it", async () => {
+      plant(dir, "README.md", "STRIPE_API_KEY=sk_live_...\n");
+      await exec(dir, "git", ["add", "README.md", ".gitignore", "package.json"]);
+      expect(await commit()).toMatchObject({ exitCode: 0 });
+
+      const secret = samples.find((sample) => sample.ruleId.endsWith("/stripe-secret-key"))!;
+      plant(dir, secret.file, secret.content);
+      await exec(dir, "git", ["add", secret.file]);
+      plant(dir, secret.file, "export {};\n");
+      const refused = await commit();
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain(join(dir, secret.file));
+      expect(refused.stderr).toContain("stripe-secret-key");
+      expect((await exec(dir, "git", ["rev-list", "--count", "HEAD"])).stdout.trim()).toBe("1");
+    });
+
+    it("refuses a commit of named paths (git commit <path>), which stages through a temporary index", async () => {
+      const token = samples.find((sample) => sample.ruleId.endsWith("/reckon-api-token"))!;
+      plant(dir, "notes.txt", "first\n");
+      await exec(dir, "git", ["add", "notes.txt"]);
+      plant(dir, "notes.txt", token.content);
+      const refused = await commit("--", "notes.txt");
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain("reckon-api-token");
+    });
+
+    it("the prepare script succeeds, installing nothing, outside a git checkout", async () => {
+      const plain = mkdtempSync(join(tmpdir(), "reckon-nogit-"));
+      try {
+        copyFileSync(join(ROOT, "package.json"), join(plain, "package.json"));
+        symlinkSync(join(ROOT, "node_modules"), join(plain, "node_modules"));
+        expect((await exec(plain, "npm", ["run", "--silent", "prepare"])).exitCode).toBe(0);
+      } finally {
+        rmSync(plain, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("Reckon's rules", () => {
+    it("each fixed-format rule reports exactly the key, for many random keys of every allowed length", () => {
+      const formats: [string, () => string][] = [
+        ["stripe-secret-key", () => `sk_${["live", "test"][randomInt(2)]}_${base62(randomInt(20, 120))}`],
+        ["stripe-restricted-key", () => `rk_${["live", "test"][randomInt(2)]}_${base62(randomInt(20, 120))}`],
+        ["stripe-webhook-secret", () => `whsec_${base62(randomInt(20, 80))}`],
+      ];
+      for (const [id, make] of formats) {
+        const rule = RULES.find((candidate) => candidate.id === id)!;
+        for (let attempt = 0; attempt < 500; attempt += 1) {
+          const key = make();
+          const prefix = ['"', " ", "=", "\n", "`"][attempt % 5]!;
+          const content = `const value = ${prefix}${key}${prefix}\n`;
+          const start = content.indexOf(key);
+          expect(findSecrets(rule, content), `${id}: ${key}`).toEqual([[start, start + key.length]]);
+        }
+      }
+    });
+
+    it("the token rule knows every role Reckon issues tokens for", async () => {
+      const tokens = (await reckonSamples()).filter((sample) => sample.gitleaksId === "reckon-api-token");
+      const rule = RULES.find((candidate) => candidate.id === "reckon-api-token")!;
+      for (const sample of tokens) expect(findSecrets(rule, sample.content), sample.className).toHaveLength(1);
+    });
+  });
+
+  describe(".gitleaks.toml", () => {
+    const toml = readFileSync(join(ROOT, ".gitleaks.toml"), "utf8");
+
+    it("is what the rule list produces (run `node tools/secretlint-rule-reckon/gitleaksToml.js` after changing a rule)", () => {
+      expect(toml).toBe(gitleaksToml());
+    });
+
+    it("as gitleaks reads it (RE2 regular expressions), reports every sample of Reckon's classes and no placeholder", () => {
+      const rules = parseGitleaksRules(toml);
+      expect(rules.map((rule) => rule.id).sort()).toEqual(RULES.map((rule) => rule.id).sort());
+      const unreported = samples
+        .filter((sample) => sample.gitleaksId !== undefined)
+        .filter((sample) => gitleaksSecrets(rules.find((rule) => rule.id === sample.gitleaksId)!, sample.content).length === 0)
+        .map(describeSample);
+      expect(unreported, "classes gitleaks would not report").toEqual([]);
+      const text = placeholders();
+      expect(rules.flatMap((rule) => gitleaksSecrets(rule, text).map((secret) => `${rule.id}: ${secret}`))).toEqual([]);
+    });
   });
 
   it("the repository scans clean with `npm run scan:secrets`", async () => {
-    const outcome = await run("npm", ["run", "--silent", "scan:secrets"], { cwd: ROOT }).then(
-      ({ stdout }) => ({ exitCode: 0, output: stdout }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({ exitCode: error.code, output: `${error.stdout}${error.stderr}` }),
-    );
-    expect(outcome).toEqual({ exitCode: 0, output: "" });
-  });
-
-  it(".gitleaks.toml carries the same patterns: each of its custom rules catches the same sample", () => {
-    const toml = readFileSync(join(ROOT, ".gitleaks.toml"), "utf8");
-    const rules = new Map<string, RegExp>();
-    for (const block of toml.split("[[rules]]").slice(1)) {
-      const id = /^id = "([^"]+)"/m.exec(block)?.[1];
-      const regex = /^regex = '''(.*)'''$/m.exec(block)?.[1];
-      if (id && regex) rules.set(id, new RegExp(regex));
-    }
-    expect([...rules.keys()].sort()).toEqual(["google-service-account-json", "paynow-api-key", "reckon-secret-assignment"]);
-    for (const sample of samples()) expect(rules.get(sample.gitleaksId)!.test(sample.content), sample.file).toBe(true);
+    const outcome = await exec(ROOT, "npm", ["run", "--silent", "scan:secrets"]);
+    expect({ exitCode: outcome.exitCode, output: outcome.stdout + outcome.stderr }).toEqual({ exitCode: 0, output: "" });
   });
 });

@@ -1,0 +1,2 @@
+/** Types for gitleaksToml.js: the text `.gitleaks.toml` must hold. */
+export declare function gitleaksToml(): string;

@@ -122,30 +122,22 @@ function tallyOf(row: Selectable<WebhookEventsTable>, result: ApplyResult, whenP
   }
 }
 
-/** Whether a processed refund or chargeback lacks the ledger records it should have caused. */
+/**
+ * Whether a processed refund, chargeback or won chargeback lacks its record. Each is
+ * recorded under its key whatever it posted (a won chargeback may restore nothing), so
+ * the record, not a ledger entry, says it was applied.
+ */
 async function missesItsEntries(trx: Trx, row: Selectable<WebhookEventsTable>): Promise<boolean> {
   const { event } = readStoredDelivery(row.provider as Provider, row.raw_body);
-  const reversalKeys =
+  const keys =
     event.kind === "refund"
       ? event.refunds.map((refund) => refund.refundKey)
       : event.kind === "chargeback"
         ? [event.reversalKey]
-        : [];
-  if (reversalKeys.length > 0) {
-    const found = await trx
-      .selectFrom("webhook_reversals")
-      .select("reversal_key")
-      .where("reversal_key", "in", reversalKeys)
-      .execute();
-    return found.length < new Set(reversalKeys).size;
-  }
-  if (event.kind === "chargeback_won") {
-    const reinstated = await trx
-      .selectFrom("ledger_entries")
-      .select("id")
-      .where("idempotency_key", "=", event.reinstatementKey)
-      .executeTakeFirst();
-    return reinstated === undefined;
-  }
-  return false;
+        : event.kind === "chargeback_won"
+          ? [event.reinstatementKey]
+          : [];
+  if (keys.length === 0) return false;
+  const found = await trx.selectFrom("webhook_reversals").select("reversal_key").where("reversal_key", "in", keys).execute();
+  return found.length < new Set(keys).size;
 }

@@ -6,6 +6,7 @@ import {
   catalogue,
   eventRow,
   flakeId,
+  paynowChargeback,
   paynowOrder,
   paynowRefund,
   sendPaynow,
@@ -108,6 +109,19 @@ describeEachEngine("backfill", (db) => {
     expect(again.json()).toMatchObject({ processed: 0, errors: 0 });
     expect(await tableHashes(db(), ["data_migrations"])).toEqual(before);
     expect(await invariantViolations(db())).toEqual([]);
+  });
+
+  it("skips a processed won chargeback that restored nothing: it was applied, not missed", async () => {
+    const orderId = flakeId();
+    const paymentId = flakeId();
+    await sendPaynow(h, paynowOrder({ orderId, uid: "won_first_user", lines: [{ productId: "p_50", quantity: 1 }], totalMinor: 500 }));
+    // Won before its chargeback: recorded, restoring nothing; the chargeback then takes nothing.
+    await sendPaynow(h, paynowChargeback({ orderId, paymentId, closed: "won" }));
+    await sendPaynow(h, paynowChargeback({ orderId, paymentId }));
+    expect(await walletPoints(db(), "won_first_user")).toBe(50);
+    const run = await h.job(reversals());
+    expect(run.json()).toMatchObject({ status: "completed", processed: 0, errors: 0 });
+    expect(await walletPoints(db(), "won_first_user")).toBe(50);
   });
 
   it("records a refund whose purchase never arrived as an error on the run, not a crash", async () => {

@@ -9,6 +9,8 @@ import { backfillDeps } from "./backfillDeps.js";
 import { startBackfill } from "./runBackfill.js";
 
 const EVENTS = 1500;
+/** These tests start two CLI processes through tsx; on a loaded machine each start-up alone takes seconds. */
+const CLI_TEST_TIMEOUT_MS = 150_000;
 const DAY = "2026-01-01";
 
 /** What a run leaves behind, without the times that differ between two runs. */
@@ -42,11 +44,13 @@ for (const engine of ENGINES) {
   describe(`backfill killed halfway and resumed [${engine}]`, () => {
     let straight: TestDatabase;
     let killed: TestDatabase;
+    let planned: TestDatabase;
     beforeAll(async () => {
       straight = await createTestDatabase(engine);
       killed = await createTestDatabase(engine);
+      planned = await createTestDatabase(engine);
       const rows = receivedOrderRows({ count: EVENTS, product: "p_resume", prefix: `res${engine}` });
-      for (const database of [straight, killed]) {
+      for (const database of [straight, killed, planned]) {
         await catalogue(database.db, "paynow", "p_resume", 10);
         await insertEvents(database.db, rows);
       }
@@ -54,6 +58,7 @@ for (const engine of ENGINES) {
     afterAll(async () => {
       await straight.drop();
       await killed.drop();
+      await planned.drop();
     });
 
     it("ends in exactly the state of an uninterrupted run", async () => {
@@ -93,6 +98,30 @@ for (const engine of ENGINES) {
 
       expect(await outcome(killed.db)).toEqual(await outcome(straight.db));
       expect(await invariantViolations(killed.db)).toEqual([]);
-    });
+    }, CLI_TEST_TIMEOUT_MS);
+
+    it("a dry run killed mid-plan does not block the next dry run, which ends with the whole plan", async () => {
+      const child = reckon(["backfill", "replay", "--from", DAY, "--to", DAY, "--dry-run"], planned.url);
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+      const deadline = Date.now() + 60_000;
+      let progress = await scannedSoFar(planned.db);
+      while (progress?.status !== "running" && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        progress = await scannedSoFar(planned.db);
+      }
+      child.kill("SIGKILL");
+      expect(await exited).toBe("SIGKILL");
+      const killedDry = await scannedSoFar(planned.db);
+      expect(killedDry?.status).toBe("running");
+
+      const again = reckon(["backfill", "replay", "--from", DAY, "--to", DAY, "--dry-run"], planned.url);
+      let stdout = "";
+      again.stdout.on("data", (chunk) => (stdout += chunk));
+      const code = await new Promise<number | null>((resolve) => again.on("exit", (exitCode) => resolve(exitCode)));
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ dryRun: true, status: "completed", scanned: EVENTS, plannedEntries: EVENTS });
+      const abandoned = await planned.db.kysely.selectFrom("data_migrations").select(["status", "failure_reason"]).where("id", "=", killedDry!.id).executeTakeFirstOrThrow();
+      expect(abandoned).toEqual({ status: "failed", failure_reason: "abandoned" });
+    }, CLI_TEST_TIMEOUT_MS);
   });
 }

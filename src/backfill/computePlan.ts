@@ -1,3 +1,4 @@
+import { isRetryable } from "../storage/withTransaction.js";
 import type { BackfillRequest } from "./BackfillRequest.js";
 import { rangeOf } from "./BackfillRequest.js";
 import { applyBatch } from "./applyBatch.js";
@@ -19,13 +20,31 @@ class DryRunRollback extends Error {
   }
 }
 
+/** Times a plan is computed afresh after a concurrent writer forced its rollback. */
+const PLAN_ATTEMPTS = 5;
+
 /**
  * Runs the backfill through the live path inside one transaction and rolls it back:
  * the plan is exactly what a real run would post now, and nothing stays written.
+ * On PostgreSQL the transaction reads one snapshot (REPEATABLE READ), so a live
+ * delivery that commits a change to a row the plan then writes (a wallet, an
+ * idempotency key) makes it fail with a serialization failure; the plan is then
+ * computed again on a new snapshot, at most PLAN_ATTEMPTS times.
  */
 export async function computePlan(deps: BackfillDeps, request: BackfillRequest): Promise<Plan> {
-  const { from, to } = rangeOf(request);
   await refreshScanStatistics(deps.db.kysely);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await planOnce(deps, request);
+    } catch (error) {
+      if (attempt >= PLAN_ATTEMPTS || !isRetryable(error)) throw error;
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+async function planOnce(deps: BackfillDeps, request: BackfillRequest): Promise<Plan> {
+  const { from, to } = rangeOf(request);
   try {
     // One snapshot for the whole plan: live traffic committing meanwhile stays invisible.
     await deps.db.kysely.transaction().setIsolationLevel("repeatable read").execute(async (trx) => {

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from "kysely";
 import type { DataMigrationsTable, Schema } from "../storage/schema.js";
 import type { BackfillRequest, BackfillType } from "./BackfillRequest.js";
+import { RunNotHeld, type RunHandle } from "./runLease.js";
 
 export type MigrationStatus = "running" | "completed" | "failed" | "partial" | "cancelled";
 
@@ -13,6 +14,12 @@ export interface ErrorSample {
   eventId: string;
   reason: string;
   detail?: string;
+}
+
+/** Why a run itself ended `failed`, apart from its events' errors. */
+export interface RunFailure {
+  reason: "abandoned" | "run_failed" | "plan_changed";
+  detail: string;
 }
 
 export interface PlannedEntry {
@@ -32,9 +39,13 @@ export interface MigrationRecord extends Progress {
   planHash: string | null;
   plannedEntries: number;
   planSample: PlannedEntry[];
+  /** Set when the run itself broke, was abandoned by a dead holder, or found its plan changed. */
+  failure: RunFailure | null;
   startedAt: string;
   finishedAt: string | null;
   updatedAt: string;
+  /** When its holder last said it was alive; a silent run is taken over (docs/decisions/backfill-never-stuck.md). */
+  heartbeatAt: string | null;
   /** Events scanned per second over the run so far. */
   ratePerSecond: number;
 }
@@ -57,9 +68,11 @@ export function toMigrationRecord(row: Selectable<DataMigrationsTable>): Migrati
     planHash: row.plan_hash,
     plannedEntries: row.planned_entries,
     planSample: JSON.parse(row.plan_sample),
+    failure: row.failure_reason === null ? null : { reason: row.failure_reason as RunFailure["reason"], detail: row.failure_detail ?? "" },
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
+    heartbeatAt: row.heartbeat_at,
     ratePerSecond: Math.round(row.scanned / seconds),
   };
 }
@@ -99,16 +112,21 @@ export function addProgress(total: Progress, batch: Progress): Progress {
   };
 }
 
-/** One error that belongs to the run itself, not to an event. */
-export function runFailure(reason: string, detail: string): Progress {
-  return { ...NO_PROGRESS, errors: 1, errorSamples: [{ eventId: "", reason, detail: detail.slice(0, 300) }] };
+/** A run's own failure from what it threw, its text bounded for the record. */
+export function runFailure(reason: RunFailure["reason"], error: unknown): RunFailure {
+  const detail = error instanceof Error ? error.message : String(error);
+  return { reason, detail: detail.slice(0, 500) };
 }
 
-/** Writes `progress` onto the record (counts added, samples bounded, cursor moved). */
-export async function saveProgress(db: Kysely<Schema>, id: string, progress: Progress, now: Date): Promise<void> {
-  const row = await db.selectFrom("data_migrations").select("error_samples").where("id", "=", id).executeTakeFirstOrThrow();
+/**
+ * Writes `progress` onto the record (counts added, samples bounded, cursor moved) if
+ * `run` still holds it; otherwise throws RunNotHeld, so the batch that made the
+ * progress rolls back with it.
+ */
+export async function saveProgress(db: Kysely<Schema>, run: RunHandle, progress: Progress, now: Date): Promise<void> {
+  const row = await db.selectFrom("data_migrations").select("error_samples").where("id", "=", run.id).executeTakeFirstOrThrow();
   const samples = [...(JSON.parse(row.error_samples) as ErrorSample[]), ...progress.errorSamples].slice(0, ERROR_SAMPLE_LIMIT);
-  await db
+  const saved = await db
     .updateTable("data_migrations")
     .set((eb) => ({
       scanned: eb("scanned", "+", progress.scanned),
@@ -118,7 +136,11 @@ export async function saveProgress(db: Kysely<Schema>, id: string, progress: Pro
       error_samples: JSON.stringify(samples),
       ...(progress.cursor === null ? {} : { cursor: String(progress.cursor) }),
       updated_at: now.toISOString(),
+      heartbeat_at: now.toISOString(),
     }))
-    .where("id", "=", id)
-    .execute();
+    .where("id", "=", run.id)
+    .where("holder", "=", run.holder)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  if (Number(saved.numUpdatedRows) !== 1) throw new RunNotHeld(run.id);
 }

@@ -1,70 +1,65 @@
-import { hostname } from "node:os";
 import { isUniqueViolation } from "../storage/isUniqueViolation.js";
+import { abandonStaleRuns } from "./abandonStaleRuns.js";
 import type { BackfillRequest } from "./BackfillRequest.js";
+import { guardRun } from "./guardRun.js";
 import { readMigration, type MigrationRecord } from "./migrationRecords.js";
-import { HOLDER, runBatches, type BackfillDeps } from "./runBackfill.js";
-
-/** A run whose holder is on another machine counts as dead after this long without progress. */
-export const STALE_AFTER_MS = 120_000;
+import type { BackfillDeps } from "./runBackfill.js";
+import { runBatches } from "./runBatches.js";
+import { holdRun, newHolder, type RunHandle } from "./runLease.js";
 
 export type ResumeOutcome =
   | { outcome: "resumed"; record: MigrationRecord; done: Promise<MigrationRecord> }
   | { outcome: "not_found" }
-  /** Completed, cancelled, partial or a dry run: nothing to continue. */
+  /** Completed, cancelled, partial, a dry run, or refused its plan: nothing to continue. */
   | { outcome: "not_resumable"; status: string }
-  /** Its process is alive (or, elsewhere, made progress recently). */
+  /** Its holder is alive (this process's run, a live process here, or a fresh heartbeat elsewhere). */
   | { outcome: "still_running"; holder: string | null };
-
-function holderIsAlive(holder: string | null, updatedAt: string, now: Date): boolean {
-  if (holder === null) return false;
-  const [host, pid] = holder.split(":");
-  if (host === hostname() && pid !== undefined) {
-    try {
-      process.kill(Number(pid), 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return now.getTime() - Date.parse(updatedAt) < STALE_AFTER_MS;
-}
 
 /**
  * Continues an interrupted run from its cursor, with what remains of its `maxEvents`.
- * The cursor moved only with committed batches, so the result equals a run that was
- * never interrupted.
+ * A `running` record whose holder is dead is first ended as abandoned, like any other
+ * failed run. The cursor moved only with committed batches, so the result equals a run
+ * that was never interrupted.
  */
 export async function resumeBackfill(deps: BackfillDeps, id: string): Promise<ResumeOutcome> {
-  const record = await readMigration(deps.db.kysely, id);
-  if (!record) return { outcome: "not_found" };
-  if (record.dryRun || !["running", "failed"].includes(record.status)) {
-    return { outcome: "not_resumable", status: record.dryRun ? "dry_run" : record.status };
-  }
-  const row = await deps.db.kysely.selectFrom("data_migrations").select("holder").where("id", "=", id).executeTakeFirstOrThrow();
-  if (record.status === "running" && holderIsAlive(row.holder, record.updatedAt, deps.now())) {
+  const found = await readMigration(deps.db.kysely, id);
+  if (!found) return { outcome: "not_found" };
+  // Frees this record if its holder is dead, and the type's slot if another dead run holds it.
+  await abandonStaleRuns(deps.db.kysely, found.type, deps.now());
+  const record = (await readMigration(deps.db.kysely, id))!;
+  if (record.status === "running") {
+    const row = await deps.db.kysely.selectFrom("data_migrations").select("holder").where("id", "=", id).executeTakeFirstOrThrow();
     return { outcome: "still_running", holder: row.holder };
   }
+  if (record.dryRun) return { outcome: "not_resumable", status: "dry_run" };
+  // A refused plan stays refused: resuming would apply what nobody approved.
+  if (record.status !== "failed" || record.failure?.reason === "plan_changed") {
+    return { outcome: "not_resumable", status: record.failure?.reason === "plan_changed" ? "plan_changed" : record.status };
+  }
+  const run: RunHandle = { id, holder: newHolder() };
+  const now = deps.now().toISOString();
+  const release = holdRun(deps.db.kysely, run, deps.now);
   let taken;
   try {
     taken = await deps.db.kysely
       .updateTable("data_migrations")
-      .set({ status: "running", holder: HOLDER, finished_at: null, updated_at: deps.now().toISOString() })
+      .set({ status: "running", holder: run.holder, heartbeat_at: now, finished_at: null, updated_at: now, failure_reason: null, failure_detail: null })
       .where("id", "=", id)
-      .where("status", "=", record.status)
+      .where("status", "=", "failed")
       .executeTakeFirst();
   } catch (error) {
+    release();
     // Another run of the same type started since this one failed; it holds the slot.
     if (isUniqueViolation(error)) return { outcome: "not_resumable", status: "another_run_of_this_type_is_running" };
     throw error;
   }
-  if (Number(taken.numUpdatedRows) !== 1) return { outcome: "still_running", holder: null };
+  if (Number(taken.numUpdatedRows) !== 1) {
+    release();
+    return { outcome: "still_running", holder: null };
+  }
   const request: BackfillRequest = { type: record.type, ...record.params };
-  const resumed = (await readMigration(deps.db.kysely, id))!;
-  return {
-    outcome: "resumed",
-    record: resumed,
-    done: runBatches(deps, id, request, { cursor: record.cursor, scanned: record.scanned }),
-  };
+  const done = guardRun(deps, run, release, () => runBatches(deps, run, request, { cursor: record.cursor, scanned: record.scanned }));
+  return { outcome: "resumed", record: (await readMigration(deps.db.kysely, id))!, done };
 }
 
 /** Asks a running backfill to stop after its current batch. */

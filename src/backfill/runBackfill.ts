@@ -1,21 +1,13 @@
-import { hostname } from "node:os";
 import type { ReversalPolicy } from "../config.js";
 import { isUniqueViolation } from "../storage/isUniqueViolation.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction } from "../storage/withTransaction.js";
-import { applyBatch } from "./applyBatch.js";
-import { rangeOf, type BackfillRequest } from "./BackfillRequest.js";
+import { abandonStaleRuns } from "./abandonStaleRuns.js";
+import type { BackfillRequest } from "./BackfillRequest.js";
 import { computePlan } from "./computePlan.js";
-import { backfillErrorRate, backfillProcessedEvents } from "./metrics.js";
-import {
-  PLAN_SAMPLE_LIMIT,
-  readMigration,
-  runFailure,
-  saveProgress,
-  type MigrationRecord,
-  type MigrationStatus,
-} from "./migrationRecords.js";
-import { refreshScanStatistics, selectBatch } from "./selectBatch.js";
+import { guardRun, type Ending } from "./guardRun.js";
+import { PLAN_SAMPLE_LIMIT, readMigration, type MigrationRecord } from "./migrationRecords.js";
+import { runBatches } from "./runBatches.js";
+import { holdRun, newHolder, RunNotHeld, type RunHandle } from "./runLease.js";
 
 export interface BackfillDeps {
   db: Db;
@@ -28,41 +20,51 @@ export interface BackfillDeps {
 }
 
 export type StartOutcome =
-  /** The run is going (or, for a dry run, done); `done` settles with its final record. */
+  /** The run is going; `done` settles with its final record (a dry run's too). */
   | { outcome: "started"; record: MigrationRecord; done: Promise<MigrationRecord> }
-  /** Another run of this type holds the slot; nothing was written. */
+  /** Another run of this type holds the slot and is alive; nothing was written. */
   | { outcome: "already_running"; runningId: string }
   /** The plan computed now differs from the one approved; the record says so. */
   | { outcome: "plan_changed"; expected: string; actual: string; record: MigrationRecord };
 
-export const HOLDER = `${hostname()}:${process.pid}`;
+type Claim =
+  | { outcome: "claimed"; run: RunHandle; record: MigrationRecord; release: () => void }
+  | { outcome: "already_running"; runningId: string };
 
 /**
- * Starts a backfill. A dry run computes its plan in a transaction that is rolled back,
- * so it writes nothing but its own record. A run given a plan hash first computes the
- * plan the same way and refuses to apply a different one.
+ * Writes the run's `running` record, which takes its type's slot. A slot held by a
+ * dead run is freed first (the dead run ends `failed`, reason `abandoned`). The hold
+ * is taken before the record exists, so this process never sees its own new record
+ * without a live holder.
  */
-export async function startBackfill(deps: BackfillDeps, request: BackfillRequest): Promise<StartOutcome> {
-  const id = deps.newId();
-  const now = deps.now().toISOString();
+async function claimRun(deps: BackfillDeps, request: BackfillRequest): Promise<Claim> {
   const { type, ...params } = request;
-  try {
-    await deps.db.kysely
-      .insertInto("data_migrations")
-      .values({
-        id,
-        type,
-        params: JSON.stringify(params),
-        dry_run: request.dryRun ? 1 : 0,
-        status: "running",
-        max_events: request.maxEvents,
-        holder: HOLDER,
-        started_at: now,
-        updated_at: now,
-      })
-      .execute();
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
+  for (let attempt = 1; ; attempt++) {
+    const run: RunHandle = { id: deps.newId(), holder: newHolder() };
+    const now = deps.now().toISOString();
+    const release = holdRun(deps.db.kysely, run, deps.now);
+    try {
+      await deps.db.kysely
+        .insertInto("data_migrations")
+        .values({
+          id: run.id,
+          type,
+          params: JSON.stringify(params),
+          dry_run: request.dryRun ? 1 : 0,
+          status: "running",
+          max_events: request.maxEvents,
+          holder: run.holder,
+          started_at: now,
+          updated_at: now,
+          heartbeat_at: now,
+        })
+        .execute();
+      return { outcome: "claimed", run, release, record: (await readMigration(deps.db.kysely, run.id))! };
+    } catch (error) {
+      release();
+      if (!isUniqueViolation(error)) throw error;
+    }
+    if (attempt === 1 && (await abandonStaleRuns(deps.db.kysely, type, deps.now())) > 0) continue;
     const running = await deps.db.kysely
       .selectFrom("data_migrations")
       .select("id")
@@ -71,97 +73,56 @@ export async function startBackfill(deps: BackfillDeps, request: BackfillRequest
       .executeTakeFirst();
     return { outcome: "already_running", runningId: running?.id ?? "unknown" };
   }
+}
 
-  if (request.dryRun || request.planHash !== null) {
-    const plan = await computePlan(deps, request);
-    if (request.dryRun) {
-      await deps.db.kysely
-        .updateTable("data_migrations")
-        .set({
-          scanned: plan.progress.scanned,
-          processed: plan.progress.processed,
-          skipped: plan.progress.skipped,
-          errors: plan.progress.errors,
-          error_samples: JSON.stringify(plan.progress.errorSamples),
-          plan_hash: plan.hash,
-          planned_entries: plan.entries.length,
-          plan_sample: JSON.stringify(plan.entries.slice(0, PLAN_SAMPLE_LIMIT)),
-        })
-        .where("id", "=", id)
-        .execute();
-      const record = await finish(deps, id, plan.progress.errors > 0 ? "partial" : "completed");
-      return { outcome: "started", record, done: Promise.resolve(record) };
-    }
-    const approved = request.planHash ?? "";
-    if (plan.hash !== approved) {
-      await saveProgress(deps.db.kysely, id, runFailure("plan_changed", `approved ${approved}, now ${plan.hash}`), deps.now());
-      const record = await finish(deps, id, "failed");
-      return { outcome: "plan_changed", expected: approved, actual: plan.hash, record };
-    }
-  }
-  const record = (await readMigration(deps.db.kysely, id))!;
-  return { outcome: "started", record, done: runBatches(deps, id, request, { cursor: null, scanned: 0 }) };
+/** A dry run: the plan, written on the record; nothing else stays written. */
+async function planOnly(deps: BackfillDeps, run: RunHandle, request: BackfillRequest): Promise<Ending> {
+  const plan = await computePlan(deps, request);
+  const saved = await deps.db.kysely
+    .updateTable("data_migrations")
+    .set({
+      scanned: plan.progress.scanned,
+      processed: plan.progress.processed,
+      skipped: plan.progress.skipped,
+      errors: plan.progress.errors,
+      error_samples: JSON.stringify(plan.progress.errorSamples),
+      plan_hash: plan.hash,
+      planned_entries: plan.entries.length,
+      plan_sample: JSON.stringify(plan.entries.slice(0, PLAN_SAMPLE_LIMIT)),
+    })
+    .where("id", "=", run.id)
+    .where("holder", "=", run.holder)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  if (Number(saved.numUpdatedRows) !== 1) throw new RunNotHeld(run.id);
+  return { end: "finished", status: plan.progress.errors > 0 ? "partial" : "completed", failure: null };
 }
 
 /**
- * Applies the run batch by batch from `start`. Each batch commits together with the
- * record's counts and cursor, so a run killed at any point resumes exactly where its
- * last commit left it.
+ * Starts a backfill. A dry run computes its plan in a transaction that is rolled back,
+ * so it writes nothing but its own record. A run given a plan hash first computes the
+ * plan the same way and refuses to apply a different one. The whole run, plan check
+ * included, is one `guardRun`, which ends the record on every path.
  */
-export async function runBatches(
-  deps: BackfillDeps,
-  id: string,
-  request: BackfillRequest,
-  start: { cursor: number | null; scanned: number },
-): Promise<MigrationRecord> {
-  const { from, to } = rangeOf(request);
-  let cursor = start.cursor ?? 0;
-  let scanned = start.scanned;
-  let exhausted = false;
-  try {
-    await refreshScanStatistics(deps.db.kysely);
-    while (scanned < request.maxEvents) {
-      const current = await readMigration(deps.db.kysely, id);
-      if (current?.status === "cancelled") return current;
-      const limit = Math.min(deps.batchSize, request.maxEvents - scanned);
-      const batch = await withTransaction(deps.db, async (trx) => {
-        const rows = await selectBatch(trx, request.type, { from, to, afterId: cursor, limit });
-        if (rows.length === 0) return null;
-        const now = deps.now();
-        const progress = await applyBatch(trx, request.type, rows, { now, reversalPolicy: deps.reversalPolicy });
-        await saveProgress(trx, id, progress, now);
-        return progress;
-      });
-      if (batch === null) {
-        exhausted = true;
-        break;
-      }
-      cursor = batch.cursor ?? cursor;
-      scanned += batch.scanned;
-      backfillProcessedEvents.inc({ type: request.type, outcome: "processed" }, batch.processed);
-      backfillProcessedEvents.inc({ type: request.type, outcome: "skipped" }, batch.skipped);
-      backfillProcessedEvents.inc({ type: request.type, outcome: "error" }, batch.errors);
-      deps.onProgress?.((await readMigration(deps.db.kysely, id))!);
-    }
-    const saved = (await readMigration(deps.db.kysely, id))!;
-    const more = !exhausted && (await selectBatch(deps.db.kysely, request.type, { from, to, afterId: cursor, limit: 1 })).length > 0;
-    return await finish(deps, id, saved.errors > 0 || more ? "partial" : "completed");
-  } catch (error) {
-    await saveProgress(deps.db.kysely, id, runFailure("run_failed", (error as Error).message), deps.now());
-    return finish(deps, id, "failed");
-  }
-}
+export async function startBackfill(deps: BackfillDeps, request: BackfillRequest): Promise<StartOutcome> {
+  const claim = await claimRun(deps, request);
+  if (claim.outcome === "already_running") return claim;
+  const { run, record, release } = claim;
+  if (request.dryRun) return { outcome: "started", record, done: guardRun(deps, run, release, () => planOnly(deps, run, request)) };
+  const applyAll = () => runBatches(deps, run, request, { cursor: null, scanned: 0 });
+  const approved = request.planHash;
+  if (approved === null) return { outcome: "started", record, done: guardRun(deps, run, release, applyAll) };
 
-/** Ends a running record; a record cancelled meanwhile keeps its status. */
-async function finish(deps: BackfillDeps, id: string, status: MigrationStatus): Promise<MigrationRecord> {
-  const now = deps.now().toISOString();
-  await deps.db.kysely
-    .updateTable("data_migrations")
-    .set({ status, finished_at: now, updated_at: now, holder: null })
-    .where("id", "=", id)
-    .where("status", "=", "running")
-    .execute();
-  const record = (await readMigration(deps.db.kysely, id))!;
-  backfillErrorRate.set({ type: record.type }, record.scanned === 0 ? 0 : record.errors / record.scanned);
-  return record;
+  let verdict: (actual: string | null) => void = () => undefined;
+  const checked = new Promise<string | null>((resolve) => (verdict = resolve));
+  const done = guardRun(deps, run, release, async () => {
+    const plan = await computePlan(deps, request);
+    verdict(plan.hash === approved ? null : plan.hash);
+    if (plan.hash === approved) return applyAll();
+    return { end: "finished", status: "failed", failure: { reason: "plan_changed", detail: `approved ${approved}, now ${plan.hash}` } };
+  });
+  // The plan check either gives a verdict or, having thrown, ends the run failed.
+  const actual = await Promise.race([checked, done.then(() => null)]);
+  if (actual === null) return { outcome: "started", record, done };
+  return { outcome: "plan_changed", expected: approved, actual, record: await done };
 }

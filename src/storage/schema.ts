@@ -158,6 +158,9 @@ export interface DataMigrationsTable {
   started_at: string;
   finished_at: string | null;
   updated_at: string;
+  heartbeat_at: string | null;
+  failure_reason: string | null;
+  failure_detail: string | null;
 }
 
 export interface ProductsTable {
@@ -219,18 +222,26 @@ export interface WebhookPurchasesTable {
   created_at: string;
 }
 
-/** One refund or chargeback applied to a purchase; the record that it was applied, even for zero points. */
+/**
+ * One refund, chargeback or won chargeback applied to a purchase; the record that it was
+ * applied, even for zero points. The points a purchase keeps are a function of these rows
+ * (docs/decisions/reversals-converge.md).
+ */
 export interface WebhookReversalsTable {
+  /** The refund's, the chargeback's or the won chargeback's key. */
   reversal_key: string;
   purchase_ref: string;
-  kind: "refund" | "chargeback";
+  kind: "refund" | "chargeback" | "chargeback_won";
   refunded_minor: number;
-  /** Points the rounding rule asked to reverse, before any clamp. */
+  /** Points this event asked to move, before any clamp: positive reversed, negative restored. */
   points: number;
-  /** Points that could not be reversed under REVERSAL_POLICY=clamp. */
+  /** Change of the points written off under REVERSAL_POLICY=clamp: positive when taken short, negative when no longer owed. */
   shortfall: Defaulted<number>;
+  /** The first entry this event posted, if any. */
   entry_id: number | null;
   created_at: string;
+  /** For a won chargeback, the key of the chargeback it closes; null otherwise. */
+  chargeback_key: Defaulted<string | null>;
 }
 
 export interface Schema {

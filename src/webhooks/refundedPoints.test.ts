@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import { refundedPoints } from "./applyRefund.js";
+import { refundedPoints } from "./refundedPoints.js";
 
 it("rounds the refunded share of points down", () => {
   expect(refundedPoints(50, 300, 100)).toBe(16);

@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from "vitest";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
-import { catalogue, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
+import { catalogue, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, walletPoints, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
 import { spendPoints } from "../ledger/spendPoints.js";
 
 describeEachEngine("REVERSAL_POLICY=clamp reverses only what the wallet holds and records the shortfall", (db) => {
@@ -32,6 +32,34 @@ describeEachEngine("REVERSAL_POLICY=clamp reverses only what the wallet holds an
     expect((await sendPaynow(harness, paynowChargeback({ orderId, paymentId, closed: "won" }))).json().status).toBe("processed");
     const wallet = await db().kysely.selectFrom("wallets").select("points").where("uid", "=", "clamp_empty").executeTakeFirstOrThrow();
     expect(wallet.points).toBe(0);
+    expect(await invariantViolations(db())).toEqual([]);
+  });
+
+  it("a shortfall is written off: a later refund of the same purchase does not collect it from points bought since", async () => {
+    const orderId = flakeId();
+    const paymentId = flakeId();
+    await sendPaynow(harness, paynowOrder({ orderId, uid: "clamp_written_off", lines: [{ productId: "clamp_product", quantity: 1 }], totalMinor: 100 }));
+    await spendPoints(db(), { uid: "clamp_written_off", points: 70, idempotencyKey: "clamp_written_off_spend", now: harness.clock.now });
+    await sendPaynow(harness, paynowChargeback({ orderId, paymentId }));
+    expect(await walletPoints(db(), "clamp_written_off")).toBe(0);
+    await sendPaynow(harness, paynowOrder({ orderId: flakeId(), uid: "clamp_written_off", lines: [{ productId: "clamp_product", quantity: 1 }] }));
+    await sendPaynow(harness, paynowRefund({ orderId, refundedMinor: 40 }));
+    // The chargeback took the whole first purchase (30 taken, 70 written off); its refund adds nothing to that.
+    expect(await walletPoints(db(), "clamp_written_off")).toBe(100);
+  });
+
+  it("a won chargeback cancels what was written off before it gives points back", async () => {
+    const orderId = flakeId();
+    const paymentId = flakeId();
+    await sendPaynow(harness, paynowOrder({ orderId, uid: "clamp_won", lines: [{ productId: "clamp_product", quantity: 1 }], totalMinor: 100 }));
+    await spendPoints(db(), { uid: "clamp_won", points: 70, idempotencyKey: "clamp_won_spend", now: harness.clock.now });
+    await sendPaynow(harness, paynowChargeback({ orderId, paymentId }));
+    await sendPaynow(harness, paynowRefund({ orderId, refundedMinor: 40 }));
+    await sendPaynow(harness, paynowChargeback({ orderId, paymentId, closed: "won" }));
+    // The refund still takes 40 of the 100 points: 30 were taken, so 10 stay written off and nothing comes back.
+    expect(await walletPoints(db(), "clamp_won")).toBe(0);
+    const rows = await db().kysely.selectFrom("webhook_reversals").select(["kind", "shortfall"]).where("purchase_ref", "=", `paynow:order:${orderId}`).execute();
+    expect(rows.reduce((sum, row) => sum + row.shortfall, 0)).toBe(40 - 30);
     expect(await invariantViolations(db())).toEqual([]);
   });
 });

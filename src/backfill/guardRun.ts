@@ -1,0 +1,84 @@
+import { backfillErrorRate } from "./metrics.js";
+import { readMigration, runFailure, type MigrationRecord, type MigrationStatus, type RunFailure } from "./migrationRecords.js";
+import type { BackfillDeps } from "./runBackfill.js";
+import { RunNotHeld, type RunHandle } from "./runLease.js";
+
+/** How a step of a run left it; `guardRun` turns it into the record's final state. */
+export type Ending =
+  /** The run is over: end its record with this status. */
+  | { end: "finished"; status: Exclude<MigrationStatus, "running" | "cancelled">; failure: RunFailure | null }
+  /** The record is no longer this execution's (cancelled, or taken over): leave it alone. */
+  | { end: "lost" };
+
+/** Attempts at writing a run's end before giving up (the lease then frees the record). */
+const ENDING_ATTEMPTS = 3;
+
+/**
+ * Executes `run` and ends its record whatever `execute` does: returns an ending,
+ * throws, or rejects. The caller took the hold (`holdRun`) before it wrote the record;
+ * it is released only after the ending is written, or after every attempt to write it
+ * failed, and then the record is dead to `holderIsAlive` and the next start or resume
+ * takes it over. So no path leaves a record `running` with nobody executing it.
+ */
+export async function guardRun(
+  deps: BackfillDeps,
+  run: RunHandle,
+  release: () => void,
+  execute: () => Promise<Ending>,
+): Promise<MigrationRecord> {
+  try {
+    let ending: Ending;
+    try {
+      ending = await execute();
+    } catch (error) {
+      ending = error instanceof RunNotHeld ? { end: "lost" } : { end: "finished", status: "failed", failure: runFailure("run_failed", error) };
+    }
+    switch (ending.end) {
+      case "finished":
+        return await endRun(deps, run, ending.status, ending.failure);
+      case "lost":
+        return (await readMigration(deps.db.kysely, run.id))!;
+      default: {
+        const never: never = ending;
+        throw new Error(`unhandled run ending ${JSON.stringify(never)}`);
+      }
+    }
+  } finally {
+    release();
+  }
+}
+
+/** Ends a record this execution holds; a record cancelled or taken over meanwhile keeps its state. */
+async function endRun(
+  deps: BackfillDeps,
+  run: RunHandle,
+  status: Exclude<MigrationStatus, "running">,
+  failure: RunFailure | null,
+): Promise<MigrationRecord> {
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.now().toISOString();
+    try {
+      await deps.db.kysely
+        .updateTable("data_migrations")
+        .set({
+          status,
+          finished_at: now,
+          updated_at: now,
+          holder: null,
+          failure_reason: failure?.reason ?? null,
+          failure_detail: failure?.detail ?? null,
+        })
+        .where("id", "=", run.id)
+        .where("holder", "=", run.holder)
+        .where("status", "=", "running")
+        .execute();
+      break;
+    } catch (error) {
+      if (attempt >= ENDING_ATTEMPTS) throw error;
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, 200 * attempt));
+    }
+  }
+  const record = (await readMigration(deps.db.kysely, run.id))!;
+  backfillErrorRate.set({ type: record.type }, record.scanned === 0 ? 0 : record.errors / record.scanned);
+  return record;
+}

@@ -35,9 +35,7 @@ export interface RouteDef {
  * `Idempotent-Replayed: true`; a reused key with another request is 409.
  */
 export function answerIdempotent<O>(result: IdempotentResult<O>, answer: (outcome: O) => Reply): Reply {
-  if (result.kind === "key_reused") {
-    throw new AppError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
-  }
+  if (result.kind === "key_reused") throw keyReused();
   let reply: Reply;
   try {
     reply = answer(result.outcome);
@@ -47,6 +45,16 @@ export function answerIdempotent<O>(result: IdempotentResult<O>, answer: (outcom
   }
   if (result.kind === "replayed") reply = { ...reply, headers: { ...reply.headers, "idempotent-replayed": "true" } };
   return reply;
+}
+
+/** 409: the Idempotency-Key stands for another request (or the ledger holds its entry with other content). */
+export function keyReused(): AppError {
+  return new AppError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
+}
+
+/** 409: the entry would take the wallet or the user's ledger sum beyond ±`limit` points. */
+export function outOfRange(limit: number): AppError {
+  return new AppError("balance_out_of_range", `the entry would take the balance beyond ±${limit} points`, { limit });
 }
 
 /** The name an action is audited under. */

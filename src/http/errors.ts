@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   insufficient_points: 409,
   nothing_to_reverse: 409,
   exceeds_original: 409,
+  entry_not_reversible: 409,
+  balance_out_of_range: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   adjustments_frozen: 423,

@@ -14,9 +14,21 @@ export function requestHash(request: unknown): string {
 }
 
 /**
+ * What a claimed record holds until its work has run. Only the claiming transaction
+ * can ever see it: the real outcome replaces it before that transaction commits.
+ */
+const CLAIMED = "";
+
+/**
  * Runs `work` at most once per (scope, key). The outcome, whatever it is, is stored in
  * the same transaction as the work's writes, so a retried request replays it exactly
  * as first answered (a refused spend stays refused, as with card-network idempotency).
+ *
+ * The key itself serialises racing requests: the record is claimed by an insert before
+ * anything is read or written. On PostgreSQL a second insert of the same key waits for
+ * the first transaction; once that commits it inserts nothing, and the next statement
+ * sees the winner's record, so the loser replays or answers `key_reused`. If the winner
+ * rolls back, the waiting insert succeeds and its request runs as the first.
  */
 export async function runIdempotent<O>(
   trx: Trx,
@@ -27,20 +39,28 @@ export async function runIdempotent<O>(
   work: () => Promise<O>,
 ): Promise<IdempotentResult<O>> {
   const hash = requestHash(request);
-  const previous = await trx
-    .selectFrom("idempotency_records")
-    .select(["request_hash", "outcome"])
-    .where("scope", "=", scope)
-    .where("key", "=", key)
+  const claimed = await trx
+    .insertInto("idempotency_records")
+    .values({ scope, key, request_hash: hash, outcome: CLAIMED, created_at: now.toISOString() })
+    .onConflict((conflict) => conflict.columns(["scope", "key"]).doNothing())
+    .returning("key")
     .executeTakeFirst();
-  if (previous) {
+  if (!claimed) {
+    const previous = await trx
+      .selectFrom("idempotency_records")
+      .select(["request_hash", "outcome"])
+      .where("scope", "=", scope)
+      .where("key", "=", key)
+      .executeTakeFirstOrThrow();
     if (previous.request_hash !== hash) return { kind: "key_reused" };
     return { kind: "replayed", outcome: JSON.parse(previous.outcome) as O };
   }
   const outcome = await work();
   await trx
-    .insertInto("idempotency_records")
-    .values({ scope, key, request_hash: hash, outcome: JSON.stringify(outcome), created_at: now.toISOString() })
+    .updateTable("idempotency_records")
+    .set({ outcome: JSON.stringify(outcome) })
+    .where("scope", "=", scope)
+    .where("key", "=", key)
     .execute();
   return { kind: "fresh", outcome };
 }

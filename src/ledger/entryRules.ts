@@ -25,23 +25,40 @@ export type BelowZeroDecision = { refused: true; available: number } | { refused
 /**
  * What an entry of `amount` may post against a wallet holding `available`: all of it,
  * nothing (`refuse`), or, under `clamp`, what is there, with the rest as shortfall.
+ * Only a debit that would end below zero is subject to the policy; a clamp that would
+ * leave nothing to post is a refusal, since an entry is never zero.
  */
 export function decideBelowZero(kind: EntryKind, amount: number, available: number, policy: BelowZeroPolicy | undefined): BelowZeroDecision {
-  if (!movesWallet(kind) || available + amount >= 0) return { refused: false, amount, shortfall: 0 };
+  // A credit only raises the wallet, so it is never refused or clamped, even into a wallet still below zero.
+  if (!movesWallet(kind) || amount > 0 || available + amount >= 0) return { refused: false, amount, shortfall: 0 };
   const chosen = policy ?? DEFAULT_BELOW_ZERO[kind];
   if (chosen === "refuse") return { refused: true, available };
   if (chosen === "clamp") {
-    const clamped = -Math.max(0, available);
-    return { refused: false, amount: clamped, shortfall: clamped - amount };
+    // Nothing left to take: an entry of zero points would record nothing, so there is none.
+    if (available <= 0) return { refused: true, available };
+    return { refused: false, amount: -available, shortfall: -available - amount };
   }
   return { refused: false, amount, shortfall: 0 };
 }
 
-/** Which kinds an entry of each kind may reference through `reverses_entry_id`. */
+/**
+ * Which kinds an entry of each kind may reference through `reverses_entry_id`. A
+ * `reconcile_adjustment` is in no list: a reversal would move the wallet, which the heal
+ * never moved, and re-open the drift; a heal is undone only by reverting its run.
+ * Migration 6 holds the database to the same table.
+ */
 const REVERSIBLE: Partial<Record<EntryKind, readonly EntryKind[]>> = {
-  reversal: ["purchase", "spend", "admin_adjustment", "reconcile_adjustment", "reinstatement"],
+  reversal: ["purchase", "spend", "admin_adjustment", "reinstatement"],
   reinstatement: ["reversal"],
 };
+
+/** The kind of entry that reverses an entry of `kind`, or null when no entry may. */
+export function reversingKindOf(kind: EntryKind): EntryKind | null {
+  for (const [reversing, reversible] of Object.entries(REVERSIBLE) as [EntryKind, readonly EntryKind[]][]) {
+    if (reversible.includes(kind)) return reversing;
+  }
+  return null;
+}
 
 /** The sign each kind's amount must have; `any` means either, never zero. */
 const SIGN: Record<EntryKind, "positive" | "negative" | "any" | "opposite"> = {

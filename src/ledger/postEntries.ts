@@ -3,14 +3,16 @@ import { capabilitiesOf } from "../storage/capabilities.js";
 import type { LedgerEntriesTable, WalletsTable } from "../storage/schema.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
 import { ConcurrentWriteError, type Trx } from "../storage/withTransaction.js";
+import { decideBalanceRange } from "./balanceRange.js";
 import { assertEntryShape, decideBelowZero, entryContentHash, movesWallet } from "./entryRules.js";
 import type { PostEntryInput, PostEntryOutcome } from "./postEntry.js";
+import { readLedgerSums } from "./readLedgerSums.js";
 import { toEntry, toWallet, type Entry, type Wallet } from "./types.js";
 
 /** An entry of a batch: what `postEntry` takes, for entries that reference no other entry. */
 export type BatchEntryInput = Omit<PostEntryInput, "reversesEntryId" | "expectedWalletVersion">;
 
-export type BatchEntryOutcome = Extract<PostEntryOutcome, { outcome: "posted" | "duplicate" | "conflict" | "insufficient_points" }>;
+export type BatchEntryOutcome = Extract<PostEntryOutcome, { outcome: "posted" | "duplicate" | "conflict" | "insufficient_points" | "out_of_range" }>;
 
 /** A wallet as the batch has moved it so far. */
 interface WalletState {
@@ -18,6 +20,8 @@ interface WalletState {
   points: number;
   version: number;
   negativeFlagged: boolean;
+  /** The exact sum of the user's entries, including the batch's so far. */
+  ledgerSum: bigint;
   createdAt: string;
   updatedAt: string;
   /** Not in the database before this batch. */
@@ -37,7 +41,8 @@ type Decision =
   | { outcome: "posted"; pending: PendingEntry; wallet: Wallet; shortfall: number }
   | { outcome: "duplicate"; known: Known; wallet: Wallet }
   | { outcome: "conflict"; known: Known }
-  | { outcome: "insufficient_points"; available: number };
+  | { outcome: "insufficient_points"; available: number }
+  | { outcome: "out_of_range"; limit: number };
 
 /**
  * Posts many entries in one go, with exactly the outcome `postEntry` would give each
@@ -55,6 +60,7 @@ export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[]):
     return entryContentHash(input.uid, input.kind, input.amount, null);
   });
   const wallets = await lockWallets(trx, inputs.map((input) => input.uid));
+  for (const [uid, sum] of await readLedgerSums(trx, [...wallets.keys()])) wallets.get(uid)!.ledgerSum = sum;
   const known = new Map<string, Known>();
   for (const row of await entriesByKey(trx, inputs.map((input) => input.idempotencyKey))) known.set(row.idempotency_key, { stored: row });
 
@@ -71,8 +77,12 @@ export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[]):
     const decided = decideBelowZero(input.kind, input.amount, wallet?.points ?? 0, input.belowZero);
     if (decided.refused) return { outcome: "insufficient_points", available: decided.available };
     const { amount, shortfall } = decided;
+    const moves = movesWallet(input.kind);
+    const range = decideBalanceRange(amount, moves, wallet?.points ?? 0, wallet?.ledgerSum ?? 0n);
+    if (range.refused) return { outcome: "out_of_range", limit: range.limit };
     const state = wallet ?? newWallet(wallets, input.uid, now);
-    if (movesWallet(input.kind)) {
+    state.ledgerSum += BigInt(amount);
+    if (moves) {
       state.points += amount;
       state.version += 1;
       state.negativeFlagged ||= state.points < 0;
@@ -127,6 +137,7 @@ function answer(decision: Decision): BatchEntryOutcome {
     case "conflict":
       return { outcome: "conflict", existing: entryOf(decision.known) };
     case "insufficient_points":
+    case "out_of_range":
       return decision;
     default: {
       const never: never = decision;
@@ -140,7 +151,7 @@ function snapshot(state: WalletState): Wallet {
 }
 
 function newWallet(wallets: Map<string, WalletState>, uid: string, now: string): WalletState {
-  const state: WalletState = { uid, points: 0, version: 0, negativeFlagged: false, createdAt: now, updatedAt: now, created: true, moved: false };
+  const state: WalletState = { uid, points: 0, version: 0, negativeFlagged: false, ledgerSum: 0n, createdAt: now, updatedAt: now, created: true, moved: false };
   wallets.set(uid, state);
   return state;
 }
@@ -161,7 +172,7 @@ async function lockWallets(trx: Trx, uids: string[]): Promise<Map<string, Wallet
 }
 
 function fromRow(row: Selectable<WalletsTable>): WalletState {
-  return { ...toWallet(row), createdAt: row.created_at, created: false, moved: false };
+  return { ...toWallet(row), ledgerSum: 0n, createdAt: row.created_at, created: false, moved: false };
 }
 
 async function entriesByKey(trx: Trx, keys: string[]): Promise<Selectable<LedgerEntriesTable>[]> {

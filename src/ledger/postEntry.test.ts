@@ -102,6 +102,25 @@ describeEachEngine("postEntry", (db) => {
     expect(await invariantViolations(db())).toEqual([]);
   });
 
+  it("credits a wallet that is below zero, whatever the policy, since a credit only raises it", async () => {
+    const purchase = posted(await post({ kind: "purchase", amount: 50, idempotencyKey: `neg-${uid}-p` }));
+    posted(await post({ kind: "spend", amount: -50, idempotencyKey: `neg-${uid}-s` }));
+    posted(await post({ kind: "reversal", amount: -50, reversesEntryId: purchase.entry.id, idempotencyKey: `neg-${uid}-r` }));
+    let expected = 50 - 50 - 50;
+    for (const [index, credit] of [
+      { kind: "purchase" as const, amount: 20 },
+      { kind: "admin_adjustment" as const, amount: 5, belowZero: "refuse" as const },
+      { kind: "purchase" as const, amount: 7, belowZero: "clamp" as const },
+    ].entries()) {
+      const result = posted(await post({ ...credit, idempotencyKey: `neg-${uid}-c${index}` }));
+      expected += credit.amount;
+      expect(result.entry.amount).toBe(credit.amount);
+      expect(result.shortfall).toBe(0);
+      expect(result.wallet.points).toBe(expected);
+    }
+    expect(expected).toBe(-18);
+  });
+
   it("clamps a reversal to what the wallet holds when asked, recording the shortfall", async () => {
     const purchase = posted(await post({ kind: "purchase", amount: 50, idempotencyKey: `c-${uid}-p` }));
     posted(await post({ kind: "spend", amount: -45, idempotencyKey: `c-${uid}-s` }));
@@ -117,6 +136,19 @@ describeEachEngine("postEntry", (db) => {
     expect(clamped).toMatchObject({ shortfall: 45, entry: { amount: -5 }, wallet: { points: 0 } });
   });
 
+  it("never posts a zero entry: a clamped debit against a wallet with nothing left is refused, writing nothing", async () => {
+    const purchase = posted(await post({ kind: "purchase", amount: 50, idempotencyKey: `z-${uid}-p` }));
+    posted(await post({ kind: "spend", amount: -50, idempotencyKey: `z-${uid}-s` }));
+    const before = await tableCounts(db());
+    const reversal = { kind: "reversal" as const, amount: -50, reversesEntryId: purchase.entry.id, belowZero: "clamp" as const };
+    expect(await post({ ...reversal, idempotencyKey: `z-${uid}-r` })).toEqual({ outcome: "insufficient_points", available: 0 });
+    expect(await post({ kind: "spend", amount: -3, belowZero: "clamp", idempotencyKey: `z-${uid}-s2` })).toEqual({
+      outcome: "insufficient_points",
+      available: 0,
+    });
+    expect(await tableCounts(db())).toEqual(before);
+  });
+
   it("records a reconcile adjustment without moving the wallet, and only on the version it read", async () => {
     posted(await post({ kind: "purchase", amount: 70, idempotencyKey: `a-${uid}-p` }));
     expect(
@@ -127,6 +159,18 @@ describeEachEngine("postEntry", (db) => {
     );
     expect(adjustment.wallet).toMatchObject({ points: 70, version: 1 });
     expect(adjustment.entry.balanceAfter).toBe(70);
+  });
+
+  it("refuses a reversal of a reconciliation heal, which only reverting its run may undo, writing nothing", async () => {
+    posted(await post({ kind: "purchase", amount: 70, idempotencyKey: `h-${uid}-p` }));
+    const heal = posted(await post({ kind: "reconcile_adjustment", amount: 5, idempotencyKey: `h-${uid}-heal` }));
+    const before = await tableCounts(db());
+    expect(await post({ kind: "reversal", amount: -5, reversesEntryId: heal.entry.id, idempotencyKey: `h-${uid}-rev` })).toEqual({
+      outcome: "invalid_reversal",
+      reason: "not_reversible",
+      remaining: 5,
+    });
+    expect(await tableCounts(db())).toEqual(before);
   });
 
   it("throws on an entry whose shape is a programming error, writing nothing", async () => {

@@ -10,6 +10,8 @@ import {
   movesWallet,
   type BelowZeroPolicy,
 } from "./entryRules.js";
+import { decideBalanceRange } from "./balanceRange.js";
+import { readLedgerSums } from "./readLedgerSums.js";
 import { toEntry, toWallet, type Entry, type EntryKind, type Wallet } from "./types.js";
 
 export interface PostEntryInput {
@@ -39,12 +41,20 @@ export type PostEntryOutcome =
   | { outcome: "conflict"; existing: Entry }
   /** 409: the wallet holds fewer points than the debit. */
   | { outcome: "insufficient_points"; available: number }
+  /** 409: the wallet or the user's ledger sum would end beyond ±`limit` (`MAX_BALANCE_POINTS`). */
+  | { outcome: "out_of_range"; limit: number }
   /** 404: the referenced entry does not exist. */
   | { outcome: "original_not_found"; reversesEntryId: number }
   /** 409: the reference is not allowed (other user, wrong kind or sign, more than what remains). */
   | { outcome: "invalid_reversal"; reason: "wrong_user" | "not_reversible" | "wrong_sign" | "exceeds_original"; remaining: number }
   /** 409: the wallet changed since the caller read it. */
   | { outcome: "stale_wallet"; wallet: Wallet | null };
+
+/** The outcomes an entry can have that neither references another entry nor expects a wallet version. */
+export type PlainEntryOutcome = Exclude<PostEntryOutcome, { outcome: "original_not_found" | "invalid_reversal" | "stale_wallet" }>;
+
+/** The outcomes an entry can have that expects no wallet version. */
+export type UnversionedEntryOutcome = Exclude<PostEntryOutcome, { outcome: "stale_wallet" }>;
 
 /**
  * The only writer of entries and wallets. Writes one entry and moves its wallet in
@@ -54,6 +64,12 @@ export type PostEntryOutcome =
  * A `reconcile_adjustment` does not move the wallet: it records, after the fact,
  * a change the wallet already shows, so that the ledger explains the balance.
  */
+export function postEntry(
+  trx: Trx,
+  input: PostEntryInput & { reversesEntryId?: null; expectedWalletVersion?: undefined },
+): Promise<PlainEntryOutcome>;
+export function postEntry(trx: Trx, input: PostEntryInput & { expectedWalletVersion?: undefined }): Promise<UnversionedEntryOutcome>;
+export function postEntry(trx: Trx, input: PostEntryInput): Promise<PostEntryOutcome>;
 export async function postEntry(trx: Trx, input: PostEntryInput): Promise<PostEntryOutcome> {
   const reversesEntryId = input.reversesEntryId ?? null;
   assertEntryShape(input.kind, input.amount, reversesEntryId);
@@ -80,6 +96,9 @@ export async function postEntry(trx: Trx, input: PostEntryInput): Promise<PostEn
   const decided = decideBelowZero(input.kind, input.amount, wallet?.points ?? 0, input.belowZero);
   if (decided.refused) return { outcome: "insufficient_points", available: decided.available };
   const { amount, shortfall } = decided;
+  const ledgerSum = (await readLedgerSums(trx, [input.uid])).get(input.uid) ?? 0n;
+  const range = decideBalanceRange(amount, moves, wallet?.points ?? 0, ledgerSum);
+  if (range.refused) return { outcome: "out_of_range", limit: range.limit };
 
   const now = input.now.toISOString();
   if (!wallet) {

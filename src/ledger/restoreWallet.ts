@@ -1,5 +1,6 @@
 import { capabilitiesOf } from "../storage/capabilities.js";
 import type { Trx } from "../storage/withTransaction.js";
+import { MAX_BALANCE_POINTS, withinBalanceRange } from "./balanceRange.js";
 import { toWallet, type Wallet } from "./types.js";
 
 export interface RestoreWalletInput {
@@ -13,7 +14,9 @@ export interface RestoreWalletInput {
 
 export type RestoreWalletOutcome =
   | { outcome: "restored"; before: Wallet; wallet: Wallet }
-  | { outcome: "stale_wallet"; wallet: Wallet | null };
+  | { outcome: "stale_wallet"; wallet: Wallet | null }
+  /** The points asked for are beyond ±`limit` (`MAX_BALANCE_POINTS`); the wallet is unchanged. */
+  | { outcome: "out_of_range"; limit: number };
 
 /**
  * Sets a wallet's points without writing an entry. This is the one exception to
@@ -29,6 +32,7 @@ export async function restoreWallet(trx: Trx, input: RestoreWalletInput): Promis
   if (!row || row.version !== input.expectedWalletVersion) {
     return { outcome: "stale_wallet", wallet: row ? toWallet(row) : null };
   }
+  if (!Number.isSafeInteger(input.points) || !withinBalanceRange(input.points)) return { outcome: "out_of_range", limit: MAX_BALANCE_POINTS };
   const now = input.now.toISOString();
   await trx
     .updateTable("wallets")

@@ -2,9 +2,10 @@ import { recordAudit } from "../audit/recordAudit.js";
 import { readFlag } from "../flags/runtimeFlags.js";
 import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Db } from "../storage/openDatabase.js";
-import { ConcurrentWriteError, withTransaction, type Trx } from "../storage/withTransaction.js";
-import { postEntry } from "./postEntry.js";
-import type { Entry, Wallet } from "./types.js";
+import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import { reversingKindOf } from "./entryRules.js";
+import { postEntry, type UnversionedEntryOutcome } from "./postEntry.js";
+import type { Entry, EntryKind, Wallet } from "./types.js";
 
 export interface ReverseRequest {
   entryId: number;
@@ -21,7 +22,15 @@ export type ReverseOutcome =
   | { outcome: "entry_not_found" }
   | { outcome: "nothing_to_reverse" }
   | { outcome: "exceeds_original"; remaining: number }
-  | { outcome: "adjustments_frozen" };
+  /** 409: the ledger's rules let no entry reverse an entry of this kind. */
+  | { outcome: "not_reversible"; kind: EntryKind }
+  /** 409: the reversal would overdraw the wallet and its policy refuses that. */
+  | { outcome: "insufficient_points"; available: number }
+  | { outcome: "adjustments_frozen" }
+  /** 409: the wallet or the user's ledger sum would leave the exact range (`MAX_BALANCE_POINTS`). */
+  | { outcome: "out_of_range"; limit: number }
+  /** The ledger already holds this key's entry with other content (409 idempotency_key_reused). */
+  | { outcome: "key_reused" };
 
 /**
  * Reverses an entry with a new one that references it; history is never edited.
@@ -46,6 +55,8 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
     .where("id", "=", request.entryId)
     .executeTakeFirst();
   if (!original) return { outcome: "entry_not_found" };
+  const kind = reversingKindOf(original.kind);
+  if (kind === null) return { outcome: "not_reversible", kind: original.kind };
   const reversed = await trx
     .selectFrom("ledger_entries")
     .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total"))
@@ -58,7 +69,7 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
 
   const result = await postEntry(trx, {
     uid: original.uid,
-    kind: original.kind === "reversal" ? "reinstatement" : "reversal",
+    kind,
     amount: -Math.sign(original.amount) * points,
     idempotencyKey: `admin_reverse:${request.idempotencyKey}`,
     reversesEntryId: original.id,
@@ -67,23 +78,41 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
     reason: request.reason,
     now: request.now,
   });
+  if (result.outcome === "posted") {
+    await recordAudit(trx, {
+      actor: request.actor,
+      action: "entry.reverse",
+      subject: original.uid,
+      details: { reversedEntryId: original.id, entryId: result.entry.id, points, reason: request.reason },
+      now: request.now,
+    });
+  }
+  return toReverseOutcome(result, original.kind);
+}
+
+/**
+ * The key was claimed first (`runIdempotent`), so a `duplicate` or `conflict` here means
+ * the ledger holds the key's entry without its idempotency record: the entry is the answer.
+ */
+function toReverseOutcome(result: UnversionedEntryOutcome, originalKind: EntryKind): ReverseOutcome {
   switch (result.outcome) {
     case "posted":
-      await recordAudit(trx, {
-        actor: request.actor,
-        action: "entry.reverse",
-        subject: original.uid,
-        details: { reversedEntryId: original.id, entryId: result.entry.id, points, reason: request.reason },
-        now: request.now,
-      });
+    case "duplicate":
       return { outcome: "posted", entry: result.entry, wallet: result.wallet };
+    case "conflict":
+      return { outcome: "key_reused" };
+    case "out_of_range":
+      return { outcome: "out_of_range", limit: result.limit };
+    case "insufficient_points":
+      return { outcome: "insufficient_points", available: result.available };
+    case "original_not_found":
+      return { outcome: "entry_not_found" };
     case "invalid_reversal":
       if (result.reason === "exceeds_original") return { outcome: "exceeds_original", remaining: result.remaining };
-      throw new Error(`admin reversal refused: ${result.reason}`);
-    case "duplicate":
-      // Its idempotency record committed with it; running again replays that record.
-      throw new ConcurrentWriteError(`reversal ${request.idempotencyKey}`);
-    default:
-      throw new Error(`unexpected reversal outcome ${result.outcome}`);
+      return { outcome: "not_reversible", kind: originalKind };
+    default: {
+      const never: never = result;
+      throw new Error(`unhandled reversal outcome ${JSON.stringify(never)}`);
+    }
   }
 }

@@ -7,6 +7,8 @@ export type FailureReason =
   | "unknown_product"
   | "original_not_found"
   | "ledger_conflict"
+  /** The credit would take the wallet or the user's ledger sum beyond the exact range; replay it once there is room. */
+  | "balance_out_of_range"
   | "internal_error";
 
 /** What applying one stored event did; becomes the event's status. */

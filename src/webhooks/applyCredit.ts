@@ -72,8 +72,17 @@ export async function applyCredits(trx: Trx, credits: readonly Credit[]): Promis
       case "conflict":
         results[index] = failed("ledger_conflict", `${credit.event.purchaseKey} was credited before with other content`);
         break;
-      default:
-        throw new Error(`a purchase cannot end ${outcome.outcome}`);
+      case "out_of_range":
+        results[index] = failed("balance_out_of_range", `crediting ${credit.event.purchaseKey} would take ${uid} beyond ±${outcome.limit} points`);
+        break;
+      // A purchase is a credit, so the below-zero rule never refuses it.
+      case "insufficient_points":
+        results[index] = failed("internal_error", `${credit.event.purchaseKey} was refused as an overdraft`);
+        break;
+      default: {
+        const never: never = outcome;
+        throw new Error(`unhandled purchase outcome ${JSON.stringify(never)}`);
+      }
     }
   }
   for (const chunk of statementChunks(purchases, 6)) {

@@ -3,6 +3,7 @@ import { buildTestApp, type TestApp } from "../../../test/support/testApp.js";
 import { describeEachEngine, invariantViolations, tableCounts } from "../../../test/support/testDatabase.js";
 import { withTransaction } from "../../storage/withTransaction.js";
 import { prodEnv } from "../../../test/support/prodEnv.js";
+import { postEntries } from "../../ledger/postEntries.js";
 import { postEntry } from "../../ledger/postEntry.js";
 
 describeEachEngine("wallet routes", (db) => {
@@ -184,6 +185,52 @@ describeEachEngine("wallet routes", (db) => {
     });
     expect(adminSpend.statusCode).toBe(403);
     expect(await invariantViolations(db())).toEqual([]);
+  });
+
+  it("answers a key whose ledger entry exists without its idempotency record from the ledger, never with a 5xx", async () => {
+    // The ledger keys of the three routes, planted as if their idempotency records were lost.
+    const plant = (kind: "spend" | "admin_adjustment", amount: number, key: string) =>
+      withTransaction(db(), (trx) => postEntry(trx, { uid: "orphaned", kind, amount, idempotencyKey: key, source: "test", now: new Date("2026-02-01T00:00:00Z") }));
+    await plant("admin_adjustment", 50, "orphan-buy");
+    await plant("spend", -3, "spend:orphan-other");
+    await plant("spend", -4, "spend:orphan-same");
+    await plant("admin_adjustment", 5, "admin_adjustment:orphan-adjust");
+    const other = await spend({ amount: 4 }, "orphan-other", "orphaned");
+    expect(other.statusCode).toBe(409);
+    expect(other.json().error.code).toBe("idempotency_key_reused");
+    const same = await spend({ amount: 4 }, "orphan-same", "orphaned");
+    expect(same.statusCode).toBe(201);
+    expect(same.json()).toMatchObject({ entry: { amount: -4, idempotencyKey: "spend:orphan-same" }, wallet: { points: 50 - 3 - 4 + 5 } });
+    const adjust = await t.app.inject({
+      method: "POST",
+      url: "/api/admin/wallets/orphaned/adjustments",
+      headers: { ...t.as.admin, "idempotency-key": "orphan-adjust" },
+      payload: { amount: 6, reason: "other content" },
+    });
+    expect(adjust.statusCode).toBe(409);
+    expect(adjust.json().error.code).toBe("idempotency_key_reused");
+    expect(await invariantViolations(db())).toEqual([]);
+  });
+
+  it("refuses a spend that would take the user's ledger sum past -10^15 with 409 balance_out_of_range, changing nothing", async () => {
+    const BIG = 10 ** 12;
+    // Heals of a wallet that drifted far above its ledger: the sum sits 5 points above -10^15.
+    await withTransaction(db(), async (trx) => {
+      await postEntries(trx, [
+        { uid: "deep", kind: "purchase", amount: 10, idempotencyKey: "deep-buy", source: "test", now: new Date("2026-02-01T00:00:00Z") },
+        ...Array.from({ length: 1000 }, (_, index) => ({ uid: "deep", kind: "reconcile_adjustment" as const, amount: -BIG, idempotencyKey: `deep-heal-${index}`, source: "test", now: new Date("2026-02-01T00:00:00Z") })),
+        { uid: "deep", kind: "reconcile_adjustment", amount: -5, idempotencyKey: "deep-heal-last", source: "test", now: new Date("2026-02-01T00:00:00Z") },
+      ]);
+    });
+    const before = await tableCounts(db());
+    const refused = await spend({ amount: 10 }, "deep-1", "deep");
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({ code: "balance_out_of_range", limit: 10 ** 15 });
+    const after = await tableCounts(db());
+    expect({ ...after, idempotency_records: before.idempotency_records }).toEqual(before);
+    const allowed = await spend({ amount: 5 }, "deep-2", "deep");
+    expect(allowed.statusCode).toBe(201);
+    expect(allowed.json().wallet.points).toBe(5);
   });
 
   it("is ready when the database is reachable, migrated and of this environment", async () => {

@@ -4,7 +4,7 @@ import { readWallet } from "../../ledger/readWallet.js";
 import { spendPoints, type SpendOutcome } from "../../ledger/spendPoints.js";
 import { AppError } from "../errors.js";
 import { parseBody, parseIdempotencyKey, parseQuery, parseUid, Points, Reason } from "../input.js";
-import { answerIdempotent, type Reply, type RouteDef } from "../RouteDef.js";
+import { answerIdempotent, keyReused, outOfRange, type Reply, type RouteDef } from "../RouteDef.js";
 
 const SpendBody = z.strictObject({ amount: Points, reason: Reason.optional() });
 
@@ -37,6 +37,10 @@ function answerSpend(outcome: SpendOutcome): Reply {
       throw new AppError("insufficient_points", `the wallet holds ${outcome.available} points`, {
         available: outcome.available,
       });
+    case "out_of_range":
+      throw outOfRange(outcome.limit);
+    case "key_reused":
+      throw keyReused();
     default: {
       const never: never = outcome;
       throw new Error(`unhandled spend outcome ${JSON.stringify(never)}`);

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Schema } from "../storage/schema.js";
-import type { Observation } from "./planHeal.js";
+import { EXACT_POINTS_MAX_SQL, readExactFigures, type ExactReading } from "./exactFigures.js";
 
 export interface UidRange {
   /** Exclusive; null means from the first user. */
@@ -17,59 +17,84 @@ export function rangeOn(column: RawBuilder<unknown>, range: UidRange): RawBuilde
   return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` AND `);
 }
 
+/** `points` equals `total` and both are exact as JS numbers: the only case a sweep settles without a second look. */
+export function settledOn(points: RawBuilder<unknown>, total: RawBuilder<unknown>): RawBuilder<unknown> {
+  const max = sql.raw(EXACT_POINTS_MAX_SQL);
+  return sql`(${points} = ${total} AND ${points} BETWEEN -${max} AND ${max})`;
+}
+
+/**
+ * A user as the sweep saw them: in balance within the exact range (their `ok` line
+ * can be written from here), or anything else, left to the heal's exact reading.
+ */
+export type SweptUser = { uid: string; settled: true; points: number; count: number } | { uid: string; settled: false };
+
 interface Row {
   uid: string;
-  points: number;
-  version: number;
-  total: number | string;
-  n: number | string;
+  settled: number;
+  points: number | null;
+  n: number;
 }
 
 /**
- * The first `limit` wallets of a user-id range, in user-id order, each next to the sum
- * and count of its entries, in one set-based statement. One statement reads one
+ * The first `limit` wallets of a user-id range, in user-id order, each compared with
+ * the sum of its entries in SQL, where integers are exact. One statement reads one
  * consistent state on both engines, and a wallet moves only in the transaction that
  * writes its entry, so a drift seen here is a real one, never a purchase caught
- * half-way. The wallets' primary key drives the read, so a page costs its own size.
+ * half-way. Only a settled user's balance crosses into JS, so no figure past 2^53 is
+ * ever read as a number. SQLite refuses a sum past 64 bits ("integer overflow"); then
+ * every user of the page goes to the heal's per-user reading, which names that user.
  */
-export async function readObservations(db: Kysely<Schema>, range: UidRange, limit: number): Promise<Observation[]> {
-  const result = await sql<Row>`
-    SELECT w.uid AS uid, w.points AS points, w.version AS version,
-           COALESCE(SUM(e.amount), 0) AS total, COUNT(e.uid) AS n
-    FROM wallets w
-    LEFT JOIN ledger_entries e ON e.uid = w.uid
-    WHERE ${rangeOn(sql.ref("w.uid"), range)}
-    GROUP BY w.uid
-    ORDER BY w.uid
-    LIMIT ${limit}`.execute(db);
-  return result.rows.map((row) => ({
-    uid: row.uid,
-    walletPoints: Number(row.points),
-    walletVersion: Number(row.version),
-    ledgerSum: Number(row.total),
-    ledgerCount: Number(row.n),
-  }));
+export async function readSweptUsers(db: Kysely<Schema>, range: UidRange, limit: number): Promise<SweptUser[]> {
+  const total = sql`COALESCE(SUM(e.amount), 0)`;
+  const settled = settledOn(sql.ref("w.points"), total);
+  try {
+    const result = await sql<Row>`
+      SELECT w.uid AS uid, ${settled} AS settled, CASE WHEN ${settled} THEN w.points END AS points, COUNT(e.uid) AS n
+      FROM wallets w
+      LEFT JOIN ledger_entries e ON e.uid = w.uid
+      WHERE ${rangeOn(sql.ref("w.uid"), range)}
+      GROUP BY w.uid
+      ORDER BY w.uid
+      LIMIT ${limit}`.execute(db);
+    return result.rows.map((row) =>
+      row.settled ? { uid: row.uid, settled: true, points: Number(row.points), count: Number(row.n) } : { uid: row.uid, settled: false },
+    );
+  } catch (error) {
+    if (!isIntegerOverflow(error)) throw error;
+    const page = await sql<{ uid: string }>`
+      SELECT uid FROM wallets WHERE ${rangeOn(sql.ref("uid"), range)} ORDER BY uid LIMIT ${limit}`.execute(db);
+    return page.rows.map((row) => ({ uid: row.uid, settled: false }));
+  }
+}
+
+function isIntegerOverflow(error: unknown): boolean {
+  return error instanceof Error && /integer overflow/i.test(error.message);
 }
 
 /**
- * One user, for the heal's own transaction. With `lock` the wallet row is read
- * `FOR UPDATE`, so the lock and the read are one statement.
+ * One user, exactly, for the heal's own transaction: wallet and sum come back as
+ * decimal text. With `lock` the wallet row is read `FOR UPDATE`, so the lock and the
+ * read are one statement.
  */
-export async function readObservation(db: Kysely<Schema>, uid: string, options: { lock?: boolean } = {}): Promise<Observation | undefined> {
-  let walletQuery = db.selectFrom("wallets").select(["points", "version"]).where("uid", "=", uid);
+export async function readObservation(db: Kysely<Schema>, uid: string, options: { lock?: boolean } = {}): Promise<ExactReading | undefined> {
+  let walletQuery = db
+    .selectFrom("wallets")
+    .select((eb) => [eb.cast<string>("points", "text").as("points"), "version"])
+    .where("uid", "=", uid);
   if (options.lock) walletQuery = walletQuery.forUpdate();
   const wallet = await walletQuery.executeTakeFirst();
   if (!wallet) return undefined;
-  const sums = await db
-    .selectFrom("ledger_entries")
-    .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total"), eb.fn.countAll<number>().as("n")])
-    .where("uid", "=", uid)
-    .executeTakeFirstOrThrow();
-  return {
-    uid,
-    walletPoints: wallet.points,
-    walletVersion: wallet.version,
-    ledgerSum: Number(sums.total),
-    ledgerCount: Number(sums.n),
-  };
+  let sums: { total: string | null; n: number | string };
+  try {
+    const read = await sql<{ total: string; n: number | string }>`
+      SELECT CAST(COALESCE(SUM(amount), 0) AS TEXT) AS total, COUNT(*) AS n FROM ledger_entries WHERE uid = ${uid}`.execute(db);
+    sums = read.rows[0]!;
+  } catch (error) {
+    // SQLite only (PostgreSQL sums bigints as numeric); a failed read leaves its transaction usable.
+    if (!isIntegerOverflow(error)) throw error;
+    const count = await db.selectFrom("ledger_entries").select((eb) => eb.fn.countAll<number>().as("n")).where("uid", "=", uid).executeTakeFirstOrThrow();
+    sums = { total: null, n: count.n };
+  }
+  return readExactFigures({ uid, walletPoints: wallet.points, ledgerSum: sums.total, walletVersion: Number(wallet.version), ledgerCount: Number(sums.n) });
 }

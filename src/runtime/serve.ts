@@ -28,7 +28,7 @@ export async function serve(config: Config, options: { log: boolean }): Promise<
   // queue behind each other in one pool; SQLite has one connection per process.
   const jobsDb = config.features.reconciliationEnabled && db.dialect === "postgres" ? openDatabase(config.database.url, { poolSize: 2 }) : db;
   const schedule = config.features.reconciliationEnabled
-    ? scheduleReconciliation(jobsDb, config, { onError: (error) => app.log.error({ err: error }, "scheduled reconciliation failed") })
+    ? scheduleReconciliation(jobsDb, config, { onError: (error) => app.log.error({ err: error }, "scheduled reconciliation failed"), logger: app.log })
     : undefined;
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.http.port;

@@ -1,11 +1,10 @@
 import { recordAudit } from "../audit/recordAudit.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { restoreWallet } from "../ledger/restoreWallet.js";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { Trx } from "../storage/withTransaction.js";
 import type { ExactReading } from "./exactFigures.js";
 import { planHeal, type HealPlan, type HealPolicy, type Observation, type RefusalReason } from "./planHeal.js";
-import { readObservation } from "./readObservations.js";
+import type { HealCandidate } from "./readHealCandidates.js";
 import type { ReportLine } from "./reportHashes.js";
 
 export interface HealRun {
@@ -14,24 +13,39 @@ export interface HealRun {
   policy: HealPolicy;
 }
 
-/** What the heal had read when it failed, so the refused line can still show the figures. */
-export interface HealProgress {
-  observation?: Observation;
-}
+/** Called once, just before the heal's first write: the caller opens the user's savepoint there. */
+export type BeforeWrite = () => Promise<void>;
 
 /**
- * Heals one user in `trx` and returns their line. The wallet row is locked and read
- * first, exactly (as decimal text), then its entries are summed: every entry writer
- * locks the wallet before writing, so this read and the heal see one state that nobody
- * can change until commit. A line that says `refused` may have written part of a
- * heal: the caller rolls it back (see `healUsers`).
+ * Heals one user in `trx` from what `readHealCandidates` read under the wallet lock
+ * (every entry writer locks the wallet first, so that state holds until commit) and
+ * returns their line. A line that says `refused` may follow a partial write: the caller
+ * rolls back to the savepoint `beforeWrite` opened (see `healUsers`).
  */
-export async function healUser(trx: Trx, run: HealRun, uid: string, now: Date, progress: HealProgress): Promise<ReportLine> {
-  const reading = await readObservation(trx, uid, { lock: capabilitiesOf(trx).rowLocks });
-  if (!reading) throw new Error(`wallet ${uid} disappeared during reconciliation`);
-  if (!reading.inRange) return outOfRangeLine(reading);
-  progress.observation = reading.observation;
-  return applyPlan(trx, run, reading.observation, planHeal(reading.observation, run.policy, run.date), now);
+export async function healUser(trx: Trx, run: HealRun, candidate: HealCandidate, now: Date, beforeWrite: BeforeWrite): Promise<ReportLine> {
+  if (candidate.reading === null) return refusedLine(candidate.uid, undefined, "heal_failed", "the wallet disappeared during reconciliation");
+  if (!candidate.reading.inRange) return outOfRangeLine(candidate.reading);
+  const seen = candidate.reading.observation;
+  const plan = planHeal(seen, run.policy, run.date);
+  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, reason: null, detail: null };
+  switch (plan.action) {
+    case "ok":
+      return { ...base, delta: 0, action: "ok", adjustmentEntryId: null };
+    case "reported":
+      return { ...base, delta: plan.delta, action: "reported", adjustmentEntryId: null };
+    case "refuse":
+      return refusedLine(seen.uid, seen, plan.reason, plan.detail);
+    case "adjust":
+    case "restore":
+      // This date's heal for this user was already written (the drift is new since): at most once per date.
+      if (candidate.earlier) return { ...base, delta: plan.delta, action: "already_healed", adjustmentEntryId: candidate.earlier.entryId };
+      await beforeWrite();
+      return plan.action === "adjust" ? adjust(trx, run, seen, plan, now) : restore(trx, run, seen, plan, now);
+    default: {
+      const never: never = plan;
+      throw new Error(`unhandled heal plan ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 /** The line of a user whose heal could not be written; the figures are the ones read, if any. */
@@ -48,35 +62,12 @@ function outOfRangeLine(reading: Extract<ExactReading, { inRange: false }>): Rep
   return { ...line, ledgerCount: reading.ledgerCount };
 }
 
-async function applyPlan(trx: Trx, run: HealRun, seen: Observation, plan: HealPlan, now: Date): Promise<ReportLine> {
-  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, reason: null, detail: null };
-  switch (plan.action) {
-    case "ok":
-      return { ...base, delta: 0, action: "ok", adjustmentEntryId: null };
-    case "reported":
-      return { ...base, delta: plan.delta, action: "reported", adjustmentEntryId: null };
-    case "refuse":
-      return refusedLine(seen.uid, seen, plan.reason, plan.detail);
-    case "adjust":
-      return adjust(trx, run, seen, plan, now);
-    case "restore":
-      return restore(trx, run, seen, plan, now);
-    default: {
-      const never: never = plan;
-      throw new Error(`unhandled heal plan ${JSON.stringify(never)}`);
-    }
-  }
-}
-
 /**
  * The claim that makes a heal happen at most once per date and user whatever the
  * policy: one row per (date, user) in `reconciliation_heals`, written in the heal's
- * transaction. Under the wallet lock nobody else can be healing this user.
+ * transaction (its primary key refuses a second one). Under the wallet lock nobody
+ * else can be healing this user, so the absence of a claim read before still holds.
  */
-async function earlierHeal(trx: Trx, date: string, uid: string): Promise<{ entry_id: number | null } | undefined> {
-  return trx.selectFrom("reconciliation_heals").select("entry_id").where("run_date", "=", date).where("uid", "=", uid).executeTakeFirst();
-}
-
 async function claimHeal(trx: Trx, run: HealRun, uid: string, action: "adjusted" | "restored", entryId: number | null, now: Date): Promise<void> {
   await trx
     .insertInto("reconciliation_heals")
@@ -86,9 +77,6 @@ async function claimHeal(trx: Trx, run: HealRun, uid: string, action: "adjusted"
 
 async function adjust(trx: Trx, run: HealRun, seen: Observation, plan: Extract<HealPlan, { action: "adjust" }>, now: Date): Promise<ReportLine> {
   const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: plan.delta, reason: null, detail: null };
-  // This date's heal for this user was already written (the drift is new since): at most once per date.
-  const earlier = await earlierHeal(trx, run.date, seen.uid);
-  if (earlier) return { ...base, action: "already_healed", adjustmentEntryId: earlier.entry_id };
   const posted = await postEntry(trx, {
     uid: seen.uid,
     kind: "reconcile_adjustment",
@@ -122,8 +110,6 @@ async function adjust(trx: Trx, run: HealRun, seen: Observation, plan: Extract<H
 
 async function restore(trx: Trx, run: HealRun, seen: Observation, plan: Extract<HealPlan, { action: "restore" }>, now: Date): Promise<ReportLine> {
   const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: plan.delta, reason: null, detail: null };
-  const earlier = await earlierHeal(trx, run.date, seen.uid);
-  if (earlier) return { ...base, action: "already_healed", adjustmentEntryId: earlier.entry_id };
   const restored = await restoreWallet(trx, { uid: seen.uid, points: plan.points, expectedWalletVersion: seen.walletVersion, now });
   switch (restored.outcome) {
     case "restored":

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
-import { rangeOn, readSweptUsers, settledOn } from "./readObservations.js";
+import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
 import type { ReportLine } from "./reportHashes.js";
 import { appendLines } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
@@ -58,7 +58,7 @@ async function observeRangePostgres(db: Db, target: ObservedChunk): Promise<Rang
       WHERE run_id = ${target.runId} AND chunk_no = ${target.chunk.chunk_no} AND status = 'claimed' AND claimed_by = ${target.holder}
       FOR UPDATE
     ), seen AS MATERIALIZED (
-      SELECT w.uid, w.points, w.version, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n
+      SELECT w.uid, w.points, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n
       FROM wallets w
       LEFT JOIN (
         SELECT uid, SUM(amount) AS total, COUNT(*) AS n FROM ledger_entries

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Schema } from "../storage/schema.js";
-import { EXACT_POINTS_MAX_SQL, readExactFigures, type ExactReading } from "./exactFigures.js";
+import { EXACT_POINTS_MAX_SQL } from "./exactFigures.js";
+import { isIntegerOverflow } from "./isIntegerOverflow.js";
 
 export interface UidRange {
   /** Exclusive; null means from the first user. */
@@ -66,35 +67,4 @@ export async function readSweptUsers(db: Kysely<Schema>, range: UidRange, limit:
       SELECT uid FROM wallets WHERE ${rangeOn(sql.ref("uid"), range)} ORDER BY uid LIMIT ${limit}`.execute(db);
     return page.rows.map((row) => ({ uid: row.uid, settled: false }));
   }
-}
-
-function isIntegerOverflow(error: unknown): boolean {
-  return error instanceof Error && /integer overflow/i.test(error.message);
-}
-
-/**
- * One user, exactly, for the heal's own transaction: wallet and sum come back as
- * decimal text. With `lock` the wallet row is read `FOR UPDATE`, so the lock and the
- * read are one statement.
- */
-export async function readObservation(db: Kysely<Schema>, uid: string, options: { lock?: boolean } = {}): Promise<ExactReading | undefined> {
-  let walletQuery = db
-    .selectFrom("wallets")
-    .select((eb) => [eb.cast<string>("points", "text").as("points"), "version"])
-    .where("uid", "=", uid);
-  if (options.lock) walletQuery = walletQuery.forUpdate();
-  const wallet = await walletQuery.executeTakeFirst();
-  if (!wallet) return undefined;
-  let sums: { total: string | null; n: number | string };
-  try {
-    const read = await sql<{ total: string; n: number | string }>`
-      SELECT CAST(COALESCE(SUM(amount), 0) AS TEXT) AS total, COUNT(*) AS n FROM ledger_entries WHERE uid = ${uid}`.execute(db);
-    sums = read.rows[0]!;
-  } catch (error) {
-    // SQLite only (PostgreSQL sums bigints as numeric); a failed read leaves its transaction usable.
-    if (!isIntegerOverflow(error)) throw error;
-    const count = await db.selectFrom("ledger_entries").select((eb) => eb.fn.countAll<number>().as("n")).where("uid", "=", uid).executeTakeFirstOrThrow();
-    sums = { total: null, n: count.n };
-  }
-  return readExactFigures({ uid, walletPoints: wallet.points, ledgerSum: sums.total, walletVersion: Number(wallet.version), ledgerCount: Number(sums.n) });
 }

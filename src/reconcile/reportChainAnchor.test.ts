@@ -11,6 +11,7 @@ import type { Db } from "../storage/openDatabase.js";
 import { withTransaction, type Trx } from "../storage/withTransaction.js";
 import type { ReportSettings } from "./publishChainHead.js";
 import { lineHash, runChecksum } from "./reportHashes.js";
+import { NO_REPORT_KEYS } from "./reportSigning.js";
 import { runReconciliation } from "./runReconciliation.js";
 import { summarizeLines, toLine } from "./summarizeLines.js";
 import { verifyReports, type VerifyResult } from "./verifyReports.js";
@@ -152,12 +153,18 @@ describeEachEngine("reports verify checks the chain against its signatures and i
       await trx.updateTable("reconciliation_runs").set({ chain_position: 2 }).where("id", "=", third!.id).execute();
       await trx.updateTable("reconciliation_runs").set({ chain_position: 3 }).where("id", "=", second!.id).execute();
     });
-    expect(result.problems).toEqual(
-      expect.arrayContaining([
-        { problem: "reordered", date: "2026-11-03", runId: third!.id, chainPosition: 2, expectedPosition: 3 },
-        { problem: "reordered", date: "2026-11-02", runId: second!.id, chainPosition: 3, expectedPosition: 2 },
-      ]),
-    );
+    const reordered = [
+      { problem: "reordered", date: "2026-11-03", runId: third!.id, chainPosition: 2, expectedPosition: 3 },
+      { problem: "reordered", date: "2026-11-02", runId: second!.id, chainPosition: 3, expectedPosition: 2 },
+    ];
+    expect(result.problems).toEqual(expect.arrayContaining(reordered));
+    // Without key or anchor the links alone name the two runs that moved, and only them.
+    const unkeyed = await verifyTampered(db(), { keys: NO_REPORT_KEYS, anchorFile: null }, async (trx) => {
+      await trx.updateTable("reconciliation_runs").set({ chain_position: 100 }).where("id", "=", second!.id).execute();
+      await trx.updateTable("reconciliation_runs").set({ chain_position: 2 }).where("id", "=", third!.id).execute();
+      await trx.updateTable("reconciliation_runs").set({ chain_position: 3 }).where("id", "=", second!.id).execute();
+    });
+    expect(unkeyed.problems.filter((problem) => problem.problem !== "checksum_mismatch")).toEqual(reordered);
   });
 
   it("an anchor line forged without the key is named anchor_invalid", async () => {

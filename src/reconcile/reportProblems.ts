@@ -8,7 +8,7 @@ export type ReportProblem =
   | { problem: "checksum_mismatch"; date: string; runId: number }
   /** The run does not point at the checksum of the run before it in the chain. */
   | { problem: "chain_broken"; date: string; runId: number; chainPosition: number }
-  /** The run sits at `chainPosition` but its links (or the anchor) put it at `expectedPosition`. */
+  /** The run sits at `chainPosition` but the chain's links (or the anchor) put it at `expectedPosition`. */
   | { problem: "reordered"; date: string; runId: number; chainPosition: number; expectedPosition: number }
   /** A chain position below the head is missing: a run row was deleted or unchained. */
   | { problem: "chain_gap"; chainPosition: number }

@@ -25,6 +25,22 @@ function chainedOf(runs: readonly ChainRun[]): Chained[] {
   return runs.filter((run): run is Chained => run.chainPosition !== null).sort((a, b) => a.chainPosition - b.chainPosition);
 }
 
+/**
+ * Each run's place in the order its links give: from the run that links to nothing,
+ * follow the runs that link to the one before. A run the walk never reaches has no place.
+ */
+function linkOrder(chained: readonly Chained[]): Map<number, number> {
+  const next = new Map<string | null, Chained>();
+  for (const run of chained) if (!next.has(run.previousChecksum)) next.set(run.previousChecksum, run);
+  const places = new Map<number, number>();
+  let run = next.get(null);
+  while (run && !places.has(run.id)) {
+    places.set(run.id, places.size + 1);
+    run = run.checksum === null ? undefined : next.get(run.checksum);
+  }
+  return places;
+}
+
 /** Positions, links and signatures of the database's chain. */
 export function checkChain(runs: readonly ChainRun[], verifyKey: KeyObject | null): ReportProblem[] {
   const problems: ReportProblem[] = [];
@@ -33,7 +49,7 @@ export function checkChain(runs: readonly ChainRun[], verifyKey: KeyObject | nul
   }
   const chained = chainedOf(runs);
   const atPosition = new Map(chained.map((run) => [run.chainPosition, run]));
-  const withChecksum = new Map(chained.filter((run) => run.checksum !== null).map((run) => [run.checksum!, run]));
+  const places = linkOrder(chained);
   let last = 0;
   for (const run of chained) {
     for (let missing = last + 1; missing < run.chainPosition; missing++) problems.push({ problem: "chain_gap", chainPosition: missing });
@@ -42,10 +58,10 @@ export function checkChain(runs: readonly ChainRun[], verifyKey: KeyObject | nul
     const before = run.chainPosition === 1 ? null : atPosition.get(run.chainPosition - 1);
     // A link to a missing predecessor is already reported as a gap.
     if (before !== undefined && run.previousChecksum !== (before?.checksum ?? null)) {
-      const linked = run.previousChecksum === null ? undefined : withChecksum.get(run.previousChecksum);
-      if (linked) problems.push({ problem: "reordered", ...where, expectedPosition: linked.chainPosition + 1 });
-      else if (run.previousChecksum === null) problems.push({ problem: "reordered", ...where, expectedPosition: 1 });
-      else problems.push({ problem: "chain_broken", ...where });
+      const place = places.get(run.id);
+      if (place === undefined) problems.push({ problem: "chain_broken", ...where });
+      // A run in its own place whose predecessor's place was taken: the misplaced runs are named.
+      else if (place !== run.chainPosition) problems.push({ problem: "reordered", ...where, expectedPosition: place });
     }
     if (verifyKey !== null) {
       const head = { position: run.chainPosition, date: run.runDate, checksum: run.checksum ?? "" };

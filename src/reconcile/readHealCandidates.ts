@@ -20,7 +20,18 @@ export interface HealCandidate {
  * can change before the heal transaction commits.
  */
 export async function readHealCandidates(db: Kysely<Schema>, date: string, uids: readonly string[], options: { lock: boolean }): Promise<HealCandidate[]> {
-  if (uids.length === 0) return [];
+  const candidates: HealCandidate[] = [];
+  // Groups keep each statement's parameters far below SQLite's limit whatever RECONCILE_CHUNK_USERS is;
+  // they follow user-id order, so the wallet locks are still taken in that order.
+  for (let start = 0; start < uids.length; start += UIDS_PER_READ) {
+    candidates.push(...(await readGroup(db, date, uids.slice(start, start + UIDS_PER_READ), options)));
+  }
+  return candidates;
+}
+
+const UIDS_PER_READ = 1_000;
+
+async function readGroup(db: Kysely<Schema>, date: string, uids: readonly string[], options: { lock: boolean }): Promise<HealCandidate[]> {
   let walletQuery = db
     .selectFrom("wallets")
     .select((eb) => ["uid", eb.cast<string>("points", "text").as("points"), "version"])

@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { Cron } from "croner";
 import { z } from "zod";
 import { AuthEnvFields, buildAuthConfig, type AuthConfig } from "./auth/authSettings.js";
+import type { ReportSettings } from "./reconcile/publishChainHead.js";
+import { loadReportKeys } from "./reconcile/reportSigning.js";
 import { environmentProblems, type ProviderMode } from "./runtime/environmentProblems.js";
 import { readDatabaseUrl } from "./storage/readDatabaseUrl.js";
 
@@ -79,6 +81,12 @@ const EnvSchema = z.object({
   RECONCILIATION_SCHEDULE: cronExpression,
   RECONCILE_HEAL: z.enum(["adjust_ledger", "restore_wallet", "report_only"]).default("adjust_ledger"),
   RECONCILE_CHUNK_USERS: wholeNumber(5000, 1, 1_000_000),
+  /** Ed25519 private key (PEM) that signs each completed run's chain head. */
+  REPORT_SIGNING_KEY_FILE: z.string().optional(),
+  /** Ed25519 public key (PEM) for verifying where the private key is not held. */
+  REPORT_VERIFY_KEY_FILE: z.string().optional(),
+  /** Append-only file of `{position, date, checksum, signature}` lines, one per completed run. */
+  REPORT_ANCHOR_FILE: z.string().optional(),
   PAYNOW_WEBHOOK_SECRETS: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   REVERSAL_POLICY: z.enum(["allow_negative", "clamp"]).default("allow_negative"),
@@ -108,6 +116,8 @@ export interface Config {
     /** Users per claimed chunk: bounds memory and each write transaction of the sweep. */
     chunkUsers: number;
   };
+  /** Signing, verifying and anchoring of the report chain (docs/decisions/report-chain-signing.md). */
+  reports: ReportSettings;
   providers: { paynowWebhookSecrets: string[]; stripeWebhookSecret?: string };
   /**
    * What a refund or chargeback does to points already spent: `allow_negative` lets
@@ -171,6 +181,8 @@ export function loadConfig(env: EnvInput): Config {
     .map((secret) => secret.trim())
     .filter((secret) => secret !== "");
   const auth = buildAuthConfig(values, problems);
+  const reportKeys = loadReportKeys({ signingKeyFile: values.REPORT_SIGNING_KEY_FILE, verifyKeyFile: values.REPORT_VERIFY_KEY_FILE });
+  problems.push(...reportKeys.problems);
   const naturalMode: ProviderMode = values.ENVIRONMENT === "prod" ? "live" : "test";
   const providerModes = { paynow: values.PAYNOW_MODE ?? naturalMode, stripe: values.STRIPE_MODE ?? naturalMode };
   problems.push(
@@ -207,6 +219,7 @@ export function loadConfig(env: EnvInput): Config {
       heal: values.RECONCILE_HEAL,
       chunkUsers: values.RECONCILE_CHUNK_USERS,
     },
+    reports: { keys: reportKeys.keys, anchorFile: values.REPORT_ANCHOR_FILE || null },
     providers: {
       paynowWebhookSecrets,
       ...(values.STRIPE_WEBHOOK_SECRET ? { stripeWebhookSecret: values.STRIPE_WEBHOOK_SECRET } : {}),

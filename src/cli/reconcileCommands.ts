@@ -1,10 +1,12 @@
 import { InvalidArgumentError, type Command } from "commander";
+import { pino } from "pino";
 import type { Config } from "../config.js";
 import { checkRunDate } from "../reconcile/parseRunDate.js";
 import { readReport, readUserLine } from "../reconcile/readReports.js";
 import { reconcileJob } from "../reconcile/reconcileJob.js";
 import { revertRun } from "../reconcile/revertRun.js";
-import { describeProblem, verifyReports } from "../reconcile/verifyReports.js";
+import { signChain } from "../reconcile/signChain.js";
+import { describeProblem, verifyReports, type Verdict } from "../reconcile/verifyReports.js";
 import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import type { Db } from "../storage/openDatabase.js";
 
@@ -31,6 +33,20 @@ function progressBar(done: number, total: number, users: number): string {
   return `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} chunks, ${users} users`;
 }
 
+/** What `reports verify` says besides the problems, and its exit code (0 only when verified). */
+const VERDICTS: Record<Verdict, { exitCode: number; note: string | null }> = {
+  verified: { exitCode: 0, note: null },
+  failed: { exitCode: 1, note: null },
+  unsigned: {
+    exitCode: 2,
+    note: "no problem found, but the chain is unsigned and unanchored (REPORT_SIGNING_KEY_FILE or REPORT_VERIFY_KEY_FILE, REPORT_ANCHOR_FILE): a rewrite that recomputed every hash, or deleted newest runs, would not show",
+  },
+  unanchored: {
+    exitCode: 2,
+    note: "no problem found and every run is signed, but the chain is unanchored (REPORT_ANCHOR_FILE): deleted newest runs would not show",
+  },
+};
+
 export function registerReconcileCommands(program: Command, config: () => Config): void {
   // `reckon reconcile revert --date D`: options after a subcommand belong to the subcommand.
   program.enablePositionalOptions();
@@ -47,6 +63,7 @@ export function registerReconcileCommands(program: Command, config: () => Config
           ...(options.date ? { date: options.date } : {}),
           mode: options.join ? "join" : "start",
           now: () => new Date(),
+          logger: pino({ level: cfg.logLevel }, pino.destination(2)),
           ...(tty ? { onProgress: (p) => process.stderr.write(progressBar(p.chunksDone, p.chunksTotal, p.usersChecked)) } : {}),
         }),
       );
@@ -89,9 +106,26 @@ export function registerReconcileCommands(program: Command, config: () => Config
     .option("--all", "every run (the default)")
     .action(async (options: { date?: string; all?: boolean }) => {
       if (options.date && options.all) throw new InvalidArgumentError("give --date or --all, not both");
-      const result = await withDb(config, (db) => verifyReports(db.kysely, options.date ? { date: options.date } : {}));
+      const cfg = config();
+      const result = await withDb(config, (db) =>
+        verifyReports(db.kysely, { ...(options.date ? { date: options.date } : {}), verifyKey: cfg.reports.keys.verifyKey, anchorFile: cfg.reports.anchorFile }),
+      );
       for (const problem of result.problems) console.error(describeProblem(problem));
-      console.log(JSON.stringify({ ok: result.ok, runsChecked: result.runsChecked, linesChecked: result.linesChecked, problems: result.problems.length }));
-      if (!result.ok) process.exitCode = 1;
+      const verdict = VERDICTS[result.verdict];
+      if (verdict.note) console.error(verdict.note);
+      console.log(
+        JSON.stringify({ verdict: result.verdict, ok: result.ok, runsChecked: result.runsChecked, linesChecked: result.linesChecked, problems: result.problems.length, head: result.head }),
+      );
+      process.exitCode = verdict.exitCode;
+    });
+  reports
+    .command("sign")
+    .description("sign the completed runs that have no signature and anchor them, once the chain verifies (adopting a key)")
+    .action(async () => {
+      const cfg = config();
+      const outcome = await withDb(config, (db) => signChain(db.kysely, cfg.reports));
+      if (outcome.outcome === "chain_has_problems") for (const problem of outcome.problems) console.error(describeProblem(problem));
+      console.log(JSON.stringify(outcome.outcome === "chain_has_problems" ? { outcome: outcome.outcome, problems: outcome.problems.length } : outcome));
+      if (outcome.outcome !== "signed") process.exitCode = 1;
     });
 }

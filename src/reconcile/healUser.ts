@@ -1,12 +1,11 @@
 import { recordAudit } from "../audit/recordAudit.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { restoreWallet } from "../ledger/restoreWallet.js";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { Trx } from "../storage/withTransaction.js";
-import { planHeal, type HealPlan, type HealPolicy, type Observation } from "./planHeal.js";
-import { readObservation } from "./readObservations.js";
+import type { ExactReading } from "./exactFigures.js";
+import { planHeal, type HealPlan, type HealPolicy, type Observation, type RefusalReason } from "./planHeal.js";
+import type { HealCandidate } from "./readHealCandidates.js";
 import type { ReportLine } from "./reportHashes.js";
-import { writeLines } from "./writeLines.js";
 
 export interface HealRun {
   runId: number;
@@ -14,43 +13,34 @@ export interface HealRun {
   policy: HealPolicy;
 }
 
-/**
- * Heals the drifted users of a chunk in `trx`, in the given (user-id) order, and writes
- * their report lines in the same `trx` with one statement, so a heal is never without
- * its line. Returns the lines.
- */
-export async function healUsers(trx: Trx, run: HealRun, uids: readonly string[], now: () => Date): Promise<ReportLine[]> {
-  const lines: ReportLine[] = [];
-  for (const uid of uids) lines.push(await healUser(trx, run, uid, now()));
-  await writeLines(trx, run.runId, run.date, lines);
-  return lines;
-}
+/** Called once, just before the heal's first write: the caller opens the user's savepoint there. */
+export type BeforeWrite = () => Promise<void>;
 
 /**
- * Heals one user in `trx`. The wallet row is locked and read first, then its entries
- * are summed: every entry writer locks the wallet before writing, so this read and the
- * heal see one state that nobody can change until commit. The plan made from the
- * sweep's read is therefore re-made here; if a purchase landed in between, the fresh
- * read (not the old one) decides.
+ * Heals one user in `trx` from what `readHealCandidates` read under the wallet lock
+ * (every entry writer locks the wallet first, so that state holds until commit) and
+ * returns their line. A line that says `refused` may follow a partial write: the caller
+ * rolls back to the savepoint `beforeWrite` opened (see `healUsers`).
  */
-async function healUser(trx: Trx, run: HealRun, uid: string, now: Date): Promise<ReportLine> {
-  const fresh = await readObservation(trx, uid, { lock: capabilitiesOf(trx).rowLocks });
-  if (!fresh) throw new Error(`wallet ${uid} disappeared during reconciliation`);
-  const plan = planHeal(fresh, run.policy, run.date);
-  return applyPlan(trx, run, fresh, plan, now);
-}
-
-async function applyPlan(trx: Trx, run: HealRun, seen: Observation, plan: HealPlan, now: Date): Promise<ReportLine> {
-  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount };
+export async function healUser(trx: Trx, run: HealRun, candidate: HealCandidate, now: Date, beforeWrite: BeforeWrite): Promise<ReportLine> {
+  if (candidate.reading === null) return refusedLine(candidate.uid, undefined, "heal_failed", "the wallet disappeared during reconciliation");
+  if (!candidate.reading.inRange) return outOfRangeLine(candidate.reading);
+  const seen = candidate.reading.observation;
+  const plan = planHeal(seen, run.policy, run.date);
+  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, reason: null, detail: null };
   switch (plan.action) {
     case "ok":
       return { ...base, delta: 0, action: "ok", adjustmentEntryId: null };
     case "reported":
       return { ...base, delta: plan.delta, action: "reported", adjustmentEntryId: null };
+    case "refuse":
+      return refusedLine(seen.uid, seen, plan.reason, plan.detail);
     case "adjust":
-      return adjust(trx, run, seen, plan, now);
     case "restore":
-      return restore(trx, run, seen, plan, now);
+      // This date's heal for this user was already written (the drift is new since): at most once per date.
+      if (candidate.earlier) return { ...base, delta: plan.delta, action: "already_healed", adjustmentEntryId: candidate.earlier.entryId };
+      await beforeWrite();
+      return plan.action === "adjust" ? adjust(trx, run, seen, plan, now) : restore(trx, run, seen, plan, now);
     default: {
       const never: never = plan;
       throw new Error(`unhandled heal plan ${JSON.stringify(never)}`);
@@ -58,8 +48,35 @@ async function applyPlan(trx: Trx, run: HealRun, seen: Observation, plan: HealPl
   }
 }
 
+/** The line of a user whose heal could not be written; the figures are the ones read, if any. */
+export function refusedLine(uid: string, seen: Observation | undefined, reason: RefusalReason, detail: string): ReportLine {
+  const figures = seen
+    ? { walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: seen.walletPoints - seen.ledgerSum }
+    : { walletPoints: 0, ledgerSum: 0, ledgerCount: 0, delta: 0 };
+  return { uid, ...figures, action: "refused", adjustmentEntryId: null, reason, detail };
+}
+
+/** Past the exact range the numeric columns hold 0 (they are read as numbers); the detail holds the exact figures. */
+function outOfRangeLine(reading: Extract<ExactReading, { inRange: false }>): ReportLine {
+  const line = refusedLine(reading.uid, undefined, "out_of_exact_range", reading.detail);
+  return { ...line, ledgerCount: reading.ledgerCount };
+}
+
+/**
+ * The claim that makes a heal happen at most once per date and user whatever the
+ * policy: one row per (date, user) in `reconciliation_heals`, written in the heal's
+ * transaction (its primary key refuses a second one). Under the wallet lock nobody
+ * else can be healing this user, so the absence of a claim read before still holds.
+ */
+async function claimHeal(trx: Trx, run: HealRun, uid: string, action: "adjusted" | "restored", entryId: number | null, now: Date): Promise<void> {
+  await trx
+    .insertInto("reconciliation_heals")
+    .values({ run_date: run.date, uid, run_id: run.runId, action, entry_id: entryId, created_at: now.toISOString() })
+    .execute();
+}
+
 async function adjust(trx: Trx, run: HealRun, seen: Observation, plan: Extract<HealPlan, { action: "adjust" }>, now: Date): Promise<ReportLine> {
-  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: plan.delta };
+  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: plan.delta, reason: null, detail: null };
   const posted = await postEntry(trx, {
     uid: seen.uid,
     kind: "reconcile_adjustment",
@@ -73,28 +90,40 @@ async function adjust(trx: Trx, run: HealRun, seen: Observation, plan: Extract<H
   });
   switch (posted.outcome) {
     case "posted":
+      await claimHeal(trx, run, seen.uid, "adjusted", posted.entry.id, now);
       return { ...base, action: "adjusted", adjustmentEntryId: posted.entry.id };
-    // This date's heal for this user was already written (the drift is new since): at most once per date.
     case "duplicate":
       return { ...base, action: "already_healed", adjustmentEntryId: posted.entry.id };
     case "conflict":
       return { ...base, action: "already_healed", adjustmentEntryId: posted.existing.id };
-    default:
-      // stale_wallet cannot happen under the lock taken above; the rest do not apply to this kind.
-      throw new Error(`unexpected reconcile_adjustment outcome ${posted.outcome} for ${seen.uid}`);
+    case "insufficient_points":
+    case "original_not_found":
+    case "invalid_reversal":
+    case "stale_wallet":
+    case "out_of_range":
+      return refusedLine(seen.uid, seen, "ledger_refused", `the ledger answered ${posted.outcome} to a reconcile_adjustment of ${plan.amount}`);
+    default: {
+      const never: never = posted;
+      throw new Error(`unhandled ledger outcome ${JSON.stringify(never)}`);
+    }
   }
 }
 
 async function restore(trx: Trx, run: HealRun, seen: Observation, plan: Extract<HealPlan, { action: "restore" }>, now: Date): Promise<ReportLine> {
-  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: plan.delta };
-  const claimed = await trx
-    .insertInto("idempotency_records")
-    .values({ scope: "reconcile_heal", key: plan.idempotencyKey, request_hash: "", outcome: "restored", created_at: now.toISOString() })
-    .onConflict((conflict) => conflict.doNothing())
-    .executeTakeFirst();
-  if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return { ...base, action: "already_healed", adjustmentEntryId: null };
+  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: plan.delta, reason: null, detail: null };
   const restored = await restoreWallet(trx, { uid: seen.uid, points: plan.points, expectedWalletVersion: seen.walletVersion, now });
-  if (restored.outcome !== "restored") throw new Error(`wallet ${seen.uid} changed under its lock`);
+  switch (restored.outcome) {
+    case "restored":
+      break;
+    case "stale_wallet":
+    case "out_of_range":
+      return refusedLine(seen.uid, seen, "ledger_refused", `the ledger answered ${restored.outcome} to restoring the wallet`);
+    default: {
+      const never: never = restored;
+      throw new Error(`unhandled restore outcome ${JSON.stringify(never)}`);
+    }
+  }
+  await claimHeal(trx, run, seen.uid, "restored", null, now);
   await recordAudit(trx, {
     actor: "reconcile",
     action: "wallet.restore",

@@ -23,6 +23,16 @@ export const reconcileMetrics = {
     help: "Users checked by the last reconciliation run",
     registers: [registry],
   }),
+  refusedHeals: new Gauge({
+    name: "reconciliation_refused_heals",
+    help: "Drifted users whose heal could not be written in the last reconciliation run (their report lines say refused)",
+    registers: [registry],
+  }),
+  chainHeadPosition: new Gauge({
+    name: "reckon_report_chain_head_position",
+    help: "Chain position of the newest completed reconciliation run; it never goes down unless reports were deleted",
+    registers: [registry],
+  }),
   lastSuccessSeconds: new Gauge({
     name: "reconciliation_last_success_timestamp_seconds",
     help: "Unix time at which the last reconciliation run completed",
@@ -32,6 +42,7 @@ export const reconcileMetrics = {
 
 export function recordRunMetrics(summary: {
   violations: number;
+  refused: number;
   adjustmentAbsTotal: number;
   usersChecked: number;
   startedAt: string;
@@ -40,6 +51,7 @@ export function recordRunMetrics(summary: {
   if (summary.finishedAt === null) return;
   const finishedMs = Date.parse(summary.finishedAt);
   reconcileMetrics.violations.set(summary.violations);
+  reconcileMetrics.refusedHeals.set(summary.refused);
   reconcileMetrics.adjustmentAmount.set(summary.adjustmentAbsTotal);
   reconcileMetrics.usersChecked.set(summary.usersChecked);
   reconcileMetrics.durationSeconds.set((finishedMs - Date.parse(summary.startedAt)) / 1000);

@@ -2,16 +2,18 @@ import { sql } from "kysely";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
-import { driftOf, type Observation } from "./planHeal.js";
-import { rangeOn, readObservations } from "./readObservations.js";
+import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
 import type { ReportLine } from "./reportHashes.js";
 import { appendLines } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface RangeObserved {
   usersChecked: number;
-  /** Users whose wallet differs from their entries, in user-id order: the heal decides their lines. */
-  drifted: Observation[];
+  /**
+   * Users whose wallet differs from their entries, or whose figures are past the exact
+   * range, in user-id order: the heal reads them again exactly and decides their lines.
+   */
+  drifted: string[];
   /** False when the chunk is no longer ours (a stale claim another process took over): nothing was written. */
   kept: boolean;
 }
@@ -36,29 +38,27 @@ export async function observeRange(db: Db, target: ObservedChunk): Promise<Range
 interface PostgresRow {
   checked: number | string;
   uid: string | null;
-  points: number | null;
-  version: number | null;
-  total: number | string | null;
-  n: number | string | null;
   kept: boolean;
 }
 
 /**
  * PostgreSQL does it in one statement: the aggregate, the `ok` lines with their hashes
  * (the same text and SHA-256 as `lineHash`; `observeRange.test.ts` holds them equal), and
- * the drifted rows come back. A chunk's thousands of lines never travel to Node and back,
- * which was most of the run's time. The chunk row is locked for the statement, so the
- * check that it is still ours holds until the lines commit.
+ * the user ids of the others come back. A chunk's thousands of lines never travel to
+ * Node and back, which was most of the run's time; no figure of an unsettled user is
+ * read as a number here. The chunk row is locked for the statement, so the check that
+ * it is still ours holds until the lines commit.
  */
 async function observeRangePostgres(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const range = { after: target.chunk.uid_after, last: target.chunk.uid_last };
+  const settled = settledOn(sql.ref("points"), sql.ref("total"));
   const result = await sql<PostgresRow>`
     WITH ours AS (
       SELECT 1 FROM reconciliation_chunks
       WHERE run_id = ${target.runId} AND chunk_no = ${target.chunk.chunk_no} AND status = 'claimed' AND claimed_by = ${target.holder}
       FOR UPDATE
     ), seen AS MATERIALIZED (
-      SELECT w.uid, w.points, w.version, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n
+      SELECT w.uid, w.points, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n
       FROM wallets w
       LEFT JOIN (
         SELECT uid, SUM(amount) AS total, COUNT(*) AS n FROM ledger_entries
@@ -72,23 +72,15 @@ async function observeRangePostgres(db: Db, target: ObservedChunk): Promise<Rang
              encode(sha256(convert_to(
                '[' || to_json(${target.date}::text)::text || ',' || to_json(uid)::text || ',' || points || ',' || total || ','
                    || n || ',0,"ok",null]', 'UTF8')), 'hex')
-      FROM seen WHERE points = total
+      FROM seen WHERE ${settled}
       ON CONFLICT DO NOTHING
     )
-    SELECT counted.checked, d.uid, d.points, d.version, d.total, d.n, EXISTS (SELECT 1 FROM ours) AS kept
+    SELECT counted.checked, d.uid, EXISTS (SELECT 1 FROM ours) AS kept
     FROM (SELECT COUNT(*) AS checked FROM seen) counted
-    LEFT JOIN seen d ON d.points <> d.total
+    LEFT JOIN seen d ON NOT ${settledOn(sql.ref("d.points"), sql.ref("d.total"))}
     ORDER BY d.uid`.execute(db.kysely);
   const first = result.rows[0]!;
-  const drifted = result.rows
-    .filter((row) => row.uid !== null)
-    .map((row) => ({
-      uid: row.uid!,
-      walletPoints: Number(row.points),
-      walletVersion: Number(row.version),
-      ledgerSum: Number(row.total),
-      ledgerCount: Number(row.n),
-    }));
+  const drifted = result.rows.filter((row) => row.uid !== null).map((row) => row.uid!);
   return { usersChecked: Number(first.checked), drifted, kept: first.kept };
 }
 
@@ -107,16 +99,16 @@ const SQLITE_SLICE_USERS = 1_000;
  * that first checks the chunk is still ours, with a turn for live requests in between.
  */
 async function observeRangeSqlite(db: Db, target: ObservedChunk): Promise<RangeObserved> {
-  const drifted: Observation[] = [];
+  const drifted: string[] = [];
   let usersChecked = 0;
   let after = target.chunk.uid_after;
   for (;;) {
-    const slice = await readObservations(db.kysely, { after, last: target.chunk.uid_last }, SQLITE_SLICE_USERS);
+    const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SQLITE_SLICE_USERS);
     if (slice.length === 0) break;
     const okLines: ReportLine[] = [];
     for (const seen of slice) {
-      if (driftOf(seen) !== 0) drifted.push(seen);
-      else okLines.push({ uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: 0, action: "ok", adjustmentEntryId: null });
+      if (!seen.settled) drifted.push(seen.uid);
+      else okLines.push({ uid: seen.uid, walletPoints: seen.points, ledgerSum: seen.points, ledgerCount: seen.count, delta: 0, action: "ok", adjustmentEntryId: null, reason: null, detail: null });
     }
     await yieldToRequests();
     if (!(await appendIfOurs(db, target, okLines))) return { usersChecked, drifted: [], kept: false };

@@ -10,7 +10,11 @@ export interface RunSummary {
   finishedAt: string | null;
   usersChecked: number;
   violations: number;
+  /** Drifted users whose heal could not be written (lines that say `refused`). */
+  refused: number;
   adjustmentAbsTotal: number;
+  /** Place in the report chain; null until the run completes. */
+  chainPosition: number | null;
   checksum: string | null;
   previousChecksum: string | null;
   error: string | null;
@@ -26,7 +30,9 @@ export function toRunSummary(row: Selectable<ReconciliationRunsTable>): RunSumma
     finishedAt: row.finished_at,
     usersChecked: Number(row.users_checked),
     violations: Number(row.violations),
+    refused: Number(row.refused),
     adjustmentAbsTotal: Number(row.adjustment_abs_total),
+    chainPosition: row.chain_position === null ? null : Number(row.chain_position),
     checksum: row.checksum,
     previousChecksum: row.previous_checksum,
     error: row.error,
@@ -59,6 +65,9 @@ export interface UserLineView {
   delta: number;
   action: string;
   adjustmentEntryId: number | null;
+  /** Why a `refused` line was not healed (a stable code), and the refusal in words. */
+  reason: string | null;
+  detail: string | null;
   lineHash: string;
 }
 
@@ -82,6 +91,8 @@ export async function readUserLine(db: Kysely<Schema>, date: string, uid: string
     delta: Number(row.delta),
     action: row.action,
     adjustmentEntryId: row.adjustment_entry_id === null ? null : Number(row.adjustment_entry_id),
+    reason: row.reason,
+    detail: row.detail,
     lineHash: row.line_hash,
   };
 }

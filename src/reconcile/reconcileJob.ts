@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
 import { checkRunDate, todayUtc, type RunDateCheck } from "./parseRunDate.js";
+import type { ChainLogger } from "./publishChainHead.js";
 import { runReconciliation, type ReconcileOutcome } from "./runReconciliation.js";
 
 export type ReconcileJobOutcome =
@@ -14,7 +15,13 @@ export type ReconcileJobOutcome =
 export async function reconcileJob(
   db: Db,
   config: Config,
-  input: { date?: string; mode?: "start" | "join"; now: () => Date; onProgress?: Parameters<typeof runReconciliation>[1]["onProgress"] },
+  input: {
+    date?: string;
+    mode?: "start" | "join";
+    now: () => Date;
+    onProgress?: Parameters<typeof runReconciliation>[1]["onProgress"];
+    logger?: ChainLogger;
+  },
 ): Promise<ReconcileJobOutcome> {
   if (!config.features.reconciliationEnabled) return { outcome: "feature_disabled" };
   const check = checkRunDate(input.date ?? todayUtc(input.now()), input.now());
@@ -25,6 +32,8 @@ export async function reconcileJob(
     chunkUsers: config.reconciliation.chunkUsers,
     mode: input.mode ?? "start",
     now: input.now,
+    reports: config.reports,
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+    ...(input.logger ? { logger: input.logger } : {}),
   });
 }

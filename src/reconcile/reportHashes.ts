@@ -1,4 +1,5 @@
 import { createHash, hash } from "node:crypto";
+import type { RefusalReason } from "./planHeal.js";
 
 /**
  * The tamper evidence of reports. Each user line has a SHA-256 over its fields and
@@ -16,22 +17,28 @@ export interface ReportLine {
   delta: number;
   action: LineAction;
   adjustmentEntryId: number | null;
+  /** Set on `refused` lines only. */
+  reason: RefusalReason | null;
+  detail: string | null;
 }
 
-export const LINE_ACTIONS = ["ok", "reported", "adjusted", "restored", "already_healed"] as const;
+export const LINE_ACTIONS = ["ok", "reported", "adjusted", "restored", "already_healed", "refused"] as const;
 export type LineAction = (typeof LINE_ACTIONS)[number];
 
 /**
  * SHA-256 of the line as the JSON array `[runDate, uid, walletPoints, ledgerSum,
- * ledgerCount, delta, action, adjustmentEntryId]`. The text is assembled by hand (the
- * same bytes `JSON.stringify` gives for that array, since every number is an integer)
- * and hashed one-shot: a run hashes one line per user, so this is on the hot path.
+ * ledgerCount, delta, action, adjustmentEntryId]`, with `reason, detail` appended when
+ * the line has a reason (so lines written before refusals existed keep their hash).
+ * The text is assembled by hand (the same bytes `JSON.stringify` gives for that array,
+ * since every number is an integer) and hashed one-shot: a run hashes one line per
+ * user, so this is on the hot path.
  */
 export function lineHash(runDate: string, line: ReportLine): string {
+  const refusal = line.reason === null ? "" : "," + JSON.stringify(line.reason) + "," + JSON.stringify(line.detail);
   const text =
     "[" + JSON.stringify(runDate) + "," + JSON.stringify(line.uid) + "," + line.walletPoints + "," + line.ledgerSum + "," +
     line.ledgerCount + "," + line.delta + "," + JSON.stringify(line.action) + "," +
-    (line.adjustmentEntryId === null ? "null" : line.adjustmentEntryId) + "]";
+    (line.adjustmentEntryId === null ? "null" : line.adjustmentEntryId) + refusal + "]";
   return hash("sha256", text, "hex");
 }
 
@@ -46,33 +53,42 @@ export class LinesDigest {
   }
 }
 
+/** What a run's checksum covers besides its predecessor and its lines. */
 export interface RunFigures {
   runDate: string;
   healPolicy: string;
   usersChecked: number;
   violations: number;
   adjustmentAbsTotal: number;
+  /** Covered from checksum version 2 on, with everything below. */
+  refused: number;
+  chainPosition: number;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
 }
 
-/** The chain link: the previous run's checksum (empty for the first run) and this run's content. */
-export function runChecksum(previousChecksum: string | null, figures: RunFigures, linesDigest: string): string {
-  return createHash("sha256")
-    .update(
-      JSON.stringify([
-        previousChecksum ?? "",
-        figures.runDate,
-        figures.healPolicy,
-        figures.usersChecked,
-        figures.violations,
-        figures.adjustmentAbsTotal,
-        linesDigest,
-      ]),
-    )
-    .digest("hex");
+/** The formula new runs use; version 1 is kept to verify runs completed before it. */
+export const CHECKSUM_VERSION = 2;
+
+/**
+ * The chain link: the previous run's checksum (empty for the first run) and this run's
+ * content. Version 2 also covers the run's position in the chain, its status, its
+ * times and its refusals, so none of them can be edited unnoticed; version 1 did not.
+ */
+export function runChecksum(version: number, previousChecksum: string | null, figures: RunFigures, linesDigest: string): string {
+  const common = [figures.runDate, figures.healPolicy, figures.usersChecked, figures.violations, figures.adjustmentAbsTotal];
+  const content =
+    version === 1
+      ? [previousChecksum ?? "", ...common, linesDigest]
+      : [`v${version}`, previousChecksum ?? "", figures.chainPosition, ...common, figures.refused, figures.status, figures.startedAt, figures.finishedAt, linesDigest];
+  return createHash("sha256").update(JSON.stringify(content)).digest("hex");
 }
 
-/** Whether a line counts as a violation and how many points its heal moved. */
-export function lineTotals(line: Pick<ReportLine, "delta" | "action">): { violation: number; adjusted: number } {
+/** Whether a line counts as a violation, a refusal, and how many points its heal moved. */
+export function lineTotals(line: Pick<ReportLine, "delta" | "action">): { violation: number; refused: number; adjusted: number } {
   const healed = line.action === "adjusted" || line.action === "restored";
-  return { violation: line.delta === 0 ? 0 : 1, adjusted: healed ? Math.abs(line.delta) : 0 };
+  const refused = line.action === "refused" ? 1 : 0;
+  // A refused line is a wallet the run could not reconcile, even one past the exact range that stores delta 0.
+  return { violation: line.delta !== 0 || refused === 1 ? 1 : 0, refused, adjusted: healed ? Math.abs(line.delta) : 0 };
 }

@@ -110,3 +110,25 @@ describeEachEngine("reconciliation finds and heals every drift", (db) => {
     expect(line).toEqual({ action: "already_healed", delta: 5 });
   });
 });
+
+describeEachEngine("a chunk with many drifted users", (db) => {
+  it("reports every drifted user of a chunk larger than one heal read, each once, in user-id order", async () => {
+    const users = 1_600;
+    const at = NOW.toISOString();
+    const uid = db().dialect === "postgres" ? sql`'many_' || lpad(n::text, 5, '0')` : sql`'many_' || printf('%05d', n)`;
+    await sql`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${users})
+      INSERT INTO wallets (uid, points, version, created_at, updated_at) SELECT ${uid}, 10 + n % 4, 1, ${at}, ${at} FROM seq`.execute(db().kysely);
+    await sql`INSERT INTO ledger_entries (uid, amount, kind, idempotency_key, balance_after, source, content_hash, created_at)
+      SELECT uid, 10, 'purchase', 'many-' || uid, 10, 'test', 'planted', ${at} FROM wallets WHERE uid LIKE 'many%'`.execute(db().kysely);
+
+    const result = await runReconciliation(db(), { date: "2026-03-01", policy: "report_only", chunkUsers: 5_000, mode: "start", now });
+
+    if (result.outcome !== "completed") throw new Error(result.outcome);
+    const lines = await db().kysely.selectFrom("reconciliation_user_reports").select(["uid", "delta", "action"]).where("run_id", "=", result.run.runId).where("uid", "like", "many%").orderBy("uid").execute();
+    const expected = Array.from({ length: users }, (_, index) => index + 1).map((n) => {
+      const delta = n % 4;
+      return { uid: `many_${String(n).padStart(5, "0")}`, delta, action: delta === 0 ? "ok" : "reported" };
+    });
+    expect(lines).toEqual(expected);
+  });
+});

@@ -6,6 +6,8 @@ import { finalizeRun } from "./finalizeRun.js";
 import { recordRunMetrics } from "./metrics.js";
 import { openRun } from "./openRun.js";
 import type { HealPolicy } from "./planHeal.js";
+import { publishChainHead, type AnchorOutcome, type ChainLogger, type ReportSettings } from "./publishChainHead.js";
+import { NO_REPORT_KEYS, type ChainHead } from "./reportSigning.js";
 import { readRun, type RunSummary } from "./readReports.js";
 import { sweepChunk } from "./sweepChunk.js";
 
@@ -24,11 +26,21 @@ export interface ReconcileRequest {
    * backend, so two at a time use two cores; SQLite has one connection, so one.
    */
   concurrency?: number;
+  /** Signing key and anchor file; without them runs are chained but neither signed nor anchored. */
+  reports?: ReportSettings;
+  /** Where the new chain head is logged. */
+  logger?: ChainLogger;
+}
+
+/** The head this process added to the report chain, and whether it reached the anchor file. */
+export interface PublishedHead extends ChainHead {
+  signed: boolean;
+  anchor: AnchorOutcome;
 }
 
 export type ReconcileOutcome =
   /** 200: the run is complete (this process may have shared it with others). */
-  | { outcome: "completed"; run: RunSummary }
+  | { outcome: "completed"; run: RunSummary; head: PublishedHead | null }
   /** 200: this process is done with its chunks; another one is finishing the run. */
   | { outcome: "shared"; run: RunSummary }
   /** 409: a run for the date is already in progress. */
@@ -67,11 +79,15 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
     };
     const concurrency = request.concurrency ?? (db.dialect === "postgres" ? 2 : 1);
     await Promise.all(Array.from({ length: concurrency }, sweeper));
-    const finalized = await finalizeRun(db, runId, request.now);
+    const settings = request.reports ?? { keys: NO_REPORT_KEYS, anchorFile: null };
+    const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey);
     const summary = await readRun(db.kysely, runId);
     if (finalized.outcome === "others_working") return { outcome: "shared", run: summary };
     recordRunMetrics(summary);
-    return { outcome: "completed", run: summary };
+    if (finalized.outcome === "already_completed") return { outcome: "completed", run: summary, head: null };
+    const { signature, ...head } = finalized.head;
+    const anchor = await publishChainHead(finalized.head, settings, request.logger);
+    return { outcome: "completed", run: summary, head: { ...head, signed: signature !== null, anchor } };
   } catch (error) {
     await db.kysely
       .updateTable("reconciliation_runs")

@@ -1,7 +1,8 @@
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
-import { healUsers, type HealRun } from "./healUser.js";
+import type { HealRun } from "./healUser.js";
+import { healUsers } from "./healUsers.js";
 import { observeRange } from "./observeRange.js";
 import { lineTotals } from "./reportHashes.js";
 import { yieldToRequests } from "./yieldToRequests.js";
@@ -9,6 +10,7 @@ import { yieldToRequests } from "./yieldToRequests.js";
 export interface ChunkResult {
   usersChecked: number;
   violations: number;
+  refused: number;
   adjustmentAbsTotal: number;
   /** False when another process finished the chunk first (ours was a stale claim). */
   kept: boolean;
@@ -23,24 +25,24 @@ export interface ChunkResult {
  */
 export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: string, now: () => Date): Promise<ChunkResult> {
   const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder });
-  const totals = { usersChecked: observed.usersChecked, violations: 0, adjustmentAbsTotal: 0 };
+  const totals = { usersChecked: observed.usersChecked, violations: 0, refused: 0, adjustmentAbsTotal: 0 };
   if (!observed.kept) return { ...totals, kept: false };
   await yieldToRequests();
   // One transaction heals the chunk's drifted users, each under its own wallet lock, in
   // user-id order, and writes their lines.
   if (observed.drifted.length > 0) {
-    const uids = observed.drifted.map((seen) => seen.uid);
-    const healed = await withTransaction(db, (trx) => healUsers(trx, run, uids, now));
+    const healed = await withTransaction(db, (trx) => healUsers(trx, run, observed.drifted, now));
     for (const line of healed) {
       const counted = lineTotals(line);
       totals.violations += counted.violation;
+      totals.refused += counted.refused;
       totals.adjustmentAbsTotal += counted.adjusted;
     }
     await yieldToRequests();
   }
   const done = await db.kysely
     .updateTable("reconciliation_chunks")
-    .set({ status: "done", users_checked: totals.usersChecked, violations: totals.violations, adjustment_abs_total: totals.adjustmentAbsTotal })
+    .set({ status: "done", users_checked: totals.usersChecked, violations: totals.violations, refused: totals.refused, adjustment_abs_total: totals.adjustmentAbsTotal })
     .where("run_id", "=", run.runId)
     .where("chunk_no", "=", chunk.chunk_no)
     .where("status", "=", "claimed")

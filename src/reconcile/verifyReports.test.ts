@@ -23,24 +23,24 @@ describeEachEngine("reports verify names any altered line or run", (db) => {
       runIds[date] = result.run.runId;
     }
     const result = await verifyReports(db().kysely);
-    expect(result).toMatchObject({ ok: true, runsChecked: 3, linesChecked: 15, problems: [] });
+    expect(result).toMatchObject({ verdict: "unsigned", runsChecked: 3, linesChecked: 15, problems: [] });
   });
 
   it("verifies inside a caller's transaction too, every run of the chain", async () => {
     const result = await db().kysely.transaction().execute((trx) => verifyReports(trx));
-    expect(result).toMatchObject({ ok: true, runsChecked: 3, linesChecked: 15, problems: [] });
+    expect(result).toMatchObject({ verdict: "unsigned", runsChecked: 3, linesChecked: 15, problems: [] });
   });
 
   it("an edited user line fails verify, naming its date and user", async () => {
     await sql`UPDATE reconciliation_user_reports SET wallet_points = wallet_points + 1 WHERE run_id = ${runIds["2026-03-31"]!} AND uid = 'b'`.execute(db().kysely);
     const result = await verifyReports(db().kysely, { date: "2026-03-31" });
-    expect(result.ok).toBe(false);
+    expect(result.verdict).toBe("failed");
     expect(result.problems).toContainEqual({ problem: "line_altered", date: "2026-03-31", runId: runIds["2026-03-31"], uid: "b" });
     expect(result.problems.map(describeProblem).join("\n")).toContain("2026-03-31: line of user b was altered");
     // Other dates are untouched.
-    expect((await verifyReports(db().kysely, { date: "2026-04-01" })).ok).toBe(true);
+    expect((await verifyReports(db().kysely, { date: "2026-04-01" })).problems).toEqual([]);
     await sql`UPDATE reconciliation_user_reports SET wallet_points = wallet_points - 1 WHERE run_id = ${runIds["2026-03-31"]!} AND uid = 'b'`.execute(db().kysely);
-    expect((await verifyReports(db().kysely)).ok).toBe(true);
+    expect((await verifyReports(db().kysely)).problems).toEqual([]);
   });
 
   it("a line whose hash was recomputed by the editor still breaks the run checksum", async () => {

@@ -25,35 +25,38 @@ export async function writeLines(db: Kysely<Schema>, runId: number, runDate: str
       action: line.action,
       adjustment_entry_id: line.adjustmentEntryId,
       line_hash: lineHash(runDate, line),
+      reason: line.reason,
+      detail: line.detail,
     }));
     const json = JSON.stringify(rows);
     if (dialectOf(db) === "postgres") {
       await sql`
         INSERT INTO reconciliation_user_reports
-          (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash)
-        SELECT ${runId}, x.uid, x.wallet_points, x.ledger_sum, x.ledger_count, x.delta, x.action, x.adjustment_entry_id, x.line_hash
+          (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash, reason, detail)
+        SELECT ${runId}, x.uid, x.wallet_points, x.ledger_sum, x.ledger_count, x.delta, x.action, x.adjustment_entry_id, x.line_hash, x.reason, x.detail
         FROM jsonb_to_recordset(${json}::jsonb) AS x(uid text, wallet_points bigint, ledger_sum bigint, ledger_count bigint,
-             delta bigint, action text, adjustment_entry_id bigint, line_hash text)
+             delta bigint, action text, adjustment_entry_id bigint, line_hash text, reason text, detail text)
         ON CONFLICT DO NOTHING`.execute(db);
     } else {
       await sql`
         INSERT INTO reconciliation_user_reports
-          (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash)
+          (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash, reason, detail)
         SELECT ${runId}, json_extract(value, '$.uid'), json_extract(value, '$.wallet_points'),
                json_extract(value, '$.ledger_sum'), json_extract(value, '$.ledger_count'), json_extract(value, '$.delta'),
-               json_extract(value, '$.action'), json_extract(value, '$.adjustment_entry_id'), json_extract(value, '$.line_hash')
+               json_extract(value, '$.action'), json_extract(value, '$.adjustment_entry_id'), json_extract(value, '$.line_hash'),
+               json_extract(value, '$.reason'), json_extract(value, '$.detail')
         FROM json_each(${json}) WHERE true
         ON CONFLICT DO NOTHING`.execute(db);
     }
   }
 }
 
-const LINE_COLUMNS = "(run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash)";
-/** Lines per bulk statement: 900 parameters, far below SQLite's limit of 32,766. */
+const LINE_COLUMNS = "(run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash, reason, detail)";
+/** Lines per bulk statement: 1,100 parameters, far below SQLite's limit of 32,766. */
 const LINES_PER_STATEMENT = 100;
 
 function insertLinesText(rows: number): string {
-  const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+  const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
   return `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${values} ON CONFLICT DO NOTHING`;
 }
 
@@ -73,7 +76,7 @@ function statementsFor(sqlite: BetterSqlite3.Database): InsertStatements {
 }
 
 function pushLine(parameters: unknown[], runId: number, runDate: string, line: ReportLine): void {
-  parameters.push(runId, line.uid, line.walletPoints, line.ledgerSum, line.ledgerCount, line.delta, line.action, line.adjustmentEntryId, lineHash(runDate, line));
+  parameters.push(runId, line.uid, line.walletPoints, line.ledgerSum, line.ledgerCount, line.delta, line.action, line.adjustmentEntryId, lineHash(runDate, line), line.reason, line.detail);
 }
 
 /**

@@ -29,7 +29,7 @@ export async function serve(config: Config, options: { log: boolean }): Promise<
   const { url: databaseUrl, ...databaseOptions } = config.database;
   const jobsDb = config.features.reconciliationEnabled && db.dialect === "postgres" ? openDatabase(databaseUrl, { ...databaseOptions, poolSize: 2 }) : db;
   const schedule = config.features.reconciliationEnabled
-    ? scheduleReconciliation(jobsDb, config, { onError: (error) => app.log.error({ err: error }, "scheduled reconciliation failed") })
+    ? scheduleReconciliation(jobsDb, config, { onError: (error) => app.log.error({ err: error }, "scheduled reconciliation failed"), logger: app.log })
     : undefined;
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.http.port;

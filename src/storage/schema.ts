@@ -108,6 +108,12 @@ export interface ReconciliationRunsTable {
   heartbeat_at: Defaulted<string | null>;
   /** 1, 2, 3… in the order runs completed: the order of the checksum chain (migration 3). */
   chain_position: Defaulted<number | null>;
+  /** Users whose heal could not be written: their lines say `refused` (migration 7). */
+  refused: Defaulted<number>;
+  /** Which formula made `checksum`: 1 before migration 7, 2 since (it covers status and times). */
+  checksum_version: Defaulted<number>;
+  /** Ed25519 signature (base64) of the run's chain head, made with REPORT_SIGNING_KEY_FILE (migration 7). */
+  signature: Defaulted<string | null>;
 }
 
 export interface ReconciliationUserReportsTable {
@@ -120,6 +126,25 @@ export interface ReconciliationUserReportsTable {
   action: string;
   adjustment_entry_id: number | null;
   line_hash: string;
+  /** Why a `refused` line was not healed, a stable code; null on every other line (migration 7). */
+  reason: Defaulted<string | null>;
+  /** The refusal in words, with exact figures where they do not fit the numeric columns. */
+  detail: Defaulted<string | null>;
+}
+
+/**
+ * The claim that a user was healed for a date, whatever the policy (migration 7): a
+ * heal happens only if it inserts this row, in the heal's own transaction.
+ */
+export interface ReconciliationHealsTable {
+  run_date: string;
+  uid: string;
+  /** Null for claims carried over from before migration 7. */
+  run_id: number | null;
+  action: "adjusted" | "restored";
+  /** The `reconcile_adjustment` entry of an `adjusted` heal. */
+  entry_id: number | null;
+  created_at: string;
 }
 
 /** One user-id range of a run, claimed by one process at a time (migration 3). */
@@ -136,6 +161,7 @@ export interface ReconciliationChunksTable {
   users_checked: Defaulted<number>;
   violations: Defaulted<number>;
   adjustment_abs_total: Defaulted<number>;
+  refused: Defaulted<number>;
 }
 
 export interface DataMigrationsTable {
@@ -253,6 +279,7 @@ export interface Schema {
   reconciliation_runs: ReconciliationRunsTable;
   reconciliation_user_reports: ReconciliationUserReportsTable;
   reconciliation_chunks: ReconciliationChunksTable;
+  reconciliation_heals: ReconciliationHealsTable;
   data_migrations: DataMigrationsTable;
   products: ProductsTable;
   runtime_flags: RuntimeFlagsTable;
@@ -283,4 +310,5 @@ export const TABLES = [
   "webhook_purchases",
   "webhook_reversals",
   "reconciliation_chunks",
+  "reconciliation_heals",
 ] as const satisfies readonly (keyof Schema)[];

@@ -42,7 +42,12 @@ export const reconcileRoutes: RouteDef[] = [
     async handle(request, context) {
       // An empty request means "today"; anything sent must be a JSON object of known fields.
       const body = parseBody(JobBody, request.body ?? {});
-      return answerJob(await reconcileJob(context.db, context.config, { ...(body.date === undefined ? {} : { date: body.date }), now: context.now }));
+      const outcome = await reconcileJob(context.db, context.config, {
+        ...(body.date === undefined ? {} : { date: body.date }),
+        now: context.now,
+        logger: request.log,
+      });
+      return answerJob(outcome);
     },
   },
   {

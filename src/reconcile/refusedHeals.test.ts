@@ -1,0 +1,111 @@
+import { sql } from "kysely";
+import { expect, it } from "vitest";
+import { describeEachEngine } from "../../test/support/testDatabase.js";
+import { postEntry } from "../ledger/postEntry.js";
+import { registry } from "../ops/metrics.js";
+import type { Db } from "../storage/openDatabase.js";
+import { withTransaction } from "../storage/withTransaction.js";
+import type { HealPolicy } from "./planHeal.js";
+import { runReconciliation } from "./runReconciliation.js";
+import { verifyReports } from "./verifyReports.js";
+
+const NOW = new Date("2026-08-02T02:00:00.000Z");
+const now = () => NOW;
+
+async function purchase(db: Db, uid: string, amount: number): Promise<void> {
+  const posted = await withTransaction(db, (trx) => postEntry(trx, { uid, kind: "purchase", amount, idempotencyKey: `refused-${uid}`, source: "test", now: NOW }));
+  expect(posted.outcome).toBe("posted");
+}
+
+/** Moves a wallet behind the ledger's back, as a manual edit would. */
+async function editWallet(db: Db, uid: string, by: number): Promise<void> {
+  await sql`UPDATE wallets SET points = points + ${by} WHERE uid = ${uid}`.execute(db.kysely);
+}
+
+async function lineOf(db: Db, runId: number, uid: string) {
+  return db.kysely
+    .selectFrom("reconciliation_user_reports")
+    .selectAll()
+    .where("run_id", "=", runId)
+    .where("uid", "=", uid)
+    .executeTakeFirstOrThrow();
+}
+
+async function adjustmentsOf(db: Db, uid: string): Promise<number[]> {
+  const rows = await db.kysely.selectFrom("ledger_entries").select("amount").where("uid", "=", uid).where("kind", "=", "reconcile_adjustment").execute();
+  return rows.map((row) => row.amount);
+}
+
+function request(date: string, policy: HealPolicy = "adjust_ledger") {
+  return { date, policy, chunkUsers: 3, mode: "start" as const, now };
+}
+
+function metricValue(text: string, name: string): number {
+  const line = text.split("\n").find((row) => row.startsWith(`${name} `));
+  if (!line) throw new Error(`metric ${name} missing`);
+  return Number(line.split(" ")[1]);
+}
+
+describeEachEngine("a heal the ledger refuses is that user's refused line, never the run's failure", (db) => {
+  it("a drift above the per-entry maximum is refused for its user while the +5 beside it is healed and the run completes", async () => {
+    await purchase(db(), "huge", 100);
+    await purchase(db(), "small", 100);
+    await purchase(db(), "clean", 100);
+    await editWallet(db(), "huge", 2e12);
+    await editWallet(db(), "small", 5);
+
+    const result = await runReconciliation(db(), request("2026-08-01"));
+
+    expect(result.outcome).toBe("completed");
+    if (result.outcome !== "completed") return;
+    expect(result.run.status).toBe("completed");
+    expect(await lineOf(db(), result.run.runId, "huge")).toMatchObject({
+      wallet_points: 100 + 2e12, ledger_sum: 100, delta: 2e12, action: "refused", reason: "exceeds_entry_limit",
+    });
+    expect(await lineOf(db(), result.run.runId, "small")).toMatchObject({ delta: 5, action: "adjusted", reason: null });
+    expect(await adjustmentsOf(db(), "small")).toEqual([5]);
+    expect(await adjustmentsOf(db(), "huge")).toEqual([]);
+    // Two users differed from their ledger; one of them could not be healed.
+    expect(result.run).toMatchObject({ violations: 2, refused: 1, adjustmentAbsTotal: 5, usersChecked: 3 });
+    expect(metricValue(await registry.metrics(), "reconciliation_refused_heals")).toBe(1);
+    const verified = await verifyReports(db().kysely);
+    expect(verified.problems).toEqual([]);
+  });
+
+  it("a heal the database itself rejects is refused for that user alone; the chunk's other heals commit", async () => {
+    // A trigger that refuses this one user's entries stands for any write the ledger
+    // cannot make (a constraint, a conflict): the class, not one cause.
+    await purchase(db(), "poisoned", 10);
+    await purchase(db(), "neighbour", 10);
+    if (db().dialect === "postgres") {
+      await sql`CREATE FUNCTION refuse_poisoned() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.uid = 'poisoned' THEN RAISE EXCEPTION 'entries of poisoned are refused'; END IF; RETURN NEW; END $$`.execute(db().kysely);
+      await sql`CREATE TRIGGER refuse_poisoned BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION refuse_poisoned()`.execute(db().kysely);
+    } else {
+      await sql`CREATE TRIGGER refuse_poisoned BEFORE INSERT ON ledger_entries WHEN NEW.uid = 'poisoned'
+        BEGIN SELECT RAISE(ABORT, 'entries of poisoned are refused'); END`.execute(db().kysely);
+    }
+    await editWallet(db(), "poisoned", 7);
+    await editWallet(db(), "neighbour", -3);
+
+    const result = await runReconciliation(db(), request("2026-07-31"));
+
+    expect(result.outcome).toBe("completed");
+    if (result.outcome !== "completed") return;
+    expect(await lineOf(db(), result.run.runId, "poisoned")).toMatchObject({ delta: 7, action: "refused", reason: "heal_failed" });
+    expect(await lineOf(db(), result.run.runId, "neighbour")).toMatchObject({ delta: -3, action: "adjusted" });
+    expect(await adjustmentsOf(db(), "neighbour")).toEqual([-3]);
+    expect(await adjustmentsOf(db(), "poisoned")).toEqual([]);
+    // The first test's user is still refused: nobody fixed that wallet.
+    expect(result.run.refused).toBe(2);
+    expect((await verifyReports(db().kysely)).problems).toEqual([]);
+    await sql`DROP TRIGGER refuse_poisoned${sql.raw(db().dialect === "postgres" ? " ON ledger_entries" : "")}`.execute(db().kysely);
+  });
+
+  it("a refused user is tried again on the next run of the date, and healed once the cause is gone", async () => {
+    const result = await runReconciliation(db(), request("2026-07-31"));
+    if (result.outcome !== "completed") throw new Error(result.outcome);
+    expect(await lineOf(db(), result.run.runId, "poisoned")).toMatchObject({ delta: 7, action: "adjusted" });
+    expect(await adjustmentsOf(db(), "poisoned")).toEqual([7]);
+  });
+});

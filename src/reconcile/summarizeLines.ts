@@ -1,0 +1,138 @@
+import { sql, type Kysely, type QueryResult, type RawBuilder, type Selectable } from "kysely";
+import { dialectOf } from "../storage/capabilities.js";
+import type { ReconciliationUserReportsTable, Schema } from "../storage/schema.js";
+import type { RefusalReason } from "./planHeal.js";
+import { lineHash, lineTotals, LinesDigest, type LineAction, type ReportLine } from "./reportHashes.js";
+import { yieldToRequests } from "./yieldToRequests.js";
+
+export type StoredLine = ReportLine & { lineHash: string };
+type LineRow = Selectable<ReconciliationUserReportsTable>;
+type LineColumn = keyof LineRow & string;
+
+/** Small enough that reading one page (synchronous on SQLite) never holds live requests for long. */
+const PAGE_LINES = 5_000;
+const ALL_COLUMNS = [
+  "uid", "wallet_points", "ledger_sum", "ledger_count", "delta", "action", "adjustment_entry_id", "line_hash", "reason", "detail",
+] as const satisfies readonly LineColumn[];
+/** What finalize needs: the stored hash and what the totals count. */
+const SUMMARY_COLUMNS = ["uid", "delta", "action", "line_hash"] as const satisfies readonly LineColumn[];
+
+/** A stored report line as the hashes read it. */
+export function toLine(row: Pick<LineRow, (typeof ALL_COLUMNS)[number]>): StoredLine {
+  return {
+    uid: row.uid,
+    walletPoints: Number(row.wallet_points),
+    ledgerSum: Number(row.ledger_sum),
+    ledgerCount: Number(row.ledger_count),
+    delta: Number(row.delta),
+    action: row.action as LineAction,
+    adjustmentEntryId: row.adjustment_entry_id === null ? null : Number(row.adjustment_entry_id),
+    reason: row.reason as RefusalReason | null,
+    detail: row.detail,
+    lineHash: row.line_hash,
+  };
+}
+
+/**
+ * Integer columns verify reads as decimal text: a value edited past 2^53 then shows as
+ * an altered line instead of failing the read (the PostgreSQL driver refuses to round it).
+ */
+const TEXT_COLUMNS: readonly LineColumn[] = ["wallet_points", "ledger_sum", "ledger_count", "delta", "adjustment_entry_id"];
+
+function selection(columns: readonly LineColumn[], asText: boolean) {
+  return sql.join(columns.map((column) => (asText && TEXT_COLUMNS.includes(column) ? sql`CAST(${sql.ref(column)} AS TEXT) AS ${sql.ref(column)}` : sql.ref(column))));
+}
+
+/**
+ * Hands `columns` of a run's lines to `onPage` in user-id order, a page at a time
+ * (never the whole report in memory), letting live requests run between pages.
+ * PostgreSQL reads them through one cursor: right after a run wrote its lines the
+ * table's statistics still describe it empty, and a keyset page (`uid > last`) was then
+ * planned as a bitmap scan plus a sort of every remaining line, once per page.
+ * SQLite walks the primary key a page at a time.
+ */
+async function forEachLinePage<C extends LineColumn>(
+  db: Kysely<Schema>,
+  runId: number,
+  read: { columns: readonly C[]; asText: boolean },
+  onPage: (rows: Pick<LineRow, C>[]) => void,
+): Promise<void> {
+  const columns = selection(read.columns, read.asText);
+  if (dialectOf(db) === "postgres") {
+    // A cursor lives in a transaction: the caller's, or one of its own.
+    const inTransaction = <T>(work: (trx: Kysely<Schema>) => Promise<T>) => (db.isTransaction ? work(db) : db.transaction().execute(work));
+    await inTransaction(async (trx) => {
+      await sql`DECLARE run_lines NO SCROLL CURSOR FOR
+        SELECT ${columns} FROM reconciliation_user_reports
+        WHERE run_id = ${runId} ORDER BY uid`.execute(trx);
+      for (;;) {
+        const page = await sql<Pick<LineRow, C>>`FETCH ${sql.raw(String(PAGE_LINES))} FROM run_lines`.execute(trx);
+        onPage(page.rows);
+        if (page.rows.length < PAGE_LINES) break;
+        await yieldToRequests();
+      }
+      // Inside a caller's transaction the cursor would otherwise outlive this read.
+      await sql`CLOSE run_lines`.execute(trx);
+    });
+    return;
+  }
+  let after: string | null = null;
+  for (;;) {
+    const from: RawBuilder<unknown> = after === null ? sql`` : sql`AND uid > ${after}`;
+    const page: QueryResult<Pick<LineRow, C> & { page_uid: string }> = await sql<Pick<LineRow, C> & { page_uid: string }>`
+      SELECT ${columns}, uid AS page_uid FROM reconciliation_user_reports
+      WHERE run_id = ${runId} ${from} ORDER BY uid LIMIT ${PAGE_LINES}`.execute(db);
+    onPage(page.rows);
+    if (page.rows.length < PAGE_LINES) return;
+    after = page.rows[page.rows.length - 1]!.page_uid;
+    await yieldToRequests();
+  }
+}
+
+export interface LinesSummary {
+  usersChecked: number;
+  violations: number;
+  refused: number;
+  adjustmentAbsTotal: number;
+  digest: string;
+}
+
+/**
+ * Folds a run's lines, in user-id order, into its figures and the digest of its line
+ * hashes. Finalize trusts the stored hashes (the sweep wrote them moments ago) and reads
+ * four columns; verify passes `onLine`, and then every hash is recomputed from its
+ * line's fields, the digest is made of the recomputed ones, and `onLine` sees both
+ * (to name altered lines).
+ */
+export async function summarizeLines(
+  db: Kysely<Schema>,
+  runId: number,
+  runDate: string,
+  onLine?: (line: StoredLine, recomputed: string) => void,
+): Promise<LinesSummary> {
+  const digest = new LinesDigest();
+  const summary = { usersChecked: 0, violations: 0, refused: 0, adjustmentAbsTotal: 0 };
+  const fold = (hashHex: string, line: Pick<ReportLine, "delta" | "action">) => {
+    digest.add(hashHex);
+    const totals = lineTotals(line);
+    summary.usersChecked += 1;
+    summary.violations += totals.violation;
+    summary.refused += totals.refused;
+    summary.adjustmentAbsTotal += totals.adjusted;
+  };
+  if (onLine) {
+    await forEachLinePage(db, runId, { columns: ALL_COLUMNS, asText: true }, (rows) => {
+      for (const row of rows) {
+        const line = toLine(row);
+        const recomputed = lineHash(runDate, line);
+        onLine(line, recomputed);
+        fold(recomputed, line);
+      }
+    });
+  } else {
+    await forEachLinePage(db, runId, { columns: SUMMARY_COLUMNS, asText: false }, (rows) => {
+      for (const row of rows) fold(row.line_hash, { delta: Number(row.delta), action: row.action as LineAction });
+    });
+  }
+  return { ...summary, digest: digest.hex() };
+}

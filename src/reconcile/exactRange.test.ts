@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { sql } from "kysely";
-import { expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
+import { dropRangeGuards } from "../../test/support/dropRangeGuards.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import type { Db } from "../storage/openDatabase.js";
 import { runReconciliation } from "./runReconciliation.js";
@@ -8,8 +9,9 @@ import { verifyReports } from "./verifyReports.js";
 
 /**
  * Wallets and ledgers past 2^53 are written straight into the tables on purpose: the
- * ledger refuses to create them, but a hand edit (what reconciliation exists for) can
- * leave anything the columns hold. Figures travel as decimal text in SQL literals so
+ * ledger refuses to create them, and so does the schema since migration 6, but rows
+ * written before it (or by a tool that dropped its guards) can hold anything the
+ * columns hold, and reconciliation exists for them. Figures travel as decimal text in SQL literals so
  * the test itself never rounds them.
  */
 
@@ -19,6 +21,8 @@ const TWO_53 = 2n ** 53n;
 const EXACT = TWO_53 - 1n;
 const INT64_MAX = 2n ** 63n - 1n;
 const ENTRY_MAX = 1_000_000_000_000n;
+/** The ledger keeps every balance within ±10^15 (docs/decisions/integers-and-timestamps.md). */
+const BALANCE_MAX = 1_000_000_000_000_000n;
 
 async function plantWallet(db: Db, uid: string, points: bigint): Promise<void> {
   await sql`INSERT INTO wallets (uid, points, version, created_at, updated_at)
@@ -53,6 +57,8 @@ async function reconcile(db: Db, date: string) {
 }
 
 describeEachEngine("reconciliation never reads a wallet or a sum as an inexact number", (db) => {
+  beforeAll(() => dropRangeGuards(db()));
+
   it("9,010 credits of 10^12 and a wallet edited by +1 are refused as out of the exact range, never reported ok", async () => {
     await plantWallet(db(), "issue9", 9_010n * ENTRY_MAX + 1n);
     await plantEntries(db(), "issue9", 9_010, ENTRY_MAX);
@@ -105,6 +111,7 @@ describeEachEngine("reconciliation never reads a wallet or a sum as an inexact n
     const near = (edge: bigint) => fc.bigInt({ min: edge - 3n, max: edge + 3n });
     const figure = fc.oneof(
       near(EXACT), near(-EXACT), near(0n), near(ENTRY_MAX), near(-ENTRY_MAX), near(EXACT - ENTRY_MAX),
+      near(BALANCE_MAX), near(-BALANCE_MAX),
       fc.bigInt({ min: -INT64_MAX, max: INT64_MAX }),
     );
     let sample = 0;
@@ -127,6 +134,9 @@ describeEachEngine("reconciliation never reads a wallet or a sum as an inexact n
           expect(line).toMatchObject({ action: "ok", wallet_points: Number(wallet), ledger_sum: Number(ledgerSum), delta: 0 });
         } else if (drift > ENTRY_MAX || drift < -ENTRY_MAX) {
           expect(line).toMatchObject({ action: "refused", reason: "exceeds_entry_limit", delta: Number(drift) });
+        } else if (wallet > BALANCE_MAX || wallet < -BALANCE_MAX) {
+          // The heal would take the ledger's sum to the wallet, outside what the ledger holds.
+          expect(line).toMatchObject({ action: "refused", reason: "ledger_refused", delta: Number(drift) });
         } else {
           expect(line).toMatchObject({ action: "adjusted", reason: null, wallet_points: Number(wallet), ledger_sum: Number(ledgerSum), delta: Number(drift) });
         }

@@ -1,4 +1,3 @@
-import { backfillErrorRate } from "./metrics.js";
 import { readMigration, runFailure, type MigrationRecord, type MigrationStatus, type RunFailure } from "./migrationRecords.js";
 import type { BackfillDeps } from "./runBackfill.js";
 import { RunNotHeld, type RunHandle } from "./runLease.js";
@@ -78,7 +77,5 @@ async function endRun(
       await new Promise((resolveDelay) => setTimeout(resolveDelay, 200 * attempt));
     }
   }
-  const record = (await readMigration(deps.db.kysely, run.id))!;
-  backfillErrorRate.set({ type: record.type }, record.scanned === 0 ? 0 : record.errors / record.scanned);
-  return record;
+  return (await readMigration(deps.db.kysely, run.id))!;
 }

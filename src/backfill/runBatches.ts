@@ -2,7 +2,6 @@ import { withTransaction } from "../storage/withTransaction.js";
 import { applyBatch } from "./applyBatch.js";
 import { rangeOf, type BackfillRequest } from "./BackfillRequest.js";
 import type { Ending } from "./guardRun.js";
-import { backfillProcessedEvents } from "./metrics.js";
 import { readMigration, saveProgress } from "./migrationRecords.js";
 import type { BackfillDeps } from "./runBackfill.js";
 import type { RunHandle } from "./runLease.js";
@@ -44,9 +43,6 @@ export async function runBatches(
     }
     cursor = batch.cursor ?? cursor;
     scanned += batch.scanned;
-    backfillProcessedEvents.inc({ type: request.type, outcome: "processed" }, batch.processed);
-    backfillProcessedEvents.inc({ type: request.type, outcome: "skipped" }, batch.skipped);
-    backfillProcessedEvents.inc({ type: request.type, outcome: "error" }, batch.errors);
     deps.onProgress?.((await readMigration(deps.db.kysely, run.id))!);
   }
   const saved = (await readMigration(deps.db.kysely, run.id))!;

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { expect, it } from "vitest";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { postEntry } from "../ledger/postEntry.js";
-import { registry } from "../ops/metrics.js";
+import { scrapeMetrics } from "../ops/scrapeMetrics.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { runReconciliation } from "./runReconciliation.js";
 
@@ -22,7 +22,7 @@ describeEachEngine("reconciliation metrics", (db) => {
     await sql`UPDATE wallets SET points = points + 6 WHERE uid = 'm1'`.execute(db().kysely);
     await sql`UPDATE wallets SET points = points - 2 WHERE uid = 'm3'`.execute(db().kysely);
     await runReconciliation(db(), { date: "2026-06-30", policy: "adjust_ledger", chunkUsers: 2, mode: "start", now: () => NOW });
-    const text = await registry.metrics();
+    const text = (await scrapeMetrics(db())).text;
     expect(metricValue(text, "wallet_invariant_violations")).toBe(2);
     expect(metricValue(text, "reconciliation_adjustment_amount")).toBe(8);
     expect(metricValue(text, "reconciliation_users_checked")).toBe(3);

@@ -3,7 +3,6 @@ import { hostname } from "node:os";
 import type { Db } from "../storage/openDatabase.js";
 import { claimChunk } from "./claimChunk.js";
 import { finalizeRun } from "./finalizeRun.js";
-import { recordRunMetrics } from "./metrics.js";
 import { openRun } from "./openRun.js";
 import type { HealPolicy } from "./planHeal.js";
 import { publishChainHead, type AnchorOutcome, type ChainLogger, type ReportSettings } from "./publishChainHead.js";
@@ -83,7 +82,6 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
     const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey);
     const summary = await readRun(db.kysely, runId);
     if (finalized.outcome === "others_working") return { outcome: "shared", run: summary };
-    recordRunMetrics(summary);
     if (finalized.outcome === "already_completed") return { outcome: "completed", run: summary, head: null };
     const { signature, ...head } = finalized.head;
     const anchor = await publishChainHead(finalized.head, settings, request.logger);

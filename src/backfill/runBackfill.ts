@@ -3,6 +3,7 @@ import { isUniqueViolation } from "../storage/isUniqueViolation.js";
 import type { Db } from "../storage/openDatabase.js";
 import { abandonStaleRuns } from "./abandonStaleRuns.js";
 import type { BackfillRequest } from "./BackfillRequest.js";
+import type { ActionLogger } from "./logBackfillActions.js";
 import { computePlan } from "./computePlan.js";
 import { guardRun, type Ending } from "./guardRun.js";
 import { PLAN_SAMPLE_LIMIT, readMigration, type MigrationRecord } from "./migrationRecords.js";
@@ -17,6 +18,10 @@ export interface BackfillDeps {
   batchSize: number;
   /** Called after each committed batch with the record as saved (progress bars). */
   onProgress?: (record: MigrationRecord) => void;
+  /** Where each event a run acted on is logged, with its before and after (`logBackfillActions`). */
+  logger?: ActionLogger;
+  /** The request that started the run, for the log lines. */
+  requestId?: string;
 }
 
 export type StartOutcome =

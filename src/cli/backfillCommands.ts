@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { backfillDeps } from "../backfill/backfillDeps.js";
@@ -41,6 +42,11 @@ async function withDb<T>(config: () => Config, work: (db: Db, cfg: Config) => Pr
   }
 }
 
+/** Each event a run acts on is logged (pino, JSON lines) on stderr; stdout keeps the record. */
+function stderrLogger(cfg: Config) {
+  return pino({ level: cfg.logLevel }, pino.destination(2));
+}
+
 function printFinal(record: MigrationRecord): void {
   if (process.stderr.isTTY) process.stderr.write("\n");
   console.log(JSON.stringify(record, null, 2));
@@ -72,7 +78,7 @@ async function run(config: () => Config, type: BackfillType, options: RunOptions
     }
     const checked = checkBackfillRequest(parsed.data, cfg.backfill, new Date());
     if (!checked.ok) throw new CommandRefused(checked.message);
-    const started = await startBackfill(backfillDeps(db, cfg, () => new Date(), progressBar()), checked.request);
+    const started = await startBackfill({ ...backfillDeps(db, cfg, () => new Date(), progressBar()), logger: stderrLogger(cfg) }, checked.request);
     if (started.outcome === "already_running") {
       throw new CommandRefused(`backfill ${started.runningId} of this type is running; resume or cancel it`);
     }
@@ -105,7 +111,7 @@ export function registerBackfillCommands(program: Command, config: () => Config)
     .description("continue an interrupted run from its cursor")
     .action((id: string) =>
       withDb(config, async (db, cfg) => {
-        const resumed = await resumeBackfill(backfillDeps(db, cfg, () => new Date(), progressBar()), id);
+        const resumed = await resumeBackfill({ ...backfillDeps(db, cfg, () => new Date(), progressBar()), logger: stderrLogger(cfg) }, id);
         if (resumed.outcome === "not_found") throw new CommandRefused(`no migration ${id}`);
         if (resumed.outcome === "not_resumable") throw new CommandRefused(`migration ${id} cannot be resumed: ${resumed.status}`);
         if (resumed.outcome === "still_running") throw new CommandRefused(`migration ${id} is still running (${resumed.holder ?? "another process"})`);

@@ -21,6 +21,7 @@ export async function reconcileJob(
     now: () => Date;
     onProgress?: Parameters<typeof runReconciliation>[1]["onProgress"];
     logger?: ChainLogger;
+    requestId?: string;
   },
 ): Promise<ReconcileJobOutcome> {
   if (!config.features.reconciliationEnabled) return { outcome: "feature_disabled" };
@@ -35,5 +36,6 @@ export async function reconcileJob(
     reports: config.reports,
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
     ...(input.logger ? { logger: input.logger } : {}),
+    ...(input.requestId ? { requestId: input.requestId } : {}),
   });
 }

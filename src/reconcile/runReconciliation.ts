@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Db } from "../storage/openDatabase.js";
 import { claimChunk } from "./claimChunk.js";
 import { finalizeRun } from "./finalizeRun.js";
+import { logHeals } from "./logHeals.js";
 import { openRun } from "./openRun.js";
 import type { HealPolicy } from "./planHeal.js";
 import { publishChainHead, type AnchorOutcome, type ChainLogger, type ReportSettings } from "./publishChainHead.js";
@@ -27,8 +28,10 @@ export interface ReconcileRequest {
   concurrency?: number;
   /** Signing key and anchor file; without them runs are chained but neither signed nor anchored. */
   reports?: ReportSettings;
-  /** Where the new chain head is logged. */
+  /** Where the new chain head and each heal are logged. */
   logger?: ChainLogger;
+  /** The request that started this process's part of the run, for the log lines. */
+  requestId?: string;
 }
 
 /** The head this process added to the report chain, and whether it reached the anchor file. */
@@ -71,6 +74,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
         const chunk = await claimChunk(db, runId, holder, request.now());
         if (!chunk) return;
         const result = await sweepChunk(db, run, chunk, holder, request.now);
+        if (request.logger) logHeals(request.logger, run, request.requestId ?? null, result.healed);
         chunksDone += 1;
         usersChecked += result.usersChecked;
         request.onProgress?.({ chunksDone, chunksTotal: Number(total.n), usersChecked });

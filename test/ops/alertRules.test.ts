@@ -26,11 +26,11 @@ function promtoolPresent(): boolean {
 }
 
 describe("alert rules", () => {
-  it("promtool finds the rules valid and every unit test passes (CI fails without promtool)", () => {
+  it("promtool finds the rules valid and every unit test passes (CI fails without promtool)", (context) => {
     if (!promtoolPresent()) {
       // Under CI a missing promtool fails: the rules must never go unchecked there.
-      expect(process.env.CI === "true" ? "promtool is missing; .ci/run installs Debian's prometheus package" : "skipped locally").toBe("skipped locally");
-      return;
+      if (process.env.CI === "true") throw new Error("promtool is missing; .ci/run installs Debian's prometheus package");
+      context.skip("promtool is not installed (apt-get install prometheus)");
     }
     const check = execFileSync("promtool", ["check", "rules", RULES], { encoding: "utf8" });
     expect(check).toContain(`SUCCESS: ${rules.length} rules found`);

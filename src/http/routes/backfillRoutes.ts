@@ -54,7 +54,7 @@ export const backfillRoutes: RouteDef[] = [
           ? new AppError("invalid_body", `maxEvents: ${checked.message}`, { field: "maxEvents" })
           : new AppError("invalid_range", checked.message);
       }
-      const deps = backfillDeps(context.db, context.config, context.now);
+      const deps = { ...backfillDeps(context.db, context.config, context.now), logger: request.log, requestId: request.id };
       const started = await startBackfill(deps, checked.request);
       switch (started.outcome) {
         case "already_running":

@@ -46,6 +46,7 @@ export const reconcileRoutes: RouteDef[] = [
         ...(body.date === undefined ? {} : { date: body.date }),
         now: context.now,
         logger: request.log,
+        requestId: request.id,
       });
       return answerJob(outcome);
     },

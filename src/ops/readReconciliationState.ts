@@ -5,6 +5,7 @@ import type { Schema } from "../storage/schema.js";
 export interface ReconciliationState {
   /** The newest completed run (the head of the report chain), or null before the first. */
   lastCompleted: {
+    runId: number;
     violations: number;
     adjustmentAbsTotal: number;
     refused: number;
@@ -48,6 +49,7 @@ export async function readReconciliationState(db: Kysely<Schema>): Promise<Recon
     lastCompleted:
       head && head.finished_at !== null
         ? {
+            runId: Number(head.id),
             violations: Number(head.violations),
             adjustmentAbsTotal: Number(head.adjustment_abs_total),
             refused: Number(head.refused),

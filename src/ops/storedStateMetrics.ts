@@ -3,6 +3,7 @@ import { BACKFILL_TYPES } from "../backfill/BackfillRequest.js";
 import { PROVIDERS } from "../providers/PaymentEvent.js";
 import type { Db } from "../storage/openDatabase.js";
 import { readStoredState, type StoredState } from "./readStoredState.js";
+import { readTopDeltas, TOP_DELTAS } from "./readTopDeltas.js";
 import { WAITING_STATUSES } from "./readWebhookBacklog.js";
 
 export interface StoredStateOptions {
@@ -53,6 +54,25 @@ export function storedStateMetrics(db: Db, options: StoredStateOptions = {}): Re
   lastRunGauge("reconciliation_run_duration_seconds", "Wall time of the newest completed reconciliation run, from its start to its completion", (run) => (run.finishedAtMs - run.startedAtMs) / 1000);
   lastRunGauge("reconciliation_last_success_timestamp_seconds", "Unix time at which the newest completed reconciliation run completed; 0 before the first", (run) => run.finishedAtMs / 1000);
   lastRunGauge("reckon_report_chain_head_position", "Chain position of the newest completed reconciliation run; it never goes down unless reports were deleted", (run) => run.chainPosition);
+
+  // A completed run's lines never change: its top deltas are read once per run.
+  let topDeltas: { runId: number; deltas: Promise<number[]> } | null = null;
+  new Gauge({
+    name: "reconciliation_top_delta_points",
+    help: `The ${TOP_DELTAS} largest drifts (wallet minus ledger, signed) of the newest completed reconciliation run, by rank; 0 past the run's drifted users`,
+    labelNames: ["rank"] as const,
+    registers,
+    async collect() {
+      const run = (await state()).reconciliation.lastCompleted;
+      if (run !== null && topDeltas?.runId !== run.runId) {
+        const deltas = readTopDeltas(db.kysely, run.runId);
+        deltas.catch(() => (topDeltas = null));
+        topDeltas = { runId: run.runId, deltas };
+      }
+      const deltas = run === null || topDeltas === null ? [] : await topDeltas.deltas;
+      for (let rank = 1; rank <= TOP_DELTAS; rank++) this.set({ rank: String(rank) }, deltas[rank - 1] ?? 0);
+    },
+  });
 
   new Gauge({
     name: "reconciliation_open_run_age_seconds",

@@ -127,6 +127,10 @@ for (const engine of ENGINES) {
       expect(sample(metricsText, "reconciliation_users_checked")).toBe(PURCHASES.length);
       expect(sample(metricsText, "reconciliation_last_success_timestamp_seconds")).toBe(NOW.getTime() / 1000);
       expect(sample(metricsText, "reconciliation_open_run_age_seconds")).toBe(0);
+      const bySize = DRIFTS.map((drift) => drift.by).sort((a, b) => Math.abs(b) - Math.abs(a));
+      for (let rank = 1; rank <= 5; rank++) {
+        expect(sample(metricsText, "reconciliation_top_delta_points", { rank: String(rank) })).toBe(bySize[rank - 1] ?? 0);
+      }
     });
 
     it("shows the backfill's events and its error rate: one failure in the outage's three events", () => {

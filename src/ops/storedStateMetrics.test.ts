@@ -1,0 +1,58 @@
+import { sql } from "kysely";
+import { expect, it } from "vitest";
+import { describeEachEngine } from "../../test/support/testDatabase.js";
+import { postEntry } from "../ledger/postEntry.js";
+import { runReconciliation } from "../reconcile/runReconciliation.js";
+import { withTransaction } from "../storage/withTransaction.js";
+import { storedStateMetrics } from "./storedStateMetrics.js";
+
+const NOW = new Date("2026-07-01T02:00:00.000Z");
+
+function value(text: string, name: string): number {
+  const line = text.split("\n").find((row) => row.startsWith(`${name} `));
+  if (!line) throw new Error(`metric ${name} missing`);
+  return Number(line.split(" ")[1]);
+}
+
+describeEachEngine("stored-state metrics", (db) => {
+  it("before any run: no violations, no success, nothing open, nothing waiting", async () => {
+    const text = await storedStateMetrics(db()).metrics();
+    expect(value(text, "wallet_invariant_violations")).toBe(0);
+    expect(value(text, "reconciliation_last_success_timestamp_seconds")).toBe(0);
+    expect(value(text, "reconciliation_open_run_age_seconds")).toBe(0);
+    expect(text).toMatch(/^backfill_error_rate\{type="webhook_replay"\} 0$/m);
+    expect(text).not.toMatch(/^reckon_webhook_events_waiting\{/m);
+  });
+
+  it("one read answers every scrape within the cache time; the next scrape after it reads again", async () => {
+    const clock = { ms: 1_000_000 };
+    const metrics = storedStateMetrics(db(), { cacheMs: 5_000, nowMs: () => clock.ms });
+    await withTransaction(db(), (trx) => postEntry(trx, { uid: "c1", kind: "purchase", amount: 10, idempotencyKey: "c-c1", source: "test", now: NOW }));
+    await sql`UPDATE wallets SET points = points + 3 WHERE uid = 'c1'`.execute(db().kysely);
+    expect(value(await metrics.metrics(), "wallet_invariant_violations")).toBe(0);
+
+    await runReconciliation(db(), { date: "2026-06-30", policy: "adjust_ledger", chunkUsers: 10, mode: "start", now: () => NOW });
+    clock.ms += 4_999;
+    expect(value(await metrics.metrics(), "wallet_invariant_violations")).toBe(0);
+    clock.ms += 1;
+    const text = await metrics.metrics();
+    expect(value(text, "wallet_invariant_violations")).toBe(1);
+    expect(value(text, "reconciliation_adjustment_amount")).toBe(3);
+    expect(text).toMatch(/^reconciliation_top_delta_points\{rank="1"\} 3$/m);
+  });
+
+  it("an open run's age and a failed run after the last success are reported from their rows", async () => {
+    const clock = { ms: NOW.getTime() + 3 * 3_600_000 };
+    await db()
+      .kysely.insertInto("reconciliation_runs")
+      .values({ run_date: "2026-06-29", status: "failed", heal_policy: "adjust_ledger", started_at: NOW.toISOString(), finished_at: NOW.toISOString(), error: "planted" })
+      .execute();
+    await db()
+      .kysely.insertInto("reconciliation_runs")
+      .values({ run_date: "2026-07-01", status: "running", heal_policy: "adjust_ledger", started_at: NOW.toISOString() })
+      .execute();
+    const text = await storedStateMetrics(db(), { nowMs: () => clock.ms }).metrics();
+    expect(value(text, "reconciliation_open_run_age_seconds")).toBe(3 * 3600);
+    expect(value(text, "reconciliation_failed_runs_since_success")).toBe(1);
+  });
+});

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { expect, it } from "vitest";
+import { metricSample as value } from "../../test/support/metricSample.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { runReconciliation } from "../reconcile/runReconciliation.js";
@@ -7,12 +8,6 @@ import { withTransaction } from "../storage/withTransaction.js";
 import { storedStateMetrics } from "./storedStateMetrics.js";
 
 const NOW = new Date("2026-07-01T02:00:00.000Z");
-
-function value(text: string, name: string): number {
-  const line = text.split("\n").find((row) => row.startsWith(`${name} `));
-  if (!line) throw new Error(`metric ${name} missing`);
-  return Number(line.split(" ")[1]);
-}
 
 describeEachEngine("stored-state metrics", (db) => {
   it("before any run: no violations, no success, nothing open, nothing waiting", async () => {
@@ -38,7 +33,11 @@ describeEachEngine("stored-state metrics", (db) => {
     const text = await metrics.metrics();
     expect(value(text, "wallet_invariant_violations")).toBe(1);
     expect(value(text, "reconciliation_adjustment_amount")).toBe(3);
-    expect(text).toMatch(/^reconciliation_top_delta_points\{rank="1"\} 3$/m);
+    expect(value(text, "reconciliation_top_delta_points", { rank: "1" })).toBe(3);
+    expect(value(text, "reconciliation_top_delta_points", { rank: "2" })).toBe(0);
+    expect(value(text, "reconciliation_users_checked")).toBe(1);
+    expect(value(text, "reconciliation_run_duration_seconds")).toBe(0);
+    expect(value(text, "reconciliation_last_success_timestamp_seconds")).toBe(NOW.getTime() / 1000);
   });
 
   it("an open run's age and a failed run after the last success are reported from their rows", async () => {

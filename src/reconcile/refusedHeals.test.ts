@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { expect, it } from "vitest";
+import { metricSample } from "../../test/support/metricSample.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { scrapeMetrics } from "../ops/scrapeMetrics.js";
@@ -40,12 +41,6 @@ function request(date: string, policy: HealPolicy = "adjust_ledger") {
   return { date, policy, chunkUsers: 3, mode: "start" as const, now };
 }
 
-function metricValue(text: string, name: string): number {
-  const line = text.split("\n").find((row) => row.startsWith(`${name} `));
-  if (!line) throw new Error(`metric ${name} missing`);
-  return Number(line.split(" ")[1]);
-}
-
 describeEachEngine("a heal the ledger refuses is that user's refused line, never the run's failure", (db) => {
   it("a drift above the per-entry maximum is refused for its user while the +5 beside it is healed and the run completes", async () => {
     await purchase(db(), "huge", 100);
@@ -67,7 +62,7 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
     expect(await adjustmentsOf(db(), "huge")).toEqual([]);
     // Two users differed from their ledger; one of them could not be healed.
     expect(result.run).toMatchObject({ violations: 2, refused: 1, adjustmentAbsTotal: 5, usersChecked: 3 });
-    expect(metricValue((await scrapeMetrics(db())).text, "reconciliation_refused_heals")).toBe(1);
+    expect(metricSample((await scrapeMetrics(db())).text, "reconciliation_refused_heals")).toBe(1);
     const verified = await verifyReports(db().kysely);
     expect(verified.problems).toEqual([]);
   });

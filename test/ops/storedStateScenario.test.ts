@@ -1,16 +1,15 @@
 import { sql } from "kysely";
 import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "../../src/auth/apiTokens.js";
 import { buildApp } from "../../src/http/buildApp.js";
 import { storeFailedEvent } from "../support/backfillKit.js";
 import { startLocalOidcIssuer, validClaims, type LocalOidcIssuer } from "../support/localOidcIssuer.js";
+import { metricSample as sample } from "../support/metricSample.js";
 import { startSecondInstance, type SecondInstance } from "../support/secondInstance.js";
 import { JOB_AUDIENCE, JOB_SUBJECT, securityEnv } from "../support/securityApp.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../support/testDatabase.js";
-import { catalogue, makeSecrets, NOW, paynowOrder, webhookConfig, walletPoints, type WebhookHarness } from "../support/webhookFixtures.js";
-import { sendPaynow } from "../support/webhookFixtures.js";
-import { describe } from "vitest";
+import { catalogue, makeSecrets, NOW, paynowOrder, sendPaynow, webhookConfig, walletPoints, type WebhookHarness } from "../support/webhookFixtures.js";
 
 /**
  * The scenario: purchases through signed webhooks, a drift planted by editing wallet
@@ -38,21 +37,6 @@ const OUTAGE = [
 const RUN_DATE = NOW.toISOString().slice(0, 10);
 
 type LogLine = Record<string, unknown> & { msg?: string; reqId?: string };
-
-/** A sample's value from exposition text; labels must match exactly. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels)
-    .map(([key, value]) => `${key}="${value}"`)
-    .sort()
-    .join(",");
-  for (const line of text.split("\n")) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = (match[2] ?? "").split(",").filter(Boolean).sort().join(",");
-    if (found === wanted) return Number(match[3]);
-  }
-  return undefined;
-}
 
 for (const engine of ENGINES) {
   describe(`stored-state metrics on a second instance [${engine}]`, () => {

@@ -1,5 +1,3 @@
-import type { Kysely } from "kysely";
-import type { Schema } from "../storage/schema.js";
 import { appendAnchor } from "./reportAnchor.js";
 import type { ChainHead, ReportKeys } from "./reportSigning.js";
 
@@ -37,17 +35,4 @@ export async function publishChainHead(
     logger?.error({ err: error, anchorFile: settings.anchorFile }, "report chain head could not be appended to the anchor file");
     return "anchor_failed";
   }
-}
-
-/** The newest completed run's place in the chain, or null before the first run. */
-export async function readChainHead(db: Kysely<Schema>): Promise<(ChainHead & { signature: string | null }) | null> {
-  const row = await db
-    .selectFrom("reconciliation_runs")
-    .select(["chain_position", "run_date", "checksum", "signature"])
-    .where("chain_position", "is not", null)
-    .orderBy("chain_position", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  if (!row || row.checksum === null) return null;
-  return { position: Number(row.chain_position), date: row.run_date, checksum: row.checksum, signature: row.signature };
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { loadavg } from "node:os";
 import { sql } from "kysely";
 import { Registry } from "prom-client";
 import { registry } from "../src/ops/metrics.js";
@@ -121,7 +122,7 @@ for (const engine of engines) {
   results[engine] = await benchEngine(engine);
   console.error(`${engine}: ${JSON.stringify(results[engine])}`);
 }
-recordBenchmark("metrics", { users, webhookEvents: EVENTS, waitingEvents: 2000, backfillRecords: 50, scrapes: SCRAPES, ...results }, [
+recordBenchmark("metrics", { loadAverage1m: Math.round(loadavg()[0]! * 10) / 10, users, webhookEvents: EVENTS, waitingEvents: 2000, backfillRecords: 50, scrapes: SCRAPES, ...results }, [
   "Time of `GET /metrics`'s work (the merged registry's `metrics()`) on a 100k-user database after a full",
   "reconciliation run, with 100k stored webhook events (1,000 failed, 1,000 parked) and 50 backfill records.",
   "`storedStateRead`: the stored-state reads alone; `scrapeWithRead`: a scrape whose cache had expired (one read);",

@@ -1,3 +1,4 @@
+import { markStoredStateChanged } from "../ops/storedStateChanged.js";
 import { readMigration, runFailure, type MigrationRecord, type MigrationStatus, type RunFailure } from "./migrationRecords.js";
 import type { BackfillDeps } from "./runBackfill.js";
 import { RunNotHeld, type RunHandle } from "./runLease.js";
@@ -77,5 +78,6 @@ async function endRun(
       await new Promise((resolveDelay) => setTimeout(resolveDelay, 200 * attempt));
     }
   }
+  markStoredStateChanged();
   return (await readMigration(deps.db.kysely, run.id))!;
 }

@@ -1,6 +1,7 @@
 import { withTransaction } from "../storage/withTransaction.js";
 import { applyBatch } from "./applyBatch.js";
 import { logBackfillActions } from "./logBackfillActions.js";
+import { markStoredStateChanged } from "../ops/storedStateChanged.js";
 import { rangeOf, type BackfillRequest } from "./BackfillRequest.js";
 import type { Ending } from "./guardRun.js";
 import { readMigration, saveProgress } from "./migrationRecords.js";
@@ -43,6 +44,7 @@ export async function runBatches(
       break;
     }
     if (deps.logger) await logBackfillActions(deps.db.kysely, deps.logger, { migrationId: run.id, type: request.type, requestId: deps.requestId ?? null }, batch.actedOn);
+    markStoredStateChanged();
     cursor = batch.cursor ?? cursor;
     scanned += batch.scanned;
     deps.onProgress?.((await readMigration(deps.db.kysely, run.id))!);

@@ -22,14 +22,26 @@ describeEachEngine("stored-state metrics", (db) => {
   it("one read answers every scrape within the cache time; the next scrape after it reads again", async () => {
     const clock = { ms: 1_000_000 };
     const metrics = storedStateMetrics(db(), { cacheMs: 5_000, nowMs: () => clock.ms });
+    expect(await metrics.metrics()).not.toMatch(/^reckon_webhook_events_waiting\{/m);
+    // Another process stores a failed delivery: this one sees it once its cache expires.
+    await db()
+      .kysely.insertInto("webhook_events")
+      .values({ provider: "stripe", event_id: "evt_cache", event_type: "charge.refunded", status: "failed", failure_reason: "unknown_user", raw_body: Buffer.from("{}"), headers: "{}", livemode: 0, received_at: NOW.toISOString() })
+      .execute();
+    clock.ms += 4_999;
+    expect(await metrics.metrics()).not.toMatch(/^reckon_webhook_events_waiting\{/m);
+    clock.ms += 1;
+    expect(value(await metrics.metrics(), "reckon_webhook_events_waiting", { provider: "stripe", status: "failed", reason: "unknown_user" })).toBe(1);
+  });
+
+  it("a job of this process makes its next scrape read again, cache or not", async () => {
+    const clock = { ms: 1_000_000 };
+    const metrics = storedStateMetrics(db(), { cacheMs: 5_000, nowMs: () => clock.ms });
     await withTransaction(db(), (trx) => postEntry(trx, { uid: "c1", kind: "purchase", amount: 10, idempotencyKey: "c-c1", source: "test", now: NOW }));
     await sql`UPDATE wallets SET points = points + 3 WHERE uid = 'c1'`.execute(db().kysely);
     expect(value(await metrics.metrics(), "wallet_invariant_violations")).toBe(0);
 
     await runReconciliation(db(), { date: "2026-06-30", policy: "adjust_ledger", chunkUsers: 10, mode: "start", now: () => NOW });
-    clock.ms += 4_999;
-    expect(value(await metrics.metrics(), "wallet_invariant_violations")).toBe(0);
-    clock.ms += 1;
     const text = await metrics.metrics();
     expect(value(text, "wallet_invariant_violations")).toBe(1);
     expect(value(text, "reconciliation_adjustment_amount")).toBe(3);

@@ -3,6 +3,7 @@ import { BACKFILL_TYPES } from "../backfill/BackfillRequest.js";
 import { PROVIDERS } from "../providers/PaymentEvent.js";
 import type { Db } from "../storage/openDatabase.js";
 import { readStoredState, type StoredState } from "./readStoredState.js";
+import { storedStateGeneration } from "./storedStateChanged.js";
 import { readTopDeltas, TOP_DELTAS } from "./readTopDeltas.js";
 import { WAITING_STATUSES } from "./readWebhookBacklog.js";
 
@@ -18,19 +19,21 @@ export const STORED_STATE_CACHE_MS = 5_000;
  * Gauges that describe what is stored, read from the database when `/metrics` is
  * scraped (prom-client `collect()`), so every instance behind the load balancer, and
  * one just restarted, reports what the last run found, not what it ran itself. All
- * gauges of one scrape share one read, cached for `cacheMs`.
+ * gauges of one scrape share one read, cached for `cacheMs`, or until a job of this
+ * process marks the stored state changed (`markStoredStateChanged`).
  */
 export function storedStateMetrics(db: Db, options: StoredStateOptions = {}): Registry {
   const cacheMs = options.cacheMs ?? STORED_STATE_CACHE_MS;
   const nowMs = options.nowMs ?? Date.now;
-  let cached: { atMs: number; state: Promise<StoredState> } | null = null;
+  let cached: { atMs: number; generation: number; state: Promise<StoredState> } | null = null;
   const state = (): Promise<StoredState> => {
     const at = nowMs();
-    if (cached === null || at - cached.atMs >= cacheMs) {
+    const generation = storedStateGeneration();
+    if (cached === null || at - cached.atMs >= cacheMs || cached.generation !== generation) {
       const reading = readStoredState(db.kysely, at);
       // A failed read is not kept: the next scrape tries again.
       reading.catch(() => (cached = null));
-      cached = { atMs: at, state: reading };
+      cached = { atMs: at, generation, state: reading };
     }
     return cached.state;
   };

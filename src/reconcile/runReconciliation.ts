@@ -4,6 +4,7 @@ import type { Db } from "../storage/openDatabase.js";
 import { claimChunk } from "./claimChunk.js";
 import { finalizeRun } from "./finalizeRun.js";
 import { logHeals } from "./logHeals.js";
+import { markStoredStateChanged } from "../ops/storedStateChanged.js";
 import { openRun } from "./openRun.js";
 import type { HealPolicy } from "./planHeal.js";
 import { publishChainHead, type AnchorOutcome, type ChainLogger, type ReportSettings } from "./publishChainHead.js";
@@ -86,6 +87,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
     const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey);
     const summary = await readRun(db.kysely, runId);
     if (finalized.outcome === "others_working") return { outcome: "shared", run: summary };
+    markStoredStateChanged();
     if (finalized.outcome === "already_completed") return { outcome: "completed", run: summary, head: null };
     const { signature, ...head } = finalized.head;
     const anchor = await publishChainHead(finalized.head, settings, request.logger);

@@ -14,13 +14,12 @@ export interface StoredState {
   flags: FlagState[];
 }
 
-/** Seven small reads, each through an index or of a table with one row per run or flag. */
+/**
+ * Seven small reads, each through an index or of a table with one row per run or flag.
+ * They go out together: on PostgreSQL each takes its own pooled connection, so a scrape
+ * waits for the slowest read, not their sum; SQLite's one connection runs them in turn.
+ */
 export async function readStoredState(db: Kysely<Schema>, nowMs: number): Promise<StoredState> {
-  return {
-    readAtMs: nowMs,
-    reconciliation: await readReconciliationState(db),
-    backfill: await readBackfillState(db),
-    waiting: await readWebhookBacklog(db),
-    flags: await listFlags(db),
-  };
+  const [reconciliation, backfill, waiting, flags] = await Promise.all([readReconciliationState(db), readBackfillState(db), readWebhookBacklog(db), listFlags(db)]);
+  return { readAtMs: nowMs, reconciliation, backfill, waiting, flags };
 }

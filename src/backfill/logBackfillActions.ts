@@ -26,11 +26,14 @@ export async function logBackfillActions(
   actedOn: readonly Selectable<WebhookEventsTable>[],
 ): Promise<void> {
   if (actedOn.length === 0) return;
+  // The batch is committed whatever happens here: a failed read back logs `after: null`
+  // rather than failing the run.
   const after = await db
     .selectFrom("webhook_events")
     .select(["id", "status", "failure_reason", "attempts", "waiting_for"])
     .where("id", "in", actedOn.map((row) => row.id))
-    .execute();
+    .execute()
+    .catch(() => []);
   const afterById = new Map(after.map((row) => [Number(row.id), row]));
   for (const row of actedOn) {
     const now = afterById.get(Number(row.id));

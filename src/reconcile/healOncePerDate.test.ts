@@ -70,10 +70,10 @@ for (const engine of ENGINES) {
     });
     afterAll(() => database.drop());
 
-    it("migration 7 carries over the claims of adjust_ledger (ledger keys) and restore_wallet (idempotency records); a re-run heals neither", async () => {
+    it("migration 6 carries over the claims of adjust_ledger (ledger keys) and restore_wallet (idempotency records); a re-run heals neither", async () => {
       const db = database.db;
       await sql`CREATE TABLE reckon_schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(db.kysely);
-      for (const script of migrationsFor(db).filter((migration) => migration.id < 7)) {
+      for (const script of migrationsFor(db).filter((migration) => migration.id < 6)) {
         if (db.sqlite) db.sqlite.exec(script.sql);
         else await sql.raw(script.sql).execute(db.kysely);
         await sql`INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (${script.id}, ${script.name}, ${NOW.toISOString()})`.execute(db.kysely);
@@ -84,13 +84,13 @@ for (const engine of ENGINES) {
         await sql`INSERT INTO ledger_entries (uid, amount, kind, idempotency_key, balance_after, source, content_hash, created_at)
           VALUES (${uid}, 10, 'purchase', ${`legacy-${uid}`}, 10, 'test', 'legacy', ${at})`.execute(db.kysely);
       }
-      // What the two policies left behind for 2026-05-01 before migration 7.
+      // What the two policies left behind for 2026-05-01 before migration 6.
       await sql`INSERT INTO ledger_entries (uid, amount, kind, idempotency_key, balance_after, source, content_hash, created_at)
         VALUES ('legacy_adjusted', 3, 'reconcile_adjustment', 'reconcile:2026-05-01:legacy_adjusted', 13, 'reconcile', 'legacy', ${at})`.execute(db.kysely);
       await sql`INSERT INTO idempotency_records (scope, key, request_hash, outcome, created_at)
         VALUES ('reconcile_heal', 'reconcile:2026-05-01:legacy_restored', '', 'restored', ${at})`.execute(db.kysely);
 
-      expect(await migrate(db, "test")).toMatchObject({ outcome: "migrated", applied: expect.arrayContaining([7]) });
+      expect(await migrate(db, "test")).toMatchObject({ outcome: "migrated", applied: expect.arrayContaining([6]) });
       const claims = await db.kysely.selectFrom("reconciliation_heals").select(["run_date", "uid", "action"]).orderBy("uid").execute();
       expect(claims).toEqual([
         { run_date: "2026-05-01", uid: "legacy_adjusted", action: "adjusted" },

@@ -8,7 +8,7 @@ import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 
 /** The migration that records won chargebacks applied before it. */
-const WON_CHARGEBACKS_MIGRATION = 10;
+const WON_CHARGEBACKS_MIGRATION = 9;
 
 /** Every migration before `id`, applied as `migrate` would, so data can be written in the old shape. */
 async function migrateBefore(db: Db, id: number): Promise<void> {

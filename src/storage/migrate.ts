@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS reckon_schema_migrations (
   applied_at TEXT NOT NULL
 )`;
 
-export function migrationsFor(db: Db): readonly MigrationScript[] {
+/** This build's migrations for the database's engine, in order. */
+export function migrationsFor(db: Pick<Db, "dialect">): readonly MigrationScript[] {
   return db.dialect === "sqlite" ? sqliteMigrations : postgresMigrations;
 }
 

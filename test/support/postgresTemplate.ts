@@ -16,19 +16,21 @@ let template: Promise<string> | undefined;
  * connections: cloning needs nobody connected to it.
  */
 export function postgresTemplate(adminUrl: string): Promise<string> {
-  template ??= buildIfAbsent(adminUrl);
+  if (!template) {
+    const name = `reckon_template_${migrationsFingerprint("postgres")}`;
+    template = ensureTemplate(adminUrl, name).then(() => name);
+  }
   return template;
 }
 
-async function buildIfAbsent(adminUrl: string): Promise<string> {
-  const name = `reckon_template_${migrationsFingerprint("postgres")}`;
+/** Builds the migrated template `name` unless the cluster has it; any number of callers at once. */
+export async function ensureTemplate(adminUrl: string, name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query("SELECT pg_advisory_lock($1)", [TEMPLATE_LOCK_KEY]);
     const present = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
     if (present.rowCount === 0) await build(admin, adminUrl, name);
-    return name;
   } finally {
     await admin.query("SELECT pg_advisory_unlock($1)", [TEMPLATE_LOCK_KEY]).catch(() => undefined);
     await admin.end();

@@ -1,8 +1,9 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateBefore } from "../../test/support/schemaHistory.js";
 import { createTestDatabase, describeEachEngine, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
 import { postEntry } from "../ledger/postEntry.js";
-import { migrate, migrationsFor } from "../storage/migrate.js";
+import { migrate } from "../storage/migrate.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { HealPolicy } from "./planHeal.js";
@@ -72,12 +73,7 @@ for (const engine of ENGINES) {
 
     it("migration 6 carries over the claims of adjust_ledger (ledger keys) and restore_wallet (idempotency records); a re-run heals neither", async () => {
       const db = database.db;
-      await sql`CREATE TABLE reckon_schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(db.kysely);
-      for (const script of migrationsFor(db).filter((migration) => migration.id < 6)) {
-        if (db.sqlite) db.sqlite.exec(script.sql);
-        else await sql.raw(script.sql).execute(db.kysely);
-        await sql`INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (${script.id}, ${script.name}, ${NOW.toISOString()})`.execute(db.kysely);
-      }
+      await migrateBefore(db, 6, NOW.toISOString());
       const at = NOW.toISOString();
       for (const uid of ["legacy_adjusted", "legacy_restored"]) {
         await sql`INSERT INTO wallets (uid, points, version, created_at, updated_at) VALUES (${uid}, 13, 1, ${at}, ${at})`.execute(db.kysely);

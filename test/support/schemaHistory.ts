@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { migrationsFor } from "../../src/storage/migrate.js";
+import type { MigrationScript } from "../../src/storage/migrations/MigrationScript.js";
 import type { Db } from "../../src/storage/openDatabase.js";
 
 /**
@@ -26,6 +27,16 @@ async function runScript(db: Db, script: string): Promise<void> {
   else await sql.raw(script).execute(db.kysely);
 }
 
+/** Runs each script and records it under the id given, then stamps the database `test`. */
+async function applyAs(db: Db, scripts: readonly MigrationScript[], appliedAt: string): Promise<void> {
+  await MIGRATIONS_TABLE.execute(db.kysely);
+  for (const script of scripts) {
+    await runScript(db, script.sql);
+    await sql`INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (${script.id}, ${script.name}, ${appliedAt})`.execute(db.kysely);
+  }
+  if (scripts.length > 0) await sql`INSERT INTO reckon_meta (key, value) VALUES ('environment', 'test')`.execute(db.kysely);
+}
+
 /**
  * A blank database brought to main's first `count` migrations the way main's migrate
  * left it: each script run (their SQL did not change), recorded under main's id, the
@@ -33,14 +44,21 @@ async function runScript(db: Db, script: string): Promise<void> {
  */
 export async function migrateAsMain(db: Db, count: number, appliedAt: string): Promise<void> {
   const scripts = migrationsFor(db);
-  await MIGRATIONS_TABLE.execute(db.kysely);
-  for (const { id, name } of MAIN_HISTORY.slice(0, count)) {
+  const asMain = MAIN_HISTORY.slice(0, count).map(({ id, name }) => {
     const script = scripts.find((candidate) => candidate.name === name);
     if (!script) throw new Error(`main's migration ${name} is missing`);
-    await runScript(db, script.sql);
-    await sql`INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (${id}, ${name}, ${appliedAt})`.execute(db.kysely);
-  }
-  if (count > 0) await sql`INSERT INTO reckon_meta (key, value) VALUES ('environment', 'test')`.execute(db.kysely);
+    return { ...script, id };
+  });
+  await applyAs(db, asMain, appliedAt);
+}
+
+/**
+ * A blank database brought to every migration before `id`, as this build's migrate
+ * leaves it, so a test can write rows in the older shape and then watch migration `id`
+ * carry them over.
+ */
+export async function migrateBefore(db: Db, id: number, appliedAt: string): Promise<void> {
+  await applyAs(db, migrationsFor(db).filter((script) => script.id < id), appliedAt);
 }
 
 /** A fully migrated database taken one migration past this build, as a newer Reckon would. */

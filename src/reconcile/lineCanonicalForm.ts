@@ -104,17 +104,19 @@ export function canonicalTextSql(engine: EngineAdapter, sources: Record<Canonica
     addField(field, encoding);
   });
   const reason = sources.reason;
-  if ("known" in reason && reason.known === null) {
-    add("]");
-    return joinPieces(pieces);
+  if (!("known" in reason)) {
+    const refusal: (string | RawBuilder<unknown>)[] = [];
+    for (const { field, encoding } of REFUSAL_FIELDS) {
+      const source = sources[field];
+      refusal.push(",", "known" in source ? encodeField(encoding, source.known) : encodeFieldSql(engine, encoding, source));
+    }
+    add(sql`CASE WHEN ${reason} IS NULL THEN '' ELSE ${joinPieces(refusal)} END`);
+  } else if (reason.known !== null) {
+    for (const { field, encoding } of REFUSAL_FIELDS) {
+      add(",");
+      addField(field, encoding);
+    }
   }
-  const refusal: (string | RawBuilder<unknown>)[] = [];
-  for (const { field, encoding } of REFUSAL_FIELDS) {
-    const source = sources[field];
-    refusal.push(",", "known" in source ? encodeField(encoding, source.known) : encodeFieldSql(engine, encoding, source));
-  }
-  const reasonSql = "known" in reason ? sql`${reason.known}` : reason;
-  add(sql`CASE WHEN ${reasonSql} IS NULL THEN '' ELSE ${joinPieces(refusal)} END`);
   add("]");
   return joinPieces(pieces);
 }

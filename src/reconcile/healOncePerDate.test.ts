@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runScript } from "../../test/support/runScript.js";
 import { createTestDatabase, describeEachEngine, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { migrate, migrationsFor } from "../storage/migrate.js";
@@ -74,8 +75,7 @@ for (const engine of ENGINES) {
       const db = database.db;
       await sql`CREATE TABLE reckon_schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(db.kysely);
       for (const script of migrationsFor(db).filter((migration) => migration.id < 7)) {
-        if (db.sqlite) db.sqlite.exec(script.sql);
-        else await sql.raw(script.sql).execute(db.kysely);
+        await runScript(db, script.sql);
         await sql`INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (${script.id}, ${script.name}, ${NOW.toISOString()})`.execute(db.kysely);
       }
       const at = NOW.toISOString();

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { runScript } from "../../test/support/runScript.js";
 import { createTestDatabase, describeEachEngine, type TestDatabase } from "../../test/support/testDatabase.js";
 import { flakeId, NOW, paynowRefund, sendPaynow, walletPoints, webhookHarness } from "../../test/support/webhookFixtures.js";
 import { postEntry, type PostEntryInput } from "../ledger/postEntry.js";
@@ -14,8 +15,7 @@ const WON_CHARGEBACKS_MIGRATION = 10;
 async function migrateBefore(db: Db, id: number): Promise<void> {
   await sql`CREATE TABLE IF NOT EXISTS reckon_schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(db.kysely);
   for (const script of migrationsFor(db).filter((candidate) => candidate.id < id)) {
-    if (db.sqlite) db.sqlite.exec(script.sql);
-    else await sql.raw(script.sql).execute(db.kysely);
+    await runScript(db, script.sql);
     await sql`INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (${script.id}, ${script.name}, ${NOW.toISOString()})`.execute(db.kysely);
   }
 }

@@ -9,7 +9,7 @@ export type StoredLine = ReportLine & { lineHash: string };
 type LineRow = Selectable<ReconciliationUserReportsTable>;
 type LineColumn = keyof LineRow & string;
 
-/** Small enough that reading one page (synchronous on SQLite) never holds live requests for long. */
+/** Small enough that reading one page (synchronous where the engine runs in this process) never holds live requests for long. */
 const PAGE_LINES = 5_000;
 const ALL_COLUMNS = [
   "uid", "wallet_points", "ledger_sum", "ledger_count", "delta", "action", "adjustment_entry_id", "line_hash", "reason", "detail",

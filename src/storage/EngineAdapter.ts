@@ -1,5 +1,6 @@
-import type { Kysely, RawBuilder } from "kysely";
+import type { Insertable, Kysely, RawBuilder } from "kysely";
 import type { Capabilities } from "./capabilities.js";
+import type { ReconciliationUserReportsTable } from "./schema.js";
 
 /** The engines Reckon runs on. */
 export type DialectName = "sqlite" | "postgres";
@@ -8,19 +9,7 @@ export type DialectName = "sqlite" | "postgres";
 export type ValuesColumnType = "text" | "bigint" | "smallint" | "timestamptz";
 
 /** A report line as stored, its hash already computed. */
-export interface ReportLineRow {
-  run_id: number;
-  uid: string;
-  wallet_points: number;
-  ledger_sum: number;
-  ledger_count: number;
-  delta: number;
-  action: string;
-  adjustment_entry_id: number | null;
-  line_hash: string;
-  reason: string | null;
-  detail: string | null;
-}
+export type ReportLineRow = Required<Insertable<ReconciliationUserReportsTable>>;
 
 /** A read of `columns` from `from` where `where` holds, to be walked in `key` order. */
 export interface KeyOrderedRead {

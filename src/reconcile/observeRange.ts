@@ -1,10 +1,10 @@
-import { sql } from "kysely";
+import { sql, type RawBuilder } from "kysely";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
 import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
 import type { ReportLine } from "./reportHashes.js";
-import { settledLinesInsert, writeLines } from "./writeLines.js";
+import { settledLinesInsert, writeLines, type SettledColumns } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface RangeObserved {
@@ -32,10 +32,19 @@ export interface ObservedChunk {
  * its chunk adds nothing to a run another process may already be finalizing.
  */
 export async function observeRange(db: Db, target: ObservedChunk): Promise<RangeObserved> {
-  const { inProcess, writableCtes, rowLocks, sha256Hex } = db.engine;
-  const oneStatement = !inProcess && writableCtes && rowLocks && sha256Hex !== null;
-  return oneStatement ? observeInOneStatement(db, target) : observeInSlices(db, target);
+  const { inProcess, writableCtes, rowLocks } = db.engine;
+  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED) : null;
+  return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target);
 }
+
+/** The users in balance among the rows of `seen` in `observeInOneStatement`. */
+const SEEN_SETTLED: SettledColumns = {
+  from: "seen",
+  uid: sql.ref("uid"),
+  points: sql.ref("points"),
+  count: sql.ref("n"),
+  where: settledOn(sql.ref("points"), sql.ref("total")),
+};
 
 interface ObservedRow {
   checked: number | string;
@@ -45,23 +54,15 @@ interface ObservedRow {
 
 /**
  * An engine that runs statements in its own backends, can write from a `WITH` clause,
- * lock rows and hash does it in one statement: the aggregate, the `ok` lines with their hashes
- * (`settledLinesInsert`; `observeRange.test.ts` holds them equal to `lineHash`), and the
- * user ids of the others come back. A chunk's thousands of lines never travel to Node
+ * lock rows and hash in SQL does it in one statement: the aggregate, the `ok` lines with
+ * their hashes (`insert`, from `settledLinesInsert`; `observeRange.test.ts` holds them
+ * equal to `lineHash`), and the user ids of the others come back. A chunk's thousands of lines never travel to Node
  * and back, which was most of the run's time; no figure of an unsettled user is read as
  * a number here. The chunk row is locked for the statement, so the check that it is
  * still ours holds until the lines commit.
  */
-async function observeInOneStatement(db: Db, target: ObservedChunk): Promise<RangeObserved> {
+async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawBuilder<unknown>): Promise<RangeObserved> {
   const range = { after: target.chunk.uid_after, last: target.chunk.uid_last };
-  const settled = settledOn(sql.ref("points"), sql.ref("total"));
-  const insert = settledLinesInsert(db.engine, { runId: target.runId, date: target.date }, {
-    from: "seen",
-    uid: sql.ref("uid"),
-    points: sql.ref("points"),
-    count: sql.ref("n"),
-    where: settled,
-  })!;
   const result = await sql<ObservedRow>`
     WITH ours AS (
       SELECT 1 FROM reconciliation_chunks

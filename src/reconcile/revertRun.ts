@@ -1,7 +1,7 @@
 import { recordAudit } from "../audit/recordAudit.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { restoreWallet } from "../ledger/restoreWallet.js";
-import { engineOf } from "../storage/EngineAdapter.js";
+import { capabilitiesOf } from "../storage/capabilities.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction, type Trx } from "../storage/withTransaction.js";
 import { readReport } from "./readReports.js";
@@ -81,7 +81,7 @@ async function revertLine(trx: Trx, runId: number, date: string, line: HealedLin
     .executeTakeFirst();
   if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return null;
   let query = trx.selectFrom("wallets").select(["points", "version"]).where("uid", "=", line.uid);
-  query = engineOf(trx).forUpdate(query);
+  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
   const wallet = await query.executeTakeFirstOrThrow();
   const points = wallet.points + Number(line.delta);
   await restoreWallet(trx, { uid: line.uid, points, expectedWalletVersion: wallet.version, now });

@@ -21,11 +21,6 @@ export interface KeyOrderedRead {
   pageRows: number;
 }
 
-/** A query whose rows can be locked for the rest of the transaction. */
-export interface Lockable<Q> {
-  forUpdate(): Q;
-}
-
 /**
  * Everything one engine does differently, flags and behaviour together (as Kysely's
  * `DialectAdapter`): `sqlite/sqliteAdapter.ts` and `postgres/postgresAdapter.ts` each
@@ -41,8 +36,6 @@ export interface EngineAdapter extends Capabilities {
   /** How the webhook commit queue overlaps its group commits. */
   readonly commitQueue: { maxInFlight: number; nextBatchAfterMs: number };
 
-  /** `query … FOR UPDATE` where rows can be locked; the query unchanged where the single writer already serialises. */
-  forUpdate<Q extends Lockable<Q>>(query: Q): Q;
   /** Serialises transactions that take the same `key` until the end of `trx`. */
   lockKey(trx: Kysely<any>, key: number): Promise<void>;
   /** `lockKey` for names, taken in sorted order so overlapping sets never deadlock. */

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import type { EngineAdapter, KeyOrderedRead, Lockable, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
+import type { EngineAdapter, KeyOrderedRead, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
 
 /** Lines per statement: they travel as one JSON parameter that PostgreSQL unpacks. */
 const LINES_PER_STATEMENT = 5_000;
@@ -24,9 +24,6 @@ export const postgresAdapter: EngineAdapter = {
   // are not held (docs/decisions/webhook-durability.md).
   commitQueue: { maxInFlight: 2, nextBatchAfterMs: 15 },
 
-  forUpdate<Q extends Lockable<Q>>(query: Q): Q {
-    return query.forUpdate();
-  },
   async lockKey(trx: Kysely<any>, key: number): Promise<void> {
     await sql`SELECT pg_advisory_xact_lock(${key})`.execute(trx);
   },

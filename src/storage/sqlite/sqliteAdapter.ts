@@ -1,6 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely, type QueryResult, type RawBuilder } from "kysely";
-import type { EngineAdapter, KeyOrderedRead, Lockable, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
+import type { EngineAdapter, KeyOrderedRead, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
 
 /** Lines per bulk statement: 1,100 parameters, far below SQLite's limit of 32,766. */
 const LINES_PER_STATEMENT = 100;
@@ -35,7 +35,6 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     commitQueue: { maxInFlight: 1, nextBatchAfterMs: 0 },
 
     // The transaction already holds the database's only write lock.
-    forUpdate: <Q extends Lockable<Q>>(query: Q): Q => query,
     lockKey: async () => undefined,
     lockNames: async () => undefined,
 

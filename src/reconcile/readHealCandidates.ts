@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Schema } from "../storage/schema.js";
 import { readExactFigures, type ExactReading } from "./exactFigures.js";
-import { isIntegerOverflow } from "../storage/isIntegerOverflow.js";
+import { isIntegerOverflow } from "./isIntegerOverflow.js";
 
 /** A drifted user as the heal sees them under the wallet lock, with this date's heal claim if any. */
 export interface HealCandidate {

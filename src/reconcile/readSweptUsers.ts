@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Schema } from "../storage/schema.js";
 import { EXACT_POINTS_MAX_SQL } from "./exactFigures.js";
-import { isIntegerOverflow } from "../storage/isIntegerOverflow.js";
+import { isIntegerOverflow } from "./isIntegerOverflow.js";
 
 export interface UidRange {
   /** Exclusive; null means from the first user. */

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { runScript } from "./runScript.js";
 import { migrationsFor } from "../../src/storage/migrate.js";
 import type { MigrationScript } from "../../src/storage/migrations/MigrationScript.js";
 import type { Db } from "../../src/storage/openDatabase.js";
@@ -21,11 +22,6 @@ export const MAIN_HISTORY: readonly { id: number; name: string }[] = [
 ];
 
 const MIGRATIONS_TABLE = sql`CREATE TABLE reckon_schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`;
-
-async function runScript(db: Db, script: string): Promise<void> {
-  if (db.sqlite) db.sqlite.exec(script);
-  else await sql.raw(script).execute(db.kysely);
-}
 
 /** Runs each script and records it under the id given, then stamps the database `test`. */
 async function applyAs(db: Db, scripts: readonly MigrationScript[], appliedAt: string): Promise<void> {

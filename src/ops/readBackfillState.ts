@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { BackfillType } from "../backfill/BackfillRequest.js";
+import { BACKFILL_TYPES, type BackfillType } from "../backfill/BackfillRequest.js";
 import type { Schema } from "../storage/schema.js";
 
 export interface BackfillTypeState {
@@ -13,8 +13,8 @@ export interface BackfillTypeState {
 }
 
 /**
- * Two reads of `data_migrations`, a table of one row per backfill run: the totals per
- * type, and the newest ended run of each type (migration ids sort by start time).
+ * Three reads of `data_migrations`, a table of one row per backfill run: the totals per
+ * type, then the newest ended run of each type through `data_migrations_type_status`.
  */
 export async function readBackfillState(db: Kysely<Schema>): Promise<BackfillTypeState[]> {
   const totals = await db
@@ -28,14 +28,21 @@ export async function readBackfillState(db: Kysely<Schema>): Promise<BackfillTyp
     .where("dry_run", "=", 0)
     .groupBy("type")
     .execute();
-  const newest = await db
-    .selectFrom("data_migrations")
-    .select(["type", "scanned", "errors"])
-    .where("id", "in", (eb) =>
-      eb.selectFrom("data_migrations").select((inner) => inner.fn.max("id").as("id")).where("dry_run", "=", 0).where("finished_at", "is not", null).groupBy("type"),
-    )
-    .execute();
-  const newestByType = new Map(newest.map((row) => [row.type, { scanned: Number(row.scanned), errors: Number(row.errors) }]));
+  const newestByType = new Map<string, { scanned: number; errors: number }>();
+  for (const type of BACKFILL_TYPES) {
+    // Runs of one type never overlap, so the latest start is the newest run; the id breaks a tie.
+    const newest = await db
+      .selectFrom("data_migrations")
+      .select(["scanned", "errors"])
+      .where("type", "=", type)
+      .where("dry_run", "=", 0)
+      .where("finished_at", "is not", null)
+      .orderBy("started_at", "desc")
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    if (newest) newestByType.set(type, { scanned: Number(newest.scanned), errors: Number(newest.errors) });
+  }
   return totals.map((row) => ({
     type: row.type as BackfillType,
     processed: Number(row.processed),

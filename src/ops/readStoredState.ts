@@ -15,7 +15,7 @@ export interface StoredState {
 }
 
 /**
- * Seven small reads, each through an index or of a table with one row per run or flag.
+ * Eight small reads, each through an index or of a table with one row per run or flag.
  * They go out together: on PostgreSQL each takes its own pooled connection, so a scrape
  * waits for the slowest read, not their sum; SQLite's one connection runs them in turn.
  */

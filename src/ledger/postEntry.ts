@@ -1,5 +1,4 @@
 import type { Selectable } from "kysely";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { LedgerEntriesTable, WalletsTable } from "../storage/schema.js";
 import type { Trx } from "../storage/withTransaction.js";
 import {
@@ -11,6 +10,7 @@ import {
   type BelowZeroPolicy,
 } from "./entryRules.js";
 import { decideBalanceRange } from "./balanceRange.js";
+import { lockWallets } from "./lockWallets.js";
 import { readLedgerSums } from "./readLedgerSums.js";
 import { toEntry, toWallet, type Entry, type EntryKind, type Wallet } from "./types.js";
 
@@ -144,10 +144,8 @@ export async function postEntry(trx: Trx, input: PostEntryInput): Promise<PostEn
   return { outcome: "posted", entry: toEntry(row), wallet: moved, shortfall };
 }
 
-async function lockWallet(trx: Trx, uid: string): Promise<Selectable<WalletsTable> | undefined> {
-  let query = trx.selectFrom("wallets").selectAll().where("uid", "=", uid);
-  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
-  return query.executeTakeFirst();
+function lockWallet(trx: Trx, uid: string): Promise<Selectable<WalletsTable> | undefined> {
+  return lockWallets(trx, [uid]).selectAll().executeTakeFirst();
 }
 
 /**

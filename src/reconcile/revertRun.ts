@@ -1,7 +1,7 @@
 import { recordAudit } from "../audit/recordAudit.js";
+import { lockWallets } from "../ledger/lockWallets.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { restoreWallet } from "../ledger/restoreWallet.js";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction, type Trx } from "../storage/withTransaction.js";
 import { readReport } from "./readReports.js";
@@ -80,9 +80,7 @@ async function revertLine(trx: Trx, runId: number, date: string, line: HealedLin
     .onConflict((conflict) => conflict.doNothing())
     .executeTakeFirst();
   if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return null;
-  let query = trx.selectFrom("wallets").select(["points", "version"]).where("uid", "=", line.uid);
-  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
-  const wallet = await query.executeTakeFirstOrThrow();
+  const wallet = await lockWallets(trx, [line.uid]).select(["points", "version"]).executeTakeFirstOrThrow();
   const points = wallet.points + Number(line.delta);
   await restoreWallet(trx, { uid: line.uid, points, expectedWalletVersion: wallet.version, now });
   await recordAudit(trx, {

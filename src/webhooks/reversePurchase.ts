@@ -1,7 +1,7 @@
 import type { Selectable } from "kysely";
 import { recordAudit } from "../audit/recordAudit.js";
+import { lockWallets } from "../ledger/lockWallets.js";
 import { postEntry } from "../ledger/postEntry.js";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { WebhookPurchasesTable } from "../storage/schema.js";
 import type { Trx } from "../storage/withTransaction.js";
 import type { ApplyContext } from "./ApplyResult.js";
@@ -131,8 +131,6 @@ async function postPlanned(trx: Trx, purchase: Purchase, key: string, planned: r
 }
 
 async function lockedBalance(trx: Trx, uid: string): Promise<number> {
-  let query = trx.selectFrom("wallets").select("points").where("uid", "=", uid);
-  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
-  const wallet = await query.executeTakeFirst();
+  const wallet = await lockWallets(trx, [uid]).select("points").executeTakeFirst();
   return wallet?.points ?? 0;
 }

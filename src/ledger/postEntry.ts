@@ -12,6 +12,7 @@ import {
 import { decideBalanceRange } from "./balanceRange.js";
 import { lockWallets } from "./lockWallets.js";
 import { readLedgerSums } from "./readLedgerSums.js";
+import { readUnreversedPoints } from "./readUnreversedPoints.js";
 import { toEntry, toWallet, type Entry, type EntryKind, type Wallet } from "./types.js";
 
 export interface PostEntryInput {
@@ -184,12 +185,8 @@ async function checkAgainstOriginal(
     .where("id", "=", reversesEntryId)
     .executeTakeFirst();
   if (!original) return { outcome: "original_not_found", reversesEntryId };
-  const reversed = await trx
-    .selectFrom("ledger_entries")
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total"))
-    .where("reverses_entry_id", "=", reversesEntryId)
-    .executeTakeFirstOrThrow();
-  const check = checkReversal(input.kind, input.uid, input.amount, toEntry(original), Number(reversed.total));
+  const remaining = await readUnreversedPoints(trx, original);
+  const check = checkReversal(input.kind, input.uid, input.amount, toEntry(original), remaining);
   if (check.ok) return undefined;
   return { outcome: "invalid_reversal", reason: check.reason, remaining: check.remaining };
 }

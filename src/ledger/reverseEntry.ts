@@ -5,6 +5,7 @@ import type { Db } from "../storage/openDatabase.js";
 import { withTransaction, type Trx } from "../storage/withTransaction.js";
 import { reversingKindOf } from "./entryRules.js";
 import { postEntry, type UnversionedEntryOutcome } from "./postEntry.js";
+import { readUnreversedPoints } from "./readUnreversedPoints.js";
 import type { Entry, EntryKind, Wallet } from "./types.js";
 
 export interface ReverseRequest {
@@ -57,12 +58,7 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
   if (!original) return { outcome: "entry_not_found" };
   const kind = reversingKindOf(original.kind);
   if (kind === null) return { outcome: "not_reversible", kind: original.kind };
-  const reversed = await trx
-    .selectFrom("ledger_entries")
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total"))
-    .where("reverses_entry_id", "=", original.id)
-    .executeTakeFirstOrThrow();
-  const remaining = Math.abs(original.amount + Number(reversed.total));
+  const remaining = await readUnreversedPoints(trx, original);
   if (remaining === 0) return { outcome: "nothing_to_reverse" };
   const points = request.points ?? remaining;
   if (points > remaining) return { outcome: "exceeds_original", remaining };

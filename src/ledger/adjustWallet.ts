@@ -4,7 +4,7 @@ import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempote
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction, type Trx } from "../storage/withTransaction.js";
 import { postEntry } from "./postEntry.js";
-import type { Entry, Wallet } from "./types.js";
+import { toKeyedOutcome, type KeyedEntryOutcome } from "./toKeyedOutcome.js";
 
 export interface AdjustmentRequest {
   uid: string;
@@ -17,13 +17,9 @@ export interface AdjustmentRequest {
 }
 
 export type AdjustmentOutcome =
-  | { outcome: "posted"; entry: Entry; wallet: Wallet }
-  | { outcome: "insufficient_points"; available: number }
-  | { outcome: "adjustments_frozen" }
-  /** 409: the wallet or the user's ledger sum would leave the exact range (`MAX_BALANCE_POINTS`). */
-  | { outcome: "out_of_range"; limit: number }
-  /** The ledger already holds this key's entry with other content (409 idempotency_key_reused). */
-  | { outcome: "key_reused" };
+  | KeyedEntryOutcome
+  /** 423: the `adjustments_frozen` runtime flag is set. */
+  | { outcome: "adjustments_frozen" };
 
 /** A manual adjustment by an admin: one `admin_adjustment` entry, audited, refused while frozen. */
 export async function adjustWallet(db: Db, request: AdjustmentRequest): Promise<IdempotentResult<AdjustmentOutcome>> {
@@ -36,10 +32,7 @@ export async function adjustWallet(db: Db, request: AdjustmentRequest): Promise<
   });
 }
 
-/**
- * The key was claimed first (`runIdempotent`), so a `duplicate` or `conflict` here means
- * the ledger holds the key's entry without its idempotency record: the entry is the answer.
- */
+/** One `admin_adjustment` entry under the request's key, audited when posted. */
 async function adjustInTransaction(trx: Trx, request: AdjustmentRequest): Promise<AdjustmentOutcome> {
   const result = await postEntry(trx, {
     uid: request.uid,
@@ -51,27 +44,14 @@ async function adjustInTransaction(trx: Trx, request: AdjustmentRequest): Promis
     reason: request.reason,
     now: request.now,
   });
-  switch (result.outcome) {
-    case "posted":
-      await recordAudit(trx, {
-        actor: request.actor,
-        action: "wallet.adjust",
-        subject: request.uid,
-        details: { entryId: result.entry.id, amount: request.amount, reason: request.reason },
-        now: request.now,
-      });
-      return { outcome: "posted", entry: result.entry, wallet: result.wallet };
-    case "duplicate":
-      return { outcome: "posted", entry: result.entry, wallet: result.wallet };
-    case "insufficient_points":
-      return { outcome: "insufficient_points", available: result.available };
-    case "conflict":
-      return { outcome: "key_reused" };
-    case "out_of_range":
-      return { outcome: "out_of_range", limit: result.limit };
-    default: {
-      const never: never = result;
-      throw new Error(`unhandled adjustment outcome ${JSON.stringify(never)}`);
-    }
+  if (result.outcome === "posted") {
+    await recordAudit(trx, {
+      actor: request.actor,
+      action: "wallet.adjust",
+      subject: request.uid,
+      details: { entryId: result.entry.id, amount: request.amount, reason: request.reason },
+      now: request.now,
+    });
   }
+  return toKeyedOutcome(result);
 }

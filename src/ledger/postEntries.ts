@@ -8,6 +8,7 @@ import { lockWallets } from "./lockWallets.js";
 import type { PostEntryInput, PostEntryOutcome } from "./postEntry.js";
 import { readLedgerSums } from "./readLedgerSums.js";
 import { toEntry, toWallet, type Entry, type Wallet } from "./types.js";
+import { unreachable } from "../unreachable.js";
 
 /** An entry of a batch: what `postEntry` takes, for entries that reference no other entry. */
 export type BatchEntryInput = Omit<PostEntryInput, "reversesEntryId" | "expectedWalletVersion">;
@@ -139,11 +140,8 @@ function answer(decision: Decision): BatchEntryOutcome {
     case "insufficient_points":
     case "out_of_range":
       return decision;
-    default: {
-      const never: never = decision;
-      throw new Error(`unhandled decision ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(decision, "decision");
 }
 
 function snapshot(state: WalletState): Wallet {

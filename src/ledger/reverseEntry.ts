@@ -6,7 +6,8 @@ import { withTransaction, type Trx } from "../storage/withTransaction.js";
 import { reversingKindOf } from "./entryRules.js";
 import { postEntry, type UnversionedEntryOutcome } from "./postEntry.js";
 import { readUnreversedPoints } from "./readUnreversedPoints.js";
-import type { Entry, EntryKind, Wallet } from "./types.js";
+import { toKeyedOutcome, type KeyedEntryOutcome } from "./toKeyedOutcome.js";
+import type { EntryKind } from "./types.js";
 
 export interface ReverseRequest {
   entryId: number;
@@ -19,19 +20,13 @@ export interface ReverseRequest {
 }
 
 export type ReverseOutcome =
-  | { outcome: "posted"; entry: Entry; wallet: Wallet }
+  | KeyedEntryOutcome
   | { outcome: "entry_not_found" }
   | { outcome: "nothing_to_reverse" }
   | { outcome: "exceeds_original"; remaining: number }
   /** 409: the ledger's rules let no entry reverse an entry of this kind. */
   | { outcome: "not_reversible"; kind: EntryKind }
-  /** 409: the reversal would overdraw the wallet and its policy refuses that. */
-  | { outcome: "insufficient_points"; available: number }
-  | { outcome: "adjustments_frozen" }
-  /** 409: the wallet or the user's ledger sum would leave the exact range (`MAX_BALANCE_POINTS`). */
-  | { outcome: "out_of_range"; limit: number }
-  /** The ledger already holds this key's entry with other content (409 idempotency_key_reused). */
-  | { outcome: "key_reused" };
+  | { outcome: "adjustments_frozen" };
 
 /**
  * Reverses an entry with a new one that references it; history is never edited.
@@ -86,29 +81,15 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
   return toReverseOutcome(result, original.kind);
 }
 
-/**
- * The key was claimed first (`runIdempotent`), so a `duplicate` or `conflict` here means
- * the ledger holds the key's entry without its idempotency record: the entry is the answer.
- */
+/** The reference's refusals in the route's words; every other outcome as for any keyed entry (`toKeyedOutcome`). */
 function toReverseOutcome(result: UnversionedEntryOutcome, originalKind: EntryKind): ReverseOutcome {
   switch (result.outcome) {
-    case "posted":
-    case "duplicate":
-      return { outcome: "posted", entry: result.entry, wallet: result.wallet };
-    case "conflict":
-      return { outcome: "key_reused" };
-    case "out_of_range":
-      return { outcome: "out_of_range", limit: result.limit };
-    case "insufficient_points":
-      return { outcome: "insufficient_points", available: result.available };
     case "original_not_found":
       return { outcome: "entry_not_found" };
     case "invalid_reversal":
       if (result.reason === "exceeds_original") return { outcome: "exceeds_original", remaining: result.remaining };
       return { outcome: "not_reversible", kind: originalKind };
-    default: {
-      const never: never = result;
-      throw new Error(`unhandled reversal outcome ${JSON.stringify(never)}`);
-    }
+    default:
+      return toKeyedOutcome(result);
   }
 }

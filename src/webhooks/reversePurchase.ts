@@ -8,6 +8,7 @@ import type { ApplyContext } from "./ApplyResult.js";
 import { measureTree, planReversal, type PlannedEntry } from "./planReversal.js";
 import { readPurchaseTree, readRecordedCauses } from "./purchaseRecords.js";
 import { reversalTarget, type RecordedCause } from "./reversalTarget.js";
+import { unreachable } from "../unreachable.js";
 
 type Purchase = Selectable<WebhookPurchasesTable>;
 
@@ -79,11 +80,8 @@ function recordedOf(cause: ReversalCause): RecordedCause {
       return { kind: "chargeback", key: cause.key, refundedMinor: 0, chargebackKey: null };
     case "chargeback_won":
       return { kind: "chargeback_won", key: cause.key, refundedMinor: 0, chargebackKey: cause.chargebackKey };
-    default: {
-      const never: never = cause;
-      throw new Error(`unknown reversal cause ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(cause, "reversal cause");
 }
 
 /** Points to move in the ledger (positive reverses, negative restores) and the change of what is written off. */

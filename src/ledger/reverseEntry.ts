@@ -1,10 +1,9 @@
-import { recordAudit } from "../audit/recordAudit.js";
-import { readFlag } from "../flags/runtimeFlags.js";
-import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
+import type { IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import type { Trx } from "../storage/withTransaction.js";
 import { reversingKindOf } from "./entryRules.js";
-import { postEntry, type UnversionedEntryOutcome } from "./postEntry.js";
+import { postAdminEntry, runAdminWrite } from "./postAdminEntry.js";
+import type { UnversionedEntryOutcome } from "./postEntry.js";
 import { readUnreversedPoints } from "./readUnreversedPoints.js";
 import { toKeyedOutcome, type KeyedEntryOutcome } from "./toKeyedOutcome.js";
 import type { EntryKind } from "./types.js";
@@ -34,14 +33,7 @@ export type ReverseOutcome =
  */
 export async function reverseEntry(db: Db, request: ReverseRequest): Promise<IdempotentResult<ReverseOutcome>> {
   const fingerprint = { entryId: request.entryId, points: request.points ?? null, reason: request.reason };
-  return withTransaction(db, async (trx) => {
-    // A freeze is the server's state, not the request's answer: it is not remembered under
-    // the key, so the same request succeeds once the freeze is lifted.
-    if (await readFlag(trx, "adjustments_frozen")) return { kind: "fresh", outcome: { outcome: "adjustments_frozen" } };
-    return runIdempotent(trx, "admin_reverse", request.idempotencyKey, fingerprint, request.now, () =>
-      reverseInTransaction(trx, request),
-    );
-  });
+  return runAdminWrite(db, "admin_reverse", request, fingerprint, (trx) => reverseInTransaction(trx, request));
 }
 
 async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<ReverseOutcome> {
@@ -58,26 +50,12 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
   const points = request.points ?? remaining;
   if (points > remaining) return { outcome: "exceeds_original", remaining };
 
-  const result = await postEntry(trx, {
-    uid: original.uid,
-    kind,
-    amount: -Math.sign(original.amount) * points,
-    idempotencyKey: `admin_reverse:${request.idempotencyKey}`,
-    reversesEntryId: original.id,
-    source: "admin",
-    sourceRef: request.actor,
-    reason: request.reason,
-    now: request.now,
-  });
-  if (result.outcome === "posted") {
-    await recordAudit(trx, {
-      actor: request.actor,
-      action: "entry.reverse",
-      subject: original.uid,
-      details: { reversedEntryId: original.id, entryId: result.entry.id, points, reason: request.reason },
-      now: request.now,
-    });
-  }
+  const result = await postAdminEntry(
+    trx,
+    request,
+    { uid: original.uid, kind, amount: -Math.sign(original.amount) * points, keyPrefix: "admin_reverse", reversesEntryId: original.id },
+    { action: "entry.reverse", details: (entry) => ({ reversedEntryId: original.id, entryId: entry.id, points, reason: request.reason }) },
+  );
   return toReverseOutcome(result, original.kind);
 }
 

@@ -45,7 +45,7 @@ export function decideBelowZero(kind: EntryKind, amount: number, available: numb
  * Which kinds an entry of each kind may reference through `reverses_entry_id`. A
  * `reconcile_adjustment` is in no list: a reversal would move the wallet, which the heal
  * never moved, and re-open the drift; a heal is undone only by reverting its run.
- * Migration 6 holds the database to the same table.
+ * Migration 5 holds the database to the same table.
  */
 const REVERSIBLE: Partial<Record<EntryKind, readonly EntryKind[]>> = {
   reversal: ["purchase", "spend", "admin_adjustment", "reinstatement"],

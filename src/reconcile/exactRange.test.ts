@@ -9,7 +9,7 @@ import { verifyReports } from "./verifyReports.js";
 
 /**
  * Wallets and ledgers past 2^53 are written straight into the tables on purpose: the
- * ledger refuses to create them, and so does the schema since migration 6, but rows
+ * ledger refuses to create them, and so does the schema since migration 5, but rows
  * written before it (or by a tool that dropped its guards) can hold anything the
  * columns hold, and reconciliation exists for them. Figures travel as decimal text in SQL literals so
  * the test itself never rounds them.

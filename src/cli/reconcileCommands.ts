@@ -74,7 +74,8 @@ export function registerReconcileCommands(program: Command, config: () => Config
     .action(async (options: { date: string }) => {
       const outcome = await withDb(config, (db) => revertRun(db, { date: options.date, actor: "cli", now: () => new Date() }));
       console.log(JSON.stringify(outcome));
-      if (outcome.outcome !== "reverted") process.exitCode = 1;
+      // A line the ledger refused is not reverted: the operator has something left to do.
+      if (outcome.outcome !== "reverted" || outcome.refused.length > 0) process.exitCode = 1;
     });
 
   const reports = program.command("reports").description("reconciliation reports");

@@ -15,6 +15,8 @@ import { setCatalogueProduct } from "../catalogue/setCatalogueProduct.js";
 import { parseProductId, parseProvider } from "../http/routes/productRoutes.js";
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
 import { registerReconcileCommands } from "./reconcileCommands.js";
+import { registerFreezeCommands } from "./freezeCommands.js";
+import { registerImportCommands } from "./importCommands.js";
 
 /**
  * The `reckon` command. Every command only parses its options and calls the same
@@ -230,6 +232,8 @@ flags
 
 registerBackfillCommands(program, config);
 registerReconcileCommands(program, config);
+registerImportCommands(program, config, cliActor);
+registerFreezeCommands(admin, config, cliActor);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) console.error(error.message);

@@ -8,13 +8,18 @@ const ENTRY_FIELDS = new Set(["type", "uid", "id", "amount", "at", "note"]);
  * The text of a top-level number field, exactly as written: `JSON.parse` would turn
  * `100.0000000000000001` into 100 and `9007199254740993` into 9007199254740992.
  */
-function numberText(line: string, field: string, value: unknown): string | null {
+const NUMBER_TEXT: Record<"points" | "amount", RegExp> = {
+  points: /(?<!\\)"points"\s*:\s*(-?[0-9][0-9.eE+-]*)/,
+  amount: /(?<!\\)"amount"\s*:\s*(-?[0-9][0-9.eE+-]*)/,
+};
+
+function numberText(line: string, field: "points" | "amount", value: unknown): string | null {
   if (typeof value !== "number") return null;
-  const match = new RegExp(`(?<!\\\\)"${field}"\\s*:\\s*(-?[0-9][0-9.eE+-]*)`).exec(line);
+  const match = NUMBER_TEXT[field].exec(line);
   return match ? match[1]! : String(value);
 }
 
-function numberField(line: string, json: Record<string, unknown>, field: string, check: (text: string) => Checked<number>): Checked<number> {
+function numberField(line: string, json: Record<string, unknown>, field: "points" | "amount", check: (text: string) => Checked<number>): Checked<number> {
   const text = numberText(line, field, json[field]);
   if (text === null) return { ok: false, code: field === "points" ? "invalid_points" : "invalid_amount", problem: `${field} must be a JSON number` };
   return check(text);

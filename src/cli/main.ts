@@ -17,6 +17,7 @@ import { MAX_ENTRY_POINTS } from "../ledger/types.js";
 import { registerReconcileCommands } from "./reconcileCommands.js";
 import { registerFreezeCommands } from "./freezeCommands.js";
 import { registerImportCommands } from "./importCommands.js";
+import { registerSnapshotCommands } from "./snapshotCommands.js";
 
 /**
  * The `reckon` command. Every command only parses its options and calls the same
@@ -234,6 +235,7 @@ registerBackfillCommands(program, config);
 registerReconcileCommands(program, config);
 registerImportCommands(program, config, cliActor);
 registerFreezeCommands(admin, config, cliActor);
+registerSnapshotCommands(program, config);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) console.error(error.message);

@@ -48,7 +48,8 @@ export interface ImportSummary {
   problems: ImportProblem[];
 }
 
-const PARSERS: Record<ImportFormat, (line: string, now: Date) => ParsedLine> = {
+/** How a line of each export format is read. */
+export const LINE_PARSERS: Record<ImportFormat, (line: string, now: Date) => ParsedLine> = {
   reckon: parseReckonLine,
   firestore: parseFirestoreLine,
 };
@@ -82,7 +83,7 @@ export async function importWallets(db: Db, options: ImportOptions): Promise<Imp
   const bytesTotal = statSync(options.file).size;
   const reader = readLines(options.file, MAX_LINE_BYTES);
   const grouper = new UserGrouper();
-  const parse = PARSERS[options.format];
+  const parse = LINE_PARSERS[options.format];
   let batch: ReadyUser[] = [];
   let batchEntries = 0;
 

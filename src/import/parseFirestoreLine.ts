@@ -1,5 +1,6 @@
 import { checkAmount, checkEntryId, checkNote, checkTime, checkUid, checkWalletPoints } from "./checkLegacyFields.js";
 import type { ParsedLine } from "./LegacyRecord.js";
+import { parseJsonObject } from "./parseJsonObject.js";
 
 /**
  * Reads one line of a Firestore-shaped export: a document as Firestore's REST API gives
@@ -9,14 +10,9 @@ import type { ParsedLine } from "./LegacyRecord.js";
  * fields Reckon does not read are ignored, as Firestore documents carry the app's own.
  */
 export function parseFirestoreLine(line: string, now: Date): ParsedLine {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { ok: false, uid: null, code: "not_json", problem: "not valid JSON" };
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return { ok: false, uid: null, code: "not_an_object", problem: "not a JSON object" };
-  const document = json as { name?: unknown; fields?: unknown; createTime?: unknown };
+  const read = parseJsonObject(line);
+  if (!read.ok) return read;
+  const document = read.json as { name?: unknown; fields?: unknown; createTime?: unknown };
   const path = typeof document.name === "string" ? document.name.split("/documents/")[1] : undefined;
   const segments = path?.split("/") ?? [];
   if (segments.length !== 2 && segments.length !== 4) {

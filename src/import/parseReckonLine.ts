@@ -1,5 +1,6 @@
 import { checkAmount, checkEntryId, checkNote, checkTime, checkUid, checkWalletPoints, type Checked } from "./checkLegacyFields.js";
 import type { ParsedLine } from "./LegacyRecord.js";
+import { parseJsonObject } from "./parseJsonObject.js";
 
 const WALLET_FIELDS = new Set(["type", "uid", "points"]);
 const ENTRY_FIELDS = new Set(["type", "uid", "id", "amount", "at", "note"]);
@@ -30,14 +31,9 @@ function numberField(line: string, json: Record<string, unknown>, field: "points
  * `{"type":"entry","uid","id","amount","at","note"?}` (docs/import-format.md).
  */
 export function parseReckonLine(line: string, now: Date): ParsedLine {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { ok: false, uid: null, code: "not_json", problem: "not valid JSON" };
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return { ok: false, uid: null, code: "not_an_object", problem: "not a JSON object" };
-  const fields = json as Record<string, unknown>;
+  const read = parseJsonObject(line);
+  if (!read.ok) return read;
+  const fields = read.json;
   const uid = checkUid(fields.uid);
   const known = uid.ok ? uid.value : null;
   if (fields.type !== "wallet" && fields.type !== "entry") {

@@ -1,7 +1,5 @@
-import type { ImportFormat, LineProblem, ParsedLine } from "../import/LegacyRecord.js";
-import { MAX_LINE_BYTES } from "../import/importWallets.js";
-import { parseFirestoreLine } from "../import/parseFirestoreLine.js";
-import { parseReckonLine } from "../import/parseReckonLine.js";
+import type { ImportFormat, LineProblem } from "../import/LegacyRecord.js";
+import { LINE_PARSERS, MAX_LINE_BYTES } from "../import/importWallets.js";
 import { readLines } from "../import/readLines.js";
 import type { Db } from "../storage/openDatabase.js";
 import { statementChunks } from "../storage/setBased.js";
@@ -32,8 +30,6 @@ export interface ShadowOptions {
 const LOOKUP_USERS = 1_000;
 const PAGE_USERS = 5_000;
 
-const PARSERS: Record<ImportFormat, (line: string, now: Date) => ParsedLine> = { reckon: parseReckonLine, firestore: parseFirestoreLine };
-
 /**
  * `reckon shadow compare`: while the old system still runs, sets its balances (the
  * wallet lines of an export in either import format; entry lines are passed over) beside
@@ -60,7 +56,7 @@ export async function compareShadow(db: Db, options: ShadowOptions): Promise<Sha
     pending = [];
   };
 
-  const parse = PARSERS[options.format];
+  const parse = LINE_PARSERS[options.format];
   for await (const line of readLines(options.file, MAX_LINE_BYTES).lines) {
     if ("unreadable" in line) {
       result.problems.push({ line: line.number, uid: null, code: line.unreadable, problem: line.unreadable === "not_utf8" ? "not valid UTF-8" : "line too long" });

@@ -2,30 +2,19 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importWallets } from "../import/importWallets.js";
 import { runReconciliation } from "../reconcile/runReconciliation.js";
 import { openDatabase } from "../storage/openDatabase.js";
 import { exportFolder, reckonLines } from "../../test/support/legacyExport.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
-import { createTestDatabase, ENGINES, PG_ADMIN_URL, type TestDatabase } from "../../test/support/testDatabase.js";
+import { adminQuery, createTestDatabase, ENGINES, PG_ADMIN_URL, type TestDatabase } from "../../test/support/testDatabase.js";
 import { createSnapshot } from "./createSnapshot.js";
 import { listSnapshots } from "./listSnapshots.js";
 import { restoreSnapshot, type RestoreSnapshotRequest } from "./restoreSnapshot.js";
 import { verifySnapshot } from "./verifySnapshot.js";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
-
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 for (const engine of ENGINES) {
   describe(`snapshots [${engine}]`, () => {

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import type { Config } from "../config.js";
 import { setFlag } from "../flags/setFlag.js";
-import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
+import { withDatabase } from "./withDatabase.js";
 
 /**
  * `reckon admin freeze|unfreeze`: the cutover freeze, i.e. the runtime flag
@@ -19,13 +19,10 @@ export function registerFreezeCommands(admin: Command, config: () => Config, act
       .description(description)
       .option("--by <name>", "who is making the change (default: the OS user)")
       .action(async (options: { by?: string }) => {
-        const db = await prepareDatabase(config());
-        try {
-          const outcome = await withTransaction(db, (trx) => setFlag(trx, { name: "adjustments_frozen", value, actor: actor(options.by), now: new Date() }));
-          console.log(JSON.stringify(outcome));
-        } finally {
-          await db.close();
-        }
+        const outcome = await withDatabase(config(), (db) =>
+          withTransaction(db, (trx) => setFlag(trx, { name: "adjustments_frozen", value, actor: actor(options.by), now: new Date() })),
+        );
+        console.log(JSON.stringify(outcome));
       });
   }
 }

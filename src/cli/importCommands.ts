@@ -3,9 +3,8 @@ import { SingleBar } from "cli-progress";
 import type { Config } from "../config.js";
 import { importWallets, type ImportProgress, type ImportSummary } from "../import/importWallets.js";
 import type { ImportFormat } from "../import/LegacyRecord.js";
-import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import { compareShadow, type ShadowComparison } from "../shadow/compareShadow.js";
-import type { Db } from "../storage/openDatabase.js";
+import { withDatabase } from "./withDatabase.js";
 
 /** `reckon import wallets` and `reckon shadow compare`: thin calls into src/import and src/shadow. */
 
@@ -14,15 +13,6 @@ const FORMATS: ImportFormat[] = ["reckon", "firestore"];
 const PLAIN_PROGRESS_MS = 5_000;
 /** A terminal summary lists this many problems and differences; `--json` lists them all. */
 const SHOWN = 20;
-
-async function withDb<T>(config: () => Config, work: (db: Db) => Promise<T>): Promise<T> {
-  const db = await prepareDatabase(config());
-  try {
-    return await work(db);
-  } finally {
-    await db.close();
-  }
-}
 
 /** A progress bar on a terminal (cli-progress), otherwise a plain line every few seconds; both on stderr. */
 function progressReporter(): { update(progress: ImportProgress): void; stop(): void } {
@@ -88,7 +78,7 @@ export function registerImportCommands(program: Command, config: () => Config, a
     .option("--json", "print the full summary as JSON")
     .action(async (options: { file: string; format: ImportFormat; dryRun?: boolean; by?: string; json?: boolean }) => {
       const progress = progressReporter();
-      const summary = await withDb(config, (db) =>
+      const summary = await withDatabase(config(), (db) =>
         importWallets(db, {
           file: options.file,
           format: options.format,
@@ -111,7 +101,7 @@ export function registerImportCommands(program: Command, config: () => Config, a
     .addOption(formatOption())
     .option("--json", "print the full comparison as JSON")
     .action(async (options: { file: string; format: ImportFormat; json?: boolean }) => {
-      const comparison = await withDb(config, (db) => compareShadow(db, { file: options.file, format: options.format, now: new Date() }));
+      const comparison = await withDatabase(config(), (db) => compareShadow(db, { file: options.file, format: options.format, now: new Date() }));
       console.log(options.json ? JSON.stringify(comparison) : describeShadow(comparison));
       if (comparison.outcome !== "agree") process.exitCode = 1;
     });

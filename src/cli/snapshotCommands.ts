@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import type { Config } from "../config.js";
-import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import { createSnapshot } from "../snapshot/createSnapshot.js";
 import { listSnapshots } from "../snapshot/listSnapshots.js";
 import { restoreSnapshot } from "../snapshot/restoreSnapshot.js";
 import { verifySnapshot } from "../snapshot/verifySnapshot.js";
+import { withDatabase } from "./withDatabase.js";
 
 /** `reckon snapshot create|list|verify|restore`: thin calls into src/snapshot. */
 export function registerSnapshotCommands(program: Command, config: () => Config): void {
@@ -17,20 +17,17 @@ export function registerSnapshotCommands(program: Command, config: () => Config)
     .option(...dirOption)
     .action(async (options: { dir: string }) => {
       const cfg = config();
-      const db = await prepareDatabase(cfg);
-      try {
-        const outcome = await createSnapshot(db, {
+      const outcome = await withDatabase(cfg, (db) =>
+        createSnapshot(db, {
           url: cfg.database.url,
           ...(cfg.database.password ? { password: cfg.database.password } : {}),
           dir: options.dir,
           environment: cfg.environment,
           now: new Date(),
-        });
-        console.log(JSON.stringify(outcome));
-        if (outcome.outcome !== "created") process.exitCode = 1;
-      } finally {
-        await db.close();
-      }
+        }),
+      );
+      console.log(JSON.stringify(outcome));
+      if (outcome.outcome !== "created") process.exitCode = 1;
     });
 
   snapshot

@@ -51,3 +51,23 @@ describeEachEngine("reverting a run and the scheduled job", (db) => {
     }
   });
 });
+
+describeEachEngine("reverting a restore_wallet run", (db) => {
+  it("revert moves each wallet a restore_wallet run restored back by its drift, once, audited", async () => {
+    for (const uid of ["w1", "w2"]) {
+      await withTransaction(db(), (trx) => postEntry(trx, { uid, kind: "purchase", amount: 50, idempotencyKey: `w-${uid}`, source: "test", now: NOW }));
+    }
+    await sql`UPDATE wallets SET points = points + 7 WHERE uid = 'w1'`.execute(db().kysely);
+    await runReconciliation(db(), { date: "2026-06-01", policy: "restore_wallet", chunkUsers: 2, mode: "start", now });
+    expect(await invariantViolations(db())).toEqual([]);
+
+    const reverted = await revertRun(db(), { date: "2026-06-01", actor: "test", now });
+    expect(reverted).toMatchObject({ outcome: "reverted", reverted: 1, alreadyReverted: 0, entryIds: [] });
+    expect(await invariantViolations(db())).toEqual([{ uid: "w1", points: 57, sum: 50 }]);
+    expect(await revertRun(db(), { date: "2026-06-01", actor: "test", now })).toMatchObject({ reverted: 0, alreadyReverted: 1 });
+    expect(await invariantViolations(db())).toEqual([{ uid: "w1", points: 57, sum: 50 }]);
+    const audits = await db().kysely.selectFrom("audit_log").select(["subject", "details"]).where("action", "=", "wallet.restore_revert").execute();
+    expect(audits).toHaveLength(1);
+    expect(audits[0]!.subject).toBe("w1");
+  });
+});

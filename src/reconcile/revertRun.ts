@@ -1,7 +1,8 @@
 import { recordAudit } from "../audit/recordAudit.js";
+import { runIdempotent } from "../idempotency/runIdempotent.js";
+import { lockWallets } from "../ledger/lockWallets.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { restoreWallet } from "../ledger/restoreWallet.js";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction, type Trx } from "../storage/withTransaction.js";
 import { readReport } from "./readReports.js";
@@ -74,15 +75,15 @@ async function revertLine(trx: Trx, runId: number, date: string, line: HealedLin
     if (posted.outcome !== "posted") throw new Error(`revert of ${line.uid} refused: ${posted.outcome}`);
     return posted.entry.id;
   }
-  const claimed = await trx
-    .insertInto("idempotency_records")
-    .values({ scope: "reconcile_revert", key, request_hash: "", outcome: "reverted", created_at: now.toISOString() })
-    .onConflict((conflict) => conflict.doNothing())
-    .executeTakeFirst();
-  if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return null;
-  let query = trx.selectFrom("wallets").select(["points", "version"]).where("uid", "=", line.uid);
-  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
-  const wallet = await query.executeTakeFirstOrThrow();
+  // Claimed under the key before anything moves: a second revert of this date and user
+  // (replayed, or under an older record's fingerprint) moves nothing.
+  const moved = await runIdempotent(trx, "reconcile_revert", key, { date, uid: line.uid }, now, () => moveBack(trx, runId, date, line, actor, now));
+  return moved.kind === "fresh" ? 0 : null;
+}
+
+/** Moves a restored wallet back by the drift its heal closed, audited. */
+async function moveBack(trx: Trx, runId: number, date: string, line: HealedLine, actor: string, now: Date): Promise<"reverted"> {
+  const wallet = await lockWallets(trx, [line.uid]).select(["points", "version"]).executeTakeFirstOrThrow();
   const points = wallet.points + Number(line.delta);
   await restoreWallet(trx, { uid: line.uid, points, expectedWalletVersion: wallet.version, now });
   await recordAudit(trx, {
@@ -92,5 +93,5 @@ async function revertLine(trx: Trx, runId: number, date: string, line: HealedLin
     details: { runId, date, from: wallet.points, to: points },
     now,
   });
-  return 0;
+  return "reverted";
 }

@@ -8,7 +8,8 @@ import { applyStoredEvent, applyStoredEvents } from "../webhooks/applyStoredEven
 import { readStoredDelivery } from "../webhooks/readStoredDelivery.js";
 import type { BackfillType } from "./BackfillRequest.js";
 import { markEventFailed } from "./markEventFailed.js";
-import { ERROR_SAMPLE_LIMIT, NO_PROGRESS, type ErrorSample, type Progress } from "./migrationRecords.js";
+import { ERROR_SAMPLE_LIMIT, NO_PROGRESS, type ErrorSample, type Progress } from "./backfillRuns.js";
+import { unreachable } from "../unreachable.js";
 
 export interface ApplyBatchOptions {
   now: Date;
@@ -121,11 +122,8 @@ function tallyOf(row: Selectable<WebhookEventsTable>, result: ApplyResult, whenP
       return whenParked;
     case "failed":
       return { eventId: row.event_id, reason: result.reason, detail: result.detail.slice(0, 200) };
-    default: {
-      const never: never = result;
-      throw new Error(`unhandled apply result ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(result, "apply result");
 }
 
 /**

@@ -2,15 +2,16 @@ import { pino } from "pino";
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { backfillDeps } from "../backfill/backfillDeps.js";
-import { BackfillBody, checkBackfillRequest, type BackfillType } from "../backfill/BackfillRequest.js";
+import { backfillJob, type BackfillJobOutcome } from "../backfill/backfillJob.js";
+import type { BackfillType } from "../backfill/BackfillRequest.js";
 import { importEvents } from "../backfill/importEvents.js";
-import { listMigrations, readMigration, type MigrationRecord } from "../backfill/migrationRecords.js";
+import { listBackfillRuns, readBackfillRun, type BackfillRun } from "../backfill/backfillRuns.js";
 import { cancelBackfill, resumeBackfill } from "../backfill/resumeBackfill.js";
-import { startBackfill } from "../backfill/runBackfill.js";
 import type { Config } from "../config.js";
 import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
-import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import type { Db } from "../storage/openDatabase.js";
+import { unreachable } from "../unreachable.js";
+import { withDatabase } from "./withDatabase.js";
 
 /** A failure the operator must act on: printed, exit code 1. */
 class CommandRefused extends Error {}
@@ -21,7 +22,7 @@ function wholeNumber(value: string): number {
 }
 
 /** A bar on a terminal, nothing otherwise: the JSON summary is what scripts read. */
-function progressBar(): ((record: MigrationRecord) => void) | undefined {
+function progressBar(): ((record: BackfillRun) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   return (record) => {
     const max = Math.max(1, record.params.maxEvents);
@@ -32,14 +33,9 @@ function progressBar(): ((record: MigrationRecord) => void) | undefined {
   };
 }
 
-async function withDb<T>(config: () => Config, work: (db: Db, cfg: Config) => Promise<T>): Promise<T> {
+function withDb<T>(config: () => Config, work: (db: Db, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = config();
-  const db = await prepareDatabase(cfg);
-  try {
-    return await work(db, cfg);
-  } finally {
-    await db.close();
-  }
+  return withDatabase(cfg, (db) => work(db, cfg));
 }
 
 /** Each event a run acts on is logged (pino, JSON lines) on stderr; stdout keeps the record. */
@@ -47,10 +43,29 @@ function stderrLogger(cfg: Config) {
   return pino({ level: cfg.logLevel }, pino.destination(2));
 }
 
-function printFinal(record: MigrationRecord): void {
+function printFinal(record: BackfillRun): void {
   if (process.stderr.isTTY) process.stderr.write("\n");
   console.log(JSON.stringify(record, null, 2));
   if (record.status === "failed") process.exitCode = 1;
+}
+
+/** What the operator reads when the job refuses: the route's refusals, in the CLI's words. */
+function refusalMessage(refused: Exclude<BackfillJobOutcome, { outcome: "started" }>): string {
+  switch (refused.outcome) {
+    case "feature_disabled":
+      return `backfill is disabled (${refused.setting}=0)`;
+    case "invalid_request": {
+      const issue = refused.error.issues[0]!;
+      return `${issue.path.join(".")}: ${issue.message}`;
+    }
+    case "beyond_limits":
+      return refused.message;
+    case "already_running":
+      return `backfill ${refused.runningId} of this type is running; resume or cancel it`;
+    case "plan_changed":
+      return `plan_changed: approved ${refused.expected}, now ${refused.actual}; nothing applied`;
+  }
+  return unreachable(refused, "backfill refusal");
 }
 
 interface RunOptions {
@@ -63,8 +78,7 @@ interface RunOptions {
 
 async function run(config: () => Config, type: BackfillType, options: RunOptions): Promise<void> {
   await withDb(config, async (db, cfg) => {
-    if (!cfg.features.backfillEnabled) throw new CommandRefused("backfill is disabled (BACKFILL_ENABLED=0)");
-    const parsed = BackfillBody.safeParse({
+    const started = await backfillJob({ ...backfillDeps(db, cfg, () => new Date(), progressBar()), logger: stderrLogger(cfg) }, cfg, {
       type,
       startDate: options.from,
       endDate: options.to,
@@ -72,19 +86,7 @@ async function run(config: () => Config, type: BackfillType, options: RunOptions
       ...(options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents }),
       ...(options.plan === undefined ? {} : { planHash: options.plan }),
     });
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new CommandRefused(`${issue.path.join(".")}: ${issue.message}`);
-    }
-    const checked = checkBackfillRequest(parsed.data, cfg.backfill, new Date());
-    if (!checked.ok) throw new CommandRefused(checked.message);
-    const started = await startBackfill({ ...backfillDeps(db, cfg, () => new Date(), progressBar()), logger: stderrLogger(cfg) }, checked.request);
-    if (started.outcome === "already_running") {
-      throw new CommandRefused(`backfill ${started.runningId} of this type is running; resume or cancel it`);
-    }
-    if (started.outcome === "plan_changed") {
-      throw new CommandRefused(`plan_changed: approved ${started.expected}, now ${started.actual}; nothing applied`);
-    }
+    if (started.outcome !== "started") throw new CommandRefused(refusalMessage(started));
     printFinal(await started.done);
   });
 }
@@ -112,9 +114,9 @@ export function registerBackfillCommands(program: Command, config: () => Config)
     .action((id: string) =>
       withDb(config, async (db, cfg) => {
         const resumed = await resumeBackfill({ ...backfillDeps(db, cfg, () => new Date(), progressBar()), logger: stderrLogger(cfg) }, id);
-        if (resumed.outcome === "not_found") throw new CommandRefused(`no migration ${id}`);
-        if (resumed.outcome === "not_resumable") throw new CommandRefused(`migration ${id} cannot be resumed: ${resumed.status}`);
-        if (resumed.outcome === "still_running") throw new CommandRefused(`migration ${id} is still running (${resumed.holder ?? "another process"})`);
+        if (resumed.outcome === "not_found") throw new CommandRefused(`no backfill run ${id}`);
+        if (resumed.outcome === "not_resumable") throw new CommandRefused(`backfill run ${id} cannot be resumed: ${resumed.status}`);
+        if (resumed.outcome === "still_running") throw new CommandRefused(`backfill run ${id} is still running (${resumed.holder ?? "another process"})`);
         printFinal(await resumed.done);
       }),
     );
@@ -124,21 +126,21 @@ export function registerBackfillCommands(program: Command, config: () => Config)
     .action((id: string) =>
       withDb(config, async (db) => {
         const record = await cancelBackfill({ db, now: () => new Date() }, id);
-        if (!record) throw new CommandRefused(`no migration ${id}`);
+        if (!record) throw new CommandRefused(`no backfill run ${id}`);
         console.log(JSON.stringify(record, null, 2));
       }),
     );
   backfill
     .command("list")
     .description("the newest backfill records")
-    .action(() => withDb(config, async (db) => console.log(JSON.stringify(await listMigrations(db.kysely, 50), null, 2))));
+    .action(() => withDb(config, async (db) => console.log(JSON.stringify(await listBackfillRuns(db.kysely, 50), null, 2))));
   backfill
     .command("show <id>")
     .description("one backfill record")
     .action((id: string) =>
       withDb(config, async (db) => {
-        const record = await readMigration(db.kysely, id);
-        if (!record) throw new CommandRefused(`no migration ${id}`);
+        const record = await readBackfillRun(db.kysely, id);
+        if (!record) throw new CommandRefused(`no backfill run ${id}`);
         console.log(JSON.stringify(record, null, 2));
       }),
     );

@@ -92,17 +92,10 @@ export type ReversalCheck =
   | { ok: false; reason: "wrong_user" | "not_reversible" | "wrong_sign" | "exceeds_original"; remaining: number };
 
 /**
- * Whether `amount` may be posted against `original`, given the sum of the entries that
- * already reference it. Together they may bring the original back to zero, never past it.
+ * Whether `amount` may be posted against `original`, of which `remaining` points are not
+ * yet reversed (`readUnreversedPoints`): it may bring the original back to zero, never past it.
  */
-export function checkReversal(
-  kind: EntryKind,
-  uid: string,
-  amount: number,
-  original: Entry,
-  alreadyReversed: number,
-): ReversalCheck {
-  const remaining = Math.abs(original.amount + alreadyReversed);
+export function checkReversal(kind: EntryKind, uid: string, amount: number, original: Entry, remaining: number): ReversalCheck {
   if (original.uid !== uid) return { ok: false, reason: "wrong_user", remaining };
   if (!REVERSIBLE[kind]?.includes(original.kind)) return { ok: false, reason: "not_reversible", remaining };
   if (Math.sign(amount) === Math.sign(original.amount)) return { ok: false, reason: "wrong_sign", remaining };

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from "kysely";
 import type { EngineAdapter } from "../storage/EngineAdapter.js";
 import type { ReportLine } from "./reportHashes.js";
+import { unreachable } from "../unreachable.js";
 
 /**
  * The canonical form of a report line: the text its line hash covers, defined once here
@@ -76,11 +77,8 @@ export function encodeFieldSql(engine: EngineAdapter, encoding: FieldEncoding, v
       return sql`CAST(${value} AS TEXT)`;
     case "integer_or_null":
       return sql`COALESCE(CAST(${value} AS TEXT), 'null')`;
-    default: {
-      const never: never = encoding;
-      throw new Error(`unknown encoding ${String(never)}`);
-    }
   }
+  return unreachable(encoding, "encoding");
 }
 
 /**

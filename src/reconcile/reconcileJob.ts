@@ -1,13 +1,13 @@
 import type { Config } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
-import { checkRunDate, todayUtc, type RunDateCheck } from "./parseRunDate.js";
+import { checkRunDate, todayUtc, type RunDateCheck } from "./checkRunDate.js";
 import type { ChainLogger } from "./publishChainHead.js";
 import { runReconciliation, type ReconcileOutcome } from "./runReconciliation.js";
 
 export type ReconcileJobOutcome =
   | ReconcileOutcome
   /** 503: RECONCILIATION_ENABLED=0. */
-  | { outcome: "feature_disabled" }
+  | { outcome: "feature_disabled"; setting: "RECONCILIATION_ENABLED" }
   /** 400: the date is malformed, not a calendar day, or in the future. */
   | { outcome: "invalid_date"; check: Extract<RunDateCheck, { ok: false }> };
 
@@ -24,7 +24,7 @@ export async function reconcileJob(
     requestId?: string;
   },
 ): Promise<ReconcileJobOutcome> {
-  if (!config.features.reconciliationEnabled) return { outcome: "feature_disabled" };
+  if (!config.features.reconciliationEnabled) return { outcome: "feature_disabled", setting: "RECONCILIATION_ENABLED" };
   const check = checkRunDate(input.date ?? todayUtc(input.now()), input.now());
   if (!check.ok) return { outcome: "invalid_date", check };
   return runReconciliation(db, {

@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import { migrate } from "../storage/migrate.js";
 import { openDatabase, type Db } from "../storage/openDatabase.js";
 import { SchemaVersionError } from "./SchemaVersionError.js";
+import { unreachable } from "../unreachable.js";
 
 export class EnvironmentMismatchError extends Error {
   constructor(stamped: string, expected: string, displayUrl: string) {
@@ -30,11 +31,8 @@ export async function prepareDatabase(config: Config): Promise<Db> {
       case "schema_newer":
       case "schema_diverged":
         throw new SchemaVersionError(result, db.displayUrl);
-      default: {
-        const unhandled: never = result;
-        throw new Error(`unhandled migrate outcome ${JSON.stringify(unhandled)}`);
-      }
     }
+    return unreachable(result, "migrate outcome");
   } catch (error) {
     await db.close();
     throw error;

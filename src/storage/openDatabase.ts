@@ -13,6 +13,8 @@ import {
 import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import { maskDatabaseUrl } from "./readDatabaseUrl.js";
+import { readHostList } from "./readHostList.js";
+import { writableHostClient } from "./writableHostClient.js";
 import type { Schema } from "./schema.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -153,9 +155,11 @@ const pgTypes = {
 function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   // Parsed here rather than passed as connectionString: pg would let the URL's empty
   // password override one given beside it.
-  const fromUrl = parseIntoClientConfig(url);
+  const hostList = readHostList(url);
+  const fromUrl = parseIntoClientConfig(hostList?.firstHostUrl ?? url);
   const pool = new pg.Pool({
     ...fromUrl,
+    ...(hostList ? writableHostClient(hostList) : {}),
     ...(options.password === undefined ? {} : { password: options.password }),
     max: options.poolSize ?? 10,
     types: pgTypes,

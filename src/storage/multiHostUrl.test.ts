@@ -1,0 +1,54 @@
+import { createServer } from "node:net";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/support/testDatabase.js";
+import { openDatabase } from "./openDatabase.js";
+import { readDatabaseUrl } from "./readDatabaseUrl.js";
+
+/** A loopback port nothing listens on: a primary that was just killed. */
+function closedPort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 1));
+    });
+  });
+}
+
+describe("a multi-host DATABASE_URL (primary and standby, libpq style)", () => {
+  it("is readable and printed with every host and no password", () => {
+    const read = readDatabaseUrl("postgres://reckon:s3cret@10.0.0.1:5432,10.0.0.2:5433/reckon?target_session_attrs=read-write");
+    expect(read).toEqual({ engine: "postgres", inlinePassword: true, masked: "postgres://reckon:***@10.0.0.1:5432,10.0.0.2:5433/reckon?target_session_attrs=read-write" });
+  });
+});
+
+describe("[postgres] a pool over a multi-host DATABASE_URL", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase("postgres");
+  });
+  afterAll(async () => database.drop());
+
+  it("moves on from a host that refuses connections to the next, and stays there", async () => {
+    const live = new URL(database.url);
+    const url = `postgres://postgres@127.0.0.1:${await closedPort()},${live.host}${live.pathname}?target_session_attrs=read-write`;
+    const db = openDatabase(url, { poolSize: 2 });
+    try {
+      const attempts: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        try {
+          const result = await sql<{ n: number }>`select 1 as n`.execute(db.kysely);
+          attempts.push(`ok ${result.rows[0]!.n}`);
+        } catch {
+          attempts.push("refused");
+        }
+      }
+      // The first connection finds the dead host; every later one goes to the live host.
+      expect(attempts).toEqual(["refused", "ok 1", "ok 1", "ok 1"]);
+      const writable = await sql<{ recovery: boolean }>`select pg_is_in_recovery() as recovery`.execute(db.kysely);
+      expect(writable.rows[0]!.recovery).toBe(false);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -14,7 +14,7 @@ import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import { maskDatabaseUrl } from "./readDatabaseUrl.js";
 import { readHostList } from "./readHostList.js";
-import { writableHostClient } from "./writableHostClient.js";
+import { hostListPool } from "./hostListPool.js";
 import type { Schema } from "./schema.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -157,14 +157,14 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   // password override one given beside it.
   const hostList = readHostList(url);
   const fromUrl = parseIntoClientConfig(hostList?.firstHostUrl ?? url);
-  const pool = new pg.Pool({
+  const poolConfig: pg.PoolConfig = {
     ...fromUrl,
-    ...(hostList ? writableHostClient(hostList) : {}),
     ...(options.password === undefined ? {} : { password: options.password }),
     max: options.poolSize ?? 10,
     types: pgTypes,
     connectionTimeoutMillis: 10_000,
-  });
+  };
+  const pool = hostList ? hostListPool(hostList, poolConfig) : new pg.Pool(poolConfig);
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => undefined);
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });

@@ -62,8 +62,32 @@ export class Instances {
     });
   }
 
-  /** Starts (or restarts) an instance on its port and waits until /readyz answers 200. */
-  async restart(index: number, timeoutMs = 60_000): Promise<void> {
+  /**
+   * Starts (or restarts) an instance on its port and waits until /readyz answers 200.
+   * An instance that exits while starting (its database unreachable mid-failover) is
+   * started again, as a supervisor would, until `timeoutMs`.
+   */
+  async restart(index: number, timeoutMs = 90_000): Promise<void> {
+    const instance = this.#instances[index]!;
+    const deadline = Date.now() + timeoutMs;
+    let child = this.#spawn(index);
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+        child = this.#spawn(index);
+        continue;
+      }
+      const ready = await send(instance.port, "GET", "/readyz", {}, undefined, 2_000);
+      if (ready.status === 200) {
+        instance.up = true;
+        return;
+      }
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    }
+    throw new Error(`instance ${index} not ready in ${timeoutMs} ms:\n${this.#log.slice(-10).join("\n")}`);
+  }
+
+  #spawn(index: number): ChildProcess {
     const instance = this.#instances[index]!;
     const child = spawnReckon(["serve"], { ...this.env, PORT: String(instance.port) });
     instance.child = child;
@@ -73,17 +97,7 @@ export class Instances {
       this.#log.push(`[instance ${index}] ${chunk.toString().trimEnd()}`);
       if (this.#log.length > 200) this.#log.shift();
     });
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`instance ${index} exited while starting:\n${this.#log.slice(-10).join("\n")}`);
-      const ready = await send(instance.port, "GET", "/readyz", {}, undefined, 2_000);
-      if (ready.status === 200) {
-        instance.up = true;
-        return;
-      }
-      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-    }
-    throw new Error(`instance ${index} not ready in ${timeoutMs} ms`);
+    return child;
   }
 
   async stopAll(): Promise<void> {

@@ -20,6 +20,11 @@ import { readOptions } from "./options.js";
 import { Random } from "./random.js";
 import { runReckon } from "./reckonCli.js";
 import { createRunDatabase, prepareRun } from "./setup.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { failOver, type FailoverWindow } from "./failover.js";
+import { PostgresPair } from "./postgresPair.js";
 import { Workload } from "./workload.js";
 
 const options = readOptions(process.argv.slice(2));
@@ -33,8 +38,13 @@ const faultRandom = root.fork();
 const reconcileRandom = root.fork();
 const backfillRandom = root.fork();
 
-const setup = await prepareRun((dir) => createRunDatabase(options.engine, dir));
-const db: ProofDb = openProofDb(setup.env.DATABASE_URL!);
+const failoverRandom = root.fork();
+const pair = options.failover ? new PostgresPair(mkdtempSync(join(tmpdir(), "reckon-proof-pg-"))) : null;
+if (pair) await pair.start();
+const setup = await prepareRun((dir) =>
+  pair ? createRunDatabase("postgres", dir, pair.writableUrl("postgres"), (name) => pair.url(name)) : createRunDatabase(options.engine, dir),
+);
+let db: ProofDb = openProofDb(pair ? pair.writableUrl(setup.databaseName) : setup.env.DATABASE_URL!);
 await db.transaction(async (run) => void (await run(DRIFT_TABLE)));
 const instances = new Instances(setup.env);
 await instances.start(options.instances);
@@ -42,13 +52,14 @@ startedAtMs = Date.now();
 const durationMs = options.minutes * 60_000;
 let stopping = false;
 const log: BackgroundLog = { kills: [], reconciliations: [], backfills: [], problems: [] };
-const bg: Background = { instances, env: () => setup.env, stopped: () => stopping, nowMs: () => Date.now() - startedAtMs, log, say };
+const failoverWindows: FailoverWindow[] = [];
+const failoverDuring = (fromMs: number, toMs: number) => failoverWindows.some((window) => fromMs <= window.toMs && toMs >= window.fromMs);
+const bg: Background = { instances, env: () => setup.env, stopped: () => stopping, nowMs: () => Date.now() - startedAtMs, log, say, failoverDuring };
 const driver = new Driver({ instances, db: () => db, secrets: setup.secrets, tokens: setup.tokens, concurrency: options.concurrency, giveUpMs: 120_000, startedAtMs });
 const users = Array.from({ length: options.users }, (_, n) => `proof_${options.seed}_u${n}`);
 const workload = new Workload(workloadRandom, users);
 const operations: Operation[] = [];
 const rounds = { next: 0 };
-const failoverWindows: { fromMs: number; toMs: number }[] = [];
 
 let exitCode = 1;
 try {
@@ -56,6 +67,13 @@ try {
     killInstances(bg, faultRandom, 20_000),
     reconcileRepeatedly(bg, reconcileRandom, Math.min(3, Math.max(2, options.instances)), rounds),
     backfillRepeatedly(bg, backfillRandom),
+    pair
+      ? failOver(bg, failoverRandom, pair, Math.round(durationMs * (0.3 + failoverRandom.next() * 0.3)), failoverWindows, async () => {
+          const old = db;
+          db = openProofDb(pair.writableUrl(setup.databaseName));
+          await old.close().catch(() => undefined);
+        })
+      : Promise.resolve(),
   ]);
   let epochs = 0;
   while (Date.now() - startedAtMs < durationMs) {
@@ -86,6 +104,9 @@ try {
     ...figures,
     kills: log.kills.length,
     failovers: failoverWindows.length,
+    ...(failoverWindows.length > 0
+      ? { failoverWindowsMs: failoverWindows.map((window) => ({ killedAt: Math.round(window.fromMs), promotedAfter: Math.round(window.promotedMs - window.fromMs), allowed5xxUntil: Math.round(window.toMs) })) }
+      : {}),
     reconciliations: log.reconciliations.length,
     backfills: log.backfills.length,
     backfillsApplied: log.backfills.filter((run) => / [1-9]\d* applied/.test(run.summary)).length,
@@ -111,6 +132,7 @@ try {
   closeHttp();
   await db.close().catch(() => undefined);
   await setup.cleanup().catch(() => undefined);
+  await pair?.stop().catch(() => undefined);
 }
 process.exit(exitCode);
 

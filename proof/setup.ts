@@ -9,6 +9,8 @@ import type { WebhookSecrets } from "./sign.js";
 
 export interface Setup {
   dir: string;
+  /** The database's name (PostgreSQL) or file name (SQLite). */
+  databaseName: string;
   env: Record<string, string>;
   secrets: WebhookSecrets;
   tokens: { service: string; admin: string };
@@ -28,13 +30,19 @@ async function adminQuery(url: string, text: string): Promise<void> {
 }
 
 /** A database for the run: a SQLite file, or a fresh PostgreSQL database on the given server. */
-export async function createRunDatabase(engine: "sqlite" | "postgres", dir: string, server = ADMIN_URL): Promise<{ url: string; drop(): Promise<void> }> {
-  if (engine === "sqlite") return { url: `file:${join(dir, "reckon.db")}`, drop: async () => undefined };
+export async function createRunDatabase(
+  engine: "sqlite" | "postgres",
+  dir: string,
+  server = ADMIN_URL,
+  /** The URL Reckon is given for the new database (a multi-host URL in the failover variant). */
+  urlFor?: (name: string) => string,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  if (engine === "sqlite") return { url: `file:${join(dir, "reckon.db")}`, name: "reckon.db", drop: async () => undefined };
   const name = `reckon_proof_${process.pid}_${randomBytes(4).toString("hex")}`;
   await adminQuery(server, `create database ${name}`);
   const url = new URL(server);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => adminQuery(server, `drop database if exists ${name} with (force)`).catch(() => undefined) };
+  return { url: urlFor ? urlFor(name) : url.toString(), name, drop: () => adminQuery(server, `drop database if exists ${name} with (force)`).catch(() => undefined) };
 }
 
 async function reckon(args: string[], env: Record<string, string>): Promise<string> {
@@ -48,7 +56,7 @@ async function reckon(args: string[], env: Record<string, string>): Promise<stri
  * anchor file, the migrated database, the catalogue and two API tokens, all through
  * the real `reckon` command. Nothing secret is in the repository.
  */
-export async function prepareRun(databaseUrl: (dir: string) => Promise<{ url: string; drop(): Promise<void> }>): Promise<Setup> {
+export async function prepareRun(databaseUrl: (dir: string) => Promise<{ url: string; name: string; drop(): Promise<void> }>): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), "reckon-proof-"));
   const database = await databaseUrl(dir);
   const { privateKey } = generateKeyPairSync("ed25519");
@@ -77,6 +85,7 @@ export async function prepareRun(databaseUrl: (dir: string) => Promise<{ url: st
   const tokens = { service: await token("service"), admin: await token("admin") };
   return {
     dir,
+    databaseName: database.name,
     env,
     secrets,
     tokens,

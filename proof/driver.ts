@@ -87,7 +87,7 @@ export class Driver {
         if (op.kind === "delivery") this.#lastHeaders.set(op.id, { headers, atMs: this.now() });
         reply = await send(this.settings.instances.port(instance), "POST", request.path, headers, request.body);
       }
-      if (instance >= 0) this.attempts.push({ atMs: this.now(), status: reply.status, instance, well: request.well });
+      if (instance >= 0) this.attempts.push({ atMs: this.now(), status: reply.status, instance, well: request.well, ...(reply.failure ? { failure: reply.failure } : {}) });
       if (reply.status !== 0 && reply.status < 500) {
         this.answers.set(op.id, { status: reply.status, body: reply.body, attempts, latencyMs: this.now() - startMs, answeredAtMs: this.now() });
         return;

@@ -38,10 +38,17 @@ export function runFigures(operations: Operation[], answers: Map<number, Answer>
     httpAttempts: attempts.length,
     retriedOperations: [...answers.values()].filter((answer) => answer.attempts > 1).length,
     answers5xx: attempts.filter((attempt) => attempt.status >= 500).length,
+    unansweredAttempts: countBy(attempts.filter((attempt) => attempt.status === 0).map((attempt) => attempt.failure ?? "unknown")),
     longest5xxStreakMs: round(longest5xxMs),
     ackLatencyMs: { p50: round(percentile(ackLatencies, 50)), p99: round(percentile(ackLatencies, 99)), max: round(ackLatencies.at(-1) ?? 0) },
     ...(failoverWindows.length > 0
       ? { failoverAckLatencyMs: { acks: inWindow.length, p50: round(percentile(inWindow, 50)), p99: round(percentile(inWindow, 99)), max: round(inWindow.at(-1) ?? 0) } }
       : {}),
   };
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }

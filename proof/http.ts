@@ -4,6 +4,8 @@ export interface HttpReply {
   /** 0 when no status came back (refused, reset, timed out). */
   status: number;
   body: unknown;
+  /** Why no status came back: the socket error's code, or "timeout". */
+  failure?: string;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -29,8 +31,8 @@ export function send(port: number, method: string, path: string, headers: Record
         res.on("error", () => resolveReply({ status: 0, body: null }));
       },
     );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => resolveReply({ status: 0, body: null }));
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
+    req.on("error", (error: NodeJS.ErrnoException) => resolveReply({ status: 0, body: null, failure: error.code ?? error.message }));
     req.end(body);
   });
 }

@@ -74,4 +74,6 @@ export interface AttemptRecord {
   /** 0 when the attempt got no status at all (connection refused, reset, timeout). */
   instance: number;
   well: boolean;
+  /** Why there was no status (ECONNREFUSED, ECONNRESET, TIMEOUT). */
+  failure?: string;
 }

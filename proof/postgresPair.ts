@@ -57,7 +57,9 @@ export class PostgresPair {
     );
     await asPostgres("pg_ctl", ["-D", primary, "-l", join(this.dir, "primary.log"), "-w", "-t", "60", "start"]);
     await asPostgres("pg_basebackup", ["-h", "127.0.0.1", "-p", String(this.primaryPort), "-U", "postgres", "-D", standby, "-R", "-X", "stream", "--checkpoint=fast"]);
-    appendFileSync(join(standby, "postgresql.conf"), `port = ${this.standbyPort}\n`);
+    // Promoted, the standby runs alone: waiting for a standby it does not have would stall
+    // every commit. It is synchronous again once a new standby is attached (docs/deployment.md).
+    appendFileSync(join(standby, "postgresql.conf"), `port = ${this.standbyPort}\nsynchronous_standby_names = ''\n`);
     await asPostgres("pg_ctl", ["-D", standby, "-l", join(this.dir, "standby.log"), "-w", "-t", "60", "start"]);
     await this.#waitForSyncStandby();
   }

@@ -62,6 +62,14 @@ const operations: Operation[] = [];
 const rounds = { next: 0 };
 
 let exitCode = 1;
+// Interrupted (Ctrl-C, a CI timeout): no server or database cluster is left behind.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    stopping = true;
+    console.log(`proof interrupted by ${signal} — seed ${options.seed}`);
+    void Promise.allSettled([instances.stopAll(), pair?.stop()]).then(() => process.exit(1));
+  });
+}
 try {
   const background = Promise.all([
     killInstances(bg, faultRandom, 20_000),

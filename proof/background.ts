@@ -5,7 +5,7 @@ import { runReckon } from "./reckonCli.js";
 export interface BackgroundLog {
   kills: { atMs: number; instance: number; downMs: number }[];
   reconciliations: { date: string; processes: number; outcomes: string[] }[];
-  backfills: { type: string; code: number | null; summary: string }[];
+  backfills: { type: string; code: number | null; summary: string; duringFailover: boolean }[];
   problems: string[];
 }
 
@@ -77,6 +77,7 @@ export async function backfillRepeatedly(bg: Background, random: Random): Promis
   while (!bg.stopped()) {
     const type = random.pick(["replay", "reversals"]);
     const today = new Date().toISOString().slice(0, 10);
+    const startMs = bg.nowMs();
     const result = await runReckon(["backfill", type, "--from", today, "--to", today], bg.env(), 300_000);
     let summary: string;
     try {
@@ -85,7 +86,7 @@ export async function backfillRepeatedly(bg: Background, random: Random): Promis
     } catch {
       summary = result.stderr.trim().split("\n").at(-1) ?? "";
     }
-    bg.log.backfills.push({ type, code: result.code, summary: summary.slice(0, 300) });
+    bg.log.backfills.push({ type, code: result.code, summary: summary.slice(0, 300), duringFailover: bg.failoverDuring(startMs, bg.nowMs()) });
     bg.say(`backfill ${type}: exit ${result.code} ${summary.slice(0, 160)}`);
     await pause(random.int(15_000, 30_000), bg.stopped);
   }

@@ -22,12 +22,22 @@ interface Instance {
   starts: number;
 }
 
+/** An instance that ended without being killed by the proof. */
+export interface UnexpectedExit {
+  instance: number;
+  code: number | null;
+  signal: string | null;
+  lastLog: string;
+}
+
 /**
  * K `reckon serve` processes sharing one database, each on its own port for its whole
  * life: a killed instance is restarted on the same port, as a supervisor would.
  */
 export class Instances {
   readonly #instances: Instance[] = [];
+  readonly #killed = new WeakSet<ChildProcess>();
+  readonly unexpectedExits: UnexpectedExit[] = [];
   #log: string[] = [];
 
   constructor(private readonly env: Record<string, string>) {}
@@ -56,6 +66,7 @@ export class Instances {
     instance.up = false;
     const child = instance.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.#killed.add(child);
     await new Promise<void>((resolveExit) => {
       child.once("exit", () => resolveExit());
       child.kill("SIGKILL");
@@ -93,6 +104,14 @@ export class Instances {
     instance.child = child;
     instance.starts++;
     child.stdout!.resume();
+    child.once("exit", (code, signal) => {
+      // Exits while starting are retried by `restart`; a running instance that ends on its own is a finding.
+      if (this.#killed.has(child) || !instance.up || instance.child !== child) return;
+      instance.up = false;
+      this.unexpectedExits.push({ instance: index, code, signal, lastLog: this.#log.filter((line) => line.startsWith(`[instance ${index}]`)).slice(-3).join(" | ").slice(0, 600) });
+      // As a supervisor would: start it again.
+      void this.restart(index).catch(() => undefined);
+    });
     child.stderr!.on("data", (chunk: Buffer) => {
       this.#log.push(`[instance ${index}] ${chunk.toString().trimEnd()}`);
       if (this.#log.length > 200) this.#log.shift();
@@ -106,6 +125,7 @@ export class Instances {
         instance.up = false;
         const child = instance.child;
         if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        this.#killed.add(child);
         await new Promise<void>((resolveExit) => {
           const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
           child.once("exit", () => {

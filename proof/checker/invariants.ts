@@ -11,6 +11,12 @@ export interface RunRecord {
   /** Where the database itself was away (a failover): 5xx is allowed there and only there. */
   failoverWindows: { fromMs: number; toMs: number }[];
   verify: { ok: boolean; detail: string };
+  /**
+   * Backfills that ran outside a failover window: each must end. Per-event errors are
+   * allowed (a refund whose purchase is still in flight cannot be reversed yet); the
+   * wallet invariants say whether anything was applied twice.
+   */
+  backfills: { type: string; summary: string }[];
 }
 
 export interface Invariant {
@@ -70,6 +76,7 @@ export function checkInvariants(record: RunRecord, facts: LedgerFacts, model: Mo
   const heals = new Tally("every heal explained by a planted drift (no false heal, none missed)");
   const verify = new Tally("reports verify clean");
   const no5xx = new Tally("no 5xx outside a database failover");
+  const backfills = new Tally("every backfill run ended (completed, or partial with its errors recorded), none failed or hung");
   const byId = new Map(record.operations.map((op) => [op.id, op]));
   for (const op of record.operations) {
     const answer = record.answers.get(op.id);
@@ -119,12 +126,13 @@ export function checkInvariants(record: RunRecord, facts: LedgerFacts, model: Mo
     heals.check(healed.points === drift.points && healed.count <= drift.edits, () => `${uid}: ${healed.count} heals for ${healed.points}, planted ${drift.edits} edits for ${drift.points}`);
   }
   verify.check(record.verify.ok, () => record.verify.detail);
+  for (const run of record.backfills) backfills.check(/^(completed|partial): \d+ scanned, \d+ applied, \d+ errors$/.test(run.summary), () => `${run.type}: ${run.summary}`);
   for (const attempt of record.attempts) {
     if (!attempt.well || attempt.status === 0) continue;
     const inFailover = record.failoverWindows.some((window) => attempt.atMs >= window.fromMs && attempt.atMs <= window.toMs);
     no5xx.check(attempt.status < 500 || inFailover, () => `status ${attempt.status} from instance ${attempt.instance} at ${Math.round(attempt.atMs)} ms`);
   }
-  return [answered, acked, stored, settled, purchases, spends, replays, admin, walletsEntries, walletsModel, heals, verify, no5xx].map((tally) => tally.done());
+  return [answered, acked, stored, settled, purchases, spends, replays, admin, walletsEntries, walletsModel, heals, backfills, verify, no5xx].map((tally) => tally.done());
 }
 
 function entryId(body: unknown): unknown {

@@ -99,7 +99,7 @@ try {
   const verify = await runReckon(["reports", "verify"], setup.env);
   const verdict = verify.stdout.trim().split("\n").at(-1) ?? "";
   await instances.stopAll();
-  const record = { operations, answers: driver.answers, attempts: driver.attempts, failoverWindows, verify: { ok: verify.code === 0, detail: `exit ${verify.code}: ${verdict} ${verify.stderr.trim().slice(0, 400)}` }, backfills: log.backfills.filter((run) => !run.duringFailover) };
+  const record = { operations, answers: driver.answers, attempts: driver.attempts, failoverWindows, verify: { ok: verify.code === 0, detail: `exit ${verify.code}: ${verdict} ${verify.stderr.trim().slice(0, 400)}` }, backfills: log.backfills.filter((run) => !run.duringFailover), unexpectedExits: instances.unexpectedExits };
   const model = modelOf(record);
   const facts = await readLedgerFacts(db);
   const invariants = checkInvariants(record, facts, model);
@@ -120,7 +120,7 @@ try {
     backfillRuns: log.backfills.map((run) => `${run.type}: ${run.summary}`),
     driftsPlanted: operations.filter((op) => op.kind === "drift" && driver.answers.get(op.id)?.applied).length,
     healEntries: [...facts.heals.values()].reduce((total, heal) => total + heal.count, 0),
-    unexpectedInstanceExits: instances.unexpectedExits,
+    unexpectedInstanceExits: instances.unexpectedExits.length,
     problems: log.problems,
   };
   console.log(JSON.stringify(summary, null, 2));

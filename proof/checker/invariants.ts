@@ -17,6 +17,8 @@ export interface RunRecord {
    * wallet invariants say whether anything was applied twice.
    */
   backfills: { type: string; summary: string }[];
+  /** Instances that ended without being killed, with the last lines they logged. */
+  unexpectedExits: { instance: number; lastLog: string }[];
 }
 
 export interface Invariant {
@@ -76,6 +78,7 @@ export function checkInvariants(record: RunRecord, facts: LedgerFacts, model: Mo
   const heals = new Tally("every heal explained by a planted drift (no false heal, none missed)");
   const verify = new Tally("reports verify clean");
   const no5xx = new Tally("no 5xx outside a database failover");
+  const noCrash = new Tally("no instance ended on its own (only the proof's SIGKILLs)");
   const backfills = new Tally("every backfill run ended (completed, or partial with its errors recorded), none failed or hung");
   const byId = new Map(record.operations.map((op) => [op.id, op]));
   for (const op of record.operations) {
@@ -126,13 +129,14 @@ export function checkInvariants(record: RunRecord, facts: LedgerFacts, model: Mo
     heals.check(healed.points === drift.points && healed.count <= drift.edits, () => `${uid}: ${healed.count} heals for ${healed.points}, planted ${drift.edits} edits for ${drift.points}`);
   }
   verify.check(record.verify.ok, () => record.verify.detail);
+  noCrash.check(record.unexpectedExits.length === 0, () => record.unexpectedExits.map((exit) => `instance ${exit.instance}: ${exit.lastLog}`).join("; ").slice(0, 800));
   for (const run of record.backfills) backfills.check(/^(completed|partial): \d+ scanned, \d+ applied, \d+ errors$/.test(run.summary), () => `${run.type}: ${run.summary}`);
   for (const attempt of record.attempts) {
     if (!attempt.well || attempt.status === 0) continue;
     const inFailover = record.failoverWindows.some((window) => attempt.atMs >= window.fromMs && attempt.atMs <= window.toMs);
     no5xx.check(attempt.status < 500 || inFailover, () => `status ${attempt.status} from instance ${attempt.instance} at ${Math.round(attempt.atMs)} ms`);
   }
-  return [answered, acked, stored, settled, purchases, spends, replays, admin, walletsEntries, walletsModel, heals, backfills, verify, no5xx].map((tally) => tally.done());
+  return [answered, acked, stored, settled, purchases, spends, replays, admin, walletsEntries, walletsModel, heals, backfills, verify, no5xx, noCrash].map((tally) => tally.done());
 }
 
 function entryId(body: unknown): unknown {

@@ -167,6 +167,9 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   const pool = hostList ? hostListPool(hostList, poolConfig) : new pg.Pool(poolConfig);
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => undefined);
+  // Nor one held between two statements (a primary killed mid-failover): its unit of work
+  // fails on the next statement, and the pool drops the client when it is released.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return { kysely, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, close: () => kysely.destroy() };
 }

@@ -15,6 +15,8 @@ import { parseIntoClientConfig } from "pg-connection-string";
 import { registerEngine, type DialectName, type EngineAdapter } from "./EngineAdapter.js";
 import { postgresAdapter } from "./postgres/postgresAdapter.js";
 import { maskDatabaseUrl } from "./readDatabaseUrl.js";
+import { readHostList } from "./readHostList.js";
+import { hostListPool } from "./hostListPool.js";
 import type { Schema } from "./schema.js";
 import { sqliteAdapter } from "./sqlite/sqliteAdapter.js";
 
@@ -163,16 +165,21 @@ const pgTypes = {
 function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   // Parsed here rather than passed as connectionString: pg would let the URL's empty
   // password override one given beside it.
-  const fromUrl = parseIntoClientConfig(url);
-  const pool = new pg.Pool({
+  const hostList = readHostList(url);
+  const fromUrl = parseIntoClientConfig(hostList?.firstHostUrl ?? url);
+  const poolConfig: pg.PoolConfig = {
     ...fromUrl,
     ...(options.password === undefined ? {} : { password: options.password }),
     max: options.poolSize ?? 10,
     types: pgTypes,
     connectionTimeoutMillis: 10_000,
-  });
+  };
+  const pool = hostList ? hostListPool(hostList, poolConfig) : new pg.Pool(poolConfig);
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => undefined);
+  // Nor one held between two statements (a primary killed mid-failover): its unit of work
+  // fails on the next statement, and the pool drops the client when it is released.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   registerEngine(kysely, postgresAdapter);
   return { kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, close: () => kysely.destroy() };

@@ -1,4 +1,5 @@
 import { parse, type ConnectionOptions } from "pg-connection-string";
+import { readHostList } from "./readHostList.js";
 
 /**
  * What a `DATABASE_URL` says, read the way `pg` itself reads it (pg-connection-string),
@@ -26,16 +27,21 @@ export function readDatabaseUrl(url: string): DatabaseUrl {
   if (!/^postgres(ql)?:\/\/./.test(url)) {
     return { engine: "unreadable", problem: "must be file:<path> or postgres://…", masked: "[unrecognised database URL]" };
   }
+  const hostList = readHostList(url);
   let options: ConnectionOptions;
   try {
-    options = parse(url);
+    options = parse(hostList?.firstHostUrl ?? url);
   } catch (error) {
     // A missing sslrootcert/sslcert/sslkey file throws too; its path is not a secret.
     const code = (error as NodeJS.ErrnoException).code;
     const problem = code === "ENOENT" || code === "EACCES" ? `an ssl file it names cannot be read (${code})` : UNREADABLE_POSTGRES;
     return { engine: "unreadable", problem, masked: "postgres://[unreadable URL]" };
   }
-  return { engine: "postgres", inlinePassword: Boolean(options.password), masked: maskedPostgres(options) };
+  const masked = maskedPostgres(options);
+  if (!hostList) return { engine: "postgres", inlinePassword: Boolean(options.password), masked };
+  // Every host of the list is shown; only the first one went through the parser.
+  const hosts = hostList.hosts.map(({ host, port }) => `${host.includes(":") ? `[${host}]` : host}:${port}`).join(",");
+  return { engine: "postgres", inlinePassword: Boolean(options.password), masked: masked.replace(/^(postgres:\/\/(?:[^@/]*@)?)[^/?]*/, `$1${hosts}`) };
 }
 
 /** The URL as it may be printed: user, host, port and database, the password as `***`. */

@@ -22,7 +22,7 @@ function notReversibleMessage(kind: EntryKind): string {
 
 const frozen = () => new AppError("adjustments_frozen", "manual adjustments are frozen (runtime flag adjustments_frozen)");
 
-function answerAdjustment(outcome: AdjustmentOutcome): Reply {
+export function answerAdjustment(outcome: AdjustmentOutcome): Reply {
   switch (outcome.outcome) {
     case "posted":
       return { status: 201, body: { entry: outcome.entry, wallet: outcome.wallet } };

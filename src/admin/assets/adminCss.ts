@@ -12,7 +12,7 @@ header.top .brand span { font-weight: 400; color: #aeb9c4; margin-left: 6px; }
 header.top .logout { display: flex; gap: 12px; align-items: center; margin: 0; }
 header.top .who { color: #cfd8e0; }
 button.link { background: none; border: 0; color: #cfe0ff; cursor: pointer; text-decoration: underline; padding: 0; font: inherit; }
-main { max-width: 1280px; margin: 0 auto; padding: 16px 24px 48px; }
+main { max-width: 1600px; margin: 0 auto; padding: 16px 24px 48px; }
 h1 { font-size: 1.5rem; margin: 8px 0 12px; }
 h2 { font-size: 1.1rem; margin: 0 0 10px; }
 h3 { font-size: 0.95rem; margin: 14px 0 6px; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
@@ -26,7 +26,7 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: lef
 th { font-weight: 600; color: var(--muted); font-size: 0.85rem; background: #fafbfc; }
 tbody tr:hover { background: #f7f9fc; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
-td.detail { white-space: normal; max-width: 320px; color: var(--muted); font-size: 0.9em; }
+td.detail { white-space: normal; min-width: 160px; max-width: 360px; color: var(--muted); font-size: 0.9em; }
 td form { margin: 0; }
 dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 8px 16px; margin: 0; }
 dl.facts div { border-left: 3px solid var(--line); padding-left: 8px; }

@@ -24,7 +24,7 @@ export const ADMIN_SCRIPT = `"use strict";
         height: 220,
         scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
         series: [
-          { value: "{YYYY}-{MM}-{DD}" },
+          { label: "Day", value: "{YYYY}-{MM}-{DD}" },
           {
             label: element.getAttribute("data-label"),
             stroke: color,
@@ -37,7 +37,10 @@ export const ADMIN_SCRIPT = `"use strict";
         ],
         axes: [
           { values: "{MM}-{DD}", space: 48 },
-          { values: function (u, ticks) { return ticks.map(function (t) { return Number.isInteger(t) ? group(t) : ""; }); }, size: 64 }
+          {
+            values: function (u, ticks) { return ticks.map(function (t) { return Number.isInteger(t) ? group(t) : ""; }); },
+            size: function (u, values) { return 24 + 8 * Math.max(1, ...(values || []).map(function (v) { return v.length; })); }
+          }
         ]
       };
       new uPlot(options, [data.days, data[name]], element);

@@ -54,7 +54,7 @@ function ledgerSection(view: UserView): SafeHtml {
       : html`<table id="ledger-table">
 <thead><tr><th class="num">Entry</th><th>Kind</th><th class="num">Amount</th><th class="num">Balance after</th><th>Source</th><th>Reason</th><th>At</th></tr></thead>
 <tbody>${entries.map(
-          (entry) => html`<tr><td class="num">${entry.id}</td><td>${entry.kind}</td><td class="num">${formatDelta(entry.amount)}</td><td class="num">${formatPoints(entry.balanceAfter)}</td><td>${entry.source}${entry.sourceRef ? html` <code>${entry.sourceRef}</code>` : ""}</td><td>${entry.reason ?? ""}</td><td>${formatTime(entry.createdAt)}</td></tr>`,
+          (entry) => html`<tr><td class="num">${entry.id}</td><td>${entry.kind}</td><td class="num">${formatDelta(entry.amount)}</td><td class="num">${formatPoints(entry.balanceAfter)}</td><td>${entry.source}${entry.sourceRef ? html` <code>${entry.sourceRef}</code>` : ""}</td><td class="detail">${entry.reason ?? ""}</td><td>${formatTime(entry.createdAt)}</td></tr>`,
         )}</tbody>
 </table>`
   }${nextBefore !== null ? html`<p><a href="/admin/users/${encodeURIComponent(view.uid)}?before=${nextBefore}">Older entries</a></p>` : ""}</section>`;

@@ -26,6 +26,15 @@ for (const engine of ENGINES) {
       seed = await seedAdminPage(database.db);
       app = seed.harness.app;
       origin = await app.listen({ host: "127.0.0.1", port: 0 });
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await app?.close();
+      await database?.drop();
+    });
+
+    it("logs in, sees charts and tables from the database, replays a failed event, freezes adjustments and sees one refused", async () => {
+      // Launched in the test, so a missing browser under CI fails this test rather than skipping it.
       browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
       page.on("console", (message) => {
@@ -36,14 +45,6 @@ for (const engine of ENGINES) {
         const url = request.url();
         if (!url.startsWith(`${origin}/`) && !url.startsWith("data:")) outsideRequests.push(url);
       });
-    });
-    afterAll(async () => {
-      await browser?.close();
-      await app?.close();
-      await database?.drop();
-    });
-
-    it("logs in, sees charts and tables from the database, replays a failed event, freezes adjustments and sees one refused", async () => {
       await page.goto(`${origin}/admin`);
       expect(new URL(page.url()).pathname).toBe("/admin/login");
       await page.fill("#token", seed.admin);

@@ -28,6 +28,8 @@ tbody tr:hover { background: #f7f9fc; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 td.detail { white-space: normal; min-width: 160px; max-width: 360px; color: var(--muted); font-size: 0.9em; }
 td form { margin: 0; }
+td.wrap { white-space: normal; min-width: 180px; word-break: break-all; }
+#events-table { font-size: 0.93em; }
 dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 8px 16px; margin: 0; }
 dl.facts div { border-left: 3px solid var(--line); padding-left: 8px; }
 dl.facts dt { color: var(--muted); font-size: 0.8rem; }

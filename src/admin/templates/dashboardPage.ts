@@ -104,7 +104,7 @@ function eventRow(event: EventSummary, csrf: string): SafeHtml {
   const why = event.status === "parked" ? html`waiting for <code>${event.waitingFor ?? ""}</code>` : html`<code>${event.failureReason ?? ""}</code>`;
   return html`<tr data-event-id="${event.id}">
 <td class="num">${event.id}</td><td>${event.provider}</td><td><code>${event.eventId}</code></td><td>${event.eventType}</td>
-<td><span class="badge ${event.status}">${event.status}</span></td><td>${why}</td><td class="detail">${event.failureDetail ?? ""}</td>
+<td><span class="badge ${event.status}">${event.status}</span></td><td class="wrap">${why}</td><td class="detail">${event.failureDetail ?? ""}</td>
 <td class="num">${formatPoints(event.attempts)}</td><td>${formatTime(event.receivedAt)}</td>
 <td><form method="post" action="/admin/events/${event.id}/replay"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Replay</button></form></td>
 </tr>`;

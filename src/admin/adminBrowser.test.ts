@@ -33,7 +33,7 @@ for (const engine of ENGINES) {
       await database?.drop();
     });
 
-    it("logs in, sees charts and tables from the database, replays a failed event, freezes adjustments and sees one refused", async () => {
+    it("logs in, sees charts and tables from the database, follows a running backfill live, replays a failed event, freezes adjustments and sees one refused", async () => {
       // Launched in the test, so a missing browser under CI fails this test rather than skipping it.
       browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
@@ -45,6 +45,9 @@ for (const engine of ENGINES) {
         const url = request.url();
         if (!url.startsWith(`${origin}/`) && !url.startsWith("data:")) outsideRequests.push(url);
       });
+      // A backfill in progress: the page must follow its counts without a reload.
+      const migration = () => database.db.kysely.updateTable("data_migrations").where("id", "=", seed.migrationId);
+      await migration().set({ status: "running", finished_at: null }).execute();
       await page.goto(`${origin}/admin`);
       expect(new URL(page.url()).pathname).toBe("/admin/login");
       await page.fill("#token", seed.admin);
@@ -58,7 +61,12 @@ for (const engine of ENGINES) {
         expect.stringMatching(/^page_user_5\s+124\u2009991\s+125\u2009000\s+\u22129\s+adjusted$/),
       ]);
       expect(await page.locator(`#events-table tr[data-event-id="${seed.failedEventId}"]`).innerText()).toContain("unknown_product");
-      expect(await page.locator("#migrations-table tbody tr").count()).toBe(1);
+      const scanned = page.locator(`#migrations-table tr[data-migration-id="${seed.migrationId}"] [data-field="scanned"]`);
+      expect(await scanned.innerText()).toBe("2");
+      await migration().set({ scanned: 1_234_567, updated_at: "2026-03-10T12:00:07.000Z" }).execute();
+      await page.waitForFunction((selector) => document.querySelector(selector)?.textContent === "1\u2009234\u2009567", `#migrations-table tr[data-migration-id="${seed.migrationId}"] [data-field="scanned"]`, { timeout: 10_000 });
+      await migration().set({ status: "completed", finished_at: "2026-03-10T12:00:08.000Z" }).execute();
+      await page.waitForSelector(`#migrations-table tr[data-migration-id="${seed.migrationId}"][data-migration-status="completed"]`, { timeout: 10_000 });
       expect(await page.locator("#verify-verdict").innerText()).toBe("unsigned");
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: `${SCREENSHOTS}/admin-overview-${engine}.png`, fullPage: true });

@@ -10,6 +10,17 @@ import { walletPoints } from "../../test/support/webhookFixtures.js";
 
 const SCREENSHOTS = ".test-results";
 
+/** Waits, at most 10 s, for what the page shows to become `expected` (the page polls every 2 s). */
+async function expectEventually(read: () => Promise<string>, expected: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let seen = await read();
+  while (seen !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    seen = await read();
+  }
+  expect(seen).toBe(expected);
+}
+
 for (const engine of ENGINES) {
   describe.runIf(browserTestsRun())(`the /admin page in headless Chromium [${engine}]`, () => {
     let database: TestDatabase;
@@ -64,7 +75,7 @@ for (const engine of ENGINES) {
       const scanned = page.locator(`#migrations-table tr[data-migration-id="${seed.migrationId}"] [data-field="scanned"]`);
       expect(await scanned.innerText()).toBe("2");
       await migration().set({ scanned: 1_234_567, updated_at: "2026-03-10T12:00:07.000Z" }).execute();
-      await page.waitForFunction((selector) => document.querySelector(selector)?.textContent === "1\u2009234\u2009567", `#migrations-table tr[data-migration-id="${seed.migrationId}"] [data-field="scanned"]`, { timeout: 10_000 });
+      await expectEventually(() => scanned.innerText(), "1\u2009234\u2009567");
       await migration().set({ status: "completed", finished_at: "2026-03-10T12:00:08.000Z" }).execute();
       await page.waitForSelector(`#migrations-table tr[data-migration-id="${seed.migrationId}"][data-migration-status="completed"]`, { timeout: 10_000 });
       expect(await page.locator("#verify-verdict").innerText()).toBe("unsigned");

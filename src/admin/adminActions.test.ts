@@ -64,6 +64,20 @@ for (const engine of ENGINES) {
         expect([name, form.statusCode]).toEqual([name, 303]);
         expect(form.headers.location).toMatch(new RegExp(`\\?refused=${code}$`));
       }
+      const raw: [string, string, string, number, string][] = [
+        ["oversized form", "application/x-www-form-urlencoded", `csrf=${session.csrf}&reason=${"x".repeat(17_000)}`, 413, "body_too_large"],
+        ["NUL in a field", "application/x-www-form-urlencoded", `csrf=${session.csrf}&amount=5&reason=a%00b&idempotencyKey=nul-1`, 400, "nul_character"],
+        ["broken JSON", "application/json", `{"csrf":"${session.csrf}",`, 400, "invalid_json"],
+      ];
+      for (const [name, type, payload, status, code] of raw) {
+        const response = await app.inject({
+          method: "POST",
+          url: adjust,
+          payload,
+          headers: { "content-type": type, cookie: session.cookie, accept: "application/json" },
+        });
+        expect([name, response.statusCode, response.json().error.code]).toEqual([name, status, code]);
+      }
       expect(await tableHashes(database.db)).toEqual(before);
     });
 

@@ -13,6 +13,10 @@ import { withTransaction } from "../storage/withTransaction.js";
 import { wantsJson } from "./wantsJson.js";
 import { authenticateAdmin, checkCsrf, readSession, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS, type AdminSession } from "./adminSession.js";
 
+/** The page's forms are small; nothing it accepts comes near this (413 `body_too_large` past it). */
+export const ADMIN_BODY_LIMIT_BYTES = 16_384;
+const SMALL_BODY = { bodyLimit: ADMIN_BODY_LIMIT_BYTES };
+
 const LoginBody = z.strictObject({ token: z.string().trim().min(1, "must not be empty").max(4096, "is too long") });
 const CsrfBody = z.strictObject({ csrf: z.string() });
 /** Form fields arrive as text: a whole number written in digits is read as one, then checked as the API checks it. */
@@ -74,7 +78,7 @@ function answerReplay(outcome: ReplayOutcome): Reply {
  * which audits the change in its own transaction.
  */
 export function adminActions(scope: FastifyInstance, context: AppContext): void {
-  scope.post("/admin/login", async (request, reply) => {
+  scope.post("/admin/login", SMALL_BODY, async (request, reply) => {
     const { token } = parseBody(LoginBody, request.body ?? {});
     const principal = await authenticateAdmin(request, token, context);
     const now = context.now();
@@ -91,14 +95,14 @@ export function adminActions(scope: FastifyInstance, context: AppContext): void 
     return finish(request, reply, { status: 200, body: { outcome: "logged_in" } }, "/admin");
   });
 
-  scope.post("/admin/logout", async (request, reply) => {
+  scope.post("/admin/logout", SMALL_BODY, async (request, reply) => {
     await actionSession(request, context);
     parseBody(CsrfBody, request.body);
     reply.clearCookie(SESSION_COOKIE, { path: "/admin" });
     return finish(request, reply, { status: 200, body: { outcome: "logged_out" } }, "/admin/login");
   });
 
-  scope.post("/admin/events/:id/replay", async (request, reply) => {
+  scope.post("/admin/events/:id/replay", SMALL_BODY, async (request, reply) => {
     const session = await actionSession(request, context);
     parseBody(CsrfBody, request.body);
     const id = parseEventId((request.params as { id?: unknown }).id);
@@ -111,7 +115,7 @@ export function adminActions(scope: FastifyInstance, context: AppContext): void 
     return finish(request, reply, answerReplay(outcome), `/admin?done=replayed&event=${id}`);
   });
 
-  scope.post("/admin/flags/:name", async (request, reply) => {
+  scope.post("/admin/flags/:name", SMALL_BODY, async (request, reply) => {
     const session = await actionSession(request, context);
     const name = (request.params as { name?: unknown }).name;
     if (typeof name !== "string" || !isRuntimeFlagName(name)) throw new AppError("unknown_flag", "no runtime flag by that name");
@@ -122,7 +126,7 @@ export function adminActions(scope: FastifyInstance, context: AppContext): void 
     return finish(request, reply, { status: 200, body: outcome }, `/admin?done=flag&name=${name}`);
   });
 
-  scope.post("/admin/users/:uid/adjustments", async (request, reply) => {
+  scope.post("/admin/users/:uid/adjustments", SMALL_BODY, async (request, reply) => {
     const session = await actionSession(request, context);
     const uid = parseUid((request.params as { uid?: unknown }).uid);
     const form = parseBody(AdjustmentForm, request.body);

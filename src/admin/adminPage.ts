@@ -4,15 +4,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../http/context.js";
 import { AppError, toAppError } from "../http/errors.js";
 import { refuseNul, UID_PATTERN } from "../http/input.js";
-import { adminActions } from "./adminActions.js";
+import { ADMIN_BODY_LIMIT_BYTES, adminActions } from "./adminActions.js";
 import { adminAssets } from "./adminAssets.js";
 import { adminPages } from "./adminPages.js";
 import { SESSION_COOKIE } from "./adminSession.js";
 import { wantsJson } from "./wantsJson.js";
 import { errorPage } from "./templates/errorPage.js";
-
-/** The page's forms are small; nothing it accepts comes near this. */
-const ADMIN_BODY_LIMIT_BYTES = 16_384;
 
 /** Only Reckon's own script, styles and fetches; no frames, no forms to elsewhere. */
 const CONTENT_SECURITY_POLICY =

@@ -61,6 +61,8 @@ for (const engine of ENGINES) {
       await migration().set({ status: "running", finished_at: null }).execute();
       await page.goto(`${origin}/admin`);
       expect(new URL(page.url()).pathname).toBe("/admin/login");
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: `${SCREENSHOTS}/admin-login-${engine}.png` });
       await page.fill("#token", seed.admin);
       await Promise.all([page.waitForURL(`${origin}/admin`), page.click("section.login button[type=submit]")]);
 
@@ -79,7 +81,6 @@ for (const engine of ENGINES) {
       await migration().set({ status: "completed", finished_at: "2026-03-10T12:00:08.000Z" }).execute();
       await page.waitForSelector(`#migrations-table tr[data-migration-id="${seed.migrationId}"][data-migration-status="completed"]`, { timeout: 10_000 });
       expect(await page.locator("#verify-verdict").innerText()).toBe("unsigned");
-      mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: `${SCREENSHOTS}/admin-overview-${engine}.png`, fullPage: true });
 
       // Replay: the failed purchase applies now that its product is in the catalogue.

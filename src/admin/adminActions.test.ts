@@ -6,7 +6,8 @@ import { logIn, postForm, type PageSession } from "../../test/support/adminClien
 import { PAGE_NOW, seedAdminPage, type AdminSeed } from "../../test/support/adminSeed.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
-import { walletPoints } from "../../test/support/webhookFixtures.js";
+import { allowEntriesFor, refuseEntriesFor } from "../../test/support/refuseEntries.js";
+import { catalogue, eventRow, flakeId, paynowOrder, sendPaynow, walletPoints } from "../../test/support/webhookFixtures.js";
 
 for (const engine of ENGINES) {
   describe(`the /admin page's actions [${engine}]`, () => {
@@ -114,6 +115,28 @@ for (const engine of ENGINES) {
       expect(rows.map((row) => ({ ...row, details: JSON.parse(row.details) }))).toEqual([
         { actor: "token:page-admin", subject: `webhook_event:${seed.failedEventId}`, details: expect.objectContaining({ provider: "paynow", from: "failed", to: "processed" }) },
       ]);
+    });
+
+    it("a replay that throws records the event failed internal_error, audited, and a later replay applies it", async () => {
+      const order = paynowOrder({ orderId: flakeId(), uid: "page_poison", lines: [{ productId: "P_LATE", quantity: 2 }] });
+      await sendPaynow(seed.harness, order);
+      await catalogue(database.db, "paynow", "P_LATE", 30);
+      const id = (await eventRow(database.db, "paynow", order.event_id))!.id;
+      await refuseEntriesFor(database.db, "page_poison");
+      try {
+        const thrown = await postForm(app, `/admin/events/${id}/replay`, { csrf: session.csrf }, { cookie: session.cookie, json: true });
+        expect(thrown.statusCode).toBe(200);
+        expect(thrown.json()).toMatchObject({ from: "failed", status: "failed", reason: "internal_error", detail: expect.stringContaining("refused by test trigger") });
+        expect(await eventRow(database.db, "paynow", order.event_id)).toMatchObject({ status: "failed", failure_reason: "internal_error", attempts: 2 });
+        expect(await walletPoints(database.db, "page_poison")).toBeNull();
+      } finally {
+        await allowEntriesFor(database.db, "page_poison");
+      }
+      const applied = await postForm(app, `/admin/events/${id}/replay`, { csrf: session.csrf }, { cookie: session.cookie, json: true });
+      expect(applied.json()).toMatchObject({ from: "failed", status: "processed" });
+      expect(await walletPoints(database.db, "page_poison")).toBe(60);
+      const subjects = (await audits("webhook_event.replay")).filter((row) => row.subject === `webhook_event:${id}`);
+      expect(subjects.map((row) => JSON.parse(row.details).to)).toEqual(["failed", "processed"]);
     });
 
     it("replaying a parked refund whose order never came leaves it parked and says so", async () => {

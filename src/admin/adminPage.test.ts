@@ -1,12 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { revokeApiToken } from "../auth/apiTokens.js";
-import { withTransaction } from "../storage/withTransaction.js";
 import { logIn, postForm, type PageSession } from "../../test/support/adminClient.js";
 import { PAGE_NOW, PLANTED, seedAdminPage, type AdminSeed } from "../../test/support/adminSeed.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
-import { walletPoints } from "../../test/support/webhookFixtures.js";
 
 const chartJson = (body: string) => JSON.parse(/<script type="application\/json" id="chart-data">([^<]*)<\/script>/.exec(body)![1]!);
 const rowsOf = (body: string, tableId: string) => {
@@ -60,6 +57,12 @@ for (const engine of ENGINES) {
           expect([url, form.statusCode, form.headers.location]).toEqual([url, 303, "/admin/login?refused=unauthenticated"]);
         }
       });
+      for (const url of ["/admin", "/admin/users/page_user_1"]) {
+        const service = await app.inject({ method: "GET", url, headers: { cookie: `reckon_admin=${seed.service}` } });
+        expect([url, service.statusCode]).toEqual([url, 403]);
+        expect(service.body).toContain('<code class="code">forbidden</code>');
+        expect(service.body).not.toContain("page_user_1</code></h1>");
+      }
       const login = await app.inject({ method: "GET", url: "/admin/login" });
       expect(login.statusCode).toBe(200);
       expect(login.body).toContain('action="/admin/login"');

@@ -7,7 +7,7 @@ import type { AppContext } from "../http/context.js";
 import { AppError } from "../http/errors.js";
 import { parseBody, parseIdempotencyKey, parseUid, Reason, SignedPoints } from "../http/input.js";
 import { actorOf, answerIdempotent, type Reply } from "../http/RouteDef.js";
-import { answerAdjustment } from "../http/routes/adminRoutes.js";
+import { answerEntry } from "../http/routes/adminRoutes.js";
 import { adjustWallet } from "../ledger/adjustWallet.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { wantsJson } from "./wantsJson.js";
@@ -139,7 +139,7 @@ export function adminActions(scope: FastifyInstance, context: AppContext): void 
       idempotencyKey,
       now: context.now(),
     });
-    const answer = answerIdempotent(result, answerAdjustment);
+    const answer = answerIdempotent(result, answerEntry);
     const entryId = (answer.body as { entry?: { id: number } }).entry?.id;
     return finish(request, reply, answer, `/admin/users/${encodeURIComponent(uid)}?done=adjusted&entry=${entryId ?? ""}`);
   });

@@ -9,6 +9,7 @@ import { readStoredDelivery } from "../webhooks/readStoredDelivery.js";
 import type { BackfillType } from "./BackfillRequest.js";
 import { markEventFailed } from "./markEventFailed.js";
 import { ERROR_SAMPLE_LIMIT, NO_PROGRESS, type ErrorSample, type Progress } from "./migrationRecords.js";
+import { unreachable } from "../unreachable.js";
 
 export interface ApplyBatchOptions {
   now: Date;
@@ -115,11 +116,8 @@ function tallyOf(row: Selectable<WebhookEventsTable>, result: ApplyResult, whenP
       return whenParked;
     case "failed":
       return { eventId: row.event_id, reason: result.reason, detail: result.detail.slice(0, 200) };
-    default: {
-      const never: never = result;
-      throw new Error(`unhandled apply result ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(result, "apply result");
 }
 
 /**

@@ -2,6 +2,7 @@ import { backfillErrorRate } from "./metrics.js";
 import { readMigration, runFailure, type MigrationRecord, type MigrationStatus, type RunFailure } from "./migrationRecords.js";
 import type { BackfillDeps } from "./runBackfill.js";
 import { RunNotHeld, type RunHandle } from "./runLease.js";
+import { unreachable } from "../unreachable.js";
 
 /** How a step of a run left it; `guardRun` turns it into the record's final state. */
 export type Ending =
@@ -38,11 +39,8 @@ export async function guardRun(
         return await endRun(deps, run, ending.status, ending.failure);
       case "lost":
         return (await readMigration(deps.db.kysely, run.id))!;
-      default: {
-        const never: never = ending;
-        throw new Error(`unhandled run ending ${JSON.stringify(never)}`);
-      }
     }
+    return unreachable(ending, "run ending");
   } finally {
     release();
   }

@@ -1,15 +1,16 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { backfillDeps } from "../backfill/backfillDeps.js";
-import { BackfillBody, checkBackfillRequest, type BackfillType } from "../backfill/BackfillRequest.js";
+import { backfillJob, type BackfillJobOutcome } from "../backfill/backfillJob.js";
+import type { BackfillType } from "../backfill/BackfillRequest.js";
 import { importEvents } from "../backfill/importEvents.js";
 import { listMigrations, readMigration, type MigrationRecord } from "../backfill/migrationRecords.js";
 import { cancelBackfill, resumeBackfill } from "../backfill/resumeBackfill.js";
-import { startBackfill } from "../backfill/runBackfill.js";
 import type { Config } from "../config.js";
 import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
-import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import type { Db } from "../storage/openDatabase.js";
+import { unreachable } from "../unreachable.js";
+import { withDatabase } from "./withDatabase.js";
 
 /** A failure the operator must act on: printed, exit code 1. */
 class CommandRefused extends Error {}
@@ -31,20 +32,34 @@ function progressBar(): ((record: MigrationRecord) => void) | undefined {
   };
 }
 
-async function withDb<T>(config: () => Config, work: (db: Db, cfg: Config) => Promise<T>): Promise<T> {
+function withDb<T>(config: () => Config, work: (db: Db, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = config();
-  const db = await prepareDatabase(cfg);
-  try {
-    return await work(db, cfg);
-  } finally {
-    await db.close();
-  }
+  return withDatabase(cfg, (db) => work(db, cfg));
 }
 
 function printFinal(record: MigrationRecord): void {
   if (process.stderr.isTTY) process.stderr.write("\n");
   console.log(JSON.stringify(record, null, 2));
   if (record.status === "failed") process.exitCode = 1;
+}
+
+/** What the operator reads when the job refuses: the route's refusals, in the CLI's words. */
+function refusalMessage(refused: Exclude<BackfillJobOutcome, { outcome: "started" }>): string {
+  switch (refused.outcome) {
+    case "feature_disabled":
+      return `backfill is disabled (${refused.setting}=0)`;
+    case "invalid_request": {
+      const issue = refused.error.issues[0]!;
+      return `${issue.path.join(".")}: ${issue.message}`;
+    }
+    case "beyond_limits":
+      return refused.message;
+    case "already_running":
+      return `backfill ${refused.runningId} of this type is running; resume or cancel it`;
+    case "plan_changed":
+      return `plan_changed: approved ${refused.expected}, now ${refused.actual}; nothing applied`;
+  }
+  return unreachable(refused, "backfill refusal");
 }
 
 interface RunOptions {
@@ -57,8 +72,7 @@ interface RunOptions {
 
 async function run(config: () => Config, type: BackfillType, options: RunOptions): Promise<void> {
   await withDb(config, async (db, cfg) => {
-    if (!cfg.features.backfillEnabled) throw new CommandRefused("backfill is disabled (BACKFILL_ENABLED=0)");
-    const parsed = BackfillBody.safeParse({
+    const started = await backfillJob(backfillDeps(db, cfg, () => new Date(), progressBar()), cfg, {
       type,
       startDate: options.from,
       endDate: options.to,
@@ -66,19 +80,7 @@ async function run(config: () => Config, type: BackfillType, options: RunOptions
       ...(options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents }),
       ...(options.plan === undefined ? {} : { planHash: options.plan }),
     });
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new CommandRefused(`${issue.path.join(".")}: ${issue.message}`);
-    }
-    const checked = checkBackfillRequest(parsed.data, cfg.backfill, new Date());
-    if (!checked.ok) throw new CommandRefused(checked.message);
-    const started = await startBackfill(backfillDeps(db, cfg, () => new Date(), progressBar()), checked.request);
-    if (started.outcome === "already_running") {
-      throw new CommandRefused(`backfill ${started.runningId} of this type is running; resume or cancel it`);
-    }
-    if (started.outcome === "plan_changed") {
-      throw new CommandRefused(`plan_changed: approved ${started.expected}, now ${started.actual}; nothing applied`);
-    }
+    if (started.outcome !== "started") throw new CommandRefused(refusalMessage(started));
     printFinal(await started.done);
   });
 }

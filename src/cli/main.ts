@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { userInfo } from "node:os";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { createApiToken, revokeApiToken } from "../auth/apiTokens.js";
 import { ConfigError, loadConfig, type Config } from "../config.js";
 import { registerBackfillCommands } from "./backfillCommands.js";
@@ -9,12 +9,13 @@ import { listFlags } from "../flags/listFlags.js";
 import { isRuntimeFlagName, setFlag } from "../flags/setFlag.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { TOKEN_ROLES, type TokenRole } from "../storage/schema.js";
-import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import { serve } from "../runtime/serve.js";
 import { setCatalogueProduct } from "../catalogue/setCatalogueProduct.js";
-import { parseProductId, parseProvider } from "../http/routes/productRoutes.js";
+import { isProductId } from "../catalogue/isProductId.js";
+import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
 import { registerReconcileCommands } from "./reconcileCommands.js";
+import { withDatabase } from "./withDatabase.js";
 
 /**
  * The `reckon` command. Every command only parses its options and calls the same
@@ -32,6 +33,11 @@ function positivePoints(value: string): number {
   return Number(value);
 }
 
+function productId(value: string): string {
+  if (!isProductId(value)) throw new InvalidArgumentError("expected 1-200 visible ASCII characters");
+  return value;
+}
+
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100_000) {
     throw new InvalidArgumentError("expected a whole number from 1 to 100000");
@@ -39,21 +45,17 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
-async function demoTokens(cfg: Config): Promise<{ admin: string; service: string }> {
-  const db = await prepareDatabase(cfg);
-  try {
+function demoTokens(cfg: Config): Promise<{ admin: string; service: string }> {
+  return withDatabase(cfg, async (db) => {
     const now = new Date();
     const admin = await createApiToken(db.kysely, { role: "admin", name: `demo-admin-${now.getTime()}`, now });
     const service = await createApiToken(db.kysely, { role: "service", name: `demo-service-${now.getTime()}`, now });
     return { admin: admin.token, service: service.token };
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 async function seedIfEmpty(cfg: Config, users: number): Promise<void> {
-  const db = await prepareDatabase(cfg);
-  try {
+  await withDatabase(cfg, async (db) => {
     if (!(await isEmpty(db))) {
       console.log(`demo: ${db.displayUrl} already holds data; not seeding`);
       return;
@@ -63,9 +65,7 @@ async function seedIfEmpty(cfg: Config, users: number): Promise<void> {
       `demo: seeded ${summary.users} users, ${summary.purchases} purchases, ${summary.spends} spends, ` +
         `${summary.refunds} refund (of ${summary.sampleUid}) into ${db.displayUrl}`,
     );
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 const program = new Command("reckon")
@@ -109,9 +109,7 @@ program
   .command("migrate")
   .description("apply pending migrations and stamp a new database with ENVIRONMENT")
   .action(async () => {
-    const db = await prepareDatabase(config());
-    console.log(`migrated ${db.displayUrl}`);
-    await db.close();
+    await withDatabase(config(), async (db) => console.log(`migrated ${db.displayUrl}`));
   });
 
 program
@@ -132,38 +130,32 @@ token
   .addOption(new Option("--role <role>", "who the token acts as").choices(TOKEN_ROLES).makeOptionMandatory())
   .option("--name <name>", "a label for the token", "cli")
   .action(async (options: { role: TokenRole; name: string }) => {
-    const db = await prepareDatabase(config());
-    try {
+    await withDatabase(config(), async (db) => {
       const created = await createApiToken(db.kysely, { role: options.role, name: options.name, now: new Date() });
       console.log(JSON.stringify({ id: created.id, role: options.role, name: options.name, token: created.token }));
-    } finally {
-      await db.close();
-    }
+    });
   });
 
 const products = program.command("products").description("the product catalogue: points per unit of each provider product");
 products
   .command("set")
   .description("set how many points one unit of a provider product (or Stripe price) credits; audited")
-  .argument("<provider>", "paynow or stripe")
-  .argument("<product-id>", "the provider's product id (PayNow product_id, Stripe price_… or prod_…)")
+  .addArgument(new Argument("<provider>", "whose product").choices(PROVIDERS))
+  .argument("<product-id>", "the provider's product id (PayNow product_id, Stripe price_… or prod_…)", productId)
   .argument("<points>", "points per unit", positivePoints)
   .option("--name <name>", "a label for the product")
-  .action(async (provider: string, productId: string, points: number, options: { name?: string }) => {
-    const db = await prepareDatabase(config());
-    try {
+  .action(async (provider: Provider, productId: string, points: number, options: { name?: string }) => {
+    await withDatabase(config(), async (db) => {
       const set = await setCatalogueProduct(db, {
-        provider: parseProvider(provider),
-        productId: parseProductId(productId),
+        provider,
+        productId,
         pointsPerUnit: points,
         name: options.name ?? null,
         actor: cliActor(undefined),
         now: new Date(),
       });
       console.log(JSON.stringify(set));
-    } finally {
-      await db.close();
-    }
+    });
   });
 
 /** Who runs the CLI, for the audit log; `--by` names a person when the OS user is shared. */
@@ -189,14 +181,11 @@ token
   .argument("<id>", "the token's id, as printed by token create", positiveInt)
   .option("--by <name>", "who is revoking it (default: the OS user)")
   .action(async (id: number, options: { by?: string }) => {
-    const db = await prepareDatabase(config());
-    try {
+    await withDatabase(config(), async (db) => {
       const outcome = await withTransaction(db, (trx) => revokeApiToken(trx, { id, actor: cliActor(options.by), now: new Date() }));
       console.log(JSON.stringify(outcome));
       if (outcome.outcome === "not_found") process.exitCode = 1;
-    } finally {
-      await db.close();
-    }
+    });
   });
 
 const flags = admin.command("flags").description("runtime flags, honoured by every instance at once");
@@ -204,12 +193,9 @@ flags
   .command("list")
   .description("print every runtime flag, its value, and who set it")
   .action(async () => {
-    const db = await prepareDatabase(config());
-    try {
+    await withDatabase(config(), async (db) => {
       console.log(JSON.stringify(await listFlags(db.kysely), null, 2));
-    } finally {
-      await db.close();
-    }
+    });
   });
 flags
   .command("set")
@@ -219,13 +205,10 @@ flags
   .option("--by <name>", "who is making the change (default: the OS user)")
   .action(async (name: string, value: boolean, options: { by?: string }) => {
     if (!isRuntimeFlagName(name)) throw new Error(`no runtime flag named ${JSON.stringify(name)}; see reckon admin flags list`);
-    const db = await prepareDatabase(config());
-    try {
+    await withDatabase(config(), async (db) => {
       const outcome = await withTransaction(db, (trx) => setFlag(trx, { name, value, actor: cliActor(options.by), now: new Date() }));
       console.log(JSON.stringify(outcome));
-    } finally {
-      await db.close();
-    }
+    });
   });
 
 registerBackfillCommands(program, config);

@@ -7,8 +7,8 @@ import { reconcileJob } from "../reconcile/reconcileJob.js";
 import { revertRun } from "../reconcile/revertRun.js";
 import { signChain } from "../reconcile/signChain.js";
 import { describeProblem, verifyReports, type Verdict } from "../reconcile/verifyReports.js";
-import { prepareDatabase } from "../runtime/prepareDatabase.js";
 import type { Db } from "../storage/openDatabase.js";
+import { withDatabase } from "./withDatabase.js";
 
 /** `reckon reconcile`, `reckon reconcile revert`, `reckon reports show|verify`: thin calls into src/reconcile. */
 
@@ -18,13 +18,8 @@ function runDate(value: string): string {
   return check.date;
 }
 
-async function withDb<T>(config: () => Config, work: (db: Db) => Promise<T>): Promise<T> {
-  const db = await prepareDatabase(config());
-  try {
-    return await work(db);
-  } finally {
-    await db.close();
-  }
+function withDb<T>(config: () => Config, work: (db: Db) => Promise<T>): Promise<T> {
+  return withDatabase(config(), work);
 }
 
 function progressBar(done: number, total: number, users: number): string {
@@ -79,7 +74,8 @@ export function registerReconcileCommands(program: Command, config: () => Config
     .action(async (options: { date: string }) => {
       const outcome = await withDb(config, (db) => revertRun(db, { date: options.date, actor: "cli", now: () => new Date() }));
       console.log(JSON.stringify(outcome));
-      if (outcome.outcome !== "reverted") process.exitCode = 1;
+      // A line the ledger refused is not reverted: the operator has something left to do.
+      if (outcome.outcome !== "reverted" || outcome.refused.length > 0) process.exitCode = 1;
     });
 
   const reports = program.command("reports").description("reconciliation reports");

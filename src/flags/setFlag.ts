@@ -1,5 +1,5 @@
 import { recordAudit } from "../audit/recordAudit.js";
-import { capabilitiesOf } from "../storage/capabilities.js";
+import { lockForUpdate } from "../storage/lockForUpdate.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { RUNTIME_FLAGS, type RuntimeFlagName } from "./runtimeFlags.js";
 
@@ -26,10 +26,8 @@ export function isRuntimeFlagName(name: string): name is RuntimeFlagName {
  * change holds everywhere as soon as this commits.
  */
 export async function setFlag(trx: Trx, change: FlagChange): Promise<SetFlagOutcome> {
-  let query = trx.selectFrom("runtime_flags").select("value").where("name", "=", change.name);
   // Two admins flipping the same flag at once must each audit the value they replaced.
-  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
-  const row = await query.executeTakeFirst();
+  const row = await lockForUpdate(trx, trx.selectFrom("runtime_flags").select("value").where("name", "=", change.name)).executeTakeFirst();
   const previous = row ? row.value === "true" : RUNTIME_FLAGS[change.name].default;
   if (row && previous === change.value) return { outcome: "unchanged", name: change.name, value: change.value };
   const at = change.now.toISOString();

@@ -3,6 +3,7 @@ import type { IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Access, Principal } from "./authenticate.js";
 import type { AppContext } from "./context.js";
 import { AppError } from "./errors.js";
+import { refusal } from "./refusals.js";
 
 export interface RouteContext extends AppContext {
   principal: Principal | null;
@@ -35,7 +36,7 @@ export interface RouteDef {
  * `Idempotent-Replayed: true`; a reused key with another request is 409.
  */
 export function answerIdempotent<O>(result: IdempotentResult<O>, answer: (outcome: O) => Reply): Reply {
-  if (result.kind === "key_reused") throw keyReused();
+  if (result.kind === "key_reused") throw refusal({ outcome: "key_reused" });
   let reply: Reply;
   try {
     reply = answer(result.outcome);
@@ -45,16 +46,6 @@ export function answerIdempotent<O>(result: IdempotentResult<O>, answer: (outcom
   }
   if (result.kind === "replayed") reply = { ...reply, headers: { ...reply.headers, "idempotent-replayed": "true" } };
   return reply;
-}
-
-/** 409: the Idempotency-Key stands for another request (or the ledger holds its entry with other content). */
-export function keyReused(): AppError {
-  return new AppError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
-}
-
-/** 409: the entry would take the wallet or the user's ledger sum beyond ±`limit` points. */
-export function outOfRange(limit: number): AppError {
-  return new AppError("balance_out_of_range", `the entry would take the balance beyond ±${limit} points`, { limit });
 }
 
 /** The name an action is audited under. */

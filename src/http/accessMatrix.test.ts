@@ -8,6 +8,7 @@ import type { Role } from "./authenticate.js";
 import { ERROR_STATUS } from "./errors.js";
 import type { RouteDef } from "./RouteDef.js";
 import { ROUTES } from "./routes.js";
+import { unreachable } from "../unreachable.js";
 
 /**
  * The route-by-credential matrix, generated from the one route list: every route
@@ -55,11 +56,8 @@ function headerFor(name: CredentialName, credentials: Credentials): Record<strin
       return bearer(credentials.job);
     case "admin OIDC token":
       return bearer(credentials.oidcAdmin);
-    default: {
-      const never: never = name;
-      throw new Error(`unknown credential ${String(never)}`);
-    }
   }
+  return unreachable(name, "credential");
 }
 
 function expectation(route: RouteDef, credential: CredentialName): "passes" | 401 | 403 {

@@ -6,6 +6,7 @@ import type { TokenRole } from "../storage/schema.js";
 import type { AuthFailureLimiter } from "./AuthFailureLimiter.js";
 import type { AppContext } from "./context.js";
 import { AppError } from "./errors.js";
+import { unreachable } from "../unreachable.js";
 
 /**
  * Roles: `service` (wallet reads, spends), `admin` (reports, migrations, adjustments,
@@ -87,9 +88,6 @@ async function oidcPrincipal(
       return fail(new AppError(outcome.code, outcome.message));
     case "keys_unavailable":
       throw new AppError("oidc_keys_unavailable", "the identity provider's keys cannot be read right now; retry later");
-    default: {
-      const never: never = outcome;
-      throw new Error(`unhandled OIDC outcome ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(outcome, "OIDC outcome");
 }

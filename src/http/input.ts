@@ -24,18 +24,25 @@ export const Reason = z.string().trim().min(1, "must not be empty").max(500, "mu
 
 /** Validates a JSON body against a strict schema; unknown fields are refused by name. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  // Checked before the schema too, for a schema that would take something other than an object.
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new AppError("invalid_body", "the body must be a JSON object");
   }
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const unknown = parsed.error.issues.find((issue) => issue.code === "unrecognized_keys");
+  throw bodyRefusal(parsed.error);
+}
+
+/** How a body that failed its schema is refused: unknown fields by name, otherwise the first problem's field. */
+export function bodyRefusal(error: z.ZodError): AppError {
+  const unknown = error.issues.find((issue) => issue.code === "unrecognized_keys");
   if (unknown && unknown.code === "unrecognized_keys") {
-    throw new AppError("unknown_field", `unknown field(s): ${unknown.keys.join(", ")}`, { fields: unknown.keys });
+    return new AppError("unknown_field", `unknown field(s): ${unknown.keys.join(", ")}`, { fields: unknown.keys });
   }
-  const first = parsed.error.issues[0]!;
+  const first = error.issues[0]!;
+  if (first.path.length === 0 && first.code === "invalid_type") return new AppError("invalid_body", "the body must be a JSON object");
   const field = first.path.join(".") || "body";
-  throw new AppError("invalid_body", `${field}: ${first.message}`, { field });
+  return new AppError("invalid_body", `${field}: ${first.message}`, { field });
 }
 
 export function parseUid(value: unknown): string {

@@ -2,7 +2,7 @@
  * The largest balance, either side of zero, that a wallet and the sum of a user's
  * entries may reach: 10^15 points. Both, and their difference (a drift, at most
  * 2 × 10^15), stay inside 2^53, so every one of them is exact as a JS number, as a
- * JSON number and in both engines' integer columns. Migration 6 holds the wallet and
+ * JSON number and in both engines' integer columns. Migration 5 holds the wallet and
  * each entry's `balance_after` to the same bound in the database.
  */
 export const MAX_BALANCE_POINTS = 1_000_000_000_000_000;

@@ -45,7 +45,7 @@ export function decideBelowZero(kind: EntryKind, amount: number, available: numb
  * Which kinds an entry of each kind may reference through `reverses_entry_id`. A
  * `reconcile_adjustment` is in no list: a reversal would move the wallet, which the heal
  * never moved, and re-open the drift; a heal is undone only by reverting its run.
- * Migration 6 holds the database to the same table.
+ * Migration 5 holds the database to the same table.
  */
 const REVERSIBLE: Partial<Record<EntryKind, readonly EntryKind[]>> = {
   reversal: ["purchase", "spend", "admin_adjustment", "reinstatement"],
@@ -92,17 +92,10 @@ export type ReversalCheck =
   | { ok: false; reason: "wrong_user" | "not_reversible" | "wrong_sign" | "exceeds_original"; remaining: number };
 
 /**
- * Whether `amount` may be posted against `original`, given the sum of the entries that
- * already reference it. Together they may bring the original back to zero, never past it.
+ * Whether `amount` may be posted against `original`, of which `remaining` points are not
+ * yet reversed (`readUnreversedPoints`): it may bring the original back to zero, never past it.
  */
-export function checkReversal(
-  kind: EntryKind,
-  uid: string,
-  amount: number,
-  original: Entry,
-  alreadyReversed: number,
-): ReversalCheck {
-  const remaining = Math.abs(original.amount + alreadyReversed);
+export function checkReversal(kind: EntryKind, uid: string, amount: number, original: Entry, remaining: number): ReversalCheck {
   if (original.uid !== uid) return { ok: false, reason: "wrong_user", remaining };
   if (!REVERSIBLE[kind]?.includes(original.kind)) return { ok: false, reason: "not_reversible", remaining };
   if (Math.sign(amount) === Math.sign(original.amount)) return { ok: false, reason: "wrong_sign", remaining };

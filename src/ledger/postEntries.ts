@@ -1,13 +1,14 @@
 import { sql, type Insertable, type Selectable } from "kysely";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { LedgerEntriesTable, WalletsTable } from "../storage/schema.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
 import { ConcurrentWriteError, type Trx } from "../storage/withTransaction.js";
 import { decideBalanceRange } from "./balanceRange.js";
 import { assertEntryShape, decideBelowZero, entryContentHash, movesWallet } from "./entryRules.js";
+import { lockWallets } from "./lockWallets.js";
 import type { PostEntryInput, PostEntryOutcome } from "./postEntry.js";
 import { readLedgerSums } from "./readLedgerSums.js";
 import { toEntry, toWallet, type Entry, type Wallet } from "./types.js";
+import { unreachable } from "../unreachable.js";
 
 /** An entry of a batch: what `postEntry` takes, for entries that reference no other entry. */
 export type BatchEntryInput = Omit<PostEntryInput, "reversesEntryId" | "expectedWalletVersion">;
@@ -59,7 +60,7 @@ export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[]):
     assertEntryShape(input.kind, input.amount, null);
     return entryContentHash(input.uid, input.kind, input.amount, null);
   });
-  const wallets = await lockWallets(trx, inputs.map((input) => input.uid));
+  const wallets = await lockWalletStates(trx, inputs.map((input) => input.uid));
   for (const [uid, sum] of await readLedgerSums(trx, [...wallets.keys()])) wallets.get(uid)!.ledgerSum = sum;
   const known = new Map<string, Known>();
   for (const row of await entriesByKey(trx, inputs.map((input) => input.idempotencyKey))) known.set(row.idempotency_key, { stored: row });
@@ -139,11 +140,8 @@ function answer(decision: Decision): BatchEntryOutcome {
     case "insufficient_points":
     case "out_of_range":
       return decision;
-    default: {
-      const never: never = decision;
-      throw new Error(`unhandled decision ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(decision, "decision");
 }
 
 function snapshot(state: WalletState): Wallet {
@@ -156,17 +154,12 @@ function newWallet(wallets: Map<string, WalletState>, uid: string, now: string):
   return state;
 }
 
-/**
- * Locks the wallets of `uids` that exist, in uid order, so that two batches locking
- * overlapping sets wait for each other instead of deadlocking.
- */
-async function lockWallets(trx: Trx, uids: string[]): Promise<Map<string, WalletState>> {
+/** Locks the wallets of `uids` that exist (`lockWallets`), a statement's worth at a time. */
+async function lockWalletStates(trx: Trx, uids: string[]): Promise<Map<string, WalletState>> {
   const sorted = [...new Set(uids)].sort();
   const wallets = new Map<string, WalletState>();
   for (const chunk of statementChunks(sorted, 1)) {
-    let query = trx.selectFrom("wallets").selectAll().where("uid", "in", chunk).orderBy("uid");
-    if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
-    for (const row of await query.execute()) wallets.set(row.uid, fromRow(row));
+    for (const row of await lockWallets(trx, chunk).selectAll().execute()) wallets.set(row.uid, fromRow(row));
   }
   return wallets;
 }

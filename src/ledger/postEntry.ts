@@ -1,5 +1,4 @@
 import type { Selectable } from "kysely";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { LedgerEntriesTable, WalletsTable } from "../storage/schema.js";
 import type { Trx } from "../storage/withTransaction.js";
 import {
@@ -11,7 +10,9 @@ import {
   type BelowZeroPolicy,
 } from "./entryRules.js";
 import { decideBalanceRange } from "./balanceRange.js";
+import { lockWallets } from "./lockWallets.js";
 import { readLedgerSums } from "./readLedgerSums.js";
+import { readUnreversedPoints } from "./readUnreversedPoints.js";
 import { toEntry, toWallet, type Entry, type EntryKind, type Wallet } from "./types.js";
 
 export interface PostEntryInput {
@@ -144,10 +145,8 @@ export async function postEntry(trx: Trx, input: PostEntryInput): Promise<PostEn
   return { outcome: "posted", entry: toEntry(row), wallet: moved, shortfall };
 }
 
-async function lockWallet(trx: Trx, uid: string): Promise<Selectable<WalletsTable> | undefined> {
-  let query = trx.selectFrom("wallets").selectAll().where("uid", "=", uid);
-  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
-  return query.executeTakeFirst();
+function lockWallet(trx: Trx, uid: string): Promise<Selectable<WalletsTable> | undefined> {
+  return lockWallets(trx, [uid]).selectAll().executeTakeFirst();
 }
 
 /**
@@ -186,12 +185,8 @@ async function checkAgainstOriginal(
     .where("id", "=", reversesEntryId)
     .executeTakeFirst();
   if (!original) return { outcome: "original_not_found", reversesEntryId };
-  const reversed = await trx
-    .selectFrom("ledger_entries")
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total"))
-    .where("reverses_entry_id", "=", reversesEntryId)
-    .executeTakeFirstOrThrow();
-  const check = checkReversal(input.kind, input.uid, input.amount, toEntry(original), Number(reversed.total));
+  const remaining = await readUnreversedPoints(trx, original);
+  const check = checkReversal(input.kind, input.uid, input.amount, toEntry(original), remaining);
   if (check.ok) return undefined;
   return { outcome: "invalid_reversal", reason: check.reason, remaining: check.remaining };
 }

@@ -1,6 +1,6 @@
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { MAX_BALANCE_POINTS, withinBalanceRange } from "./balanceRange.js";
+import { lockWallets } from "./lockWallets.js";
 import { toWallet, type Wallet } from "./types.js";
 
 export interface RestoreWalletInput {
@@ -26,9 +26,7 @@ export type RestoreWalletOutcome =
  * the reconciliation report and the audit log in the same `trx`.
  */
 export async function restoreWallet(trx: Trx, input: RestoreWalletInput): Promise<RestoreWalletOutcome> {
-  let query = trx.selectFrom("wallets").selectAll().where("uid", "=", input.uid);
-  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
-  const row = await query.executeTakeFirst();
+  const row = await lockWallets(trx, [input.uid]).selectAll().executeTakeFirst();
   if (!row || row.version !== input.expectedWalletVersion) {
     return { outcome: "stale_wallet", wallet: row ? toWallet(row) : null };
   }

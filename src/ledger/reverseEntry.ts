@@ -1,11 +1,12 @@
-import { recordAudit } from "../audit/recordAudit.js";
-import { readFlag } from "../flags/runtimeFlags.js";
-import { runIdempotent, type IdempotentResult } from "../idempotency/runIdempotent.js";
+import type { IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import type { Trx } from "../storage/withTransaction.js";
 import { reversingKindOf } from "./entryRules.js";
-import { postEntry, type UnversionedEntryOutcome } from "./postEntry.js";
-import type { Entry, EntryKind, Wallet } from "./types.js";
+import { postAdminEntry, runAdminWrite } from "./postAdminEntry.js";
+import type { UnversionedEntryOutcome } from "./postEntry.js";
+import { readUnreversedPoints } from "./readUnreversedPoints.js";
+import { toKeyedOutcome, type KeyedEntryOutcome } from "./toKeyedOutcome.js";
+import type { EntryKind } from "./types.js";
 
 export interface ReverseRequest {
   entryId: number;
@@ -18,19 +19,13 @@ export interface ReverseRequest {
 }
 
 export type ReverseOutcome =
-  | { outcome: "posted"; entry: Entry; wallet: Wallet }
+  | KeyedEntryOutcome
   | { outcome: "entry_not_found" }
   | { outcome: "nothing_to_reverse" }
   | { outcome: "exceeds_original"; remaining: number }
   /** 409: the ledger's rules let no entry reverse an entry of this kind. */
   | { outcome: "not_reversible"; kind: EntryKind }
-  /** 409: the reversal would overdraw the wallet and its policy refuses that. */
-  | { outcome: "insufficient_points"; available: number }
-  | { outcome: "adjustments_frozen" }
-  /** 409: the wallet or the user's ledger sum would leave the exact range (`MAX_BALANCE_POINTS`). */
-  | { outcome: "out_of_range"; limit: number }
-  /** The ledger already holds this key's entry with other content (409 idempotency_key_reused). */
-  | { outcome: "key_reused" };
+  | { outcome: "adjustments_frozen" };
 
 /**
  * Reverses an entry with a new one that references it; history is never edited.
@@ -38,14 +33,7 @@ export type ReverseOutcome =
  */
 export async function reverseEntry(db: Db, request: ReverseRequest): Promise<IdempotentResult<ReverseOutcome>> {
   const fingerprint = { entryId: request.entryId, points: request.points ?? null, reason: request.reason };
-  return withTransaction(db, async (trx) => {
-    // A freeze is the server's state, not the request's answer: it is not remembered under
-    // the key, so the same request succeeds once the freeze is lifted.
-    if (await readFlag(trx, "adjustments_frozen")) return { kind: "fresh", outcome: { outcome: "adjustments_frozen" } };
-    return runIdempotent(trx, "admin_reverse", request.idempotencyKey, fingerprint, request.now, () =>
-      reverseInTransaction(trx, request),
-    );
-  });
+  return runAdminWrite(db, "admin_reverse", request, fingerprint, (trx) => reverseInTransaction(trx, request));
 }
 
 async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<ReverseOutcome> {
@@ -57,62 +45,29 @@ async function reverseInTransaction(trx: Trx, request: ReverseRequest): Promise<
   if (!original) return { outcome: "entry_not_found" };
   const kind = reversingKindOf(original.kind);
   if (kind === null) return { outcome: "not_reversible", kind: original.kind };
-  const reversed = await trx
-    .selectFrom("ledger_entries")
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total"))
-    .where("reverses_entry_id", "=", original.id)
-    .executeTakeFirstOrThrow();
-  const remaining = Math.abs(original.amount + Number(reversed.total));
+  const remaining = await readUnreversedPoints(trx, original);
   if (remaining === 0) return { outcome: "nothing_to_reverse" };
   const points = request.points ?? remaining;
   if (points > remaining) return { outcome: "exceeds_original", remaining };
 
-  const result = await postEntry(trx, {
-    uid: original.uid,
-    kind,
-    amount: -Math.sign(original.amount) * points,
-    idempotencyKey: `admin_reverse:${request.idempotencyKey}`,
-    reversesEntryId: original.id,
-    source: "admin",
-    sourceRef: request.actor,
-    reason: request.reason,
-    now: request.now,
-  });
-  if (result.outcome === "posted") {
-    await recordAudit(trx, {
-      actor: request.actor,
-      action: "entry.reverse",
-      subject: original.uid,
-      details: { reversedEntryId: original.id, entryId: result.entry.id, points, reason: request.reason },
-      now: request.now,
-    });
-  }
+  const result = await postAdminEntry(
+    trx,
+    request,
+    { uid: original.uid, kind, amount: -Math.sign(original.amount) * points, keyPrefix: "admin_reverse", reversesEntryId: original.id },
+    { action: "entry.reverse", details: (entry) => ({ reversedEntryId: original.id, entryId: entry.id, points, reason: request.reason }) },
+  );
   return toReverseOutcome(result, original.kind);
 }
 
-/**
- * The key was claimed first (`runIdempotent`), so a `duplicate` or `conflict` here means
- * the ledger holds the key's entry without its idempotency record: the entry is the answer.
- */
+/** The reference's refusals in the route's words; every other outcome as for any keyed entry (`toKeyedOutcome`). */
 function toReverseOutcome(result: UnversionedEntryOutcome, originalKind: EntryKind): ReverseOutcome {
   switch (result.outcome) {
-    case "posted":
-    case "duplicate":
-      return { outcome: "posted", entry: result.entry, wallet: result.wallet };
-    case "conflict":
-      return { outcome: "key_reused" };
-    case "out_of_range":
-      return { outcome: "out_of_range", limit: result.limit };
-    case "insufficient_points":
-      return { outcome: "insufficient_points", available: result.available };
     case "original_not_found":
       return { outcome: "entry_not_found" };
     case "invalid_reversal":
       if (result.reason === "exceeds_original") return { outcome: "exceeds_original", remaining: result.remaining };
       return { outcome: "not_reversible", kind: originalKind };
-    default: {
-      const never: never = result;
-      throw new Error(`unhandled reversal outcome ${JSON.stringify(never)}`);
-    }
+    default:
+      return toKeyedOutcome(result);
   }
 }

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { sql } from "kysely";
 import { beforeAll, expect, it } from "vitest";
 import { dropRangeGuards } from "../../test/support/dropRangeGuards.js";
+import { reportLine } from "../../test/support/reportLine.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import type { Db } from "../storage/openDatabase.js";
 import { runReconciliation } from "./runReconciliation.js";
@@ -9,7 +10,7 @@ import { verifyReports } from "./verifyReports.js";
 
 /**
  * Wallets and ledgers past 2^53 are written straight into the tables on purpose: the
- * ledger refuses to create them, and so does the schema since migration 6, but rows
+ * ledger refuses to create them, and so does the schema since migration 5, but rows
  * written before it (or by a tool that dropped its guards) can hold anything the
  * columns hold, and reconciliation exists for them. Figures travel as decimal text in SQL literals so
  * the test itself never rounds them.
@@ -41,15 +42,6 @@ async function plantEntries(db: Db, uid: string, count: number, amount: bigint):
     SELECT ${uid}, ${sql.raw(amount.toString())}, 'purchase', ${uid} || '-' || i, 0, 'test', 'planted', ${NOW.toISOString()} FROM n`.execute(db.kysely);
 }
 
-async function lineOf(db: Db, runId: number, uid: string) {
-  return db.kysely
-    .selectFrom("reconciliation_user_reports")
-    .selectAll()
-    .where("run_id", "=", runId)
-    .where("uid", "=", uid)
-    .executeTakeFirstOrThrow();
-}
-
 async function reconcile(db: Db, date: string) {
   const result = await runReconciliation(db, { date, policy: "adjust_ledger", chunkUsers: 2, mode: "start", now });
   if (result.outcome !== "completed") throw new Error(`run for ${date}: ${result.outcome}`);
@@ -65,7 +57,7 @@ describeEachEngine("reconciliation never reads a wallet or a sum as an inexact n
 
     const run = await reconcile(db(), "2026-09-20");
 
-    const line = await lineOf(db(), run.runId, "issue9");
+    const line = await reportLine(db(), run.runId, "issue9");
     expect(line).toMatchObject({ action: "refused", reason: "out_of_exact_range" });
     expect(line.detail).toContain(`wallet ${9_010n * ENTRY_MAX + 1n}`);
     expect(line.detail).toContain(`ledger sum ${9_010n * ENTRY_MAX}`);
@@ -80,7 +72,7 @@ describeEachEngine("reconciliation never reads a wallet or a sum as an inexact n
 
     const run = await reconcile(db(), "2026-09-21");
 
-    expect(await lineOf(db(), run.runId, "equal_past")).toMatchObject({ action: "refused", reason: "out_of_exact_range" });
+    expect(await reportLine(db(), run.runId, "equal_past")).toMatchObject({ action: "refused", reason: "out_of_exact_range" });
   });
 
   it("a drift past 2^53 between two figures inside the range is refused", async () => {
@@ -89,7 +81,7 @@ describeEachEngine("reconciliation never reads a wallet or a sum as an inexact n
 
     const run = await reconcile(db(), "2026-09-22");
 
-    const line = await lineOf(db(), run.runId, "wide_drift");
+    const line = await reportLine(db(), run.runId, "wide_drift");
     expect(line).toMatchObject({ action: "refused", reason: "out_of_exact_range" });
     expect(line.detail).toContain(`drift ${EXACT + 2n}`);
   });
@@ -102,8 +94,8 @@ describeEachEngine("reconciliation never reads a wallet or a sum as an inexact n
 
     const run = await reconcile(db(), "2026-09-23");
 
-    expect(await lineOf(db(), run.runId, "overflow_sum")).toMatchObject({ action: "refused", reason: "out_of_exact_range" });
-    expect(await lineOf(db(), run.runId, "max_wallet")).toMatchObject({ action: "refused", reason: "out_of_exact_range" });
+    expect(await reportLine(db(), run.runId, "overflow_sum")).toMatchObject({ action: "refused", reason: "out_of_exact_range" });
+    expect(await reportLine(db(), run.runId, "max_wallet")).toMatchObject({ action: "refused", reason: "out_of_exact_range" });
     expect((await verifyReports(db().kysely)).problems).toEqual([]);
   });
 
@@ -127,7 +119,7 @@ describeEachEngine("reconciliation never reads a wallet or a sum as an inexact n
 
         const drift = wallet - ledgerSum;
         const inside = (value: bigint) => value >= -EXACT && value <= EXACT;
-        const line = await lineOf(db(), run.runId, uid);
+        const line = await reportLine(db(), run.runId, uid);
         if (!inside(wallet) || !inside(ledgerSum) || !inside(drift)) {
           expect(line).toMatchObject({ action: "refused", reason: "out_of_exact_range", wallet_points: 0, ledger_sum: 0, delta: 0 });
         } else if (drift === 0n) {

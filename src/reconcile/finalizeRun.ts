@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { isStale } from "./openRun.js";
@@ -45,7 +44,7 @@ export async function finalizeRun(db: Db, runId: number, now: () => Date, signin
 
   const lines = await summarizeLines(db.kysely, runId, run.run_date);
   const head = await withTransaction(db, async (trx) => {
-    if (db.dialect === "postgres") await sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`.execute(trx);
+    await db.engine.lockKey(trx, CHAIN_LOCK_KEY);
     const previous = await trx
       .selectFrom("reconciliation_runs")
       .select(["checksum", "chain_position"])

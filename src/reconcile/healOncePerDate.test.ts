@@ -1,8 +1,9 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateBefore } from "../../test/support/schemaHistory.js";
 import { createTestDatabase, describeEachEngine, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
 import { postEntry } from "../ledger/postEntry.js";
-import { migrate, migrationsFor } from "../storage/migrate.js";
+import { migrate } from "../storage/migrate.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { HealPolicy } from "./planHeal.js";
@@ -70,27 +71,22 @@ for (const engine of ENGINES) {
     });
     afterAll(() => database.drop());
 
-    it("migration 7 carries over the claims of adjust_ledger (ledger keys) and restore_wallet (idempotency records); a re-run heals neither", async () => {
+    it("migration 6 carries over the claims of adjust_ledger (ledger keys) and restore_wallet (idempotency records); a re-run heals neither", async () => {
       const db = database.db;
-      await sql`CREATE TABLE reckon_schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(db.kysely);
-      for (const script of migrationsFor(db).filter((migration) => migration.id < 7)) {
-        if (db.sqlite) db.sqlite.exec(script.sql);
-        else await sql.raw(script.sql).execute(db.kysely);
-        await sql`INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (${script.id}, ${script.name}, ${NOW.toISOString()})`.execute(db.kysely);
-      }
+      await migrateBefore(db, 6, NOW.toISOString());
       const at = NOW.toISOString();
       for (const uid of ["legacy_adjusted", "legacy_restored"]) {
         await sql`INSERT INTO wallets (uid, points, version, created_at, updated_at) VALUES (${uid}, 13, 1, ${at}, ${at})`.execute(db.kysely);
         await sql`INSERT INTO ledger_entries (uid, amount, kind, idempotency_key, balance_after, source, content_hash, created_at)
           VALUES (${uid}, 10, 'purchase', ${`legacy-${uid}`}, 10, 'test', 'legacy', ${at})`.execute(db.kysely);
       }
-      // What the two policies left behind for 2026-05-01 before migration 7.
+      // What the two policies left behind for 2026-05-01 before migration 6.
       await sql`INSERT INTO ledger_entries (uid, amount, kind, idempotency_key, balance_after, source, content_hash, created_at)
         VALUES ('legacy_adjusted', 3, 'reconcile_adjustment', 'reconcile:2026-05-01:legacy_adjusted', 13, 'reconcile', 'legacy', ${at})`.execute(db.kysely);
       await sql`INSERT INTO idempotency_records (scope, key, request_hash, outcome, created_at)
         VALUES ('reconcile_heal', 'reconcile:2026-05-01:legacy_restored', '', 'restored', ${at})`.execute(db.kysely);
 
-      expect(await migrate(db, "test")).toMatchObject({ outcome: "migrated", applied: expect.arrayContaining([7]) });
+      expect(await migrate(db, "test")).toMatchObject({ outcome: "migrated", applied: expect.arrayContaining([6]) });
       const claims = await db.kysely.selectFrom("reconciliation_heals").select(["run_date", "uid", "action"]).orderBy("uid").execute();
       expect(claims).toEqual([
         { run_date: "2026-05-01", uid: "legacy_adjusted", action: "adjusted" },

@@ -6,6 +6,7 @@ import type { ExactReading } from "./exactFigures.js";
 import { planHeal, type HealPlan, type HealPolicy, type Observation, type RefusalReason } from "./planHeal.js";
 import type { HealCandidate } from "./readHealCandidates.js";
 import type { ReportLine } from "./reportHashes.js";
+import { unreachable } from "../unreachable.js";
 
 export interface HealRun {
   runId: number;
@@ -41,11 +42,8 @@ export async function healUser(trx: Trx, run: HealRun, candidate: HealCandidate,
       if (candidate.earlier) return { ...base, delta: plan.delta, action: "already_healed", adjustmentEntryId: candidate.earlier.entryId };
       await beforeWrite();
       return plan.action === "adjust" ? adjust(trx, run, seen, plan, now) : restore(trx, run, seen, plan, now);
-    default: {
-      const never: never = plan;
-      throw new Error(`unhandled heal plan ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(plan, "heal plan");
 }
 
 /** The line of a user whose heal could not be written; the figures are the ones read, if any. */
@@ -102,11 +100,8 @@ async function adjust(trx: Trx, run: HealRun, seen: Observation, plan: Extract<H
     case "stale_wallet":
     case "out_of_range":
       return refusedLine(seen.uid, seen, "ledger_refused", `the ledger answered ${posted.outcome} to a reconcile_adjustment of ${plan.amount}`);
-    default: {
-      const never: never = posted;
-      throw new Error(`unhandled ledger outcome ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(posted, "ledger outcome");
 }
 
 async function restore(trx: Trx, run: HealRun, seen: Observation, plan: Extract<HealPlan, { action: "restore" }>, now: Date): Promise<ReportLine> {
@@ -114,22 +109,18 @@ async function restore(trx: Trx, run: HealRun, seen: Observation, plan: Extract<
   const restored = await restoreWallet(trx, { uid: seen.uid, points: plan.points, expectedWalletVersion: seen.walletVersion, now });
   switch (restored.outcome) {
     case "restored":
-      break;
+      await claimHeal(trx, run, seen.uid, "restored", null, now);
+      await recordAudit(trx, {
+        actor: "reconcile",
+        action: "wallet.restore",
+        subject: seen.uid,
+        details: { runId: run.runId, date: run.date, from: seen.walletPoints, to: plan.points, ledgerCount: seen.ledgerCount },
+        now,
+      });
+      return { ...base, action: "restored", adjustmentEntryId: null };
     case "stale_wallet":
     case "out_of_range":
       return refusedLine(seen.uid, seen, "ledger_refused", `the ledger answered ${restored.outcome} to restoring the wallet`);
-    default: {
-      const never: never = restored;
-      throw new Error(`unhandled restore outcome ${JSON.stringify(never)}`);
-    }
   }
-  await claimHeal(trx, run, seen.uid, "restored", null, now);
-  await recordAudit(trx, {
-    actor: "reconcile",
-    action: "wallet.restore",
-    subject: seen.uid,
-    details: { runId: run.runId, date: run.date, from: seen.walletPoints, to: plan.points, ledgerCount: seen.ledgerCount },
-    now,
-  });
-  return { ...base, action: "restored", adjustmentEntryId: null };
+  return unreachable(restored, "restore outcome");
 }

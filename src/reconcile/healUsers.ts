@@ -1,5 +1,4 @@
 import { sql } from "kysely";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import { isRetryable, type Trx } from "../storage/withTransaction.js";
 import { healUser, refusedLine, type HealRun } from "./healUser.js";
 import { readHealCandidates, type HealCandidate } from "./readHealCandidates.js";
@@ -22,7 +21,7 @@ const DETAIL_CHARS_MAX = 300;
  * then runs the whole heal transaction again.
  */
 export async function healUsers(trx: Trx, run: HealRun, uids: readonly string[], now: () => Date): Promise<ReportLine[]> {
-  const candidates = await readHealCandidates(trx, run.date, uids, { lock: capabilitiesOf(trx).rowLocks });
+  const candidates = await readHealCandidates(trx, run.date, uids);
   const lines: ReportLine[] = [];
   for (const candidate of candidates) lines.push(await healIsolated(trx, run, candidate, now()));
   await writeLines(trx, run.runId, run.date, lines);

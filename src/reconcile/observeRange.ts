@@ -1,10 +1,10 @@
-import { sql } from "kysely";
+import { sql, type RawBuilder } from "kysely";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
 import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
 import type { ReportLine } from "./reportHashes.js";
-import { appendLines } from "./writeLines.js";
+import { settledLinesInsert, writeLines, type SettledColumns } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface RangeObserved {
@@ -32,27 +32,38 @@ export interface ObservedChunk {
  * its chunk adds nothing to a run another process may already be finalizing.
  */
 export async function observeRange(db: Db, target: ObservedChunk): Promise<RangeObserved> {
-  return db.dialect === "postgres" ? observeRangePostgres(db, target) : observeRangeSqlite(db, target);
+  const { inProcess, writableCtes, rowLocks } = db.engine;
+  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED) : null;
+  return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target);
 }
 
-interface PostgresRow {
+/** The users in balance among the rows of `seen` in `observeInOneStatement`. */
+const SEEN_SETTLED: SettledColumns = {
+  from: "seen",
+  uid: sql.ref("uid"),
+  points: sql.ref("points"),
+  count: sql.ref("n"),
+  where: settledOn(sql.ref("points"), sql.ref("total")),
+};
+
+interface ObservedRow {
   checked: number | string;
   uid: string | null;
   kept: boolean;
 }
 
 /**
- * PostgreSQL does it in one statement: the aggregate, the `ok` lines with their hashes
- * (the same text and SHA-256 as `lineHash`; `observeRange.test.ts` holds them equal), and
- * the user ids of the others come back. A chunk's thousands of lines never travel to
- * Node and back, which was most of the run's time; no figure of an unsettled user is
- * read as a number here. The chunk row is locked for the statement, so the check that
- * it is still ours holds until the lines commit.
+ * An engine that runs statements in its own backends, can write from a `WITH` clause,
+ * lock rows and hash in SQL does it in one statement: the aggregate, the `ok` lines with
+ * their hashes (`insert`, from `settledLinesInsert`; `observeRange.test.ts` holds them
+ * equal to `lineHash`), and the user ids of the others come back. A chunk's thousands of lines never travel to Node
+ * and back, which was most of the run's time; no figure of an unsettled user is read as
+ * a number here. The chunk row is locked for the statement, so the check that it is
+ * still ours holds until the lines commit.
  */
-async function observeRangePostgres(db: Db, target: ObservedChunk): Promise<RangeObserved> {
+async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawBuilder<unknown>): Promise<RangeObserved> {
   const range = { after: target.chunk.uid_after, last: target.chunk.uid_last };
-  const settled = settledOn(sql.ref("points"), sql.ref("total"));
-  const result = await sql<PostgresRow>`
+  const result = await sql<ObservedRow>`
     WITH ours AS (
       SELECT 1 FROM reconciliation_chunks
       WHERE run_id = ${target.runId} AND chunk_no = ${target.chunk.chunk_no} AND status = 'claimed' AND claimed_by = ${target.holder}
@@ -66,14 +77,7 @@ async function observeRangePostgres(db: Db, target: ObservedChunk): Promise<Rang
       ) e ON e.uid = w.uid
       WHERE ${rangeOn(sql.ref("w.uid"), range)} AND EXISTS (SELECT 1 FROM ours)
     ), written AS (
-      INSERT INTO reconciliation_user_reports
-        (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash)
-      SELECT ${target.runId}, uid, points, total, n, 0, 'ok', NULL,
-             encode(sha256(convert_to(
-               '[' || to_json(${target.date}::text)::text || ',' || to_json(uid)::text || ',' || points || ',' || total || ','
-                   || n || ',0,"ok",null]', 'UTF8')), 'hex')
-      FROM seen WHERE ${settled}
-      ON CONFLICT DO NOTHING
+      ${insert}
     )
     SELECT counted.checked, d.uid, EXISTS (SELECT 1 FROM ours) AS kept
     FROM (SELECT COUNT(*) AS checked FROM seen) counted
@@ -87,23 +91,23 @@ async function observeRangePostgres(db: Db, target: ObservedChunk): Promise<Rang
 class ChunkLost extends Error {}
 
 /**
- * Users per slice on SQLite. Reading and writing are synchronous there and share the
- * one connection with live requests; a slice of 1,000 holds them for a few milliseconds
- * where a whole chunk of 5,000 held them for 30–50.
+ * Users per slice where queries run in this process. Reading and writing are
+ * synchronous there and share the one connection with live requests; a slice of 1,000
+ * holds them for a few milliseconds where a whole chunk of 5,000 held them for 30–50.
  */
-const SQLITE_SLICE_USERS = 1_000;
+const SLICE_USERS = 1_000;
 
 /**
- * SQLite walks the range a slice at a time: it reads the slice, then writes its `ok`
- * lines through the prepared statement of `appendLines` in one short write transaction
- * that first checks the chunk is still ours, with a turn for live requests in between.
+ * Otherwise the range is walked a slice at a time: read the slice, then write its `ok`
+ * lines through `writeLines` in one short write transaction that first checks the
+ * chunk is still ours, with a turn for live requests in between.
  */
-async function observeRangeSqlite(db: Db, target: ObservedChunk): Promise<RangeObserved> {
+async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const drifted: string[] = [];
   let usersChecked = 0;
   let after = target.chunk.uid_after;
   for (;;) {
-    const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SQLITE_SLICE_USERS);
+    const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SLICE_USERS);
     if (slice.length === 0) break;
     const okLines: ReportLine[] = [];
     for (const seen of slice) {
@@ -114,7 +118,7 @@ async function observeRangeSqlite(db: Db, target: ObservedChunk): Promise<RangeO
     if (!(await appendIfOurs(db, target, okLines))) return { usersChecked, drifted: [], kept: false };
     usersChecked += slice.length;
     await yieldToRequests();
-    if (slice.length < SQLITE_SLICE_USERS) break;
+    if (slice.length < SLICE_USERS) break;
     after = slice[slice.length - 1]!.uid;
   }
   return { usersChecked, drifted, kept: true };
@@ -132,7 +136,7 @@ async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]):
         .where("claimed_by", "=", target.holder)
         .executeTakeFirst();
       if (!ours) throw new ChunkLost();
-      await appendLines(db, trx, target.runId, target.date, lines);
+      await writeLines(trx, target.runId, target.date, lines);
     });
     return true;
   } catch (error) {

@@ -1,4 +1,5 @@
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
+import { unreachable } from "../unreachable.js";
 
 /**
  * The pure decision of a heal. An *observation* is one user's wallet next to the sum
@@ -62,9 +63,6 @@ export function planHeal(observation: Observation, policy: HealPolicy, date: str
       return { action: "adjust", delta, amount: delta, idempotencyKey: healKey(date, observation.uid) };
     case "restore_wallet":
       return { action: "restore", delta, points: observation.ledgerSum };
-    default: {
-      const never: never = policy;
-      throw new Error(`unknown heal policy ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(policy, "heal policy");
 }

@@ -1,5 +1,7 @@
 import { sql, type Kysely } from "kysely";
+import { lockWallets } from "../ledger/lockWallets.js";
 import type { Schema } from "../storage/schema.js";
+import type { Trx } from "../storage/withTransaction.js";
 import { readExactFigures, type ExactReading } from "./exactFigures.js";
 import { isIntegerOverflow } from "./isIntegerOverflow.js";
 
@@ -14,34 +16,31 @@ export interface HealCandidate {
 
 /**
  * Reads the drifted users of a chunk for their heal, in three statements whatever their
- * number: the wallets, locked (`FOR UPDATE` where rows lock) in user-id order; the sums
+ * number: the wallets, locked in user-id order (`lockWallets`); the sums
  * and counts of their entries; their heal claims for the date. Figures come back as
  * decimal text. Every entry writer locks the wallet first, so nothing these reads see
  * can change before the heal transaction commits.
  */
-export async function readHealCandidates(db: Kysely<Schema>, date: string, uids: readonly string[], options: { lock: boolean }): Promise<HealCandidate[]> {
+export async function readHealCandidates(trx: Trx, date: string, uids: readonly string[]): Promise<HealCandidate[]> {
   const candidates: HealCandidate[] = [];
   // Groups keep each statement's parameters far below SQLite's limit whatever RECONCILE_CHUNK_USERS is;
   // they follow user-id order, so the wallet locks are still taken in that order.
   for (let start = 0; start < uids.length; start += UIDS_PER_READ) {
-    candidates.push(...(await readGroup(db, date, uids.slice(start, start + UIDS_PER_READ), options)));
+    candidates.push(...(await readGroup(trx, date, uids.slice(start, start + UIDS_PER_READ))));
   }
   return candidates;
 }
 
 const UIDS_PER_READ = 1_000;
 
-async function readGroup(db: Kysely<Schema>, date: string, uids: readonly string[], options: { lock: boolean }): Promise<HealCandidate[]> {
-  let walletQuery = db
-    .selectFrom("wallets")
+async function readGroup(trx: Trx, date: string, uids: readonly string[]): Promise<HealCandidate[]> {
+  const locked = await lockWallets(trx, uids)
     .select((eb) => ["uid", eb.cast<string>("points", "text").as("points"), "version"])
-    .where("uid", "in", uids)
-    .orderBy("uid");
-  if (options.lock) walletQuery = walletQuery.forUpdate();
-  const wallets = new Map((await walletQuery.execute()).map((row) => [row.uid, row]));
-  const claims = await db.selectFrom("reconciliation_heals").select(["uid", "entry_id"]).where("run_date", "=", date).where("uid", "in", uids).execute();
+    .execute();
+  const wallets = new Map(locked.map((row) => [row.uid, row]));
+  const claims = await trx.selectFrom("reconciliation_heals").select(["uid", "entry_id"]).where("run_date", "=", date).where("uid", "in", uids).execute();
   const earlier = new Map(claims.map((claim) => [claim.uid, { entryId: claim.entry_id === null ? null : Number(claim.entry_id) }]));
-  const sums = await sumEntries(db, uids);
+  const sums = await sumEntries(trx, uids);
   return uids.map((uid) => {
     const wallet = wallets.get(uid);
     if (!wallet) return { uid, reading: null, earlier: earlier.get(uid) ?? null };

@@ -7,7 +7,7 @@ import { runReconciliation, type ReconcileOutcome } from "./runReconciliation.js
 export type ReconcileJobOutcome =
   | ReconcileOutcome
   /** 503: RECONCILIATION_ENABLED=0. */
-  | { outcome: "feature_disabled" }
+  | { outcome: "feature_disabled"; setting: "RECONCILIATION_ENABLED" }
   /** 400: the date is malformed, not a calendar day, or in the future. */
   | { outcome: "invalid_date"; check: Extract<RunDateCheck, { ok: false }> };
 
@@ -23,7 +23,7 @@ export async function reconcileJob(
     logger?: ChainLogger;
   },
 ): Promise<ReconcileJobOutcome> {
-  if (!config.features.reconciliationEnabled) return { outcome: "feature_disabled" };
+  if (!config.features.reconciliationEnabled) return { outcome: "feature_disabled", setting: "RECONCILIATION_ENABLED" };
   const check = checkRunDate(input.date ?? todayUtc(input.now()), input.now());
   if (!check.ok) return { outcome: "invalid_date", check };
   return runReconciliation(db, {

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { expect, it } from "vitest";
+import { reportLine } from "../../test/support/reportLine.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { registry } from "../ops/metrics.js";
@@ -20,15 +21,6 @@ async function purchase(db: Db, uid: string, amount: number): Promise<void> {
 /** Moves a wallet behind the ledger's back, as a manual edit would. */
 async function editWallet(db: Db, uid: string, by: number): Promise<void> {
   await sql`UPDATE wallets SET points = points + ${by} WHERE uid = ${uid}`.execute(db.kysely);
-}
-
-async function lineOf(db: Db, runId: number, uid: string) {
-  return db.kysely
-    .selectFrom("reconciliation_user_reports")
-    .selectAll()
-    .where("run_id", "=", runId)
-    .where("uid", "=", uid)
-    .executeTakeFirstOrThrow();
 }
 
 async function adjustmentsOf(db: Db, uid: string): Promise<number[]> {
@@ -59,10 +51,10 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
     expect(result.outcome).toBe("completed");
     if (result.outcome !== "completed") return;
     expect(result.run.status).toBe("completed");
-    expect(await lineOf(db(), result.run.runId, "huge")).toMatchObject({
+    expect(await reportLine(db(), result.run.runId, "huge")).toMatchObject({
       wallet_points: 100 + 2e12, ledger_sum: 100, delta: 2e12, action: "refused", reason: "exceeds_entry_limit",
     });
-    expect(await lineOf(db(), result.run.runId, "small")).toMatchObject({ delta: 5, action: "adjusted", reason: null });
+    expect(await reportLine(db(), result.run.runId, "small")).toMatchObject({ delta: 5, action: "adjusted", reason: null });
     expect(await adjustmentsOf(db(), "small")).toEqual([5]);
     expect(await adjustmentsOf(db(), "huge")).toEqual([]);
     // Two users differed from their ledger; one of them could not be healed.
@@ -92,8 +84,8 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
 
     expect(result.outcome).toBe("completed");
     if (result.outcome !== "completed") return;
-    expect(await lineOf(db(), result.run.runId, "poisoned")).toMatchObject({ delta: 7, action: "refused", reason: "heal_failed" });
-    expect(await lineOf(db(), result.run.runId, "neighbour")).toMatchObject({ delta: -3, action: "adjusted" });
+    expect(await reportLine(db(), result.run.runId, "poisoned")).toMatchObject({ delta: 7, action: "refused", reason: "heal_failed" });
+    expect(await reportLine(db(), result.run.runId, "neighbour")).toMatchObject({ delta: -3, action: "adjusted" });
     expect(await adjustmentsOf(db(), "neighbour")).toEqual([-3]);
     expect(await adjustmentsOf(db(), "poisoned")).toEqual([]);
     // The first test's user is still refused: nobody fixed that wallet.
@@ -105,7 +97,7 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
   it("a refused user is tried again on the next run of the date, and healed once the cause is gone", async () => {
     const result = await runReconciliation(db(), request("2026-07-31"));
     if (result.outcome !== "completed") throw new Error(result.outcome);
-    expect(await lineOf(db(), result.run.runId, "poisoned")).toMatchObject({ delta: 7, action: "adjusted" });
+    expect(await reportLine(db(), result.run.runId, "poisoned")).toMatchObject({ delta: 7, action: "adjusted" });
     expect(await adjustmentsOf(db(), "poisoned")).toEqual([7]);
   });
 });

@@ -26,12 +26,12 @@ export const LINE_ACTIONS = ["ok", "reported", "adjusted", "restored", "already_
 export type LineAction = (typeof LINE_ACTIONS)[number];
 
 /**
- * SHA-256 of the line as the JSON array `[runDate, uid, walletPoints, ledgerSum,
- * ledgerCount, delta, action, adjustmentEntryId]`, with `reason, detail` appended when
- * the line has a reason (so lines written before refusals existed keep their hash).
- * The text is assembled by hand (the same bytes `JSON.stringify` gives for that array,
- * since every number is an integer) and hashed one-shot: a run hashes one line per
- * user, so this is on the hot path.
+ * SHA-256 of the line's canonical form (`lineCanonicalForm.ts`): the JSON array
+ * `[runDate, uid, walletPoints, ledgerSum, ledgerCount, delta, action,
+ * adjustmentEntryId]`, with `reason, detail` appended when the line has a reason (so
+ * lines written before refusals existed keep their hash). The text is assembled by hand
+ * and hashed one-shot: a run hashes one line per user, so this is on the hot path;
+ * `lineCanonicalForm.test.ts` holds it to the form's definition, field by field.
  */
 export function lineHash(runDate: string, line: ReportLine): string {
   const refusal = line.reason === null ? "" : "," + JSON.stringify(line.reason) + "," + JSON.stringify(line.detail);

@@ -1,3 +1,5 @@
+import { unreachable } from "../unreachable.js";
+
 /** Everything `reports verify` can find, each naming where it is. */
 export type ReportProblem =
   /** A line's fields no longer match its hash: someone edited it. */
@@ -56,9 +58,6 @@ export function describeProblem(problem: ReportProblem): string {
       return `the anchor file ${problem.anchorFile} is missing`;
     case "anchor_invalid":
       return `anchor line ${problem.line}: ${problem.why.replace("_", " ")}`;
-    default: {
-      const never: never = problem;
-      throw new Error(`unhandled problem ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(problem, "problem");
 }

@@ -51,3 +51,52 @@ describeEachEngine("reverting a run and the scheduled job", (db) => {
     }
   });
 });
+
+describeEachEngine("reverting a restore_wallet run", (db) => {
+  it("revert moves each wallet a restore_wallet run restored back by its drift, once, audited", async () => {
+    for (const uid of ["w1", "w2"]) {
+      await withTransaction(db(), (trx) => postEntry(trx, { uid, kind: "purchase", amount: 50, idempotencyKey: `w-${uid}`, source: "test", now: NOW }));
+    }
+    await sql`UPDATE wallets SET points = points + 7 WHERE uid = 'w1'`.execute(db().kysely);
+    await runReconciliation(db(), { date: "2026-06-01", policy: "restore_wallet", chunkUsers: 2, mode: "start", now });
+    expect(await invariantViolations(db())).toEqual([]);
+
+    const reverted = await revertRun(db(), { date: "2026-06-01", actor: "test", now });
+    expect(reverted).toMatchObject({ outcome: "reverted", reverted: 1, alreadyReverted: 0, entryIds: [] });
+    expect(await invariantViolations(db())).toEqual([{ uid: "w1", points: 57, sum: 50 }]);
+    expect(await revertRun(db(), { date: "2026-06-01", actor: "test", now })).toMatchObject({ reverted: 0, alreadyReverted: 1 });
+    expect(await invariantViolations(db())).toEqual([{ uid: "w1", points: 57, sum: 50 }]);
+    const audits = await db().kysely.selectFrom("audit_log").select(["subject", "details"]).where("action", "=", "wallet.restore_revert").execute();
+    expect(audits).toHaveLength(1);
+    expect(audits[0]!.subject).toBe("w1");
+  });
+});
+
+describeEachEngine("a revert the ledger refuses", (db) => {
+  it("lists the line with its reason, moves nothing of it, reverts the others, and can be tried again", async () => {
+    const limit = 10 ** 15;
+    for (const uid of ["big", "small"]) {
+      await withTransaction(db(), (trx) => postEntry(trx, { uid, kind: "purchase", amount: 10, idempotencyKey: `b-${uid}`, source: "test", now: NOW }));
+    }
+    // Drift of limit - 20 on "big": the heal brings it back to its ledger sum (10).
+    await sql`UPDATE wallets SET points = ${limit - 10} WHERE uid = 'big'`.execute(db().kysely);
+    await sql`UPDATE wallets SET points = points + 3 WHERE uid = 'small'`.execute(db().kysely);
+    await runReconciliation(db(), { date: "2026-06-01", policy: "restore_wallet", chunkUsers: 2, mode: "start", now });
+    expect(await invariantViolations(db())).toEqual([]);
+    // "big" earns 30 more; moving it back by its drift would now take it to limit + 20.
+    await withTransaction(db(), (trx) => postEntry(trx, { uid: "big", kind: "purchase", amount: 30, idempotencyKey: "b-more", source: "test", now: NOW }));
+    const bigBefore = await db().kysely.selectFrom("wallets").select(["points", "version"]).where("uid", "=", "big").executeTakeFirstOrThrow();
+
+    const first = await revertRun(db(), { date: "2026-06-01", actor: "test", now });
+    expect(first).toMatchObject({ outcome: "reverted", reverted: 1, alreadyReverted: 0, refused: [{ uid: "big", reason: "out_of_range" }] });
+    expect(await db().kysely.selectFrom("wallets").select(["points", "version"]).where("uid", "=", "big").executeTakeFirstOrThrow()).toEqual(bigBefore);
+    const audits = await db().kysely.selectFrom("audit_log").select("subject").where("action", "=", "wallet.restore_revert").execute();
+    expect(audits.map((audit) => audit.subject)).toEqual(["small"]);
+
+    // Once "big" has room again, the same revert moves it back: its key was never claimed.
+    await withTransaction(db(), (trx) => postEntry(trx, { uid: "big", kind: "spend", amount: -30, idempotencyKey: "b-spend", source: "test", now: NOW }));
+    const second = await revertRun(db(), { date: "2026-06-01", actor: "test", now });
+    expect(second).toMatchObject({ reverted: 1, alreadyReverted: 1, refused: [] });
+    expect(await db().kysely.selectFrom("wallets").select("points").where("uid", "=", "big").executeTakeFirstOrThrow()).toEqual({ points: limit - 10 });
+  });
+});

@@ -21,10 +21,7 @@ export interface ReconcileRequest {
   /** Who claims chunks; unique per process by default. */
   holder?: string;
   onProgress?: (progress: { chunksDone: number; chunksTotal: number; usersChecked: number }) => void;
-  /**
-   * Chunks this process sweeps at once. PostgreSQL does a chunk's work in its own
-   * backend, so two at a time use two cores; SQLite has one connection, so one.
-   */
+  /** Chunks this process sweeps at once; the engine's `sweepConcurrency` by default. */
   concurrency?: number;
   /** Signing key and anchor file; without them runs are chained but neither signed nor anchored. */
   reports?: ReportSettings;
@@ -77,7 +74,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
         request.onProgress?.({ chunksDone, chunksTotal: Number(total.n), usersChecked });
       }
     };
-    const concurrency = request.concurrency ?? (db.dialect === "postgres" ? 2 : 1);
+    const concurrency = request.concurrency ?? db.engine.sweepConcurrency;
     await Promise.all(Array.from({ length: concurrency }, sweeper));
     const settings = request.reports ?? { keys: NO_REPORT_KEYS, anchorFile: null };
     const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey);

@@ -1,5 +1,5 @@
-import { sql, type Kysely, type QueryResult, type RawBuilder, type Selectable } from "kysely";
-import { dialectOf } from "../storage/capabilities.js";
+import { sql, type Kysely, type Selectable } from "kysely";
+import { engineOf } from "../storage/EngineAdapter.js";
 import type { ReconciliationUserReportsTable, Schema } from "../storage/schema.js";
 import type { RefusalReason } from "./planHeal.js";
 import { lineHash, lineTotals, LinesDigest, type LineAction, type ReportLine } from "./reportHashes.js";
@@ -9,7 +9,7 @@ export type StoredLine = ReportLine & { lineHash: string };
 type LineRow = Selectable<ReconciliationUserReportsTable>;
 type LineColumn = keyof LineRow & string;
 
-/** Small enough that reading one page (synchronous on SQLite) never holds live requests for long. */
+/** Small enough that reading one page (synchronous where the engine runs in this process) never holds live requests for long. */
 const PAGE_LINES = 5_000;
 const ALL_COLUMNS = [
   "uid", "wallet_points", "ledger_sum", "ledger_count", "delta", "action", "adjustment_entry_id", "line_hash", "reason", "detail",
@@ -45,11 +45,8 @@ function selection(columns: readonly LineColumn[], asText: boolean) {
 
 /**
  * Hands `columns` of a run's lines to `onPage` in user-id order, a page at a time
- * (never the whole report in memory), letting live requests run between pages.
- * PostgreSQL reads them through one cursor: right after a run wrote its lines the
- * table's statistics still describe it empty, and a keyset page (`uid > last`) was then
- * planned as a bitmap scan plus a sort of every remaining line, once per page.
- * SQLite walks the primary key a page at a time.
+ * (never the whole report in memory), letting live requests run between pages. How
+ * an engine pages is its own (`EngineAdapter.readInKeyOrder`).
  */
 async function forEachLinePage<C extends LineColumn>(
   db: Kysely<Schema>,
@@ -57,36 +54,11 @@ async function forEachLinePage<C extends LineColumn>(
   read: { columns: readonly C[]; asText: boolean },
   onPage: (rows: Pick<LineRow, C>[]) => void,
 ): Promise<void> {
-  const columns = selection(read.columns, read.asText);
-  if (dialectOf(db) === "postgres") {
-    // A cursor lives in a transaction: the caller's, or one of its own.
-    const inTransaction = <T>(work: (trx: Kysely<Schema>) => Promise<T>) => (db.isTransaction ? work(db) : db.transaction().execute(work));
-    await inTransaction(async (trx) => {
-      await sql`DECLARE run_lines NO SCROLL CURSOR FOR
-        SELECT ${columns} FROM reconciliation_user_reports
-        WHERE run_id = ${runId} ORDER BY uid`.execute(trx);
-      for (;;) {
-        const page = await sql<Pick<LineRow, C>>`FETCH ${sql.raw(String(PAGE_LINES))} FROM run_lines`.execute(trx);
-        onPage(page.rows);
-        if (page.rows.length < PAGE_LINES) break;
-        await yieldToRequests();
-      }
-      // Inside a caller's transaction the cursor would otherwise outlive this read.
-      await sql`CLOSE run_lines`.execute(trx);
-    });
-    return;
-  }
-  let after: string | null = null;
-  for (;;) {
-    const from: RawBuilder<unknown> = after === null ? sql`` : sql`AND uid > ${after}`;
-    const page: QueryResult<Pick<LineRow, C> & { page_uid: string }> = await sql<Pick<LineRow, C> & { page_uid: string }>`
-      SELECT ${columns}, uid AS page_uid FROM reconciliation_user_reports
-      WHERE run_id = ${runId} ${from} ORDER BY uid LIMIT ${PAGE_LINES}`.execute(db);
-    onPage(page.rows);
-    if (page.rows.length < PAGE_LINES) return;
-    after = page.rows[page.rows.length - 1]!.page_uid;
+  const lines = { columns: selection(read.columns, read.asText), from: "reconciliation_user_reports", where: sql`run_id = ${runId}`, key: "uid", pageRows: PAGE_LINES };
+  await engineOf(db).readInKeyOrder<Pick<LineRow, C>>(db, lines, async (rows) => {
+    onPage(rows);
     await yieldToRequests();
-  }
+  });
 }
 
 export interface LinesSummary {

@@ -18,8 +18,8 @@ export interface ChunkResult {
 
 /**
  * Sweeps one claimed chunk: `observeRange` reads its wallets next to their entry sums
- * and writes the lines of the users in balance (one statement on PostgreSQL, short
- * slices on SQLite), one short transaction heals the drifted users and writes their
+ * and writes the lines of the users in balance (in one statement where the engine
+ * can, in short slices where it runs in this process), one short transaction heals the drifted users and writes their
  * lines, then the chunk is marked done. No transaction spans the chunk, so live
  * purchases, spends and webhooks wait at most for one slice or one heal batch.
  */

@@ -1,5 +1,6 @@
 import { jobAuthConfigured, type AuthConfig } from "../auth/authSettings.js";
 import { readDatabaseUrl } from "../storage/readDatabaseUrl.js";
+import { unreachable } from "../unreachable.js";
 
 /**
  * What an environment refuses at start-up, as a list of problems that each say what
@@ -109,9 +110,6 @@ export function environmentProblems(facts: EnvironmentFacts): string[] {
       return [...shared, ...prodProblems(facts)];
     case "test":
       return [...shared, ...testProblems(facts)];
-    default: {
-      const never: never = facts.environment;
-      throw new Error(`unknown environment ${String(never)}`);
-    }
   }
+  return unreachable(facts.environment, "environment");
 }

@@ -23,11 +23,11 @@ export async function serve(config: Config, options: { log: boolean }): Promise<
     await db.close();
     throw error;
   }
-  // Every instance schedules the nightly run; a lease in the database lets one of them run it.
-  // On PostgreSQL the run gets its own two connections, so requests and the sweep never
-  // queue behind each other in one pool; SQLite has one connection per process.
+  // Every instance schedules the nightly run; a lease in the database lets one of them run it,
+  // on connections of its own where the engine has more than one (`jobsPoolSize`).
   const { url: databaseUrl, ...databaseOptions } = config.database;
-  const jobsDb = config.features.reconciliationEnabled && db.dialect === "postgres" ? openDatabase(databaseUrl, { ...databaseOptions, poolSize: 2 }) : db;
+  const jobsPoolSize = db.engine.jobsPoolSize;
+  const jobsDb = config.features.reconciliationEnabled && jobsPoolSize !== null ? openDatabase(databaseUrl, { ...databaseOptions, poolSize: jobsPoolSize }) : db;
   const schedule = config.features.reconciliationEnabled
     ? scheduleReconciliation(jobsDb, config, { onError: (error) => app.log.error({ err: error }, "scheduled reconciliation failed"), logger: app.log })
     : undefined;

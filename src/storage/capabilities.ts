@@ -1,24 +1,24 @@
-import { PostgresAdapter, type Kysely } from "kysely";
-import type { DialectName } from "./openDatabase.js";
+import type { Kysely } from "kysely";
+import { engineOf } from "./EngineAdapter.js";
 
-/** Everything the two engines do differently, in one table. */
+/** What the two engines can and cannot do: the flags half of each `EngineAdapter`. */
 export interface Capabilities {
   /** `SELECT … FOR UPDATE` exists; on SQLite the single writer makes it unnecessary. */
   rowLocks: boolean;
   /** `FOR UPDATE SKIP LOCKED` lets several processes claim different rows. */
   skipLocked: boolean;
-}
-
-export const CAPABILITIES: Record<DialectName, Capabilities> = {
-  sqlite: { rowLocks: false, skipLocked: false },
-  postgres: { rowLocks: true, skipLocked: true },
-};
-
-/** The dialect behind a query builder or transaction. */
-export function dialectOf(db: Kysely<any>): DialectName {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? "postgres" : "sqlite";
+  /**
+   * A `WITH` clause may hold an `INSERT` (a data-modifying CTE), so one statement can
+   * read rows, write some of them and return the others.
+   */
+  writableCtes: boolean;
+  /**
+   * Queries run in this process, synchronously, on one connection shared with live
+   * requests: long work is cut into short statements with turns for requests between.
+   */
+  inProcess: boolean;
 }
 
 export function capabilitiesOf(db: Kysely<any>): Capabilities {
-  return CAPABILITIES[dialectOf(db)];
+  return engineOf(db);
 }

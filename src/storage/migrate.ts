@@ -1,14 +1,22 @@
 import type { Db } from "./openDatabase.js";
 import type { MigrationScript } from "./migrations/MigrationScript.js";
+import { carryOverLegacyIds } from "./migrations/legacyIds.js";
+import { planMigrations, type AppliedMigration } from "./migrations/planMigrations.js";
 import { postgresMigrations } from "./migrations/postgres.js";
 import { sqliteMigrations } from "./migrations/sqlite.js";
+import { inMigrationTransaction, type MigrationSession } from "./migrationSession.js";
 
 export type Environment = "test" | "prod";
 
 export type MigrateOutcome =
-  | { outcome: "migrated"; applied: number[]; environment: Environment }
+  /** `applied` ran now; `renumbered` rows of an older build's history took their current ids. */
+  | { outcome: "migrated"; applied: number[]; renumbered: number; environment: Environment }
   /** The database belongs to another environment; nothing was changed. */
-  | { outcome: "environment_mismatch"; stamped: string; expected: Environment };
+  | { outcome: "environment_mismatch"; stamped: string; expected: Environment }
+  /** A newer Reckon migrated the database past this build; nothing was changed. */
+  | { outcome: "schema_newer"; unknown: AppliedMigration[]; latestKnown: number }
+  /** The database's migration history is not this build's; nothing was changed. */
+  | { outcome: "schema_diverged"; id: number; databaseName: string | null; codeName: string | null };
 
 const MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS reckon_schema_migrations (
@@ -17,101 +25,60 @@ CREATE TABLE IF NOT EXISTS reckon_schema_migrations (
   applied_at TEXT NOT NULL
 )`;
 
-export function migrationsFor(db: Db): readonly MigrationScript[] {
+/** This build's migrations for the database's engine, in order. */
+export function migrationsFor(db: Pick<Db, "dialect">): readonly MigrationScript[] {
   return db.dialect === "sqlite" ? sqliteMigrations : postgresMigrations;
 }
 
 /**
  * Applies every pending migration in one transaction, stamping the database with
- * `environment` the first time. Safe to call from several processes at once: SQLite
- * takes the write lock first, PostgreSQL an advisory lock.
+ * `environment` the first time. Refuses, changing nothing, a database of another
+ * environment, one migrated past this build, or one whose history is not this build's.
+ * Safe to call from several processes at once (see `inMigrationTransaction`).
  */
 export async function migrate(db: Db, environment: Environment, now = new Date()): Promise<MigrateOutcome> {
-  return db.dialect === "sqlite" ? migrateSqlite(db, environment, now) : migratePostgres(db, environment, now);
-}
-
-function pending(applied: Set<number>, scripts: readonly MigrationScript[]): MigrationScript[] {
-  return scripts.filter((script) => !applied.has(script.id));
-}
-
-async function migrateSqlite(db: Db, environment: Environment, now: Date): Promise<MigrateOutcome> {
-  const sqlite = db.sqlite!;
-  const run = sqlite.transaction((): MigrateOutcome => {
-    sqlite.exec(MIGRATIONS_TABLE);
-    const stamped = readStampSqlite(db);
+  const scripts = migrationsFor(db);
+  return inMigrationTransaction<MigrateOutcome>(db, async (session) => {
+    await session.exec(MIGRATIONS_TABLE);
+    const renumbered = await carryOverLegacyIds(session, scripts);
+    const applied = await session.rows<AppliedMigration>("SELECT id, name FROM reckon_schema_migrations ORDER BY id");
+    const stamped = applied.length > 0 ? await readStamp(session) : undefined;
     if (stamped !== undefined && stamped !== environment) {
-      return { outcome: "environment_mismatch", stamped, expected: environment };
+      return { commit: false, result: { outcome: "environment_mismatch", stamped, expected: environment } };
     }
-    const rows = sqlite.prepare("SELECT id FROM reckon_schema_migrations").all() as { id: number }[];
-    const todo = pending(new Set(rows.map((row) => row.id)), sqliteMigrations);
-    const record = sqlite.prepare("INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (?, ?, ?)");
-    for (const script of todo) {
-      sqlite.exec(script.sql);
-      record.run(script.id, script.name, now.toISOString());
+    const plan = planMigrations(applied, scripts);
+    if (plan.plan === "newer") {
+      return { commit: false, result: { outcome: "schema_newer", unknown: plan.unknown, latestKnown: plan.latestKnown } };
     }
-    if (stamped === undefined) {
-      sqlite.prepare("INSERT INTO reckon_meta (key, value) VALUES ('environment', ?)").run(environment);
+    if (plan.plan === "diverged") {
+      const { id, databaseName, codeName } = plan;
+      return { commit: false, result: { outcome: "schema_diverged", id, databaseName, codeName } };
     }
-    return { outcome: "migrated", applied: todo.map((script) => script.id), environment };
-  });
-  return run.immediate();
-}
-
-function readStampSqlite(db: Db): string | undefined {
-  const sqlite = db.sqlite!;
-  const exists = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reckon_meta'").get();
-  if (!exists) return undefined;
-  const row = sqlite.prepare("SELECT value FROM reckon_meta WHERE key = 'environment'").get() as
-    | { value: string }
-    | undefined;
-  return row?.value;
-}
-
-/** Any constant shared by every Reckon process: the advisory lock that serialises migrations. */
-const MIGRATION_LOCK_KEY = 727_274_001;
-
-async function migratePostgres(db: Db, environment: Environment, now: Date): Promise<MigrateOutcome> {
-  const client = await db.pool!.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
-    await client.query(MIGRATIONS_TABLE);
-    const metaExists = await client.query("SELECT to_regclass('reckon_meta') IS NOT NULL AS present");
-    let stamped: string | undefined;
-    if (metaExists.rows[0].present) {
-      const stamp = await client.query("SELECT value FROM reckon_meta WHERE key = 'environment'");
-      stamped = stamp.rows[0]?.value;
-    }
-    if (stamped !== undefined && stamped !== environment) {
-      await client.query("ROLLBACK");
-      return { outcome: "environment_mismatch", stamped, expected: environment };
-    }
-    const rows = await client.query("SELECT id FROM reckon_schema_migrations");
-    const todo = pending(new Set(rows.rows.map((row: { id: number }) => row.id)), postgresMigrations);
-    for (const script of todo) {
-      await client.query(script.sql);
-      await client.query("INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)", [
+    for (const script of plan.pending) {
+      await session.exec(script.sql);
+      await session.run("INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (?, ?, ?)", [
         script.id,
         script.name,
         now.toISOString(),
       ]);
     }
     if (stamped === undefined) {
-      await client.query("INSERT INTO reckon_meta (key, value) VALUES ('environment', $1)", [environment]);
+      await session.run("INSERT INTO reckon_meta (key, value) VALUES ('environment', ?)", [environment]);
     }
-    await client.query("COMMIT");
-    return { outcome: "migrated", applied: todo.map((script) => script.id), environment };
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    const ids = plan.pending.map((script) => script.id);
+    return { commit: true, result: { outcome: "migrated", applied: ids, renumbered, environment } };
+  });
+}
+
+/** The environment stamp; `reckon_meta` exists once migration 1 ran. */
+async function readStamp(session: MigrationSession): Promise<string | undefined> {
+  const rows = await session.rows<{ value: string }>("SELECT value FROM reckon_meta WHERE key = 'environment'");
+  return rows[0]?.value;
 }
 
 export interface SchemaState {
   reachable: boolean;
-  /** Every migration this build knows is applied. */
+  /** The database ran exactly this build's migrations: none pending, none unknown. */
   migrated: boolean;
   environment?: string;
 }
@@ -119,15 +86,14 @@ export interface SchemaState {
 /** For readiness and start-up: is the database reachable, fully migrated, and whose is it? */
 export async function readSchemaState(db: Db): Promise<SchemaState> {
   try {
-    const known = migrationsFor(db).map((script) => script.id);
-    const rows = await db.kysely.selectFrom("reckon_schema_migrations").select("id").execute();
-    const applied = new Set(rows.map((row) => row.id));
+    const applied = await db.kysely.selectFrom("reckon_schema_migrations").select(["id", "name"]).execute();
+    const plan = planMigrations(applied, migrationsFor(db));
     const stamp = await db.kysely
       .selectFrom("reckon_meta")
       .select("value")
       .where("key", "=", "environment")
       .executeTakeFirst();
-    return { reachable: true, migrated: known.every((id) => applied.has(id)), environment: stamp?.value };
+    return { reachable: true, migrated: plan.plan === "apply" && plan.pending.length === 0, environment: stamp?.value };
   } catch {
     const reachable = await db.kysely
       .selectNoFrom((eb) => eb.lit(1).as("one"))

@@ -12,17 +12,24 @@ import {
 } from "kysely";
 import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
+import { registerEngine, type DialectName, type EngineAdapter } from "./EngineAdapter.js";
+import { postgresAdapter } from "./postgres/postgresAdapter.js";
 import { maskDatabaseUrl } from "./readDatabaseUrl.js";
 import type { Schema } from "./schema.js";
+import { sqliteAdapter } from "./sqlite/sqliteAdapter.js";
 
-export type DialectName = "sqlite" | "postgres";
+export type { DialectName } from "./EngineAdapter.js";
 
-/** An open database: the query layer plus the raw handle its dialect needs for scripts. */
+/** An open database: the query layer and its engine's adapter. */
 export interface Db {
   kysely: Kysely<Schema>;
+  /** Everything the engine does differently; the same object `engineOf(db.kysely)` returns. */
+  engine: EngineAdapter;
+  /** The engine's name, for display and for `storage/migrate.ts`. */
   dialect: DialectName;
   /** The URL rebuilt without its password (`maskDatabaseUrl`): the only form ever printed. */
   displayUrl: string;
+  /** The raw handles, for `storage/migrate.ts` only (see docs/decisions/storage-engines.md). */
   sqlite?: BetterSqlite3.Database;
   pool?: pg.Pool;
   close(): Promise<void>;
@@ -112,8 +119,11 @@ function openSqlite(path: string): Db {
   sqlite.pragma("cache_size = -65536");
   sqlite.pragma("foreign_keys = ON");
   const kysely = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect(sqlite) });
+  const engine = sqliteAdapter(sqlite);
+  registerEngine(kysely, engine);
   return {
     kysely,
+    engine,
     dialect: "sqlite",
     displayUrl: `file:${path}`,
     sqlite,
@@ -164,5 +174,6 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => undefined);
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, close: () => kysely.destroy() };
+  registerEngine(kysely, postgresAdapter);
+  return { kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, close: () => kysely.destroy() };
 }

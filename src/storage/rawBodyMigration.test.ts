@@ -1,33 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
+import { migrateBefore } from "../../test/support/schemaHistory.js";
 import { createTestDatabase, ENGINES } from "../../test/support/testDatabase.js";
 import { signPaynow, verifyPaynowSignature } from "../providers/paynow/verifyPaynowSignature.js";
-import { migrate, migrationsFor } from "./migrate.js";
-import type { Db } from "./openDatabase.js";
+import { migrate } from "./migrate.js";
 
-const RAW_BODY_MIGRATION = 8;
-
-/** Brings a new database to the schema just before raw bodies became bytes, as an older Reckon left it. */
-async function migrateBefore(db: Db, id: number): Promise<void> {
-  const scripts = migrationsFor(db).filter((script) => script.id < id);
-  const table = "CREATE TABLE reckon_schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
-  if (db.dialect === "sqlite") {
-    db.sqlite!.exec(table);
-    for (const script of scripts) {
-      db.sqlite!.exec(script.sql);
-      db.sqlite!.prepare("INSERT INTO reckon_schema_migrations VALUES (?, ?, ?)").run(script.id, script.name, "2026-01-01T00:00:00.000Z");
-    }
-    db.sqlite!.prepare("INSERT INTO reckon_meta (key, value) VALUES ('environment', 'test')").run();
-    return;
-  }
-  await db.pool!.query(table);
-  for (const script of scripts) {
-    await db.pool!.query(script.sql);
-    await db.pool!.query("INSERT INTO reckon_schema_migrations VALUES ($1, $2, $3)", [script.id, script.name, "2026-01-01T00:00:00.000Z"]);
-  }
-  await db.pool!.query("INSERT INTO reckon_meta (key, value) VALUES ('environment', 'test')");
-}
+const RAW_BODY_MIGRATION = 7;
 
 /** Text an older Reckon stored: quotes, backslashes (bytea escapes), and characters beyond ASCII. */
 const BODIES = [
@@ -36,13 +15,13 @@ const BODIES = [
   "",
 ];
 
-describe("migration 8 turns raw bodies stored as text into the same bytes", () => {
+describe("migration 7 turns raw bodies stored as text into the same bytes", () => {
   for (const engine of ENGINES) {
     it(`[${engine}] every stored body is its UTF-8 bytes afterwards and still verifies against its signature`, async () => {
       const database = await createTestDatabase(engine, { migrateAs: null });
       try {
         const db = database.db;
-        await migrateBefore(db, RAW_BODY_MIGRATION);
+        await migrateBefore(db, RAW_BODY_MIGRATION, "2026-01-01T00:00:00.000Z");
         const secret = randomBytes(24).toString("hex");
         const timestampMs = 1_767_225_600_000;
         for (const [index, text] of BODIES.entries()) {

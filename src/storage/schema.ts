@@ -79,7 +79,7 @@ export interface WebhookEventsTable {
   status: WebhookStatus;
   failure_reason: string | null;
   failure_detail: string | null;
-  /** The delivery's bytes exactly as received and signed (BLOB / bytea, migration 8). */
+  /** The delivery's bytes exactly as received and signed (BLOB / bytea, migration 7). */
   raw_body: Buffer;
   headers: string;
   livemode: number | null;
@@ -108,11 +108,11 @@ export interface ReconciliationRunsTable {
   heartbeat_at: Defaulted<string | null>;
   /** 1, 2, 3… in the order runs completed: the order of the checksum chain (migration 3). */
   chain_position: Defaulted<number | null>;
-  /** Users whose heal could not be written: their lines say `refused` (migration 7). */
+  /** Users whose heal could not be written: their lines say `refused` (migration 6). */
   refused: Defaulted<number>;
-  /** Which formula made `checksum`: 1 before migration 7, 2 since (it covers status and times). */
+  /** Which formula made `checksum`: 1 before migration 6, 2 since (it covers status and times). */
   checksum_version: Defaulted<number>;
-  /** Ed25519 signature (base64) of the run's chain head, made with REPORT_SIGNING_KEY_FILE (migration 7). */
+  /** Ed25519 signature (base64) of the run's chain head, made with REPORT_SIGNING_KEY_FILE (migration 6). */
   signature: Defaulted<string | null>;
 }
 
@@ -126,20 +126,20 @@ export interface ReconciliationUserReportsTable {
   action: string;
   adjustment_entry_id: number | null;
   line_hash: string;
-  /** Why a `refused` line was not healed, a stable code; null on every other line (migration 7). */
+  /** Why a `refused` line was not healed, a stable code; null on every other line (migration 6). */
   reason: Defaulted<string | null>;
   /** The refusal in words, with exact figures where they do not fit the numeric columns. */
   detail: Defaulted<string | null>;
 }
 
 /**
- * The claim that a user was healed for a date, whatever the policy (migration 7): a
+ * The claim that a user was healed for a date, whatever the policy (migration 6): a
  * heal happens only if it inserts this row, in the heal's own transaction.
  */
 export interface ReconciliationHealsTable {
   run_date: string;
   uid: string;
-  /** Null for claims carried over from before migration 7. */
+  /** Null for claims carried over from before migration 6. */
   run_id: number | null;
   action: "adjusted" | "restored";
   /** The `reconcile_adjustment` entry of an `adjusted` heal. */

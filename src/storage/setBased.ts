@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import { dialectOf } from "./capabilities.js";
+import { engineOf, type ValuesColumnType } from "./EngineAdapter.js";
 
 /**
  * Bound parameters one statement may carry on both engines, with room to spare:
@@ -15,23 +15,20 @@ export function statementChunks<T>(rows: readonly T[], parametersPerRow: number)
   return chunks;
 }
 
-/** A PostgreSQL type for each column of a VALUES list; SQLite takes the values as bound. */
-export type ValuesColumnType = "text" | "bigint" | "smallint" | "timestamptz";
-
 /**
  * `(values (…), (…)) as v`, whose columns are `v.column1`, `v.column2`, … on both
- * engines. PostgreSQL types an untyped parameter in a VALUES list as text, so each
- * column is cast there to the type of the column it will be compared with or written to.
+ * engines. Each cell is typed as the column it will be compared with or written to
+ * (`EngineAdapter.valuesCell`), where the engine would otherwise guess text.
  */
 export function valuesTable(
   db: Kysely<any>,
   types: readonly ValuesColumnType[],
   rows: readonly (readonly unknown[])[],
 ): RawBuilder<unknown> {
-  const postgres = dialectOf(db) === "postgres";
+  const engine = engineOf(db);
   const tuples = rows.map((row) => {
     if (row.length !== types.length) throw new Error(`a VALUES row has ${row.length} columns, expected ${types.length}`);
-    const cells = row.map((value, index) => (postgres ? sql`cast(${value} as ${sql.raw(types[index]!)})` : sql`${value}`));
+    const cells = row.map((value, index) => engine.valuesCell(value, types[index]!));
     return sql`(${sql.join(cells)})`;
   });
   return sql`(values ${sql.join(tuples)}) as v`;

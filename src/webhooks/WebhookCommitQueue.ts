@@ -204,21 +204,16 @@ async function storedStatuses(trx: Trx, rows: Insertable<WebhookEventsTable>[]):
 
 const QUEUES = new WeakMap<Db, WebhookCommitQueue>();
 
-/** On PostgreSQL, a second batch starts only after the one in flight has run this long. */
-const PG_NEXT_BATCH_AFTER_MS = 15;
-
 /**
  * One queue per open database, each batch as large as what arrived during the previous
- * commit (at most 64). SQLite has one writer: one batch at a time. On PostgreSQL a
- * batch costs about a dozen round trips whatever its size, so one batch at a time
- * carries the load with the lowest latency; a second one starts only when the first
- * has taken more than PG_NEXT_BATCH_AFTER_MS (the machine is busy, or it waits for a
- * lock), so deliveries behind it are not held (docs/decisions/webhook-durability.md).
+ * commit (at most 64), overlapping as the engine's `commitQueue` says: a single writer
+ * commits one batch at a time (docs/decisions/webhook-durability.md).
  */
 export function commitQueueFor(db: Db): WebhookCommitQueue {
   let queue = QUEUES.get(db);
   if (!queue) {
-    queue = db.dialect === "sqlite" ? new WebhookCommitQueue(db, 64, 1) : new WebhookCommitQueue(db, 64, 2, PG_NEXT_BATCH_AFTER_MS);
+    const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
+    queue = new WebhookCommitQueue(db, 64, maxInFlight, nextBatchAfterMs);
     QUEUES.set(db, queue);
   }
   return queue;

@@ -5,6 +5,7 @@ import { statementChunks } from "../storage/setBased.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { failed, type ApplyContext, type ApplyResult } from "./ApplyResult.js";
 import { lockPurchaseRefs } from "./purchaseRecords.js";
+import { unreachable } from "../unreachable.js";
 
 export type CreditEvent = Extract<PaymentEvent, { kind: "credit" }>;
 
@@ -79,10 +80,8 @@ export async function applyCredits(trx: Trx, credits: readonly Credit[]): Promis
       case "insufficient_points":
         results[index] = failed("internal_error", `${credit.event.purchaseKey} was refused as an overdraft`);
         break;
-      default: {
-        const never: never = outcome;
-        throw new Error(`unhandled purchase outcome ${JSON.stringify(never)}`);
-      }
+      default:
+        unreachable(outcome, "purchase outcome");
     }
   }
   for (const chunk of statementChunks(purchases, 6)) {

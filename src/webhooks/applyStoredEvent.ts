@@ -9,6 +9,7 @@ import { applyChargeback, applyChargebackWon } from "./applyChargeback.js";
 import { applyCredit, applyCredits, type Credit } from "./applyCredit.js";
 import { applyRefund } from "./applyRefund.js";
 import { readStoredDelivery } from "./readStoredDelivery.js";
+import { unreachable } from "../unreachable.js";
 
 export type StoredEvent = Selectable<WebhookEventsTable>;
 
@@ -185,9 +186,6 @@ function applyEvent(trx: Trx, provider: Provider, event: PaymentEvent, context: 
       return applyChargebackWon(trx, event, context);
     case "ignored":
       return Promise.resolve({ status: "ignored", reason: event.reason });
-    default: {
-      const never: never = event;
-      throw new Error(`unhandled payment event ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(event, "payment event");
 }

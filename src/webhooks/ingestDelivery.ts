@@ -8,6 +8,7 @@ import type { WebhookStatus } from "../storage/schema.js";
 import { readStoredDelivery } from "./readStoredDelivery.js";
 import { webhookAckSeconds, webhookDeliveriesTotal } from "./metrics.js";
 import { commitQueueFor } from "./WebhookCommitQueue.js";
+import { unreachable } from "../unreachable.js";
 
 export interface Delivery {
   provider: Provider;
@@ -55,11 +56,8 @@ function verify(delivery: Delivery, config: Config, now: Date): SignatureCheck |
       if (!secret) return null;
       return verifyStripeSignature({ rawBody: delivery.rawBody, header: header(delivery.headers, "stripe-signature"), secret, now });
     }
-    default: {
-      const never: never = delivery.provider;
-      throw new Error(`unknown provider ${String(never)}`);
-    }
   }
+  return unreachable(delivery.provider, "provider");
 }
 
 /**

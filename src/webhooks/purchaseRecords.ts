@@ -1,5 +1,5 @@
 import { sql, type Selectable } from "kysely";
-import { capabilitiesOf } from "../storage/capabilities.js";
+import { engineOf } from "../storage/EngineAdapter.js";
 import type { WebhookPurchasesTable } from "../storage/schema.js";
 import type { Trx } from "../storage/withTransaction.js";
 import type { PurchaseTree } from "./planReversal.js";
@@ -7,9 +7,9 @@ import type { RecordedCause } from "./reversalTarget.js";
 
 /**
  * Serialises everything that touches one purchase reference for the rest of `trx`.
- * On PostgreSQL a refund parking itself and the purchase landing in two concurrent
- * transactions would otherwise miss each other (the purchase's look for parked
- * events cannot see the uncommitted park). SQLite has one writer, so nothing to do.
+ * With concurrent writers a refund parking itself and the purchase landing in two
+ * transactions would otherwise miss each other (the purchase's look for parked events
+ * cannot see the uncommitted park); a single-writer engine has nothing to do.
  */
 export async function lockPurchaseRef(trx: Trx, ref: string): Promise<void> {
   await lockPurchaseRefs(trx, [ref]);
@@ -20,9 +20,7 @@ export async function lockPurchaseRef(trx: Trx, ref: string): Promise<void> {
  * that two batches with overlapping references wait for each other instead of deadlocking.
  */
 export async function lockPurchaseRefs(trx: Trx, refs: readonly string[]): Promise<void> {
-  if (!capabilitiesOf(trx).rowLocks || refs.length === 0) return;
-  const sorted = [...new Set(refs)].sort();
-  await sql`select pg_advisory_xact_lock(hashtextextended(ref, 0)) from unnest(cast(${sorted} as text[])) as refs(ref)`.execute(trx);
+  await engineOf(trx).lockNames(trx, refs);
 }
 
 export async function findPurchase(trx: Trx, ref: string): Promise<Selectable<WebhookPurchasesTable> | undefined> {

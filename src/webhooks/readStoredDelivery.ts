@@ -2,6 +2,7 @@ import { nulFreeDelivery } from "../providers/nulFreeDelivery.js";
 import type { Provider, ReadDelivery } from "../providers/PaymentEvent.js";
 import { readPaynowDelivery } from "../providers/paynow/readPaynowDelivery.js";
 import { readStripeDelivery } from "../providers/stripe/readStripeDelivery.js";
+import { unreachable } from "../unreachable.js";
 
 /**
  * Reads a verified body, exactly as received, with its provider's reader; the same
@@ -18,9 +19,6 @@ function readWith(provider: Provider, rawBody: Uint8Array): ReadDelivery {
       return readPaynowDelivery(rawBody);
     case "stripe":
       return readStripeDelivery(rawBody);
-    default: {
-      const never: never = provider;
-      throw new Error(`unknown provider ${String(never)}`);
-    }
   }
+  return unreachable(provider, "provider");
 }

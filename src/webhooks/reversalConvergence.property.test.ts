@@ -15,6 +15,7 @@ import {
 import { reverseEntry } from "../ledger/reverseEntry.js";
 import { spendPoints } from "../ledger/spendPoints.js";
 import type { Db } from "../storage/openDatabase.js";
+import { unreachable } from "../unreachable.js";
 
 /** One purchase and what may happen to it; the arrival order is drawn separately. */
 interface Scenario {
@@ -198,10 +199,8 @@ describeEachEngine("a purchase converges to what its refunds and chargeback ask 
               model.spent(points);
               break;
             }
-            default: {
-              const never: never = step;
-              throw new Error(`unknown step ${JSON.stringify(never)}`);
-            }
+            default:
+              unreachable(step, "step");
           }
         }
 

@@ -1,4 +1,5 @@
 import { refundedPoints } from "./refundedPoints.js";
+import { unreachable } from "../unreachable.js";
 
 /** One refund or chargeback phase recorded against a purchase (a `webhook_reversals` row). */
 export interface RecordedCause {
@@ -33,10 +34,8 @@ export function reversalTarget(purchase: { points: number; paidMinor: number }, 
       case "chargeback_won":
         if (cause.chargebackKey !== null) won.add(cause.chargebackKey);
         break;
-      default: {
-        const never: never = cause.kind;
-        throw new Error(`unknown reversal cause ${String(never)}`);
-      }
+      default:
+        unreachable(cause.kind, "reversal cause");
     }
   }
   if ([...chargebacks].some((key) => !won.has(key))) return purchase.points;

@@ -1,13 +1,14 @@
 import type { Selectable } from "kysely";
 import { recordAudit } from "../audit/recordAudit.js";
+import { lockWallets } from "../ledger/lockWallets.js";
 import { postEntry } from "../ledger/postEntry.js";
-import { capabilitiesOf } from "../storage/capabilities.js";
 import type { WebhookPurchasesTable } from "../storage/schema.js";
 import type { Trx } from "../storage/withTransaction.js";
 import type { ApplyContext } from "./ApplyResult.js";
 import { measureTree, planReversal, type PlannedEntry } from "./planReversal.js";
 import { readPurchaseTree, readRecordedCauses } from "./purchaseRecords.js";
 import { reversalTarget, type RecordedCause } from "./reversalTarget.js";
+import { unreachable } from "../unreachable.js";
 
 type Purchase = Selectable<WebhookPurchasesTable>;
 
@@ -79,11 +80,8 @@ function recordedOf(cause: ReversalCause): RecordedCause {
       return { kind: "chargeback", key: cause.key, refundedMinor: 0, chargebackKey: null };
     case "chargeback_won":
       return { kind: "chargeback_won", key: cause.key, refundedMinor: 0, chargebackKey: cause.chargebackKey };
-    default: {
-      const never: never = cause;
-      throw new Error(`unknown reversal cause ${JSON.stringify(never)}`);
-    }
   }
+  return unreachable(cause, "reversal cause");
 }
 
 /** Points to move in the ledger (positive reverses, negative restores) and the change of what is written off. */
@@ -131,8 +129,6 @@ async function postPlanned(trx: Trx, purchase: Purchase, key: string, planned: r
 }
 
 async function lockedBalance(trx: Trx, uid: string): Promise<number> {
-  let query = trx.selectFrom("wallets").select("points").where("uid", "=", uid);
-  if (capabilitiesOf(trx).rowLocks) query = query.forUpdate();
-  const wallet = await query.executeTakeFirst();
+  const wallet = await lockWallets(trx, [uid]).select("points").executeTakeFirst();
   return wallet?.points ?? 0;
 }

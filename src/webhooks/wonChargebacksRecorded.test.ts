@@ -1,24 +1,15 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { migrateBefore } from "../../test/support/schemaHistory.js";
 import { createTestDatabase, describeEachEngine, type TestDatabase } from "../../test/support/testDatabase.js";
 import { flakeId, NOW, paynowRefund, sendPaynow, walletPoints, webhookHarness } from "../../test/support/webhookFixtures.js";
 import { postEntry, type PostEntryInput } from "../ledger/postEntry.js";
-import { migrate, migrationsFor } from "../storage/migrate.js";
+import { migrate } from "../storage/migrate.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 
 /** The migration that records won chargebacks applied before it. */
-const WON_CHARGEBACKS_MIGRATION = 10;
-
-/** Every migration before `id`, applied as `migrate` would, so data can be written in the old shape. */
-async function migrateBefore(db: Db, id: number): Promise<void> {
-  await sql`CREATE TABLE IF NOT EXISTS reckon_schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(db.kysely);
-  for (const script of migrationsFor(db).filter((candidate) => candidate.id < id)) {
-    if (db.sqlite) db.sqlite.exec(script.sql);
-    else await sql.raw(script.sql).execute(db.kysely);
-    await sql`INSERT INTO reckon_schema_migrations (id, name, applied_at) VALUES (${script.id}, ${script.name}, ${NOW.toISOString()})`.execute(db.kysely);
-  }
-}
+const WON_CHARGEBACKS_MIGRATION = 9;
 
 async function post(db: Db, input: Omit<PostEntryInput, "source" | "now">): Promise<number> {
   const result = await withTransaction(db, (trx) => postEntry(trx, { ...input, source: "webhook", now: NOW }));
@@ -59,7 +50,7 @@ describeEachEngine("a won chargeback applied before won chargebacks were recorde
 
   it("the migration records it from its reinstatement, so a later refund takes the refunded share, and what was written off is no longer owed", async () => {
     const db = database.db;
-    await migrateBefore(db, WON_CHARGEBACKS_MIGRATION);
+    await migrateBefore(db, WON_CHARGEBACKS_MIGRATION, NOW.toISOString());
     const whole = await legacyWonChargeback("legacy_won", 0);
     // Under clamp, 70 spent: the chargeback took 30 and wrote 70 off; the win gave the 30 back.
     const clamped = await legacyWonChargeback("legacy_won_clamped", 70);

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../../src/storage/openDatabase.js";
 
 /**
- * Removes the schema's range guards on wallets and entries (migration 6), leaving the
+ * Removes the schema's range guards on wallets and entries (migration 5), leaving the
  * append-only and reference rules. It stands for the databases reconciliation must
  * still read exactly: rows written before the guards existed (PostgreSQL keeps them,
  * the constraints are NOT VALID) or a tool that dropped them.

@@ -9,11 +9,16 @@ export interface ReckonResult {
   stderr: string;
 }
 
-/** Runs the real `reckon` command (from source) with only the variables given. */
-export async function runReckon(args: string[], env: Record<string, string>): Promise<ReckonResult> {
+/**
+ * Runs the real `reckon` command (from source) with only the variables given. With
+ * `timeoutMs`, a command still running then is killed (its `code` is then not a number),
+ * so a server that should have refused to start cannot hang the test.
+ */
+export async function runReckon(args: string[], env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ReckonResult> {
   try {
     const result = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
       env: { PATH: process.env.PATH ?? "", ...env },
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     });
     return { code: 0, stdout: result.stdout, stderr: result.stderr };
   } catch (error) {

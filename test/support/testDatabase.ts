@@ -7,6 +7,8 @@ import { describe, beforeAll, afterAll } from "vitest";
 import { migrate } from "../../src/storage/migrate.js";
 import { openDatabase, type DialectName, type Db } from "../../src/storage/openDatabase.js";
 import { TABLES } from "../../src/storage/schema.js";
+import { postgresTemplate } from "./postgresTemplate.js";
+import { copySqliteTemplate } from "./sqliteTemplate.js";
 
 /**
  * Real databases for tests: SQLite in a temporary file, PostgreSQL in a fresh database
@@ -44,25 +46,35 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-/** A new, migrated, test-stamped database on `engine`. */
+/**
+ * A new database on `engine`: by default migrated and stamped `test`, cloned from a
+ * template migrated once (a copied file on SQLite, `CREATE DATABASE … TEMPLATE` on
+ * PostgreSQL), so a test pays for a copy rather than for every migration.
+ * `migrateAs: "prod"` migrates a blank database as prod; `null` leaves it blank.
+ */
 export async function createTestDatabase(
   engine: DialectName,
   options: { poolSize?: number; migrateAs?: "test" | "prod" | null } = {},
 ): Promise<TestDatabase> {
+  const migrateAs = options.migrateAs === undefined ? "test" : options.migrateAs;
+  const fromTemplate = migrateAs === "test";
   let url: string;
   let cleanup: () => Promise<void>;
   if (engine === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "reckon-test-"));
-    url = `file:${join(dir, "reckon.db")}`;
+    const path = join(dir, "reckon.db");
+    if (fromTemplate) await copySqliteTemplate(path);
+    url = `file:${path}`;
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   } else {
     const name = `reckon_t_${process.pid}_${randomBytes(4).toString("hex")}`;
-    await adminQuery(`CREATE DATABASE ${name}`);
+    const template = fromTemplate ? ` TEMPLATE ${await postgresTemplate(PG_ADMIN_URL)}` : "";
+    await adminQuery(`CREATE DATABASE ${name}${template}`);
     url = withDatabaseName(PG_ADMIN_URL, name);
     cleanup = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
   const db = openDatabase(url, { poolSize: options.poolSize ?? 10 });
-  if (options.migrateAs !== null) await migrate(db, options.migrateAs ?? "test");
+  if (migrateAs === "prod") await migrate(db, "prod");
   return {
     db,
     url,

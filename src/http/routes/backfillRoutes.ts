@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { backfillDeps } from "../../backfill/backfillDeps.js";
-import { BackfillBody, checkBackfillRequest } from "../../backfill/BackfillRequest.js";
+import { backfillJob } from "../../backfill/backfillJob.js";
 import { listMigrations, readMigration, type MigrationRecord } from "../../backfill/migrationRecords.js";
-import { startBackfill } from "../../backfill/runBackfill.js";
 import { AppError } from "../errors.js";
-import { parseBody, parseQuery } from "../input.js";
+import { parseQuery } from "../input.js";
+import { refusal } from "../refusals.js";
 import type { Reply, RouteDef } from "../RouteDef.js";
 
 /** How long the job route waits for a run before answering 202 with its record. */
@@ -44,38 +44,10 @@ export const backfillRoutes: RouteDef[] = [
     url: "/api/jobs/backfill",
     access: ["job"],
     async handle(request, context) {
-      if (!context.config.features.backfillEnabled) {
-        throw new AppError("feature_disabled", "backfill is disabled (BACKFILL_ENABLED=0)");
-      }
-      const body = parseBody(BackfillBody, request.body);
-      const checked = checkBackfillRequest(body, context.config.backfill, context.now());
-      if (!checked.ok) {
-        throw checked.problem === "too_many_events"
-          ? new AppError("invalid_body", `maxEvents: ${checked.message}`, { field: "maxEvents" })
-          : new AppError("invalid_range", checked.message);
-      }
-      const deps = backfillDeps(context.db, context.config, context.now);
-      const started = await startBackfill(deps, checked.request);
-      switch (started.outcome) {
-        case "already_running":
-          throw new AppError("backfill_running", `backfill ${started.runningId} of this type is running`, {
-            migrationId: started.runningId,
-          });
-        case "plan_changed":
-          throw new AppError("plan_changed", "the plan computed now differs from the approved one; nothing was applied", {
-            expected: started.expected,
-            actual: started.actual,
-            migrationId: started.record.id,
-          });
-        case "started": {
-          const finished = await settledWithin(started.done, BACKFILL_WAIT_MS);
-          return answerRecord(finished ?? started.record);
-        }
-        default: {
-          const never: never = started;
-          throw new Error(`unhandled backfill start ${JSON.stringify(never)}`);
-        }
-      }
+      const started = await backfillJob(backfillDeps(context.db, context.config, context.now), context.config, request.body);
+      if (started.outcome !== "started") throw refusal(started);
+      const finished = await settledWithin(started.done, BACKFILL_WAIT_MS);
+      return answerRecord(finished ?? started.record);
     },
   },
   {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isProductId } from "../../catalogue/isProductId.js";
 import { setCatalogueProduct } from "../../catalogue/setCatalogueProduct.js";
 import { PROVIDERS, type Provider } from "../../providers/PaymentEvent.js";
 import { AppError } from "../errors.js";
@@ -10,18 +11,15 @@ const ProductBody = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
 });
 
-/** Provider product and price ids: 1–200 visible ASCII characters, kept as strings. */
-export const PRODUCT_ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
-
-export function parseProvider(value: unknown): Provider {
+function parseProvider(value: unknown): Provider {
   if (typeof value !== "string" || !PROVIDERS.includes(value as Provider)) {
     throw new AppError("invalid_provider", `provider must be one of ${PROVIDERS.join(", ")}`);
   }
   return value as Provider;
 }
 
-export function parseProductId(value: unknown): string {
-  if (typeof value !== "string" || !PRODUCT_ID_PATTERN.test(value)) {
+function parseProductId(value: unknown): string {
+  if (!isProductId(value)) {
     throw new AppError("invalid_product_id", "product id must be 1-200 visible ASCII characters");
   }
   return value;

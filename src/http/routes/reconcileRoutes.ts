@@ -4,6 +4,7 @@ import { readReport, readUserLine } from "../../reconcile/readReports.js";
 import { reconcileJob, type ReconcileJobOutcome } from "../../reconcile/reconcileJob.js";
 import { AppError } from "../errors.js";
 import { parseBody, parseQuery, parseUid } from "../input.js";
+import { refusal } from "../refusals.js";
 import type { Reply, RouteDef } from "../RouteDef.js";
 
 const JobBody = z.strictObject({ date: z.string({ error: "must be a string YYYY-MM-DD" }).optional() });
@@ -16,21 +17,8 @@ function parseDate(value: unknown, now: Date): string {
 }
 
 function answerJob(outcome: ReconcileJobOutcome): Reply {
-  switch (outcome.outcome) {
-    case "completed":
-    case "shared":
-      return { status: 200, body: outcome.run };
-    case "in_progress":
-      throw new AppError("reconciliation_in_progress", "a reconciliation run for this date is in progress", { runId: outcome.runId });
-    case "feature_disabled":
-      throw new AppError("feature_disabled", "reconciliation is disabled (RECONCILIATION_ENABLED=0)");
-    case "invalid_date":
-      throw new AppError("invalid_date", outcome.check.message, { reason: outcome.check.reason });
-    default: {
-      const never: never = outcome;
-      throw new Error(`unhandled reconcile outcome ${JSON.stringify(never)}`);
-    }
-  }
+  if (outcome.outcome === "completed" || outcome.outcome === "shared") return { status: 200, body: outcome.run };
+  throw refusal(outcome);
 }
 
 export const reconcileRoutes: RouteDef[] = [

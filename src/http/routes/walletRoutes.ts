@@ -4,7 +4,8 @@ import { readWallet } from "../../ledger/readWallet.js";
 import { spendPoints, type SpendOutcome } from "../../ledger/spendPoints.js";
 import { AppError } from "../errors.js";
 import { parseBody, parseIdempotencyKey, parseQuery, parseUid, Points, Reason } from "../input.js";
-import { answerIdempotent, keyReused, outOfRange, type Reply, type RouteDef } from "../RouteDef.js";
+import { refusal } from "../refusals.js";
+import { answerIdempotent, type Reply, type RouteDef } from "../RouteDef.js";
 
 const SpendBody = z.strictObject({ amount: Points, reason: Reason.optional() });
 
@@ -30,22 +31,8 @@ function decodeCursor(cursor: string): number {
 }
 
 function answerSpend(outcome: SpendOutcome): Reply {
-  switch (outcome.outcome) {
-    case "posted":
-      return { status: 201, body: { entry: outcome.entry, wallet: outcome.wallet } };
-    case "insufficient_points":
-      throw new AppError("insufficient_points", `the wallet holds ${outcome.available} points`, {
-        available: outcome.available,
-      });
-    case "out_of_range":
-      throw outOfRange(outcome.limit);
-    case "key_reused":
-      throw keyReused();
-    default: {
-      const never: never = outcome;
-      throw new Error(`unhandled spend outcome ${JSON.stringify(never)}`);
-    }
-  }
+  if (outcome.outcome === "posted") return { status: 201, body: { entry: outcome.entry, wallet: outcome.wallet } };
+  throw refusal(outcome);
 }
 
 export const walletRoutes: RouteDef[] = [

@@ -1,0 +1,78 @@
+import type { Insertable, Kysely, RawBuilder } from "kysely";
+import type { Capabilities } from "./capabilities.js";
+import type { ReconciliationUserReportsTable } from "./schema.js";
+
+/** The engines Reckon runs on. */
+export type DialectName = "sqlite" | "postgres";
+
+/** A PostgreSQL type for each column of a VALUES list; SQLite takes the values as bound. */
+export type ValuesColumnType = "text" | "bigint" | "smallint" | "timestamptz";
+
+/** A report line as stored, its hash already computed. */
+export type ReportLineRow = Required<Insertable<ReconciliationUserReportsTable>>;
+
+/** A read of `columns` from `from` where `where` holds, to be walked in `key` order. */
+export interface KeyOrderedRead {
+  columns: RawBuilder<unknown>;
+  from: string;
+  where: RawBuilder<unknown>;
+  /** A unique column among the rows `where` keeps. */
+  key: string;
+  pageRows: number;
+}
+
+/**
+ * Everything one engine does differently, flags and behaviour together (as Kysely's
+ * `DialectAdapter`): `sqlite/sqliteAdapter.ts` and `postgres/postgresAdapter.ts` each
+ * implement all of it, and nothing outside `storage/` names an engine.
+ */
+export interface EngineAdapter extends Capabilities {
+  /** For display (health, start-up line); never to branch on. */
+  readonly name: DialectName;
+  /** Chunks one process sweeps at once. */
+  readonly sweepConcurrency: number;
+  /** Connections of their own for the scheduled jobs, or null to share the server's. */
+  readonly jobsPoolSize: number | null;
+  /** How the webhook commit queue overlaps its group commits. */
+  readonly commitQueue: { maxInFlight: number; nextBatchAfterMs: number };
+
+  /** Serialises transactions that take the same `key` until the end of `trx`. */
+  lockKey(trx: Kysely<any>, key: number): Promise<void>;
+  /** `lockKey` for names, taken in sorted order so overlapping sets never deadlock. */
+  lockNames(trx: Kysely<any>, names: readonly string[]): Promise<void>;
+
+  /** `table` as a FROM item that walks its primary key instead of a secondary index. */
+  walkPrimaryKey(table: string): RawBuilder<unknown>;
+  /** Refreshes the planner's statistics of `table` where the planner needs them fresh. */
+  refreshStatistics(db: Kysely<any>, table: string): Promise<void>;
+
+  /** One cell of a `valuesTable` row, typed where the engine would otherwise guess text. */
+  valuesCell(value: unknown, type: ValuesColumnType): RawBuilder<unknown>;
+  /** Appends report lines inside `trx`; a line already stored for its run and user is kept. */
+  insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void>;
+  /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
+  readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
+
+  /** SQL text of `value` (a text expression) as a JSON string, the bytes `JSON.stringify` gives. */
+  jsonText(value: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** SQL for the lowercase hex SHA-256 of the UTF-8 bytes of `text`, or null where the engine has none. */
+  readonly sha256Hex: ((text: RawBuilder<unknown>) => RawBuilder<unknown>) | null;
+
+  /** Runs a script of several statements (a migration's SQL) outside any transaction of Kysely's. */
+  runScript(db: Kysely<any>, script: string): Promise<void>;
+}
+
+/** Each open database's adapter, by the Kysely adapter its query builders and transactions share. */
+const ENGINES = new WeakMap<object, EngineAdapter>();
+
+/** Called by `openDatabase` once per database it opens. */
+export function registerEngine(db: Kysely<any>, engine: EngineAdapter): void {
+  ENGINES.set(db.getExecutor().adapter, engine);
+}
+
+/** The adapter of the database behind a query builder or a transaction. */
+export function engineOf(db: Kysely<any>): EngineAdapter {
+  const engine = ENGINES.get(db.getExecutor().adapter);
+  if (!engine) throw new Error("this query builder was not opened by openDatabase");
+  return engine;
+}

@@ -1,0 +1,83 @@
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import type { EngineAdapter, KeyOrderedRead, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
+
+/** Lines per statement: they travel as one JSON parameter that PostgreSQL unpacks. */
+const LINES_PER_STATEMENT = 5_000;
+
+/**
+ * PostgreSQL at READ COMMITTED behind a pool: rows and names are locked explicitly, and
+ * work runs in server backends, so a process can keep two of them busy.
+ */
+export const postgresAdapter: EngineAdapter = {
+  name: "postgres",
+  rowLocks: true,
+  skipLocked: true,
+  writableCtes: true,
+  inProcess: false,
+  // A chunk's work runs in its own backend, so two at a time use two cores.
+  sweepConcurrency: 2,
+  // The nightly run gets its own two connections, so requests and the sweep never queue behind each other in one pool.
+  jobsPoolSize: 2,
+  // A batch costs about a dozen round trips whatever its size, so one batch at a time
+  // carries the load with the lowest latency; a second starts only when the first has
+  // run 15 ms (the machine is busy, or it waits for a lock), so deliveries behind it
+  // are not held (docs/decisions/webhook-durability.md).
+  commitQueue: { maxInFlight: 2, nextBatchAfterMs: 15 },
+
+  async lockKey(trx: Kysely<any>, key: number): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(${key})`.execute(trx);
+  },
+  async lockNames(trx: Kysely<any>, names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    const sorted = [...new Set(names)].sort();
+    await sql`select pg_advisory_xact_lock(hashtextextended(name, 0)) from unnest(cast(${sorted} as text[])) as names(name)`.execute(trx);
+  },
+
+  // The planner walks the primary key by itself once its statistics are fresh (`refreshStatistics`).
+  walkPrimaryKey: (table: string) => sql.table(table),
+  async refreshStatistics(db: Kysely<any>, table: string): Promise<void> {
+    await sql`analyze ${sql.table(table)}`.execute(db);
+  },
+
+  // An untyped parameter in a VALUES list is text to PostgreSQL: cast it to its column's type.
+  valuesCell: (value: unknown, type: ValuesColumnType) => sql`cast(${value} as ${sql.raw(type)})`,
+  async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void> {
+    for (let start = 0; start < rows.length; start += LINES_PER_STATEMENT) {
+      const json = JSON.stringify(rows.slice(start, start + LINES_PER_STATEMENT));
+      await sql`
+        INSERT INTO reconciliation_user_reports
+          (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash, reason, detail)
+        SELECT x.run_id, x.uid, x.wallet_points, x.ledger_sum, x.ledger_count, x.delta, x.action, x.adjustment_entry_id, x.line_hash, x.reason, x.detail
+        FROM jsonb_to_recordset(${json}::jsonb) AS x(run_id bigint, uid text, wallet_points bigint, ledger_sum bigint, ledger_count bigint,
+             delta bigint, action text, adjustment_entry_id bigint, line_hash text, reason text, detail text)
+        ON CONFLICT DO NOTHING`.execute(trx);
+    }
+  },
+  /**
+   * One cursor: right after a run wrote its lines the table's statistics still describe
+   * it empty, and a keyset page (`key > last`) was then planned as a bitmap scan plus a
+   * sort of every remaining row, once per page. A cursor lives in a transaction: the
+   * caller's, or one of its own, and is closed before the caller's goes on.
+   */
+  async readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void> {
+    const inTransaction = <T>(work: (trx: Kysely<any>) => Promise<T>) => (db.isTransaction ? work(db) : db.transaction().execute(work));
+    await inTransaction(async (trx) => {
+      await sql`DECLARE key_ordered_rows NO SCROLL CURSOR FOR
+        SELECT ${read.columns} FROM ${sql.table(read.from)} WHERE ${read.where} ORDER BY ${sql.ref(read.key)}`.execute(trx);
+      for (;;) {
+        const page = await sql<R>`FETCH ${sql.raw(String(read.pageRows))} FROM key_ordered_rows`.execute(trx);
+        await onPage(page.rows);
+        if (page.rows.length < read.pageRows) break;
+      }
+      await sql`CLOSE key_ordered_rows`.execute(trx);
+    });
+  },
+
+  jsonText: (value: RawBuilder<unknown>) => sql`CAST(to_json(CAST(${value} AS text)) AS text)`,
+  sha256Hex: (text: RawBuilder<unknown>) => sql`encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`,
+
+  async runScript(db: Kysely<any>, script: string): Promise<void> {
+    // Without parameters pg sends the text as one simple query, which may hold several statements.
+    await sql.raw(script).execute(db);
+  },
+};

@@ -6,6 +6,7 @@ import { isRuntimeFlagName, setFlag } from "../flags/setFlag.js";
 import type { AppContext } from "../http/context.js";
 import { AppError } from "../http/errors.js";
 import { parseBody, parseIdempotencyKey, parseUid, Reason, SignedPoints } from "../http/input.js";
+import { refusal } from "../http/refusals.js";
 import { actorOf, answerIdempotent, type Reply } from "../http/RouteDef.js";
 import { answerEntry } from "../http/routes/adminRoutes.js";
 import { adjustWallet } from "../ledger/adjustWallet.js";
@@ -62,9 +63,8 @@ function answerReplay(outcome: ReplayOutcome): Reply {
       return { status: 200, body: { outcome: "replayed", id: outcome.id, from: outcome.from, status: result.status, ...why } };
     }
     case "event_not_found":
-      throw new AppError("event_not_found", "no stored event has that id");
     case "not_replayable":
-      throw new AppError("event_not_replayable", `the event is ${outcome.status}; only received, failed and parked events are replayed`, { status: outcome.status });
+      throw refusal(outcome);
     default: {
       const never: never = outcome;
       throw new Error(`unhandled replay outcome ${JSON.stringify(never)}`);

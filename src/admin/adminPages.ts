@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { listMigrations } from "../backfill/migrationRecords.js";
+import { listBackfillRuns } from "../backfill/backfillRuns.js";
 import type { AppContext } from "../http/context.js";
 import { AppError } from "../http/errors.js";
 import { parseQuery, parseUid } from "../http/input.js";
@@ -9,7 +9,7 @@ import { actorOf } from "../http/RouteDef.js";
 import { listEntries } from "../ledger/listEntries.js";
 import { readWallet } from "../ledger/readWallet.js";
 import { readLatestRun } from "../reconcile/listRunsByDay.js";
-import { checkRunDate } from "../reconcile/parseRunDate.js";
+import { checkRunDate } from "../reconcile/checkRunDate.js";
 import { readUserLine } from "../reconcile/readReports.js";
 import { NoticeQuery, readNotice } from "./adminNotices.js";
 import { readSession, type AdminSession } from "./adminSession.js";
@@ -84,6 +84,6 @@ export function adminPages(scope: FastifyInstance, context: AppContext): void {
   scope.get("/admin/migrations.json", async (request, reply) => {
     await readSession(request, context);
     parseQuery(z.strictObject({}), request.query);
-    return reply.send({ migrations: await listMigrations(context.db.kysely, MIGRATIONS_SHOWN) });
+    return reply.send({ migrations: await listBackfillRuns(context.db.kysely, MIGRATIONS_SHOWN) });
   });
 }

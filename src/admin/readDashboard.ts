@@ -1,4 +1,4 @@
-import { listMigrations, type MigrationRecord } from "../backfill/migrationRecords.js";
+import { listBackfillRuns, type BackfillRun } from "../backfill/backfillRuns.js";
 import type { Config } from "../config.js";
 import { listFlags, type FlagState } from "../flags/listFlags.js";
 import { listRunsByDay, readLatestRun } from "../reconcile/listRunsByDay.js";
@@ -35,7 +35,7 @@ export interface Dashboard {
   lastRun: RunSummary | null;
   topDeltas: DeltaLine[];
   verify: VerifyStatus;
-  migrations: MigrationRecord[];
+  migrations: BackfillRun[];
   stuck: { events: EventSummary[]; total: number };
   flags: FlagState[];
 }
@@ -78,7 +78,7 @@ export async function readDashboard(db: Db, config: Config, now: Date): Promise<
       problems: verified.problems.map(describeProblem),
       head: verified.head ? { position: verified.head.position, date: verified.head.date } : null,
     },
-    migrations: await listMigrations(db.kysely, MIGRATIONS_SHOWN),
+    migrations: await listBackfillRuns(db.kysely, MIGRATIONS_SHOWN),
     stuck: await listStuckEvents(db.kysely, STUCK_EVENTS_SHOWN),
     flags: await listFlags(db.kysely),
   };

@@ -8,7 +8,7 @@ import { applyStoredEvent, applyStoredEvents } from "../webhooks/applyStoredEven
 import { readStoredDelivery } from "../webhooks/readStoredDelivery.js";
 import type { BackfillType } from "./BackfillRequest.js";
 import { markEventFailed } from "./markEventFailed.js";
-import { ERROR_SAMPLE_LIMIT, NO_PROGRESS, type ErrorSample, type Progress } from "./migrationRecords.js";
+import { ERROR_SAMPLE_LIMIT, NO_PROGRESS, type ErrorSample, type Progress } from "./backfillRuns.js";
 import { unreachable } from "../unreachable.js";
 
 export interface ApplyBatchOptions {

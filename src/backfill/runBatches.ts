@@ -3,8 +3,8 @@ import { applyBatch } from "./applyBatch.js";
 import { rangeOf, type BackfillRequest } from "./BackfillRequest.js";
 import type { Ending } from "./guardRun.js";
 import { backfillProcessedEvents } from "./metrics.js";
-import { readMigration, saveProgress } from "./migrationRecords.js";
-import type { BackfillDeps } from "./runBackfill.js";
+import { readBackfillRun, saveProgress } from "./backfillRuns.js";
+import type { BackfillDeps } from "./startBackfill.js";
 import type { RunHandle } from "./runLease.js";
 import { refreshScanStatistics, selectBatch } from "./selectBatch.js";
 
@@ -27,7 +27,7 @@ export async function runBatches(
   let exhausted = false;
   await refreshScanStatistics(deps.db.kysely);
   while (scanned < request.maxEvents) {
-    const current = await readMigration(deps.db.kysely, run.id);
+    const current = await readBackfillRun(deps.db.kysely, run.id);
     if (current?.status !== "running") return { end: "lost" };
     const limit = Math.min(deps.batchSize, request.maxEvents - scanned);
     const batch = await withTransaction(deps.db, async (trx) => {
@@ -47,9 +47,9 @@ export async function runBatches(
     backfillProcessedEvents.inc({ type: request.type, outcome: "processed" }, batch.processed);
     backfillProcessedEvents.inc({ type: request.type, outcome: "skipped" }, batch.skipped);
     backfillProcessedEvents.inc({ type: request.type, outcome: "error" }, batch.errors);
-    deps.onProgress?.((await readMigration(deps.db.kysely, run.id))!);
+    deps.onProgress?.((await readBackfillRun(deps.db.kysely, run.id))!);
   }
-  const saved = (await readMigration(deps.db.kysely, run.id))!;
+  const saved = (await readBackfillRun(deps.db.kysely, run.id))!;
   const more = !exhausted && (await selectBatch(deps.db.kysely, request.type, { from, to, afterId: cursor, limit: 1 })).length > 0;
   return { end: "finished", status: saved.errors > 0 || more ? "partial" : "completed", failure: null };
 }

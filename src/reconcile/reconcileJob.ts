@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
-import { checkRunDate, todayUtc, type RunDateCheck } from "./parseRunDate.js";
+import { checkRunDate, todayUtc, type RunDateCheck } from "./checkRunDate.js";
 import type { ChainLogger } from "./publishChainHead.js";
 import { runReconciliation, type ReconcileOutcome } from "./runReconciliation.js";
 

@@ -2,7 +2,7 @@ import { Cron } from "croner";
 import type { Config } from "../config.js";
 import { acquireLease } from "../jobs/acquireLease.js";
 import type { Db } from "../storage/openDatabase.js";
-import { todayUtc } from "./parseRunDate.js";
+import { todayUtc } from "./checkRunDate.js";
 import { publishCurrentHead, type ChainLogger } from "./publishChainHead.js";
 import { processHolder, runReconciliation, type ReconcileOutcome } from "./runReconciliation.js";
 

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { createApiToken } from "../../src/auth/apiTokens.js";
 import { backfillDeps } from "../../src/backfill/backfillDeps.js";
-import { startBackfill } from "../../src/backfill/runBackfill.js";
+import { startBackfill } from "../../src/backfill/startBackfill.js";
 import { loadConfig } from "../../src/config.js";
 import { reconcileJob } from "../../src/reconcile/reconcileJob.js";
 import type { Db } from "../../src/storage/openDatabase.js";

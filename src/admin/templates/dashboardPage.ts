@@ -1,4 +1,4 @@
-import type { MigrationRecord } from "../../backfill/migrationRecords.js";
+import type { BackfillRun } from "../../backfill/backfillRuns.js";
 import type { FlagState } from "../../flags/listFlags.js";
 import type { EventSummary } from "../../webhooks/listStuckEvents.js";
 import type { Dashboard, VerifyStatus } from "../readDashboard.js";
@@ -75,7 +75,7 @@ ${verify.problems.length > 0 ? html`<ul class="problems">${verify.problems.map((
 </section>`;
 }
 
-function migrationRow(record: MigrationRecord): SafeHtml {
+function migrationRow(record: BackfillRun): SafeHtml {
   const cell = (field: string, value: number) => html`<td class="num" data-field="${field}">${formatPoints(value)}</td>`;
   return html`<tr data-migration-id="${record.id}" data-migration-status="${record.status}">
 <td><code>${record.id}</code></td><td>${record.type}${record.dryRun ? html` <span class="tag">dry run</span>` : ""}</td>
@@ -86,7 +86,7 @@ ${cell("ratePerSecond", record.ratePerSecond)}<td data-field="updatedAt">${forma
 </tr>`;
 }
 
-function migrationsSection(migrations: MigrationRecord[]): SafeHtml {
+function migrationsSection(migrations: BackfillRun[]): SafeHtml {
   return html`<section id="migrations">
 <h2>Backfill runs <span class="sub">newest first; running rows update live</span></h2>
 ${

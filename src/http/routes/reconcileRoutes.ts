@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { checkRunDate } from "../../reconcile/parseRunDate.js";
+import { checkRunDate } from "../../reconcile/checkRunDate.js";
 import { readReport, readUserLine } from "../../reconcile/readReports.js";
 import { reconcileJob, type ReconcileJobOutcome } from "../../reconcile/reconcileJob.js";
 import { AppError } from "../errors.js";

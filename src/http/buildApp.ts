@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { DestinationStream } from "pino";
+import { registerAdminPage } from "../admin/adminPage.js";
 import { createOidcVerifier } from "../auth/oidc/createOidcVerifier.js";
 import type { KeySourceOptions } from "../auth/oidc/createKeySource.js";
 import type { Config } from "../config.js";
@@ -142,6 +143,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
     for (const route of rawRoutes) register(scope, route, context, options);
   });
+  await registerAdminPage(app, context);
   return app;
 }
 

@@ -68,6 +68,12 @@ export const ERROR_STATUS = {
   invalid_date: 400,
   report_not_found: 404,
   reconciliation_in_progress: 409,
+  csrf_missing: 403,
+  csrf_invalid: 403,
+  cross_site_request: 403,
+  invalid_event_id: 400,
+  event_not_found: 404,
+  event_not_replayable: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -52,6 +52,11 @@ const SAMPLES: { [K in RefusalName]: Extract<Refusal, { outcome: K }>[] } = {
   })),
   already_running: [{ outcome: "already_running", runningId: "bf_1" }],
   plan_changed: [{ outcome: "plan_changed", expected: "a".repeat(64), actual: "b".repeat(64), record: { id: "bf_2" } as BackfillRun }],
+  event_not_found: [{ outcome: "event_not_found" }],
+  not_replayable: [
+    { outcome: "not_replayable", status: "processed" },
+    { outcome: "not_replayable", status: "ignored" },
+  ],
 };
 
 const samples = Object.values(SAMPLES).flat() as Refusal[];

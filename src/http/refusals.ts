@@ -1,4 +1,5 @@
 import type { BackfillJobOutcome } from "../backfill/backfillJob.js";
+import type { ReplayOutcome } from "../backfill/replayEvent.js";
 import type { AdjustmentOutcome } from "../ledger/adjustWallet.js";
 import type { ReverseOutcome } from "../ledger/reverseEntry.js";
 import type { SpendOutcome } from "../ledger/spendPoints.js";
@@ -10,10 +11,10 @@ import { AppError, type ErrorCode } from "./errors.js";
 import { bodyRefusal } from "./input.js";
 
 /** Every outcome a route's operation can return. */
-type RouteOutcome = SpendOutcome | AdjustmentOutcome | ReverseOutcome | ReconcileJobOutcome | IngestOutcome | BackfillJobOutcome;
+type RouteOutcome = SpendOutcome | AdjustmentOutcome | ReverseOutcome | ReconcileJobOutcome | IngestOutcome | BackfillJobOutcome | ReplayOutcome;
 
 /** The outcomes a route answers with 2xx and a body of its own. */
-type Answered = { outcome: "posted" | "completed" | "shared" | "stored" | "started" };
+type Answered = { outcome: "posted" | "completed" | "shared" | "stored" | "started" | "replayed" };
 
 /** The outcomes a route answers with an error. */
 export type Refusal = Exclude<RouteOutcome, Answered>;
@@ -76,6 +77,9 @@ export const REFUSALS: { [K in RefusalName]: (outcome: Extract<Refusal, { outcom
       actual: o.actual,
       migrationId: o.record.id,
     }),
+  event_not_found: () => new AppError("event_not_found", "no stored event has that id"),
+  not_replayable: (o) =>
+    new AppError("event_not_replayable", `the event is ${o.status}; only received, failed and parked events are replayed`, { status: o.status }),
 };
 
 /** The error that answers a refused outcome (`REFUSALS`). */

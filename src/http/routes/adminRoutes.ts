@@ -9,7 +9,7 @@ const AdjustmentBody = z.strictObject({ amount: SignedPoints, reason: Reason });
 const ReverseBody = z.strictObject({ amount: Points.optional(), reason: Reason });
 
 /** Both routes answer a posted entry with 201 and the entry and its wallet; anything else is refused (`REFUSALS`). */
-function answerEntry(outcome: AdjustmentOutcome | ReverseOutcome): Reply {
+export function answerEntry(outcome: AdjustmentOutcome | ReverseOutcome): Reply {
   if (outcome.outcome === "posted") return { status: 201, body: { entry: outcome.entry, wallet: outcome.wallet } };
   throw refusal(outcome);
 }

@@ -19,6 +19,7 @@ import { registerFreezeCommands } from "./freezeCommands.js";
 import { registerImportCommands } from "./importCommands.js";
 import { registerSnapshotCommands } from "./snapshotCommands.js";
 import { withDatabase } from "./withDatabase.js";
+import { PACKAGE_VERSION } from "../packageVersion.js";
 
 /**
  * The `reckon` command. Every command only parses its options and calls the same
@@ -73,6 +74,7 @@ async function seedIfEmpty(cfg: Config, users: number): Promise<void> {
 
 const program = new Command("reckon")
   .description("Point wallets kept provably equal to their ledger")
+  .version(PACKAGE_VERSION, "-V, --version", "print the version of reckon")
   .showHelpAfterError();
 
 program

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from "fastify";
+import type { z } from "zod";
 import type { IdempotentResult } from "../idempotency/runIdempotent.js";
 import type { Access, Principal } from "./authenticate.js";
 import type { AppContext } from "./context.js";
-import { AppError } from "./errors.js";
+import { AppError, type ErrorCode } from "./errors.js";
 import { refusal } from "./refusals.js";
 
 export interface RouteContext extends AppContext {
@@ -15,10 +16,31 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
+/**
+ * The zod schemas a route validates its body and query with. The handler parses with
+ * these very objects and `GET /openapi.json` is generated from them, so the document
+ * cannot drift from validation.
+ */
+export interface RouteSchema {
+  body?: z.ZodType;
+  /** A body that may be left out (an empty request means the defaults). */
+  bodyOptional?: boolean;
+  query?: z.ZodType;
+}
+
 export interface RouteDef {
   method: "GET" | "POST" | "PUT";
   url: string;
   access: Access;
+  /** One line for the OpenAPI document. */
+  summary?: string;
+  schema?: RouteSchema;
+  /**
+   * The codes this route's own checks and outcomes can answer, for the OpenAPI document.
+   * Codes that follow from `access`, `schema` and the app (auth, body parsing, timeouts)
+   * are added by `openApiDocument`; list only the rest.
+   */
+  errors?: readonly ErrorCode[];
   /** The route reads the exact request bytes (signature checks) instead of parsed JSON. */
   rawBody?: boolean;
   /** A tighter body limit than the app's 1 MB, for routes whose bodies are small. */

@@ -16,7 +16,7 @@ import { unreachable } from "../unreachable.js";
  */
 
 /** Routes anyone may reach. A new public route must be added here on purpose. */
-const PUBLIC_URLS = new Set(["/healthz", "/readyz", "/metrics", "/api/webhooks/paynow", "/api/webhooks/stripe"]);
+const PUBLIC_URLS = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json", "/api/webhooks/paynow", "/api/webhooks/stripe"]);
 
 /** Codes that mean "authentication refused the caller". */
 const AUTH_CODES = new Set<string>([

@@ -22,6 +22,9 @@ export const SignedPoints = z
 
 export const Reason = z.string().trim().min(1, "must not be empty").max(500, "must be at most 500 characters");
 
+/** The query of a route that takes none: any parameter is refused. */
+export const NoQuery = z.strictObject({});
+
 /** Validates a JSON body against a strict schema; unknown fields are refused by name. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   // Checked before the schema too, for a schema that would take something other than an object.

@@ -8,11 +8,13 @@ import { walletRoutes } from "./routes/walletRoutes.js";
 import { webhookRoutes } from "./routes/webhookRoutes.js";
 import { backfillRoutes } from "./routes/backfillRoutes.js";
 import { productRoutes } from "./routes/productRoutes.js";
+import { openApiRoute } from "./routes/openApiRoute.js";
 
 /** Every route of the server, in one list: registration and the access-matrix test read it. */
 export const ROUTES: readonly RouteDef[] = [
   ...healthRoutes,
   ...metricsRoutes,
+  openApiRoute(() => ROUTES),
   ...walletRoutes,
   ...adminRoutes,
   ...webhookRoutes,

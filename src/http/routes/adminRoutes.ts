@@ -19,6 +19,9 @@ export const adminRoutes: RouteDef[] = [
     method: "POST",
     url: "/api/admin/wallets/:uid/adjustments",
     access: ["admin"],
+    summary: "Adjust a wallet by a signed number of points (Idempotency-Key required)",
+    schema: { body: AdjustmentBody },
+    errors: ["invalid_uid", "missing_idempotency_key", "invalid_idempotency_key", "idempotency_key_reused", "insufficient_points", "balance_out_of_range", "adjustments_frozen"],
     async handle(request, context) {
       const uid = parseUid((request.params as { uid?: unknown }).uid);
       const idempotencyKey = parseIdempotencyKey(request.headers);
@@ -38,6 +41,21 @@ export const adminRoutes: RouteDef[] = [
     method: "POST",
     url: "/api/admin/entries/:id/reverse",
     access: ["admin"],
+    summary: "Reverse an entry in whole or in part (Idempotency-Key required)",
+    schema: { body: ReverseBody },
+    errors: [
+      "invalid_entry_id",
+      "missing_idempotency_key",
+      "invalid_idempotency_key",
+      "idempotency_key_reused",
+      "entry_not_found",
+      "nothing_to_reverse",
+      "exceeds_original",
+      "entry_not_reversible",
+      "insufficient_points",
+      "balance_out_of_range",
+      "adjustments_frozen",
+    ],
     async handle(request, context) {
       const entryId = parseEntryId((request.params as { id?: unknown }).id);
       const idempotencyKey = parseIdempotencyKey(request.headers);

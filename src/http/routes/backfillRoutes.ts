@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { backfillDeps } from "../../backfill/backfillDeps.js";
 import { backfillJob } from "../../backfill/backfillJob.js";
+import { BackfillBody } from "../../backfill/BackfillRequest.js";
 import { listBackfillRuns, readBackfillRun, type BackfillRun } from "../../backfill/backfillRuns.js";
 import { AppError } from "../errors.js";
 import { parseQuery } from "../input.js";
@@ -9,6 +10,10 @@ import type { Reply, RouteDef } from "../RouteDef.js";
 
 /** How long the job route waits for a run before answering 202 with its record. */
 export const BACKFILL_WAIT_MS = 20_000;
+
+const MigrationsQuery = z.strictObject({
+  limit: z.string().regex(/^([1-9]\d?|100)$/, "must be a whole number from 1 to 100").optional(),
+});
 
 const MIGRATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -43,6 +48,10 @@ export const backfillRoutes: RouteDef[] = [
     method: "POST",
     url: "/api/jobs/backfill",
     access: ["job"],
+    summary: "Start a backfill of provider events over a date range",
+    // backfillJob parses the body with this same schema.
+    schema: { body: BackfillBody },
+    errors: ["invalid_range", "backfill_running", "plan_changed", "feature_disabled"],
     async handle(request, context) {
       const started = await backfillJob({ ...backfillDeps(context.db, context.config, context.now), logger: request.log, requestId: request.id }, context.config, request.body);
       if (started.outcome !== "started") throw refusal(started);
@@ -54,11 +63,10 @@ export const backfillRoutes: RouteDef[] = [
     method: "GET",
     url: "/api/migrations",
     access: ["admin"],
+    summary: "The latest backfill runs",
+    schema: { query: MigrationsQuery },
     async handle(request, context) {
-      const query = parseQuery(
-        z.strictObject({ limit: z.string().regex(/^([1-9]\d?|100)$/, "must be a whole number from 1 to 100").optional() }),
-        request.query,
-      );
+      const query = parseQuery(MigrationsQuery, request.query);
       return { status: 200, body: { migrations: await listBackfillRuns(context.db.kysely, Number(query.limit ?? 50)) } };
     },
   },
@@ -66,6 +74,8 @@ export const backfillRoutes: RouteDef[] = [
     method: "GET",
     url: "/api/migrations/:id",
     access: ["admin"],
+    summary: "One backfill run",
+    errors: ["invalid_migration_id", "migration_not_found"],
     async handle(request, context) {
       const id = (request.params as { id?: unknown }).id;
       if (typeof id !== "string" || !MIGRATION_ID.test(id)) {

@@ -3,7 +3,7 @@ import { listFlags } from "../../flags/listFlags.js";
 import { isRuntimeFlagName, setFlag } from "../../flags/setFlag.js";
 import { withTransaction } from "../../storage/withTransaction.js";
 import { AppError } from "../errors.js";
-import { parseBody, parseQuery } from "../input.js";
+import { NoQuery, parseBody, parseQuery } from "../input.js";
 import { actorOf, type RouteDef } from "../RouteDef.js";
 
 const FlagBody = z.strictObject({ value: z.boolean({ error: "must be true or false" }) });
@@ -13,8 +13,10 @@ export const flagRoutes: RouteDef[] = [
     method: "GET",
     url: "/api/admin/flags",
     access: ["admin"],
+    summary: "The runtime flags and their values",
+    schema: { query: NoQuery },
     async handle(request, context) {
-      parseQuery(z.strictObject({}), request.query);
+      parseQuery(NoQuery, request.query);
       return { status: 200, body: { flags: await listFlags(context.db.kysely) } };
     },
   },
@@ -22,6 +24,9 @@ export const flagRoutes: RouteDef[] = [
     method: "POST",
     url: "/api/admin/flags/:name",
     access: ["admin"],
+    summary: "Set a runtime flag",
+    schema: { body: FlagBody },
+    errors: ["unknown_flag"],
     bodyLimitBytes: 1024,
     async handle(request, context) {
       const name = (request.params as { name?: unknown }).name;

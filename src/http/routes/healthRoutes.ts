@@ -7,6 +7,7 @@ export const healthRoutes: RouteDef[] = [
     method: "GET",
     url: "/healthz",
     access: "public",
+    summary: "Liveness: the process answers",
     async handle() {
       return { status: 200, body: { status: "ok" } };
     },
@@ -15,6 +16,8 @@ export const healthRoutes: RouteDef[] = [
     method: "GET",
     url: "/readyz",
     access: "public",
+    summary: "Readiness: the database is reachable, migrated and of this environment",
+    errors: ["not_ready"],
     async handle(_request, context) {
       const state = await readSchemaState(context.db);
       if (!state.reachable) throw new AppError("not_ready", "the database is not reachable");

@@ -6,6 +6,7 @@ export const metricsRoutes: RouteDef[] = [
     method: "GET",
     url: "/metrics",
     access: "public",
+    summary: "Prometheus metrics (text exposition format)",
     async handle(_request, context) {
       const scraped = await scrapeMetrics(context.db);
       return { status: 200, body: scraped.text, headers: { "content-type": scraped.contentType } };

@@ -30,6 +30,9 @@ export const productRoutes: RouteDef[] = [
     method: "PUT",
     url: "/api/admin/products/:provider/:productId",
     access: ["admin"],
+    summary: "Set how many points a provider's product grants per unit",
+    schema: { body: ProductBody },
+    errors: ["invalid_provider", "invalid_product_id"],
     async handle(request, context) {
       const params = request.params as { provider?: unknown; productId?: unknown };
       const provider = parseProvider(params.provider);

@@ -3,7 +3,7 @@ import { checkRunDate } from "../../reconcile/checkRunDate.js";
 import { readReport, readUserLine } from "../../reconcile/readReports.js";
 import { reconcileJob, type ReconcileJobOutcome } from "../../reconcile/reconcileJob.js";
 import { AppError } from "../errors.js";
-import { parseBody, parseQuery, parseUid } from "../input.js";
+import { NoQuery, parseBody, parseQuery, parseUid } from "../input.js";
 import { refusal } from "../refusals.js";
 import type { Reply, RouteDef } from "../RouteDef.js";
 
@@ -27,6 +27,9 @@ export const reconcileRoutes: RouteDef[] = [
     url: "/api/jobs/reconcile",
     // The scheduler's route: an OIDC token of the job role (Cloud Scheduler, a CronJob).
     access: ["job"],
+    summary: "Run the day's reconciliation (default: today, UTC)",
+    schema: { body: JobBody, bodyOptional: true },
+    errors: ["invalid_date", "reconciliation_in_progress", "feature_disabled"],
     async handle(request, context) {
       // An empty request means "today"; anything sent must be a JSON object of known fields.
       const body = parseBody(JobBody, request.body ?? {});
@@ -43,9 +46,12 @@ export const reconcileRoutes: RouteDef[] = [
     method: "GET",
     url: "/api/reconciliation/reports/:date",
     access: ["admin"],
+    summary: "A day's reconciliation report",
+    schema: { query: NoQuery },
+    errors: ["invalid_date", "report_not_found"],
     async handle(request, context) {
       const date = parseDate((request.params as { date?: unknown }).date, context.now());
-      parseQuery(z.strictObject({}), request.query);
+      parseQuery(NoQuery, request.query);
       const report = await readReport(context.db.kysely, date);
       if (!report) throw new AppError("report_not_found", `no reconciliation run for ${date}`);
       return { status: 200, body: report };
@@ -55,11 +61,14 @@ export const reconcileRoutes: RouteDef[] = [
     method: "GET",
     url: "/api/reconciliation/reports/:date/users/:uid",
     access: ["admin"],
+    summary: "One user's line of a day's reconciliation report",
+    schema: { query: NoQuery },
+    errors: ["invalid_date", "invalid_uid", "report_not_found"],
     async handle(request, context) {
       const params = request.params as { date?: unknown; uid?: unknown };
       const date = parseDate(params.date, context.now());
       const uid = parseUid(params.uid);
-      parseQuery(z.strictObject({}), request.query);
+      parseQuery(NoQuery, request.query);
       const line = await readUserLine(context.db.kysely, date, uid);
       if (!line) throw new AppError("report_not_found", `no report line for ${uid} on ${date}`);
       return { status: 200, body: line };

@@ -3,7 +3,7 @@ import { listEntries } from "../../ledger/listEntries.js";
 import { readWallet } from "../../ledger/readWallet.js";
 import { spendPoints, type SpendOutcome } from "../../ledger/spendPoints.js";
 import { AppError } from "../errors.js";
-import { parseBody, parseIdempotencyKey, parseQuery, parseUid, Points, Reason } from "../input.js";
+import { NoQuery, parseBody, parseIdempotencyKey, parseQuery, parseUid, Points, Reason } from "../input.js";
 import { refusal } from "../refusals.js";
 import { answerIdempotent, type Reply, type RouteDef } from "../RouteDef.js";
 
@@ -40,9 +40,12 @@ export const walletRoutes: RouteDef[] = [
     method: "GET",
     url: "/api/wallets/:uid",
     access: ["service", "admin"],
+    summary: "A wallet's balance",
+    schema: { query: NoQuery },
+    errors: ["invalid_uid", "wallet_not_found"],
     async handle(request, context) {
       const uid = parseUid((request.params as { uid?: unknown }).uid);
-      parseQuery(z.strictObject({}), request.query);
+      parseQuery(NoQuery, request.query);
       const wallet = await readWallet(context.db.kysely, uid);
       if (!wallet) throw new AppError("wallet_not_found", `no wallet for ${uid}`);
       return { status: 200, body: wallet };
@@ -52,6 +55,9 @@ export const walletRoutes: RouteDef[] = [
     method: "GET",
     url: "/api/wallets/:uid/ledger",
     access: ["service", "admin"],
+    summary: "A wallet's ledger entries, newest first, paged by cursor",
+    schema: { query: LedgerQuery },
+    errors: ["invalid_uid", "invalid_cursor"],
     async handle(request, context) {
       const uid = parseUid((request.params as { uid?: unknown }).uid);
       const query = parseQuery(LedgerQuery, request.query);
@@ -70,6 +76,9 @@ export const walletRoutes: RouteDef[] = [
     method: "POST",
     url: "/api/wallets/:uid/spend",
     access: ["service"],
+    summary: "Spend points (Idempotency-Key required)",
+    schema: { body: SpendBody },
+    errors: ["invalid_uid", "missing_idempotency_key", "invalid_idempotency_key", "idempotency_key_reused", "insufficient_points"],
     async handle(request, context) {
       const uid = parseUid((request.params as { uid?: unknown }).uid);
       const idempotencyKey = parseIdempotencyKey(request.headers);

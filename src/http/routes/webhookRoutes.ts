@@ -17,7 +17,17 @@ function webhookRoute(provider: Provider): RouteDef {
     method: "POST",
     url: `/api/webhooks/${provider}`,
     access: "public",
+    summary: `Receive a signed ${provider} webhook delivery`,
     rawBody: true,
+    errors: [
+      "webhook_signature_missing",
+      "webhook_signature_malformed",
+      "webhook_signature_invalid",
+      "webhook_timestamp_too_old",
+      "webhook_timestamp_in_future",
+      "livemode_mismatch",
+      "webhook_not_configured",
+    ],
     // No handler timer: its per-request AbortController and timer halved the delivery rate
     // (bench:webhooks, SQLite 3,000/s offered: 1,130/s with it, 2,932/s without). The
     // body still has requestTimeout, the store is bounded by the database's own timeouts,

@@ -136,6 +136,22 @@ describeEachEngine("GET /openapi.json", (db) => {
     expect(Object.values(grouped).flat().sort()).toEqual(Object.keys(ERROR_STATUS).sort());
   });
 
+  it("a query parameter the document does not list is answered 400 invalid_query, on every route with a query schema", async () => {
+    const sample: Record<string, string> = { uid: "fuzz_user", date: "2026-02-01", id: "1" };
+    const withQuery = ROUTES.filter((route) => route.schema?.query);
+    expect(withQuery.length).toBeGreaterThan(0);
+    for (const route of withQuery) {
+      const operation = document.paths[templated(route.url)][route.method.toLowerCase()];
+      const listed = new Set(operation.parameters.filter((parameter: Json) => parameter.in === "query").map((parameter: Json) => parameter.name));
+      expect(listed.has("unlisted"), route.url).toBe(false);
+      const url = route.url.replace(/:([A-Za-z]+)/g, (_match, name: string) => sample[name]!);
+      const role = route.access !== "public" && route.access.includes("service") ? "service" : "admin";
+      const response = await t.app.inject({ method: route.method, url: `${url}?unlisted=1`, headers: t.as[role] });
+      expect(response.statusCode, route.url).toBe(400);
+      expect(response.json().error.code, route.url).toBe("invalid_query");
+    }
+  });
+
   it("a body its schema rejects (per ajv, not zod) is answered 400 and changes nothing", async () => {
     const ajv = new Ajv2020({ strict: false, allErrors: false });
     const before = await tableCounts(db());

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { PROVIDERS } from "../providers/PaymentEvent.js";
 import { ERROR_STATUS, type ErrorCode } from "./errors.js";
+import { UID_PATTERN } from "./input.js";
 import type { RouteDef } from "./RouteDef.js";
 
 type JsonSchema = Record<string, unknown>;
@@ -12,6 +14,13 @@ const BODY_CODES: readonly ErrorCode[] = ["invalid_json", "invalid_body", "unkno
 const BEARER_CODES: readonly ErrorCode[] = ["unauthenticated", "forbidden", "rate_limited"];
 /** Codes only an OIDC token can earn: the job routes. */
 const OIDC_CODES = (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => code.startsWith("oidc_"));
+
+/** Path parameters whose rule is one shared value; the rest are described as strings. */
+const PATH_SCHEMAS: Record<string, JsonSchema> = {
+  uid: { type: "string", pattern: UID_PATTERN.source },
+  date: { type: "string", format: "date" },
+  provider: { type: "string", enum: [...PROVIDERS] },
+};
 
 /** A zod schema as the JSON Schema (2020-12, the dialect of OpenAPI 3.1) of the input it accepts. */
 export function inputJsonSchema(schema: z.ZodType): JsonSchema {
@@ -52,7 +61,7 @@ function security(route: RouteDef): Record<string, string[]>[] {
 }
 
 function parameters(route: RouteDef): JsonSchema[] {
-  const path = pathParameterNames(route.url).map((name) => ({ name, in: "path", required: true, schema: { type: "string" } }));
+  const path = pathParameterNames(route.url).map((name) => ({ name, in: "path", required: true, schema: PATH_SCHEMAS[name] ?? { type: "string" } }));
   const query: JsonSchema[] = [];
   if (route.schema?.query) {
     const json = inputJsonSchema(route.schema.query) as { properties?: Record<string, JsonSchema>; required?: string[] };

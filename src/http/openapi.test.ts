@@ -109,6 +109,24 @@ describeEachEngine("GET /openapi.json", (db) => {
     }
   });
 
+  it("a uid its path parameter's pattern rejects (per ajv) is answered 400 invalid_uid", async () => {
+    const ajv = new Ajv2020({ strict: false });
+    const uid = document.paths["/api/wallets/{uid}"].get.parameters.find((parameter: Json) => parameter.name === "uid").schema;
+    const compiled = ajv.compile(uid);
+    const validate = (value: string): boolean => compiled(value) as boolean;
+    expect(validate("fuzz_user")).toBe(true);
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 130, unit: "binary" }), async (candidate) => {
+        // `..` is a dot-segment: the URL resolves to /api/wallets (404) and never names a uid.
+        fc.pre(!validate(candidate) && !candidate.includes("\u0000") && candidate !== "..");
+        const response = await t.app.inject({ method: "GET", url: `/api/wallets/${encodeURIComponent(candidate)}`, headers: t.as.service });
+        expect(response.statusCode).toBe(400);
+        expect(response.json().error.code).toBe("invalid_uid");
+      }),
+      { numRuns: 60, examples: [["."], ["a b"], ["u".repeat(129)], ["ü"]] },
+    );
+  });
+
   it("gives each route with a body schema the JSON Schema of the zod schema the handler validates with", () => {
     for (const route of ROUTES.filter((candidate) => candidate.schema?.body)) {
       const operation = document.paths[templated(route.url)][route.method.toLowerCase()];

@@ -1,26 +1,18 @@
-import { sql } from "kysely";
 import { expect, it } from "vitest";
+import { editWallet } from "../../test/support/editWallet.js";
+import { metricValue } from "../../test/support/metricValue.js";
+import { postPurchase } from "../../test/support/postPurchase.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
-import { postEntry } from "../ledger/postEntry.js";
 import { registry } from "../ops/metrics.js";
-import { withTransaction } from "../storage/withTransaction.js";
 import { runReconciliation } from "./runReconciliation.js";
 
 const NOW = new Date("2026-07-01T02:00:00.000Z");
 
-function metricValue(text: string, name: string): number {
-  const line = text.split("\n").find((row) => row.startsWith(`${name} `));
-  if (!line) throw new Error(`metric ${name} missing`);
-  return Number(line.split(" ")[1]);
-}
-
 describeEachEngine("reconciliation metrics", (db) => {
   it("publish the last completed run's violations, adjusted points, users and time", async () => {
-    for (const uid of ["m1", "m2", "m3"]) {
-      await withTransaction(db(), (trx) => postEntry(trx, { uid, kind: "purchase", amount: 10, idempotencyKey: `m-${uid}`, source: "test", now: NOW }));
-    }
-    await sql`UPDATE wallets SET points = points + 6 WHERE uid = 'm1'`.execute(db().kysely);
-    await sql`UPDATE wallets SET points = points - 2 WHERE uid = 'm3'`.execute(db().kysely);
+    for (const uid of ["m1", "m2", "m3"]) await postPurchase(db(), uid, 10, NOW);
+    await editWallet(db(), "m1", 6);
+    await editWallet(db(), "m3", -2);
     await runReconciliation(db(), { date: "2026-06-30", policy: "adjust_ledger", chunkUsers: 2, mode: "start", now: () => NOW });
     const text = await registry.metrics();
     expect(metricValue(text, "wallet_invariant_violations")).toBe(2);

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { backfillDeps } from "../src/backfill/backfillDeps.js";
-import { startBackfill } from "../src/backfill/runBackfill.js";
+import { startBackfill } from "../src/backfill/startBackfill.js";
 import { loadConfig } from "../src/config.js";
 import { invariantViolations } from "../test/support/testDatabase.js";
 import { createTestDatabase, type TestDatabase } from "../test/support/testDatabase.js";

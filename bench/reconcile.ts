@@ -1,9 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pg from "pg";
 import { recordBenchmark } from "./recordBenchmark.js";
+import { scratchDatabase } from "./scratchDatabase.js";
 
 /**
  * `npm run bench:reconcile`: builds USERS users with ENTRIES_PER_USER entries each on
@@ -24,7 +21,6 @@ const engines = (env.RECKON_BENCH_ENGINES ?? "sqlite,postgres").split(",");
 const rate = Number(env.RECKON_BENCH_RATE ?? 500);
 const route = env.RECKON_BENCH_ROUTE ?? "webhook";
 const chunkUsers = Number(env.RECKON_BENCH_CHUNK_USERS ?? 5000);
-const pgAdmin = env.RECKON_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 function child(script: string, args: string[]): Record<string, unknown> {
   const output = execFileSync(process.execPath, ["--import", "tsx", new URL(script, import.meta.url).pathname, ...args], {
@@ -37,31 +33,8 @@ function child(script: string, args: string[]): Record<string, unknown> {
   return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: pgAdmin });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 async function benchEngine(engine: string): Promise<Record<string, unknown>> {
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (engine === "sqlite") {
-    const dir = mkdtempSync(join(tmpdir(), "reckon-bench-"));
-    url = `file:${join(dir, "bench.db")}`;
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else {
-    const name = `reckon_bench_${process.pid}`;
-    await adminQuery(`CREATE DATABASE ${name}`);
-    const parsed = new URL(pgAdmin);
-    parsed.pathname = `/${name}`;
-    url = parsed.toString();
-    cleanup = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  }
+  const { url, drop: cleanup } = await scratchDatabase(engine, `reckon_bench_${process.pid}`);
   try {
     const dataset = child("./reconcile/buildDataset.ts", [url, String(users), String(perUser)]);
     console.error(`${engine}: built ${JSON.stringify(dataset)}`);

@@ -5,7 +5,7 @@ import { createApiToken } from "../../src/auth/apiTokens.js";
 import { setCatalogueProduct } from "../../src/catalogue/setCatalogueProduct.js";
 import { loadConfig } from "../../src/config.js";
 import { buildApp } from "../../src/http/buildApp.js";
-import { todayUtc } from "../../src/reconcile/parseRunDate.js";
+import { todayUtc } from "../../src/reconcile/checkRunDate.js";
 import { runReconciliation } from "../../src/reconcile/runReconciliation.js";
 import { openDatabase } from "../../src/storage/openDatabase.js";
 import { LOAD_POINTS_PER_UNIT, LOAD_PRODUCT } from "../paynowLoad.js";

@@ -8,7 +8,7 @@ import { applyStoredEvent, applyStoredEvents } from "../webhooks/applyStoredEven
 import { readStoredDelivery } from "../webhooks/readStoredDelivery.js";
 import type { BackfillType } from "./BackfillRequest.js";
 import { markEventFailed } from "./markEventFailed.js";
-import { ERROR_SAMPLE_LIMIT, NO_PROGRESS, type ErrorSample, type Progress } from "./migrationRecords.js";
+import { ERROR_SAMPLE_LIMIT, NO_PROGRESS, type ErrorSample, type Progress } from "./backfillRuns.js";
 import { unreachable } from "../unreachable.js";
 
 export interface ApplyBatchOptions {
@@ -17,6 +17,11 @@ export interface ApplyBatchOptions {
 }
 
 type Tally = "processed" | "skipped" | ErrorSample;
+
+/** A batch's counts, and the events it acted on (processed or failed; not skipped) as they were read. */
+export interface BatchProgress extends Progress {
+  actedOn: Selectable<WebhookEventsTable>[];
+}
 
 /**
  * Applies a batch through exactly the live path (`applyStoredEvents`) in `trx` and
@@ -29,12 +34,13 @@ export async function applyBatch(
   type: BackfillType,
   rows: Selectable<WebhookEventsTable>[],
   options: ApplyBatchOptions,
-): Promise<Progress> {
-  const progress: Progress = { ...NO_PROGRESS, errorSamples: [] };
+): Promise<BatchProgress> {
+  const progress: BatchProgress = { ...NO_PROGRESS, errorSamples: [], actedOn: [] };
   const tallies = await isolateFailures(trx, type, rows, options);
   for (const [index, tally] of tallies.entries()) {
     progress.scanned++;
     progress.cursor = rows[index]!.id;
+    if (tally !== "skipped") progress.actedOn.push(rows[index]!);
     if (tally === "processed") progress.processed++;
     else if (tally === "skipped") progress.skipped++;
     else {

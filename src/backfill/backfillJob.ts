@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { Config } from "../config.js";
 import { BackfillBody, checkBackfillRequest, type RangeCheck } from "./BackfillRequest.js";
-import { startBackfill, type BackfillDeps, type StartOutcome } from "./runBackfill.js";
+import { startBackfill, type BackfillDeps, type StartOutcome } from "./startBackfill.js";
 
 export type BackfillJobOutcome =
   | StartOutcome

@@ -6,7 +6,7 @@ import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } f
 import { catalogue } from "../../test/support/webhookFixtures.js";
 import type { Db } from "../storage/openDatabase.js";
 import { backfillDeps } from "./backfillDeps.js";
-import { startBackfill } from "./runBackfill.js";
+import { startBackfill } from "./startBackfill.js";
 
 const EVENTS = 1500;
 /** These tests start two CLI processes through tsx; on a loaded machine each start-up alone takes seconds. */

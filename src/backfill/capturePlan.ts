@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Trx } from "../storage/withTransaction.js";
-import type { PlannedEntry } from "./migrationRecords.js";
+import type { PlannedEntry } from "./backfillRuns.js";
 
 /** The newest entry id before a dry run starts; the plan is what comes after it. */
 export async function lastEntryId(trx: Trx): Promise<number> {

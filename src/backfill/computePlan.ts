@@ -3,8 +3,8 @@ import type { BackfillRequest } from "./BackfillRequest.js";
 import { rangeOf } from "./BackfillRequest.js";
 import { applyBatch } from "./applyBatch.js";
 import { entriesWrittenSince, lastEntryId, planHash } from "./capturePlan.js";
-import { addProgress, NO_PROGRESS, type PlannedEntry, type Progress } from "./migrationRecords.js";
-import type { BackfillDeps } from "./runBackfill.js";
+import { addProgress, NO_PROGRESS, type PlannedEntry, type Progress } from "./backfillRuns.js";
+import type { BackfillDeps } from "./startBackfill.js";
 import { refreshScanStatistics, selectBatch } from "./selectBatch.js";
 
 export interface Plan {

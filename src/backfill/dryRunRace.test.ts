@@ -4,8 +4,8 @@ import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } f
 import { catalogue, flakeId, NOW, paynowOrder, walletPoints } from "../../test/support/webhookFixtures.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { withTransaction } from "../storage/withTransaction.js";
-import { newMigrationId } from "./backfillDeps.js";
-import { startBackfill, type BackfillDeps } from "./runBackfill.js";
+import { newBackfillRunId } from "./backfillDeps.js";
+import { startBackfill, type BackfillDeps } from "./startBackfill.js";
 
 /**
  * PostgreSQL only: a dry run reads one REPEATABLE READ snapshot there, so a live write
@@ -45,7 +45,7 @@ for (const engine of ENGINES.filter((name) => name === "postgres")) {
         .insertInto("webhook_events")
         .values({ provider: "paynow", event_id: order.event_id, event_type: order.event_type, status: "received", raw_body: Buffer.from(JSON.stringify(order)), headers: "{}", livemode: null, received_at: NOW.toISOString() })
         .execute();
-      const deps: BackfillDeps = { db, now: () => NOW, newId: () => newMigrationId(NOW), reversalPolicy: "allow_negative", batchSize: 500 };
+      const deps: BackfillDeps = { db, now: () => NOW, newId: () => newBackfillRunId(NOW), reversalPolicy: "allow_negative", batchSize: 500 };
 
       // A live adjustment holds race_user's wallet while the dry run takes its snapshot and
       // reaches the same wallet; it commits once the dry run waits for it.

@@ -1,13 +1,13 @@
-import { backfillErrorRate } from "./metrics.js";
-import { readMigration, runFailure, type MigrationRecord, type MigrationStatus, type RunFailure } from "./migrationRecords.js";
-import type { BackfillDeps } from "./runBackfill.js";
+import { markStoredStateChanged } from "../ops/storedStateChanged.js";
+import { readBackfillRun, runFailure, type BackfillRun, type BackfillRunStatus, type RunFailure } from "./backfillRuns.js";
+import type { BackfillDeps } from "./startBackfill.js";
 import { RunNotHeld, type RunHandle } from "./runLease.js";
 import { unreachable } from "../unreachable.js";
 
 /** How a step of a run left it; `guardRun` turns it into the record's final state. */
 export type Ending =
   /** The run is over: end its record with this status. */
-  | { end: "finished"; status: Exclude<MigrationStatus, "running" | "cancelled">; failure: RunFailure | null }
+  | { end: "finished"; status: Exclude<BackfillRunStatus, "running" | "cancelled">; failure: RunFailure | null }
   /** The record is no longer this execution's (cancelled, or taken over): leave it alone. */
   | { end: "lost" };
 
@@ -26,7 +26,7 @@ export async function guardRun(
   run: RunHandle,
   release: () => void,
   execute: () => Promise<Ending>,
-): Promise<MigrationRecord> {
+): Promise<BackfillRun> {
   try {
     let ending: Ending;
     try {
@@ -38,7 +38,7 @@ export async function guardRun(
       case "finished":
         return await endRun(deps, run, ending.status, ending.failure);
       case "lost":
-        return (await readMigration(deps.db.kysely, run.id))!;
+        return (await readBackfillRun(deps.db.kysely, run.id))!;
     }
     return unreachable(ending, "run ending");
   } finally {
@@ -50,9 +50,9 @@ export async function guardRun(
 async function endRun(
   deps: BackfillDeps,
   run: RunHandle,
-  status: Exclude<MigrationStatus, "running">,
+  status: Exclude<BackfillRunStatus, "running">,
   failure: RunFailure | null,
-): Promise<MigrationRecord> {
+): Promise<BackfillRun> {
   for (let attempt = 1; ; attempt++) {
     const now = deps.now().toISOString();
     try {
@@ -76,7 +76,6 @@ async function endRun(
       await new Promise((resolveDelay) => setTimeout(resolveDelay, 200 * attempt));
     }
   }
-  const record = (await readMigration(deps.db.kysely, run.id))!;
-  backfillErrorRate.set({ type: record.type }, record.scanned === 0 ? 0 : record.errors / record.scanned);
-  return record;
+  markStoredStateChanged();
+  return (await readBackfillRun(deps.db.kysely, run.id))!;
 }

@@ -2,13 +2,13 @@ import { isUniqueViolation } from "../storage/isUniqueViolation.js";
 import { abandonStaleRuns } from "./abandonStaleRuns.js";
 import type { BackfillRequest } from "./BackfillRequest.js";
 import { guardRun } from "./guardRun.js";
-import { readMigration, type MigrationRecord } from "./migrationRecords.js";
-import type { BackfillDeps } from "./runBackfill.js";
+import { readBackfillRun, type BackfillRun } from "./backfillRuns.js";
+import type { BackfillDeps } from "./startBackfill.js";
 import { runBatches } from "./runBatches.js";
 import { holdRun, newHolder, type RunHandle } from "./runLease.js";
 
 export type ResumeOutcome =
-  | { outcome: "resumed"; record: MigrationRecord; done: Promise<MigrationRecord> }
+  | { outcome: "resumed"; record: BackfillRun; done: Promise<BackfillRun> }
   | { outcome: "not_found" }
   /** Completed, cancelled, partial, a dry run, or refused its plan: nothing to continue. */
   | { outcome: "not_resumable"; status: string }
@@ -22,11 +22,11 @@ export type ResumeOutcome =
  * that was never interrupted.
  */
 export async function resumeBackfill(deps: BackfillDeps, id: string): Promise<ResumeOutcome> {
-  const found = await readMigration(deps.db.kysely, id);
+  const found = await readBackfillRun(deps.db.kysely, id);
   if (!found) return { outcome: "not_found" };
   // Frees this record if its holder is dead, and the type's slot if another dead run holds it.
   await abandonStaleRuns(deps.db.kysely, found.type, deps.now());
-  const record = (await readMigration(deps.db.kysely, id))!;
+  const record = (await readBackfillRun(deps.db.kysely, id))!;
   if (record.status === "running") {
     const row = await deps.db.kysely.selectFrom("data_migrations").select("holder").where("id", "=", id).executeTakeFirstOrThrow();
     return { outcome: "still_running", holder: row.holder };
@@ -59,11 +59,11 @@ export async function resumeBackfill(deps: BackfillDeps, id: string): Promise<Re
   }
   const request: BackfillRequest = { type: record.type, ...record.params };
   const done = guardRun(deps, run, release, () => runBatches(deps, run, request, { cursor: record.cursor, scanned: record.scanned }));
-  return { outcome: "resumed", record: (await readMigration(deps.db.kysely, id))!, done };
+  return { outcome: "resumed", record: (await readBackfillRun(deps.db.kysely, id))!, done };
 }
 
 /** Asks a running backfill to stop after its current batch. */
-export async function cancelBackfill(deps: Pick<BackfillDeps, "db" | "now">, id: string): Promise<MigrationRecord | null> {
+export async function cancelBackfill(deps: Pick<BackfillDeps, "db" | "now">, id: string): Promise<BackfillRun | null> {
   const now = deps.now().toISOString();
   await deps.db.kysely
     .updateTable("data_migrations")
@@ -71,5 +71,5 @@ export async function cancelBackfill(deps: Pick<BackfillDeps, "db" | "now">, id:
     .where("id", "=", id)
     .where("status", "=", "running")
     .execute();
-  return readMigration(deps.db.kysely, id);
+  return readBackfillRun(deps.db.kysely, id);
 }

@@ -1,10 +1,11 @@
 import { withTransaction } from "../storage/withTransaction.js";
 import { applyBatch } from "./applyBatch.js";
+import { logBackfillActions } from "./logBackfillActions.js";
+import { markStoredStateChanged } from "../ops/storedStateChanged.js";
 import { rangeOf, type BackfillRequest } from "./BackfillRequest.js";
 import type { Ending } from "./guardRun.js";
-import { backfillProcessedEvents } from "./metrics.js";
-import { readMigration, saveProgress } from "./migrationRecords.js";
-import type { BackfillDeps } from "./runBackfill.js";
+import { readBackfillRun, saveProgress } from "./backfillRuns.js";
+import type { BackfillDeps } from "./startBackfill.js";
 import type { RunHandle } from "./runLease.js";
 import { refreshScanStatistics, selectBatch } from "./selectBatch.js";
 
@@ -27,7 +28,7 @@ export async function runBatches(
   let exhausted = false;
   await refreshScanStatistics(deps.db.kysely);
   while (scanned < request.maxEvents) {
-    const current = await readMigration(deps.db.kysely, run.id);
+    const current = await readBackfillRun(deps.db.kysely, run.id);
     if (current?.status !== "running") return { end: "lost" };
     const limit = Math.min(deps.batchSize, request.maxEvents - scanned);
     const batch = await withTransaction(deps.db, async (trx) => {
@@ -42,14 +43,13 @@ export async function runBatches(
       exhausted = true;
       break;
     }
+    if (deps.logger) await logBackfillActions(deps.db.kysely, deps.logger, { migrationId: run.id, type: request.type, requestId: deps.requestId ?? null }, batch.actedOn);
+    markStoredStateChanged();
     cursor = batch.cursor ?? cursor;
     scanned += batch.scanned;
-    backfillProcessedEvents.inc({ type: request.type, outcome: "processed" }, batch.processed);
-    backfillProcessedEvents.inc({ type: request.type, outcome: "skipped" }, batch.skipped);
-    backfillProcessedEvents.inc({ type: request.type, outcome: "error" }, batch.errors);
-    deps.onProgress?.((await readMigration(deps.db.kysely, run.id))!);
+    deps.onProgress?.((await readBackfillRun(deps.db.kysely, run.id))!);
   }
-  const saved = (await readMigration(deps.db.kysely, run.id))!;
+  const saved = (await readBackfillRun(deps.db.kysely, run.id))!;
   const more = !exhausted && (await selectBatch(deps.db.kysely, request.type, { from, to, afterId: cursor, limit: 1 })).length > 0;
   return { end: "finished", status: saved.errors > 0 || more ? "partial" : "completed", failure: null };
 }

@@ -6,10 +6,10 @@ import { backfillHarness, type BackfillHarness } from "../../test/support/backfi
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { catalogue, flakeId, NOW, paynowOrder, walletPoints } from "../../test/support/webhookFixtures.js";
 import type { Db } from "../storage/openDatabase.js";
-import { newMigrationId } from "./backfillDeps.js";
-import { readMigration } from "./migrationRecords.js";
+import { newBackfillRunId } from "./backfillDeps.js";
+import { readBackfillRun } from "./backfillRuns.js";
 import { resumeBackfill } from "./resumeBackfill.js";
-import type { BackfillDeps } from "./runBackfill.js";
+import type { BackfillDeps } from "./startBackfill.js";
 import { guardRun } from "./guardRun.js";
 import { runBatches } from "./runBatches.js";
 import { HEARTBEAT_INTERVAL_MS, holderIsAlive, holdRun, LEASE_MS, newHolder, type RunHandle } from "./runLease.js";
@@ -57,7 +57,7 @@ describeEachEngine("a backfill record left running", (db) => {
   const deps = (): BackfillDeps => ({
     db: db(),
     now: () => h.clock.now,
-    newId: () => newMigrationId(h.clock.now),
+    newId: () => newBackfillRunId(h.clock.now),
     reversalPolicy: "allow_negative",
     batchSize: 500,
   });
@@ -76,7 +76,7 @@ describeEachEngine("a backfill record left running", (db) => {
     expect(next.statusCode).toBe(200);
     expect(next.json()).toMatchObject({ status: "completed", processed: 1 });
     expect(await walletPoints(db(), "stale_user_a")).toBe(2 * 3);
-    const dead = await readMigration(db().kysely, "bf_dead_here");
+    const dead = await readBackfillRun(db().kysely, "bf_dead_here");
     expect(dead).toMatchObject({ status: "failed", failure: { reason: "abandoned", detail: expect.stringContaining(holder) } });
 
     const resumed = await resumeBackfill(deps(), "bf_dead_here");
@@ -89,7 +89,7 @@ describeEachEngine("a backfill record left running", (db) => {
     const dry = await h.job(replay({ dryRun: true }));
     expect(dry.statusCode).toBe(200);
     expect(dry.json()).toMatchObject({ dryRun: true, status: "completed" });
-    expect(await readMigration(db().kysely, "bf_dead_dry")).toMatchObject({ status: "failed", failure: { reason: "abandoned" } });
+    expect(await readBackfillRun(db().kysely, "bf_dead_dry")).toMatchObject({ status: "failed", failure: { reason: "abandoned" } });
     expect(await resumeBackfill(deps(), "bf_dead_dry")).toEqual({ outcome: "not_resumable", status: "dry_run" });
   });
 
@@ -97,7 +97,7 @@ describeEachEngine("a backfill record left running", (db) => {
     await leftRunning(db(), { id: "bf_lost_here", holder: `${hostname()}:${process.pid}:gone`, heartbeatAt: h.clock.now });
     const next = await h.job(replay());
     expect(next.statusCode).toBe(200);
-    expect(await readMigration(db().kysely, "bf_lost_here")).toMatchObject({ status: "failed", failure: { reason: "abandoned" } });
+    expect(await readBackfillRun(db().kysely, "bf_lost_here")).toMatchObject({ status: "failed", failure: { reason: "abandoned" } });
   });
 
   it("on another machine is taken over only once its heartbeat is older than the lease", async () => {
@@ -113,7 +113,7 @@ describeEachEngine("a backfill record left running", (db) => {
       h.clock.now = new Date(beat.getTime() + LEASE_MS + 1_000);
       const taken = await h.job(replay());
       expect(taken.statusCode).toBe(200);
-      expect(await readMigration(db().kysely, "bf_elsewhere")).toMatchObject({ status: "failed", failure: { reason: "abandoned" } });
+      expect(await readBackfillRun(db().kysely, "bf_elsewhere")).toMatchObject({ status: "failed", failure: { reason: "abandoned" } });
     } finally {
       h.clock.now = NOW;
     }
@@ -145,10 +145,10 @@ describeEachEngine("a backfill record left running", (db) => {
       clock.now = new Date(h.clock.now.getTime() + HEARTBEAT_INTERVAL_MS);
       vi.advanceTimersByTime(HEARTBEAT_INTERVAL_MS);
       const deadline = Date.now() + 10_000;
-      let beat = (await readMigration(db().kysely, run.id))!.heartbeatAt;
+      let beat = (await readBackfillRun(db().kysely, run.id))!.heartbeatAt;
       while (beat !== clock.now.toISOString() && Date.now() < deadline) {
         await new Promise((resolve) => setImmediate(resolve));
-        beat = (await readMigration(db().kysely, run.id))!.heartbeatAt;
+        beat = (await readBackfillRun(db().kysely, run.id))!.heartbeatAt;
       }
       expect(beat).toBe(clock.now.toISOString());
       // Long past any lease, this process still knows it executes the run.

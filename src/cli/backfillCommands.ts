@@ -1,10 +1,11 @@
+import { pino } from "pino";
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { backfillDeps } from "../backfill/backfillDeps.js";
 import { backfillJob, type BackfillJobOutcome } from "../backfill/backfillJob.js";
 import type { BackfillType } from "../backfill/BackfillRequest.js";
 import { importEvents } from "../backfill/importEvents.js";
-import { listMigrations, readMigration, type MigrationRecord } from "../backfill/migrationRecords.js";
+import { listBackfillRuns, readBackfillRun, type BackfillRun } from "../backfill/backfillRuns.js";
 import { cancelBackfill, resumeBackfill } from "../backfill/resumeBackfill.js";
 import type { Config } from "../config.js";
 import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
@@ -21,7 +22,7 @@ function wholeNumber(value: string): number {
 }
 
 /** A bar on a terminal, nothing otherwise: the JSON summary is what scripts read. */
-function progressBar(): ((record: MigrationRecord) => void) | undefined {
+function progressBar(): ((record: BackfillRun) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   return (record) => {
     const max = Math.max(1, record.params.maxEvents);
@@ -37,7 +38,12 @@ function withDb<T>(config: () => Config, work: (db: Db, cfg: Config) => Promise<
   return withDatabase(cfg, (db) => work(db, cfg));
 }
 
-function printFinal(record: MigrationRecord): void {
+/** Each event a run acts on is logged (pino, JSON lines) on stderr; stdout keeps the record. */
+function stderrLogger(cfg: Config) {
+  return pino({ level: cfg.logLevel }, pino.destination(2));
+}
+
+function printFinal(record: BackfillRun): void {
   if (process.stderr.isTTY) process.stderr.write("\n");
   console.log(JSON.stringify(record, null, 2));
   if (record.status === "failed") process.exitCode = 1;
@@ -72,7 +78,7 @@ interface RunOptions {
 
 async function run(config: () => Config, type: BackfillType, options: RunOptions): Promise<void> {
   await withDb(config, async (db, cfg) => {
-    const started = await backfillJob(backfillDeps(db, cfg, () => new Date(), progressBar()), cfg, {
+    const started = await backfillJob({ ...backfillDeps(db, cfg, () => new Date(), progressBar()), logger: stderrLogger(cfg) }, cfg, {
       type,
       startDate: options.from,
       endDate: options.to,
@@ -107,10 +113,10 @@ export function registerBackfillCommands(program: Command, config: () => Config)
     .description("continue an interrupted run from its cursor")
     .action((id: string) =>
       withDb(config, async (db, cfg) => {
-        const resumed = await resumeBackfill(backfillDeps(db, cfg, () => new Date(), progressBar()), id);
-        if (resumed.outcome === "not_found") throw new CommandRefused(`no migration ${id}`);
-        if (resumed.outcome === "not_resumable") throw new CommandRefused(`migration ${id} cannot be resumed: ${resumed.status}`);
-        if (resumed.outcome === "still_running") throw new CommandRefused(`migration ${id} is still running (${resumed.holder ?? "another process"})`);
+        const resumed = await resumeBackfill({ ...backfillDeps(db, cfg, () => new Date(), progressBar()), logger: stderrLogger(cfg) }, id);
+        if (resumed.outcome === "not_found") throw new CommandRefused(`no backfill run ${id}`);
+        if (resumed.outcome === "not_resumable") throw new CommandRefused(`backfill run ${id} cannot be resumed: ${resumed.status}`);
+        if (resumed.outcome === "still_running") throw new CommandRefused(`backfill run ${id} is still running (${resumed.holder ?? "another process"})`);
         printFinal(await resumed.done);
       }),
     );
@@ -120,21 +126,21 @@ export function registerBackfillCommands(program: Command, config: () => Config)
     .action((id: string) =>
       withDb(config, async (db) => {
         const record = await cancelBackfill({ db, now: () => new Date() }, id);
-        if (!record) throw new CommandRefused(`no migration ${id}`);
+        if (!record) throw new CommandRefused(`no backfill run ${id}`);
         console.log(JSON.stringify(record, null, 2));
       }),
     );
   backfill
     .command("list")
     .description("the newest backfill records")
-    .action(() => withDb(config, async (db) => console.log(JSON.stringify(await listMigrations(db.kysely, 50), null, 2))));
+    .action(() => withDb(config, async (db) => console.log(JSON.stringify(await listBackfillRuns(db.kysely, 50), null, 2))));
   backfill
     .command("show <id>")
     .description("one backfill record")
     .action((id: string) =>
       withDb(config, async (db) => {
-        const record = await readMigration(db.kysely, id);
-        if (!record) throw new CommandRefused(`no migration ${id}`);
+        const record = await readBackfillRun(db.kysely, id);
+        if (!record) throw new CommandRefused(`no backfill run ${id}`);
         console.log(JSON.stringify(record, null, 2));
       }),
     );

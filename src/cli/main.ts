@@ -15,6 +15,9 @@ import { isProductId } from "../catalogue/isProductId.js";
 import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
 import { registerReconcileCommands } from "./reconcileCommands.js";
+import { registerFreezeCommands } from "./freezeCommands.js";
+import { registerImportCommands } from "./importCommands.js";
+import { registerSnapshotCommands } from "./snapshotCommands.js";
 import { withDatabase } from "./withDatabase.js";
 
 /**
@@ -213,6 +216,9 @@ flags
 
 registerBackfillCommands(program, config);
 registerReconcileCommands(program, config);
+registerImportCommands(program, config, cliActor);
+registerFreezeCommands(admin, config, cliActor);
+registerSnapshotCommands(program, config);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) console.error(error.message);

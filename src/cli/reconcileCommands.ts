@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { pino } from "pino";
 import type { Config } from "../config.js";
-import { checkRunDate } from "../reconcile/parseRunDate.js";
+import { checkRunDate } from "../reconcile/checkRunDate.js";
 import { readReport, readUserLine } from "../reconcile/readReports.js";
 import { reconcileJob } from "../reconcile/reconcileJob.js";
 import { revertRun } from "../reconcile/revertRun.js";

@@ -9,7 +9,7 @@ import { AppError } from "./errors.js";
 import { unreachable } from "../unreachable.js";
 
 /**
- * Roles: `service` (wallet reads, spends), `admin` (reports, migrations, adjustments,
+ * Roles: `service` (wallet reads, spends), `admin` (reports, backfill runs, adjustments,
  * reversals, catalogue, flags), `job` (the job routes). API tokens carry service or
  * admin only; the job role is held only by a verified OIDC token, so a leaked API
  * token can never start a job.

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BackfillBody } from "../backfill/BackfillRequest.js";
-import type { MigrationRecord } from "../backfill/migrationRecords.js";
+import type { BackfillRun } from "../backfill/backfillRuns.js";
 import { AppError, ERROR_STATUS, type ErrorCode } from "./errors.js";
 import { refusal, REFUSALS, type Refusal, type RefusalName } from "./refusals.js";
 
@@ -51,7 +51,7 @@ const SAMPLES: { [K in RefusalName]: Extract<Refusal, { outcome: K }>[] } = {
     message: `refused: ${problem}`,
   })),
   already_running: [{ outcome: "already_running", runningId: "bf_1" }],
-  plan_changed: [{ outcome: "plan_changed", expected: "a".repeat(64), actual: "b".repeat(64), record: { id: "bf_2" } as MigrationRecord }],
+  plan_changed: [{ outcome: "plan_changed", expected: "a".repeat(64), actual: "b".repeat(64), record: { id: "bf_2" } as BackfillRun }],
 };
 
 const samples = Object.values(SAMPLES).flat() as Refusal[];

@@ -1,6 +1,3 @@
-import type { Kysely } from "kysely";
-import type { Schema } from "../storage/schema.js";
-import { reconcileMetrics } from "./metrics.js";
 import { appendAnchor } from "./reportAnchor.js";
 import type { ChainHead, ReportKeys } from "./reportSigning.js";
 
@@ -19,9 +16,9 @@ export interface ChainLogger {
 export type AnchorOutcome = "anchored" | "no_anchor_file" | "anchor_failed";
 
 /**
- * Publishes a new chain head in the three places outside the database: the metric
- * `reckon_report_chain_head_position` (a drop means reports were deleted), one log
- * line, and a line appended to the anchor file. The run is already committed; a failed
+ * Publishes a new chain head in the two places outside the database: one log line,
+ * and a line appended to the anchor file. (The metric `reckon_report_chain_head_position`
+ * is read from the stored runs at each scrape: see `src/ops/storedStateMetrics.ts`.) The run is already committed; a failed
  * append is logged and reported, and the next run's line anchors the chain again.
  */
 export async function publishChainHead(
@@ -29,7 +26,6 @@ export async function publishChainHead(
   settings: ReportSettings,
   logger: ChainLogger | undefined,
 ): Promise<AnchorOutcome> {
-  reconcileMetrics.chainHeadPosition.set(head.position);
   logger?.info({ reportChainHead: head }, `report chain head: position ${head.position}, ${head.date}, checksum ${head.checksum}`);
   if (settings.anchorFile === null) return "no_anchor_file";
   try {
@@ -39,23 +35,4 @@ export async function publishChainHead(
     logger?.error({ err: error, anchorFile: settings.anchorFile }, "report chain head could not be appended to the anchor file");
     return "anchor_failed";
   }
-}
-
-/** The newest completed run's place in the chain, or null before the first run. */
-export async function readChainHead(db: Kysely<Schema>): Promise<(ChainHead & { signature: string | null }) | null> {
-  const row = await db
-    .selectFrom("reconciliation_runs")
-    .select(["chain_position", "run_date", "checksum", "signature"])
-    .where("chain_position", "is not", null)
-    .orderBy("chain_position", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  if (!row || row.checksum === null) return null;
-  return { position: Number(row.chain_position), date: row.run_date, checksum: row.checksum, signature: row.signature };
-}
-
-/** Sets the head metric from the database, so a restarted process does not publish 0. */
-export async function publishCurrentHead(db: Kysely<Schema>): Promise<void> {
-  const head = await readChainHead(db);
-  reconcileMetrics.chainHeadPosition.set(head?.position ?? 0);
 }

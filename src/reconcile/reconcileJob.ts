@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
-import { checkRunDate, todayUtc, type RunDateCheck } from "./parseRunDate.js";
+import { checkRunDate, todayUtc, type RunDateCheck } from "./checkRunDate.js";
 import type { ChainLogger } from "./publishChainHead.js";
 import { runReconciliation, type ReconcileOutcome } from "./runReconciliation.js";
 
@@ -21,6 +21,7 @@ export async function reconcileJob(
     now: () => Date;
     onProgress?: Parameters<typeof runReconciliation>[1]["onProgress"];
     logger?: ChainLogger;
+    requestId?: string;
   },
 ): Promise<ReconcileJobOutcome> {
   if (!config.features.reconciliationEnabled) return { outcome: "feature_disabled", setting: "RECONCILIATION_ENABLED" };
@@ -35,5 +36,6 @@ export async function reconcileJob(
     reports: config.reports,
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
     ...(input.logger ? { logger: input.logger } : {}),
+    ...(input.requestId ? { requestId: input.requestId } : {}),
   });
 }

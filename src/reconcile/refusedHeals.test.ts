@@ -1,11 +1,11 @@
 import { sql } from "kysely";
 import { expect, it } from "vitest";
 import { editWallet } from "../../test/support/editWallet.js";
-import { metricValue } from "../../test/support/metricValue.js";
+import { metricSample } from "../../test/support/metricSample.js";
 import { postPurchase } from "../../test/support/postPurchase.js";
 import { reportLine } from "../../test/support/reportLine.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
-import { registry } from "../ops/metrics.js";
+import { scrapeMetrics } from "../ops/scrapeMetrics.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { HealPolicy } from "./planHeal.js";
 import { runReconciliation } from "./runReconciliation.js";
@@ -44,7 +44,7 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
     expect(await adjustmentsOf(db(), "huge")).toEqual([]);
     // Two users differed from their ledger; one of them could not be healed.
     expect(result.run).toMatchObject({ violations: 2, refused: 1, adjustmentAbsTotal: 5, usersChecked: 3 });
-    expect(metricValue(await registry.metrics(), "reconciliation_refused_heals")).toBe(1);
+    expect(metricSample((await scrapeMetrics(db())).text, "reconciliation_refused_heals")).toBe(1);
     const verified = await verifyReports(db().kysely);
     expect(verified.problems).toEqual([]);
   });

@@ -3,7 +3,8 @@ import { hostname } from "node:os";
 import type { Db } from "../storage/openDatabase.js";
 import { claimChunk } from "./claimChunk.js";
 import { finalizeRun } from "./finalizeRun.js";
-import { recordRunMetrics } from "./metrics.js";
+import { logHeals } from "./logHeals.js";
+import { markStoredStateChanged } from "../ops/storedStateChanged.js";
 import { openRun } from "./openRun.js";
 import type { HealPolicy } from "./planHeal.js";
 import { publishChainHead, type AnchorOutcome, type ChainLogger, type ReportSettings } from "./publishChainHead.js";
@@ -25,8 +26,10 @@ export interface ReconcileRequest {
   concurrency?: number;
   /** Signing key and anchor file; without them runs are chained but neither signed nor anchored. */
   reports?: ReportSettings;
-  /** Where the new chain head is logged. */
+  /** Where the new chain head and each heal are logged. */
   logger?: ChainLogger;
+  /** The request that started this process's part of the run, for the log lines. */
+  requestId?: string;
 }
 
 /** The head this process added to the report chain, and whether it reached the anchor file. */
@@ -69,6 +72,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
         const chunk = await claimChunk(db, runId, holder, request.now());
         if (!chunk) return;
         const result = await sweepChunk(db, run, chunk, holder, request.now);
+        if (request.logger) logHeals(request.logger, run, request.requestId ?? null, result.healed);
         chunksDone += 1;
         usersChecked += result.usersChecked;
         request.onProgress?.({ chunksDone, chunksTotal: Number(total.n), usersChecked });
@@ -80,7 +84,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
     const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey);
     const summary = await readRun(db.kysely, runId);
     if (finalized.outcome === "others_working") return { outcome: "shared", run: summary };
-    recordRunMetrics(summary);
+    markStoredStateChanged();
     if (finalized.outcome === "already_completed") return { outcome: "completed", run: summary, head: null };
     const { signature, ...head } = finalized.head;
     const anchor = await publishChainHead(finalized.head, settings, request.logger);

@@ -2,8 +2,8 @@ import { Cron } from "croner";
 import type { Config } from "../config.js";
 import { acquireLease } from "../jobs/acquireLease.js";
 import type { Db } from "../storage/openDatabase.js";
-import { todayUtc } from "./parseRunDate.js";
-import { publishCurrentHead, type ChainLogger } from "./publishChainHead.js";
+import { todayUtc } from "./checkRunDate.js";
+import type { ChainLogger } from "./publishChainHead.js";
 import { processHolder, runReconciliation, type ReconcileOutcome } from "./runReconciliation.js";
 
 /** Long enough that an instance whose clock ticks late never runs the same day again. */
@@ -43,8 +43,6 @@ export function scheduleReconciliation(
     options.onRun?.(outcome);
     return outcome;
   };
-  // A restarted process publishes the head it finds, so the metric never drops to 0 by itself.
-  publishCurrentHead(db.kysely).catch((error: unknown) => options.onError?.(error));
   const job = new Cron(config.reconciliation.schedule, { timezone: "UTC", protect: true }, async () => {
     try {
       await tick();

@@ -4,7 +4,7 @@ import type { Chunk } from "./claimChunk.js";
 import type { HealRun } from "./healUser.js";
 import { healUsers } from "./healUsers.js";
 import { observeRange } from "./observeRange.js";
-import { lineTotals } from "./reportHashes.js";
+import { lineTotals, type ReportLine } from "./reportHashes.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface ChunkResult {
@@ -14,6 +14,8 @@ export interface ChunkResult {
   adjustmentAbsTotal: number;
   /** False when another process finished the chunk first (ours was a stale claim). */
   kept: boolean;
+  /** The lines of the drifted users, as their heal transaction committed them. */
+  healed: ReportLine[];
 }
 
 /**
@@ -26,12 +28,13 @@ export interface ChunkResult {
 export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: string, now: () => Date): Promise<ChunkResult> {
   const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder });
   const totals = { usersChecked: observed.usersChecked, violations: 0, refused: 0, adjustmentAbsTotal: 0 };
-  if (!observed.kept) return { ...totals, kept: false };
+  if (!observed.kept) return { ...totals, kept: false, healed: [] };
+  let healed: ReportLine[] = [];
   await yieldToRequests();
   // One transaction heals the chunk's drifted users, each under its own wallet lock, in
   // user-id order, and writes their lines.
   if (observed.drifted.length > 0) {
-    const healed = await withTransaction(db, (trx) => healUsers(trx, run, observed.drifted, now));
+    healed = await withTransaction(db, (trx) => healUsers(trx, run, observed.drifted, now));
     for (const line of healed) {
       const counted = lineTotals(line);
       totals.violations += counted.violation;
@@ -49,5 +52,5 @@ export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: str
     .where("claimed_by", "=", holder)
     .executeTakeFirst();
   await yieldToRequests();
-  return { ...totals, kept: Number(done.numUpdatedRows) > 0 };
+  return { ...totals, kept: Number(done.numUpdatedRows) > 0, healed };
 }

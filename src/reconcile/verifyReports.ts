@@ -1,7 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import type { Kysely, Selectable } from "kysely";
 import type { ReconciliationRunsTable, Schema } from "../storage/schema.js";
-import { reconcileMetrics } from "./metrics.js";
 import { readAnchor } from "./reportAnchor.js";
 import { runChecksum } from "./reportHashes.js";
 import type { ReportProblem } from "./reportProblems.js";
@@ -78,7 +77,6 @@ export async function verifyReports(db: Kysely<Schema>, options: VerifyOptions =
   const chained = runs.filter((run) => run.chainPosition !== null);
   const newest = chained.at(-1);
   const head = newest ? { position: newest.chainPosition!, date: newest.runDate, checksum: newest.checksum ?? "" } : null;
-  reconcileMetrics.chainHeadPosition.set(head?.position ?? 0);
   const verdict: Verdict = problems.length > 0 ? "failed" : verifyKey === null ? "unsigned" : !options.anchorFile ? "unanchored" : "verified";
   return { ok: verdict === "verified", verdict, runsChecked, linesChecked, problems, head };
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { backfillDeps } from "../../backfill/backfillDeps.js";
 import { backfillJob } from "../../backfill/backfillJob.js";
-import { listMigrations, readMigration, type MigrationRecord } from "../../backfill/migrationRecords.js";
+import { listBackfillRuns, readBackfillRun, type BackfillRun } from "../../backfill/backfillRuns.js";
 import { AppError } from "../errors.js";
 import { parseQuery } from "../input.js";
 import { refusal } from "../refusals.js";
@@ -29,7 +29,7 @@ function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefine
   });
 }
 
-function answerRecord(record: MigrationRecord): Reply {
+function answerRecord(record: BackfillRun): Reply {
   const running = record.status === "running";
   return {
     status: running ? 202 : 200,
@@ -44,7 +44,7 @@ export const backfillRoutes: RouteDef[] = [
     url: "/api/jobs/backfill",
     access: ["job"],
     async handle(request, context) {
-      const started = await backfillJob(backfillDeps(context.db, context.config, context.now), context.config, request.body);
+      const started = await backfillJob({ ...backfillDeps(context.db, context.config, context.now), logger: request.log, requestId: request.id }, context.config, request.body);
       if (started.outcome !== "started") throw refusal(started);
       const finished = await settledWithin(started.done, BACKFILL_WAIT_MS);
       return answerRecord(finished ?? started.record);
@@ -59,7 +59,7 @@ export const backfillRoutes: RouteDef[] = [
         z.strictObject({ limit: z.string().regex(/^([1-9]\d?|100)$/, "must be a whole number from 1 to 100").optional() }),
         request.query,
       );
-      return { status: 200, body: { migrations: await listMigrations(context.db.kysely, Number(query.limit ?? 50)) } };
+      return { status: 200, body: { migrations: await listBackfillRuns(context.db.kysely, Number(query.limit ?? 50)) } };
     },
   },
   {
@@ -71,7 +71,7 @@ export const backfillRoutes: RouteDef[] = [
       if (typeof id !== "string" || !MIGRATION_ID.test(id)) {
         throw new AppError("invalid_migration_id", "a migration id is 1-64 letters, digits, _ or -");
       }
-      const record = await readMigration(context.db.kysely, id);
+      const record = await readBackfillRun(context.db.kysely, id);
       if (!record) throw new AppError("migration_not_found", `no migration ${id}`);
       return { status: 200, body: record };
     },

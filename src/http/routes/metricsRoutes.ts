@@ -1,4 +1,4 @@
-import { registry } from "../../ops/metrics.js";
+import { scrapeMetrics } from "../../ops/scrapeMetrics.js";
 import type { RouteDef } from "../RouteDef.js";
 
 export const metricsRoutes: RouteDef[] = [
@@ -6,12 +6,9 @@ export const metricsRoutes: RouteDef[] = [
     method: "GET",
     url: "/metrics",
     access: "public",
-    async handle() {
-      return {
-        status: 200,
-        body: await registry.metrics(),
-        headers: { "content-type": registry.contentType },
-      };
+    async handle(_request, context) {
+      const scraped = await scrapeMetrics(context.db);
+      return { status: 200, body: scraped.text, headers: { "content-type": scraped.contentType } };
     },
   },
 ];

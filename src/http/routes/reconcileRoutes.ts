@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { checkRunDate } from "../../reconcile/parseRunDate.js";
+import { checkRunDate } from "../../reconcile/checkRunDate.js";
 import { readReport, readUserLine } from "../../reconcile/readReports.js";
 import { reconcileJob, type ReconcileJobOutcome } from "../../reconcile/reconcileJob.js";
 import { AppError } from "../errors.js";
@@ -34,6 +34,7 @@ export const reconcileRoutes: RouteDef[] = [
         ...(body.date === undefined ? {} : { date: body.date }),
         now: context.now,
         logger: request.log,
+        requestId: request.id,
       });
       return answerJob(outcome);
     },

@@ -3,9 +3,10 @@ import { isUniqueViolation } from "../storage/isUniqueViolation.js";
 import type { Db } from "../storage/openDatabase.js";
 import { abandonStaleRuns } from "./abandonStaleRuns.js";
 import type { BackfillRequest } from "./BackfillRequest.js";
+import type { ActionLogger } from "./logBackfillActions.js";
 import { computePlan } from "./computePlan.js";
 import { guardRun, type Ending } from "./guardRun.js";
-import { PLAN_SAMPLE_LIMIT, readMigration, type MigrationRecord } from "./migrationRecords.js";
+import { PLAN_SAMPLE_LIMIT, readBackfillRun, type BackfillRun } from "./backfillRuns.js";
 import { runBatches } from "./runBatches.js";
 import { holdRun, newHolder, RunNotHeld, type RunHandle } from "./runLease.js";
 
@@ -16,19 +17,23 @@ export interface BackfillDeps {
   reversalPolicy: ReversalPolicy;
   batchSize: number;
   /** Called after each committed batch with the record as saved (progress bars). */
-  onProgress?: (record: MigrationRecord) => void;
+  onProgress?: (record: BackfillRun) => void;
+  /** Where each event a run acted on is logged, with its before and after (`logBackfillActions`). */
+  logger?: ActionLogger;
+  /** The request that started the run, for the log lines. */
+  requestId?: string;
 }
 
 export type StartOutcome =
   /** The run is going; `done` settles with its final record (a dry run's too). */
-  | { outcome: "started"; record: MigrationRecord; done: Promise<MigrationRecord> }
+  | { outcome: "started"; record: BackfillRun; done: Promise<BackfillRun> }
   /** Another run of this type holds the slot and is alive; nothing was written. */
   | { outcome: "already_running"; runningId: string }
   /** The plan computed now differs from the one approved; the record says so. */
-  | { outcome: "plan_changed"; expected: string; actual: string; record: MigrationRecord };
+  | { outcome: "plan_changed"; expected: string; actual: string; record: BackfillRun };
 
 type Claim =
-  | { outcome: "claimed"; run: RunHandle; record: MigrationRecord; release: () => void }
+  | { outcome: "claimed"; run: RunHandle; record: BackfillRun; release: () => void }
   | { outcome: "already_running"; runningId: string };
 
 /**
@@ -59,7 +64,7 @@ async function claimRun(deps: BackfillDeps, request: BackfillRequest): Promise<C
           heartbeat_at: now,
         })
         .execute();
-      return { outcome: "claimed", run, release, record: (await readMigration(deps.db.kysely, run.id))! };
+      return { outcome: "claimed", run, release, record: (await readBackfillRun(deps.db.kysely, run.id))! };
     } catch (error) {
       release();
       if (!isUniqueViolation(error)) throw error;

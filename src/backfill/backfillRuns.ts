@@ -3,7 +3,7 @@ import type { DataMigrationsTable, Schema } from "../storage/schema.js";
 import type { BackfillRequest, BackfillType } from "./BackfillRequest.js";
 import { RunNotHeld, type RunHandle } from "./runLease.js";
 
-export type MigrationStatus = "running" | "completed" | "failed" | "partial" | "cancelled";
+export type BackfillRunStatus = "running" | "completed" | "failed" | "partial" | "cancelled";
 
 /** How many failures a record keeps as examples; the count keeps growing past it. */
 export const ERROR_SAMPLE_LIMIT = 20;
@@ -30,12 +30,12 @@ export interface PlannedEntry {
 }
 
 /** A run's record: its counts and cursor (see Progress) plus what it is and where it stands. */
-export interface MigrationRecord extends Progress {
+export interface BackfillRun extends Progress {
   id: string;
   type: BackfillType;
   params: Omit<BackfillRequest, "type">;
   dryRun: boolean;
-  status: MigrationStatus;
+  status: BackfillRunStatus;
   planHash: string | null;
   plannedEntries: number;
   planSample: PlannedEntry[];
@@ -50,7 +50,7 @@ export interface MigrationRecord extends Progress {
   ratePerSecond: number;
 }
 
-export function toMigrationRecord(row: Selectable<DataMigrationsTable>): MigrationRecord {
+export function toBackfillRun(row: Selectable<DataMigrationsTable>): BackfillRun {
   const ended = row.finished_at ?? row.updated_at;
   const seconds = Math.max(0.001, (Date.parse(ended) - Date.parse(row.started_at)) / 1000);
   return {
@@ -58,7 +58,7 @@ export function toMigrationRecord(row: Selectable<DataMigrationsTable>): Migrati
     type: row.type as BackfillType,
     params: JSON.parse(row.params),
     dryRun: row.dry_run === 1,
-    status: row.status as MigrationStatus,
+    status: row.status as BackfillRunStatus,
     scanned: row.scanned,
     processed: row.processed,
     skipped: row.skipped,
@@ -77,14 +77,14 @@ export function toMigrationRecord(row: Selectable<DataMigrationsTable>): Migrati
   };
 }
 
-export async function readMigration(db: Kysely<Schema>, id: string): Promise<MigrationRecord | null> {
+export async function readBackfillRun(db: Kysely<Schema>, id: string): Promise<BackfillRun | null> {
   const row = await db.selectFrom("data_migrations").selectAll().where("id", "=", id).executeTakeFirst();
-  return row ? toMigrationRecord(row) : null;
+  return row ? toBackfillRun(row) : null;
 }
 
-export async function listMigrations(db: Kysely<Schema>, limit: number): Promise<MigrationRecord[]> {
+export async function listBackfillRuns(db: Kysely<Schema>, limit: number): Promise<BackfillRun[]> {
   const rows = await db.selectFrom("data_migrations").selectAll().orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
-  return rows.map(toMigrationRecord);
+  return rows.map(toBackfillRun);
 }
 
 /** Progress made by one batch, added to the record in the batch's own transaction. */

@@ -1,0 +1,108 @@
+import { execFile } from "node:child_process";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
+import { importWallets } from "../src/import/importWallets.js";
+import { openDatabase } from "../src/storage/openDatabase.js";
+import { createTestDatabase, invariantViolations } from "../test/support/testDatabase.js";
+import { recordBenchmark } from "./recordBenchmark.js";
+
+/**
+ * Legacy import of BENCH_ENTRIES entries (default 1,000,000) for BENCH_USERS users
+ * (default 100,000), 1% of them with a planted drift, on each engine of BENCH_ENGINES.
+ * Each engine's import runs in its own process, so its peak RSS is the import's alone.
+ */
+const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
+const USERS = Number(process.env.BENCH_USERS ?? 100_000);
+const ENGINES = (process.env.BENCH_ENGINES ?? "sqlite,postgres").split(",") as ("sqlite" | "postgres")[];
+const run = promisify(execFile);
+
+async function writeExport(path: string): Promise<number> {
+  const out = createWriteStream(path);
+  const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once("drain", () => resolve())));
+  let drifted = 0;
+  for (let user = 0; user < USERS; user++) {
+    const uid = `legacy_${String(user).padStart(7, "0")}`;
+    const count = Math.floor(ENTRIES / USERS) + (user < ENTRIES % USERS ? 1 : 0);
+    const amounts = Array.from({ length: count }, (_, index) => (index % 3 === 2 ? -((user % 7) + 1) : 10 + (index % 5)));
+    const sum = amounts.reduce((total, amount) => total + amount, 0);
+    const drift = user % 100 === 0 ? 3 : 0;
+    if (drift) drifted += 1;
+    let lines = `${JSON.stringify({ type: "wallet", uid, points: sum + drift })}\n`;
+    for (const [index, amount] of amounts.entries()) {
+      const at = new Date(Date.UTC(2024, 0, 1) + user * 1000 + index).toISOString();
+      lines += `${JSON.stringify({ type: "entry", uid, id: `tx${index}`, amount, at })}\n`;
+    }
+    await write(lines);
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  return drifted;
+}
+
+/** The child: imports the file into the database at `url` and prints its figures. */
+async function child(url: string, file: string): Promise<void> {
+  const db = openDatabase(url, { poolSize: 2 });
+  try {
+    const start = performance.now();
+    const cpuStart = process.cpuUsage();
+    const summary = await importWallets(db, { file, format: "reckon", dryRun: false, actor: "bench", now: new Date() });
+    const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const { problems, drift, mismatches, ...counts } = summary;
+    console.log(JSON.stringify({ seconds, cpuSeconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), problems: problems.length, drift: drift.length, mismatches: mismatches.length, ...counts }));
+  } finally {
+    await db.close();
+  }
+}
+
+async function measure(engine: "sqlite" | "postgres", file: string, drifted: number) {
+  const database = await createTestDatabase(engine, { poolSize: 2 });
+  try {
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/import.ts", "--child", database.url, file], { maxBuffer: 1 << 20 });
+    const figures = JSON.parse(stdout.trim().split("\n").pop()!);
+    const violations = (await invariantViolations(database.db)).length;
+    if (figures.entriesPosted !== ENTRIES || figures.problems !== 0 || figures.drift !== drifted || violations !== drifted) {
+      throw new Error(`import incomplete: ${JSON.stringify({ ...figures, violations, drifted })}`);
+    }
+    return {
+      engine,
+      entries: figures.entriesPosted,
+      users: figures.users,
+      seconds: Number(figures.seconds.toFixed(2)),
+      entriesPerSecond: Math.round(figures.entriesPosted / figures.seconds),
+      importCpuSeconds: Number(figures.cpuSeconds.toFixed(2)),
+      entriesPerCpuSecond: Math.round(figures.entriesPosted / figures.cpuSeconds),
+      peakRssMb: figures.peakRssMb,
+      driftReported: figures.drift,
+      invariantViolations: violations,
+    };
+  } finally {
+    await database.drop();
+  }
+}
+
+if (process.argv[2] === "--child") {
+  await child(process.argv[3]!, process.argv[4]!);
+} else {
+  const dir = mkdtempSync(join(tmpdir(), "reckon-bench-import-"));
+  try {
+    const file = join(dir, "export.jsonl");
+    const loadAtStart = loadavg();
+    const drifted = await writeExport(file);
+    const results = [];
+    for (const engine of ENGINES) results.push(await measure(engine, file, drifted));
+    recordBenchmark("import", { entries: ENTRIES, users: USERS, results }, [
+      "`importWallets` streams a Reckon-format export (wallet line, then the user's entries) into a fresh database in its own process;",
+      "1% of users carry a planted drift of +3, which must be reported and be exactly the invariant violations afterwards.",
+      "`peakRssMb` is that process's maximum resident set. `entriesPerCpuSecond` divides by the import process's own CPU time (user + system;",
+      "on PostgreSQL the server's work is not in it), a figure less bent by other load on a shared machine than wall-clock `entriesPerSecond`.",
+      "Targets from issue 13: ≥ 50,000 entries/s on SQLite, RSS ≤ 300 MB.",
+      `Load average when the run started: ${loadAtStart.map((load) => load.toFixed(1)).join(", ")}.`,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

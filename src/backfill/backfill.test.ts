@@ -2,16 +2,7 @@ import { beforeAll, expect, it } from "vitest";
 import { backfillHarness, storeFailedEvent, type BackfillHarness } from "../../test/support/backfillKit.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
-import {
-  catalogue,
-  eventRow,
-  flakeId,
-  paynowChargeback,
-  paynowOrder,
-  paynowRefund,
-  sendPaynow,
-  walletPoints,
-} from "../../test/support/webhookFixtures.js";
+import { catalogue, eventRow, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, walletPoints } from "../../test/support/webhookFixtures.js";
 
 const DAY = "2026-01-01";
 const replay = (extra: Record<string, unknown> = {}) => ({ type: "webhook_replay", startDate: DAY, endDate: DAY, ...extra });

@@ -29,7 +29,9 @@ async function outcome(db: Db) {
   return { wallets, entries, events };
 }
 
-async function scannedSoFar(db: Db): Promise<{ id: string; scanned: number; status: string } | undefined> {
+type Progress = { id: string; scanned: number; status: string } | undefined;
+
+async function scannedSoFar(db: Db): Promise<Progress> {
   return db.kysely.selectFrom("data_migrations").select(["id", "scanned", "status"]).executeTakeFirst();
 }
 
@@ -38,6 +40,26 @@ function reckon(args: string[], url: string) {
     env: { PATH: process.env.PATH ?? "", DATABASE_URL: url, BACKFILL_BATCH_SIZE: "20", LOG_LEVEL: "silent" },
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/**
+ * Kills a just-started CLI run with SIGKILL once `reached` holds for the run's progress in `db`
+ * (polled every `pollMs`, at most 60 s), and checks it died of that signal.
+ */
+async function killOnce(child: ReturnType<typeof reckon>, db: Db, reached: (progress: Progress) => boolean, pollMs: number): Promise<void> {
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+  const deadline = Date.now() + 60_000;
+  while (!reached(await scannedSoFar(db)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, pollMs));
+  child.kill("SIGKILL");
+  expect(await exited).toBe("SIGKILL");
+}
+
+/** Waits for a just-started CLI run to exit: its exit code and what it printed. */
+async function finished(child: ReturnType<typeof reckon>): Promise<{ code: number | null; stdout: string }> {
+  let stdout = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (exitCode) => resolve(exitCode)));
+  return { code, stdout };
 }
 
 for (const engine of ENGINES) {
@@ -74,25 +96,13 @@ for (const engine of ENGINES) {
       if (started.outcome !== "started") throw new Error(started.outcome);
       expect(await started.done).toMatchObject({ status: "completed", scanned: EVENTS });
 
-      const child = reckon(["backfill", "replay", "--from", DAY, "--to", DAY], killed.url);
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
-      const deadline = Date.now() + 60_000;
-      let progress = await scannedSoFar(killed.db);
-      while ((progress?.scanned ?? 0) < 200 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        progress = await scannedSoFar(killed.db);
-      }
-      child.kill("SIGKILL");
-      expect(await exited).toBe("SIGKILL");
+      await killOnce(reckon(["backfill", "replay", "--from", DAY, "--to", DAY], killed.url), killed.db, (progress) => (progress?.scanned ?? 0) >= 200, 5);
       const interrupted = await scannedSoFar(killed.db);
       expect(interrupted?.status).toBe("running");
       expect(interrupted!.scanned).toBeGreaterThanOrEqual(200);
       expect(interrupted!.scanned).toBeLessThan(EVENTS);
 
-      const resume = reckon(["backfill", "resume", interrupted!.id], killed.url);
-      let stdout = "";
-      resume.stdout.on("data", (chunk) => (stdout += chunk));
-      const code = await new Promise<number | null>((resolve) => resume.on("exit", (exitCode) => resolve(exitCode)));
+      const { code, stdout } = await finished(reckon(["backfill", "resume", interrupted!.id], killed.url));
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toMatchObject({ id: interrupted!.id, status: "completed", scanned: EVENTS, processed: EVENTS });
 
@@ -101,23 +111,11 @@ for (const engine of ENGINES) {
     }, CLI_TEST_TIMEOUT_MS);
 
     it("a dry run killed mid-plan does not block the next dry run, which ends with the whole plan", async () => {
-      const child = reckon(["backfill", "replay", "--from", DAY, "--to", DAY, "--dry-run"], planned.url);
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
-      const deadline = Date.now() + 60_000;
-      let progress = await scannedSoFar(planned.db);
-      while (progress?.status !== "running" && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        progress = await scannedSoFar(planned.db);
-      }
-      child.kill("SIGKILL");
-      expect(await exited).toBe("SIGKILL");
+      await killOnce(reckon(["backfill", "replay", "--from", DAY, "--to", DAY, "--dry-run"], planned.url), planned.db, (progress) => progress?.status === "running", 2);
       const killedDry = await scannedSoFar(planned.db);
       expect(killedDry?.status).toBe("running");
 
-      const again = reckon(["backfill", "replay", "--from", DAY, "--to", DAY, "--dry-run"], planned.url);
-      let stdout = "";
-      again.stdout.on("data", (chunk) => (stdout += chunk));
-      const code = await new Promise<number | null>((resolve) => again.on("exit", (exitCode) => resolve(exitCode)));
+      const { code, stdout } = await finished(reckon(["backfill", "replay", "--from", DAY, "--to", DAY, "--dry-run"], planned.url));
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toMatchObject({ dryRun: true, status: "completed", scanned: EVENTS, plannedEntries: EVENTS });
       const abandoned = await planned.db.kysely.selectFrom("data_migrations").select(["status", "failure_reason"]).where("id", "=", killedDry!.id).executeTakeFirstOrThrow();

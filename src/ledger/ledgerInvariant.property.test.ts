@@ -1,10 +1,11 @@
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations, tableCounts } from "../../test/support/testDatabase.js";
+import type { IdempotentResult } from "../idempotency/runIdempotent.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { adjustWallet } from "./adjustWallet.js";
 import { postEntry } from "./postEntry.js";
-import { reverseEntry } from "./reverseEntry.js";
+import { reverseEntry, type ReverseOutcome } from "./reverseEntry.js";
 import { spendPoints } from "./spendPoints.js";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
@@ -39,9 +40,16 @@ describeEachEngine("ledger invariant under random operations", (db) => {
         run++;
         const posted: number[] = [];
         const targets = new Map<number, number | null>();
+        /** Keeps the id of an entry a keyed call posted now, so a later reversal can pick it. */
+        // A reversal's outcomes include a spend's and an adjustment's.
+        const remember = (result: IdempotentResult<ReverseOutcome>) => {
+          if (result.kind === "fresh" && result.outcome.outcome === "posted") posted.push(result.outcome.entry.id);
+        };
         const apply = async (op: Operation, index: number) => {
           const key = `prop-${run}-${index}`;
           const uid = (user: number) => `prop_${run}_${user}`;
+          /** What an admin's keyed call says besides its target. */
+          const asAdmin = { reason: "property", actor: "test", idempotencyKey: key, now: NOW };
           switch (op.type) {
             case "purchase": {
               const result = await withTransaction(db(), (trx) =>
@@ -52,19 +60,12 @@ describeEachEngine("ledger invariant under random operations", (db) => {
             }
             case "spend": {
               const result = await spendPoints(db(), { uid: uid(op.user), points: op.amount, idempotencyKey: key, now: NOW });
-              if (result.kind === "fresh" && result.outcome.outcome === "posted") posted.push(result.outcome.entry.id);
+              remember(result);
               return;
             }
             case "adjust": {
-              const result = await adjustWallet(db(), {
-                uid: uid(op.user),
-                amount: op.amount,
-                reason: "property",
-                actor: "test",
-                idempotencyKey: key,
-                now: NOW,
-              });
-              if (result.kind === "fresh" && result.outcome.outcome === "posted") posted.push(result.outcome.entry.id);
+              const result = await adjustWallet(db(), { uid: uid(op.user), amount: op.amount, ...asAdmin });
+              remember(result);
               return;
             }
             case "reverse": {
@@ -74,15 +75,8 @@ describeEachEngine("ledger invariant under random operations", (db) => {
               }
               const entryId = targets.get(index);
               if (entryId === null || entryId === undefined) return;
-              const result = await reverseEntry(db(), {
-                entryId,
-                ...(op.points === null ? {} : { points: op.points }),
-                reason: "property",
-                actor: "test",
-                idempotencyKey: key,
-                now: NOW,
-              });
-              if (result.kind === "fresh" && result.outcome.outcome === "posted") posted.push(result.outcome.entry.id);
+              const result = await reverseEntry(db(), { entryId, ...(op.points === null ? {} : { points: op.points }), ...asAdmin });
+              remember(result);
               return;
             }
           }

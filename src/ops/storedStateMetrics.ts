@@ -4,7 +4,7 @@ import { PROVIDERS } from "../providers/PaymentEvent.js";
 import type { Db } from "../storage/openDatabase.js";
 import { readStoredState, type StoredState } from "./readStoredState.js";
 import { storedStateGeneration } from "./storedStateChanged.js";
-import { readTopDeltas, TOP_DELTAS } from "./readTopDeltas.js";
+import { readTopDeltas } from "../reconcile/readTopDeltas.js";
 import { WAITING_STATUSES } from "./readWebhookBacklog.js";
 
 export interface StoredStateOptions {
@@ -15,6 +15,8 @@ export interface StoredStateOptions {
 
 export const STORED_STATE_CACHE_MS = 5_000;
 
+/** How many of a run's largest drifts the metrics show. */
+const TOP_DELTAS = 5;
 /**
  * Gauges that describe what is stored, read from the database when `/metrics` is
  * scraped (prom-client `collect()`), so every instance behind the load balancer, and
@@ -68,7 +70,7 @@ export function storedStateMetrics(db: Db, options: StoredStateOptions = {}): Re
     async collect() {
       const run = (await state()).reconciliation.lastCompleted;
       if (run !== null && topDeltas?.runId !== run.runId) {
-        const deltas = readTopDeltas(db.kysely, run.runId);
+        const deltas = readTopDeltas(db.kysely, run.runId, TOP_DELTAS).then((lines) => lines.map((line) => line.delta));
         deltas.catch(() => (topDeltas = null));
         topDeltas = { runId: run.runId, deltas };
       }

@@ -1,25 +1,16 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { editWallet } from "../../test/support/editWallet.js";
+import { postPurchase } from "../../test/support/postPurchase.js";
 import { migrateBefore } from "../../test/support/schemaHistory.js";
 import { createTestDatabase, describeEachEngine, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
-import { postEntry } from "../ledger/postEntry.js";
 import { migrate } from "../storage/migrate.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction } from "../storage/withTransaction.js";
 import type { HealPolicy } from "./planHeal.js";
 import { runReconciliation } from "./runReconciliation.js";
 
 const NOW = new Date("2026-10-02T02:00:00.000Z");
 const now = () => NOW;
-
-async function purchase(db: Db, uid: string, amount: number): Promise<void> {
-  const posted = await withTransaction(db, (trx) => postEntry(trx, { uid, kind: "purchase", amount, idempotencyKey: `once-${uid}`, source: "test", now: NOW }));
-  expect(posted.outcome).toBe("posted");
-}
-
-async function editWallet(db: Db, uid: string, by: number): Promise<void> {
-  await sql`UPDATE wallets SET points = points + ${by} WHERE uid = ${uid}`.execute(db.kysely);
-}
 
 async function reconcile(db: Db, date: string, policy: HealPolicy) {
   const result = await runReconciliation(db, { date, policy, chunkUsers: 10, mode: "start", now });
@@ -36,7 +27,7 @@ async function state(db: Db, uid: string, runId: number) {
 
 describeEachEngine("a user is healed at most once per date, whatever the heal policy", (db) => {
   it("after restore_wallet healed a user for a date, adjust_ledger on the same date heals nothing more", async () => {
-    await purchase(db(), "restored_first", 50);
+    await postPurchase(db(), "restored_first", 50, NOW);
     await editWallet(db(), "restored_first", 8);
     await reconcile(db(), "2026-10-01", "restore_wallet");
     await editWallet(db(), "restored_first", 4);
@@ -47,7 +38,7 @@ describeEachEngine("a user is healed at most once per date, whatever the heal po
   });
 
   it("after adjust_ledger healed a user for a date, restore_wallet on the same date heals nothing more", async () => {
-    await purchase(db(), "adjusted_first", 50);
+    await postPurchase(db(), "adjusted_first", 50, NOW);
     await editWallet(db(), "adjusted_first", 8);
     await reconcile(db(), "2026-09-30", "adjust_ledger");
     await editWallet(db(), "adjusted_first", -6);

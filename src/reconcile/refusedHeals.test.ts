@@ -1,28 +1,18 @@
 import { sql } from "kysely";
 import { expect, it } from "vitest";
+import { editWallet } from "../../test/support/editWallet.js";
 import { metricSample } from "../../test/support/metricSample.js";
+import { postPurchase } from "../../test/support/postPurchase.js";
 import { reportLine } from "../../test/support/reportLine.js";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
-import { postEntry } from "../ledger/postEntry.js";
 import { scrapeMetrics } from "../ops/scrapeMetrics.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction } from "../storage/withTransaction.js";
 import type { HealPolicy } from "./planHeal.js";
 import { runReconciliation } from "./runReconciliation.js";
 import { verifyReports } from "./verifyReports.js";
 
 const NOW = new Date("2026-08-02T02:00:00.000Z");
 const now = () => NOW;
-
-async function purchase(db: Db, uid: string, amount: number): Promise<void> {
-  const posted = await withTransaction(db, (trx) => postEntry(trx, { uid, kind: "purchase", amount, idempotencyKey: `refused-${uid}`, source: "test", now: NOW }));
-  expect(posted.outcome).toBe("posted");
-}
-
-/** Moves a wallet behind the ledger's back, as a manual edit would. */
-async function editWallet(db: Db, uid: string, by: number): Promise<void> {
-  await sql`UPDATE wallets SET points = points + ${by} WHERE uid = ${uid}`.execute(db.kysely);
-}
 
 async function adjustmentsOf(db: Db, uid: string): Promise<number[]> {
   const rows = await db.kysely.selectFrom("ledger_entries").select("amount").where("uid", "=", uid).where("kind", "=", "reconcile_adjustment").execute();
@@ -35,9 +25,9 @@ function request(date: string, policy: HealPolicy = "adjust_ledger") {
 
 describeEachEngine("a heal the ledger refuses is that user's refused line, never the run's failure", (db) => {
   it("a drift above the per-entry maximum is refused for its user while the +5 beside it is healed and the run completes", async () => {
-    await purchase(db(), "huge", 100);
-    await purchase(db(), "small", 100);
-    await purchase(db(), "clean", 100);
+    await postPurchase(db(), "huge", 100, NOW);
+    await postPurchase(db(), "small", 100, NOW);
+    await postPurchase(db(), "clean", 100, NOW);
     await editWallet(db(), "huge", 2e12);
     await editWallet(db(), "small", 5);
 
@@ -62,8 +52,8 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
   it("a heal the database itself rejects is refused for that user alone; the chunk's other heals commit", async () => {
     // A trigger that refuses this one user's entries stands for any write the ledger
     // cannot make (a constraint, a conflict): the class, not one cause.
-    await purchase(db(), "poisoned", 10);
-    await purchase(db(), "neighbour", 10);
+    await postPurchase(db(), "poisoned", 10, NOW);
+    await postPurchase(db(), "neighbour", 10, NOW);
     if (db().dialect === "postgres") {
       await sql`CREATE FUNCTION refuse_poisoned() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF NEW.uid = 'poisoned' THEN RAISE EXCEPTION 'entries of poisoned are refused'; END IF; RETURN NEW; END $$`.execute(db().kysely);

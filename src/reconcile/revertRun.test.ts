@@ -1,5 +1,7 @@
 import { sql } from "kysely";
 import { expect, it } from "vitest";
+import { editWallet } from "../../test/support/editWallet.js";
+import { postPurchase } from "../../test/support/postPurchase.js";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
 import { loadConfig } from "../config.js";
 import { postEntry } from "../ledger/postEntry.js";
@@ -13,11 +15,9 @@ const now = () => NOW;
 
 describeEachEngine("reverting a run and the scheduled job", (db) => {
   it("revert cancels every adjustment of the run with new entries, once", async () => {
-    for (const uid of ["r1", "r2", "r3"]) {
-      await withTransaction(db(), (trx) => postEntry(trx, { uid, kind: "purchase", amount: 30, idempotencyKey: `r-${uid}`, source: "test", now: NOW }));
-    }
-    await sql`UPDATE wallets SET points = points + 4 WHERE uid = 'r1'`.execute(db().kysely);
-    await sql`UPDATE wallets SET points = points - 9 WHERE uid = 'r3'`.execute(db().kysely);
+    for (const uid of ["r1", "r2", "r3"]) await postPurchase(db(), uid, 30, NOW);
+    await editWallet(db(), "r1", 4);
+    await editWallet(db(), "r3", -9);
     await runReconciliation(db(), { date: "2026-06-01", policy: "adjust_ledger", chunkUsers: 2, mode: "start", now });
     expect(await invariantViolations(db())).toEqual([]);
     const entriesBefore = await db().kysely.selectFrom("ledger_entries").select("id").execute();

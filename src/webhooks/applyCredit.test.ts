@@ -1,6 +1,7 @@
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
-import { catalogue, eventRow, flakeId, NOW, paynowOrder, sendPaynow, walletPoints, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
+import { catalogue, eventRow, flakeId, NOW, paynowOrder, sendPaynow, walletPoints } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 import { postEntries } from "../ledger/postEntries.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { withTransaction } from "../storage/withTransaction.js";
@@ -9,10 +10,7 @@ import { applyStoredEvent } from "./applyStoredEvent.js";
 const BIG = 10 ** 12;
 
 describeEachEngine("a credit beyond the exact range", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-  });
+  const harness = useWebhookHarness(db);
 
   it("is stored as failed balance_out_of_range, credits nothing, and applies once replayed when there is room", async () => {
     await catalogue(db(), "paynow", "vault", BIG);

@@ -1,14 +1,12 @@
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine, tableCounts } from "../../test/support/testDatabase.js";
-import { catalogue, eventRow, flakeId, NOW, paynowOrder, paynowRefund, sendPaynow, walletPoints, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
+import { catalogue, eventRow, flakeId, NOW, paynowOrder, paynowRefund, sendPaynow, walletPoints, webhookHarness } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { applyStoredEvent } from "./applyStoredEvent.js";
 
 describeEachEngine("a stored event replays through the live path", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-  });
+  const harness = useWebhookHarness(db);
 
   const replay = (eventId: string) =>
     withTransaction(db(), async (trx) => {

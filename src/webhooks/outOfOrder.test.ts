@@ -1,29 +1,12 @@
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
-import {
-  catalogue,
-  eventRow,
-  flakeId,
-  paynowChargeback,
-  paynowOrder,
-  paynowRefund,
-  sendPaynow,
-  sendStripe,
-  stripeEvent,
-  walletPoints,
-  webhookHarness,
-  type WebhookHarness,
-} from "../../test/support/webhookFixtures.js";
+import { eventRow, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, sendStripe, stripeEvent, walletPoints } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 
 const PRODUCT = "458255405240287300";
 
 describeEachEngine("events that arrive before their purchase are parked and applied when it lands", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-    await catalogue(db(), "paynow", PRODUCT, 50);
-    await catalogue(db(), "stripe", "price_parked", 100);
-  });
+  const harness = useWebhookHarness(db, [["paynow", PRODUCT, 50], ["stripe", "price_parked", 100]]);
 
   it("a refund before its order is parked, then applied by the order's arrival", async () => {
     const orderId = flakeId();

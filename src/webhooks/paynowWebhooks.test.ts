@@ -1,27 +1,13 @@
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations, tableCounts } from "../../test/support/testDatabase.js";
 import { spendPoints } from "../ledger/spendPoints.js";
-import {
-  catalogue,
-  eventRow,
-  flakeId,
-  paynowChargeback,
-  paynowOrder,
-  paynowRefund,
-  sendPaynow,
-  walletPoints,
-  webhookHarness,
-  type WebhookHarness,
-} from "../../test/support/webhookFixtures.js";
+import { catalogue, eventRow, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, walletPoints } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 
 const PRODUCT = "458255405240287232";
 
 describeEachEngine("PayNow webhooks credit, refund and charge back through the ledger", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-    await catalogue(db(), "paynow", PRODUCT, 50);
-  });
+  const harness = useWebhookHarness(db, [["paynow", PRODUCT, 50]]);
 
   async function purchase(uid: string, quantity = 1, totalMinor = 500) {
     const orderId = flakeId();

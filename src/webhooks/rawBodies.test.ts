@@ -1,19 +1,9 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
-import {
-  catalogue,
-  eventRow,
-  flakeId,
-  paynowOrder,
-  sendPaynow,
-  sendStripe,
-  stripeEvent,
-  walletPoints,
-  webhookHarness,
-  type WebhookHarness,
-} from "../../test/support/webhookFixtures.js";
+import { eventRow, flakeId, paynowOrder, sendPaynow, sendStripe, stripeEvent, walletPoints } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 import { verifyPaynowSignature } from "../providers/paynow/verifyPaynowSignature.js";
 import { verifyStripeSignature } from "../providers/stripe/verifyStripeSignature.js";
 
@@ -24,11 +14,7 @@ const PRODUCT = "458255405240287211";
  * byte for byte, and acknowledged: the provider would otherwise retry it for days.
  */
 describeEachEngine("a signed delivery is stored byte for byte, whatever it holds", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-    await catalogue(db(), "paynow", PRODUCT, 50);
-  });
+  const harness = useWebhookHarness(db, [["paynow", PRODUCT, 50]]);
 
   const sha256 = (bytes: Buffer) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 

@@ -1,17 +1,8 @@
 import fc from "fast-check";
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
-import {
-  catalogue,
-  flakeId,
-  paynowChargeback,
-  paynowOrder,
-  paynowRefund,
-  sendPaynow,
-  walletPoints,
-  webhookHarness,
-  type WebhookHarness,
-} from "../../test/support/webhookFixtures.js";
+import { catalogue, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, walletPoints } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 import { reverseEntry } from "../ledger/reverseEntry.js";
 import { spendPoints } from "../ledger/spendPoints.js";
 import type { Db } from "../storage/openDatabase.js";
@@ -162,10 +153,7 @@ function deliveriesOf(scenario: Scenario, uid: string, product: string): Record<
 let run = 0;
 
 describeEachEngine("a purchase converges to what its refunds and chargeback ask for, in any arrival order", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-  });
+  const harness = useWebhookHarness(db);
 
   it("the final balance equals the order-free expectation, the invariant holds and no reversal passes its original", async () => {
     await fc.assert(

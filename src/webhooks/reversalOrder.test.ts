@@ -1,22 +1,19 @@
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
-import {
-  catalogue,
-  eventRow,
-  flakeId,
-  paynowChargeback,
-  paynowOrder,
-  paynowRefund,
-  sendPaynow,
-  sendStripe,
-  stripeEvent,
-  walletPoints,
-  webhookHarness,
-  type WebhookHarness,
-} from "../../test/support/webhookFixtures.js";
+import { eventRow, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, sendStripe, stripeEvent, walletPoints, type WebhookHarness } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 import { reverseEntry } from "../ledger/reverseEntry.js";
 
 const PRODUCT = "reversal_order_product";
+
+/** A one-unit purchase of PRODUCT by `uid`, paid 100 cents, then charged back (the dispute still open). */
+async function chargedBackPurchase(harness: WebhookHarness, uid: string): Promise<{ orderId: string; paymentId: string }> {
+  const orderId = flakeId();
+  const paymentId = flakeId();
+  await sendPaynow(harness, paynowOrder({ orderId, uid, lines: [{ productId: PRODUCT, quantity: 1 }], totalMinor: 100 }));
+  await sendPaynow(harness, paynowChargeback({ orderId, paymentId }));
+  return { orderId, paymentId };
+}
 
 /** Every order of `items`, each once. */
 function permutations<T>(items: readonly T[]): T[][] {
@@ -25,12 +22,7 @@ function permutations<T>(items: readonly T[]): T[][] {
 }
 
 describeEachEngine("the points a purchase keeps depend on its refunds and chargebacks, not on their arrival order", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-    await catalogue(db(), "paynow", PRODUCT, 100);
-    await catalogue(db(), "stripe", "price_order_free", 100);
-  });
+  const harness = useWebhookHarness(db, [["paynow", PRODUCT, 100], ["stripe", "price_order_free", 100]]);
 
   it("a 40% refund and a won chargeback leave 60 of 100 points in all 24 arrival orders", async () => {
     const names = ["purchase", "refund", "chargeback", "won"] as const;
@@ -118,11 +110,8 @@ describeEachEngine("the points a purchase keeps depend on its refunds and charge
   });
 
   it("a won chargeback restores only what is still reversed after an admin restored part of it", async () => {
-    const orderId = flakeId();
-    const paymentId = flakeId();
     const uid = "admin_partly_restored";
-    await sendPaynow(harness, paynowOrder({ orderId, uid, lines: [{ productId: PRODUCT, quantity: 1 }], totalMinor: 100 }));
-    await sendPaynow(harness, paynowChargeback({ orderId, paymentId }));
+    const { orderId, paymentId } = await chargedBackPurchase(harness, uid);
     expect(await walletPoints(db(), uid)).toBe(0);
     const reversal = await db().kysely.selectFrom("ledger_entries").select("id").where("uid", "=", uid).where("kind", "=", "reversal").executeTakeFirstOrThrow();
     const restored = await reverseEntry(db(), { entryId: reversal.id, points: 30, reason: "goodwill while disputed", actor: "admin:test", idempotencyKey: `restore-${orderId}`, now: harness.clock.now });
@@ -139,11 +128,7 @@ describeEachEngine("the points a purchase keeps depend on its refunds and charge
 });
 
 describeEachEngine("an admin's corrections next to the provider's events", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-    await catalogue(db(), "paynow", PRODUCT, 100);
-  });
+  const harness = useWebhookHarness(db, [["paynow", PRODUCT, 100]]);
 
   const reversalsOf = (uid: string) =>
     db().kysely.selectFrom("ledger_entries").select(["id", "kind", "source"]).where("uid", "=", uid).where("kind", "in", ["purchase", "reversal"]).orderBy("id").execute();
@@ -164,11 +149,8 @@ describeEachEngine("an admin's corrections next to the provider's events", (db) 
   });
 
   it("an admin's restoration of part of a webhook reversal lasts until the provider next says something about the purchase", async () => {
-    const orderId = flakeId();
-    const paymentId = flakeId();
     const uid = "admin_restored_then_refund";
-    await sendPaynow(harness, paynowOrder({ orderId, uid, lines: [{ productId: PRODUCT, quantity: 1 }], totalMinor: 100 }));
-    await sendPaynow(harness, paynowChargeback({ orderId, paymentId }));
+    const { orderId } = await chargedBackPurchase(harness, uid);
     const reversal = (await reversalsOf(uid)).find((entry) => entry.kind === "reversal")!;
     await reverseEntry(db(), { entryId: reversal.id, points: 30, reason: "goodwill while disputed", actor: "admin:test", idempotencyKey: `restore-${orderId}`, now: harness.clock.now });
     expect(await walletPoints(db(), uid)).toBe(30);

@@ -1,19 +1,22 @@
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
-import { catalogue, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, walletPoints, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
+import { flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, walletPoints } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 import { spendPoints } from "../ledger/spendPoints.js";
 
 describeEachEngine("REVERSAL_POLICY=clamp reverses only what the wallet holds and records the shortfall", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db(), { REVERSAL_POLICY: "clamp" });
-    await catalogue(db(), "paynow", "clamp_product", 100);
-  });
+  const harness = useWebhookHarness(db, [["paynow", "clamp_product", 100]], { REVERSAL_POLICY: "clamp" });
+
+  /** `uid` buys one clamp_product (100 points) paying `totalMinor` cents, then spends `spent` of them; returns the order id. */
+  async function purchaseAndSpend(uid: string, spent: number, totalMinor = 500): Promise<string> {
+    const orderId = flakeId();
+    await sendPaynow(harness, paynowOrder({ orderId, uid, lines: [{ productId: "clamp_product", quantity: 1 }], totalMinor }));
+    await spendPoints(db(), { uid, points: spent, idempotencyKey: `${uid}_spend`, now: harness.clock.now });
+    return orderId;
+  }
 
   it("a refund of points partly spent stops at zero; the shortfall is audited", async () => {
-    const orderId = flakeId();
-    await sendPaynow(harness, paynowOrder({ orderId, uid: "clamp_user", lines: [{ productId: "clamp_product", quantity: 1 }] }));
-    await spendPoints(db(), { uid: "clamp_user", points: 70, idempotencyKey: "clamp_spend", now: harness.clock.now });
+    const orderId = await purchaseAndSpend("clamp_user", 70);
     await sendPaynow(harness, paynowRefund({ orderId, refundedMinor: 500 }));
     const wallet = await db().kysely.selectFrom("wallets").selectAll().where("uid", "=", "clamp_user").executeTakeFirstOrThrow();
     expect(wallet).toMatchObject({ points: 0, negative_flagged: 0 });
@@ -24,10 +27,8 @@ describeEachEngine("REVERSAL_POLICY=clamp reverses only what the wallet holds an
   });
 
   it("a chargeback on an empty wallet reverses nothing and a won chargeback then restores nothing", async () => {
-    const orderId = flakeId();
+    const orderId = await purchaseAndSpend("clamp_empty", 100);
     const paymentId = flakeId();
-    await sendPaynow(harness, paynowOrder({ orderId, uid: "clamp_empty", lines: [{ productId: "clamp_product", quantity: 1 }] }));
-    await spendPoints(db(), { uid: "clamp_empty", points: 100, idempotencyKey: "clamp_empty_spend", now: harness.clock.now });
     expect((await sendPaynow(harness, paynowChargeback({ orderId, paymentId }))).json().status).toBe("processed");
     expect((await sendPaynow(harness, paynowChargeback({ orderId, paymentId, closed: "won" }))).json().status).toBe("processed");
     const wallet = await db().kysely.selectFrom("wallets").select("points").where("uid", "=", "clamp_empty").executeTakeFirstOrThrow();
@@ -36,10 +37,8 @@ describeEachEngine("REVERSAL_POLICY=clamp reverses only what the wallet holds an
   });
 
   it("a shortfall is written off: a later refund of the same purchase does not collect it from points bought since", async () => {
-    const orderId = flakeId();
+    const orderId = await purchaseAndSpend("clamp_written_off", 70, 100);
     const paymentId = flakeId();
-    await sendPaynow(harness, paynowOrder({ orderId, uid: "clamp_written_off", lines: [{ productId: "clamp_product", quantity: 1 }], totalMinor: 100 }));
-    await spendPoints(db(), { uid: "clamp_written_off", points: 70, idempotencyKey: "clamp_written_off_spend", now: harness.clock.now });
     await sendPaynow(harness, paynowChargeback({ orderId, paymentId }));
     expect(await walletPoints(db(), "clamp_written_off")).toBe(0);
     await sendPaynow(harness, paynowOrder({ orderId: flakeId(), uid: "clamp_written_off", lines: [{ productId: "clamp_product", quantity: 1 }] }));
@@ -49,10 +48,8 @@ describeEachEngine("REVERSAL_POLICY=clamp reverses only what the wallet holds an
   });
 
   it("a won chargeback cancels what was written off before it gives points back", async () => {
-    const orderId = flakeId();
+    const orderId = await purchaseAndSpend("clamp_won", 70, 100);
     const paymentId = flakeId();
-    await sendPaynow(harness, paynowOrder({ orderId, uid: "clamp_won", lines: [{ productId: "clamp_product", quantity: 1 }], totalMinor: 100 }));
-    await spendPoints(db(), { uid: "clamp_won", points: 70, idempotencyKey: "clamp_won_spend", now: harness.clock.now });
     await sendPaynow(harness, paynowChargeback({ orderId, paymentId }));
     await sendPaynow(harness, paynowRefund({ orderId, refundedMinor: 40 }));
     await sendPaynow(harness, paynowChargeback({ orderId, paymentId, closed: "won" }));

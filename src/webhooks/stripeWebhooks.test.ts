@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations, tableCounts } from "../../test/support/testDatabase.js";
-import { catalogue, eventRow, sendStripe, stripeEvent, walletPoints, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
+import { catalogue, eventRow, sendStripe, stripeEvent, walletPoints, webhookHarness } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 
 const id = (prefix: string) => `${prefix}_${randomBytes(8).toString("hex")}`;
 
@@ -45,12 +46,7 @@ const dispute = (paymentIntent: string, disputeId: string, status = "needs_respo
 });
 
 describeEachEngine("Stripe webhooks credit, refund and dispute through the ledger", (db) => {
-  let harness: WebhookHarness;
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-    await catalogue(db(), "stripe", "price_100pts", 100);
-    await catalogue(db(), "stripe", "prod_points", 10);
-  });
+  const harness = useWebhookHarness(db, [["stripe", "price_100pts", 100], ["stripe", "prod_points", 10]]);
 
   async function buy(uid: string, amountTotal = 1000) {
     const paymentIntent = id("pi");

@@ -1,28 +1,15 @@
-import { beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEachEngine, tableCounts } from "../../test/support/testDatabase.js";
-import {
-  catalogue,
-  eventRow,
-  flakeId,
-  paynowOrder,
-  sendPaynow,
-  sendStripe,
-  stripeEvent,
-  webhookHarness,
-  type WebhookHarness,
-} from "../../test/support/webhookFixtures.js";
+import { catalogue, eventRow, flakeId, paynowOrder, sendPaynow, sendStripe, stripeEvent } from "../../test/support/webhookFixtures.js";
+import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 import { createHmac, randomBytes } from "node:crypto";
 import { signPaynow } from "../providers/paynow/verifyPaynowSignature.js";
 
 const PRODUCT = "458255405240287299";
 
 describeEachEngine("webhook deliveries that fail verification are refused with 401 and store nothing", (db) => {
-  let harness: WebhookHarness;
   const order = () => paynowOrder({ orderId: flakeId(), uid: "refused_user", lines: [{ productId: PRODUCT, quantity: 1 }] });
-  beforeAll(async () => {
-    harness = await webhookHarness(db());
-    await catalogue(db(), "paynow", PRODUCT, 50);
-  });
+  const harness = useWebhookHarness(db, [["paynow", PRODUCT, 50]]);
 
   async function expectRefused(send: () => Promise<{ statusCode: number; json(): any }>, status: number, code: string) {
     const before = await tableCounts(db());

@@ -1,8 +1,8 @@
 import { z } from "zod";
 
 /**
- * A *snapshot* is a consistent copy of one environment's database (`<name>.sqlite` or
- * `<name>.dump`) beside its *manifest* (`<name>.json`): the environment, engine, schema
+ * A *snapshot* is a consistent copy of one environment's database (an SQLite online backup or
+ * a `pg_dump -Fc` archive) beside its *manifest* (`<name>.json`): the environment, engine, schema
  * version, time, every table's row count and the copy's SHA-256. The manifest is written
  * last, so a manifest always names a complete copy.
  */

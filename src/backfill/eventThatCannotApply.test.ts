@@ -1,5 +1,6 @@
 import { beforeAll, expect, it } from "vitest";
 import { backfillHarness, storeFailedEvent, type BackfillHarness } from "../../test/support/backfillKit.js";
+import { receivedOrderRow } from "../../test/support/storedOrders.js";
 import { allowEntriesFor, refuseEntriesFor } from "../../test/support/refuseEntries.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
@@ -13,17 +14,7 @@ const replay = (extra: Record<string, unknown> = {}) => ({ type: "webhook_replay
 /** A stored order that was received and never applied, as an outage leaves it. */
 function receivedOrder(uid: string, quantity: number) {
   const order = paynowOrder({ orderId: flakeId(), uid, lines: [{ productId: "p_poison", quantity }] });
-  const row = {
-    provider: "paynow",
-    event_id: order.event_id,
-    event_type: order.event_type,
-    status: "received" as const,
-    raw_body: Buffer.from(JSON.stringify(order)),
-    headers: "{}",
-    livemode: null,
-    received_at: NOW.toISOString(),
-  };
-  return { uid, quantity, row };
+  return { uid, quantity, row: receivedOrderRow(order) };
 }
 
 async function errorRate(h: BackfillHarness): Promise<number> {

@@ -12,17 +12,22 @@ export function receivedOrderRows(input: { count: number; product: string; prefi
   return Array.from({ length: input.count }, (_, position) => {
     const index = offset + position;
     const order = paynowOrder({ orderId: `${input.prefix}${index}`, uid: `${input.prefix}_u${index % users}`, lines: [{ productId: input.product, quantity: 1 + (index % 3) }] });
-    return {
-      provider: "paynow",
-      event_id: order.event_id,
-      event_type: order.event_type,
-      status: "received" as const,
-      raw_body: Buffer.from(JSON.stringify(order)),
-      headers: "{}",
-      livemode: null,
-      received_at: new Date(NOW.getTime() + index).toISOString(),
-    };
+    return receivedOrderRow(order, new Date(NOW.getTime() + index));
   });
+}
+
+/** The `webhook_events` row of one PayNow order that was received and never applied. */
+export function receivedOrderRow(order: ReturnType<typeof paynowOrder>, receivedAt: Date = NOW) {
+  return {
+    provider: "paynow",
+    event_id: order.event_id,
+    event_type: order.event_type,
+    status: "received" as const,
+    raw_body: Buffer.from(JSON.stringify(order)),
+    headers: "{}",
+    livemode: null,
+    received_at: receivedAt.toISOString(),
+  };
 }
 
 export async function insertEvents(db: Db, rows: ReturnType<typeof receivedOrderRows>): Promise<void> {

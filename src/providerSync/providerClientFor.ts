@@ -9,7 +9,7 @@ export function providerClientFor(config: Config, provider: Provider): ProviderC
   switch (provider) {
     case "paynow": {
       const settings = config.providerSync.paynow;
-      return settings ? paynowClient({ ...settings, retry: { timeoutMs: config.providerSync.requestTimeoutMs } }) : null;
+      return settings ? paynowClient({ ...settings, retry: { timeoutMs: config.providerSync.requestTimeoutMs, attempts: config.providerSync.attempts } }) : null;
     }
     case "stripe":
       // The Stripe client (through the official `stripe` package) is built on branch sync-stripe.

@@ -85,7 +85,7 @@ function plantedLines({ planted }: DemoSummary): string[] {
   return [
     "demo: planted three problems for Reckon to find (README, \"The demo's story\"):",
     `  ${planted.handEdit.uid}'s wallet was edited by hand (+${planted.handEdit.points} points, no entry): reckon reconcile`,
-    `  PayNow event ${failed.eventId} bought product ${failed.product.productId} (${failed.product.name}), missing from the catalogue: stored failed`,
+    `  PayNow event ${failed.eventId}: ${failed.uid} bought product ${failed.product.productId} (${failed.product.name}), missing from the catalogue: stored failed`,
     `  PayNow refund ${planted.unreversedRefund.eventId} of order ${planted.unreversedRefund.orderId} was marked processed, but ${planted.unreversedRefund.uid} kept the points`,
   ];
 }

@@ -66,6 +66,7 @@ export async function storeFindings(trx: Trx, runId: string, drafts: readonly Fi
 }
 
 export interface FindingsQuery {
+  provider?: Provider;
   date?: string;
   status?: FindingStatus;
   limit: number;
@@ -74,6 +75,7 @@ export interface FindingsQuery {
 export async function listFindings(db: Kysely<Schema>, query: FindingsQuery): Promise<ProviderFinding[]> {
   let select = db.selectFrom("provider_findings").selectAll();
   if (query.date) select = select.where("date", "=", query.date);
+  if (query.provider) select = select.where("provider", "=", query.provider);
   if (query.status) select = select.where("status", "=", query.status);
   const rows = await select.orderBy("date").orderBy("found_at").orderBy("id").limit(query.limit).execute();
   return rows.map(toFinding);

@@ -86,8 +86,15 @@ export async function readFinding(db: Kysely<Schema>, id: string): Promise<Provi
   return row ? toFinding(row) : null;
 }
 
+export interface FindingCount {
+  provider: string;
+  kind: string;
+  status: string;
+  count: number;
+}
+
 /** Counts by provider, kind and status, for `reckon_provider_findings`. */
-export async function countFindings(db: Kysely<Schema>): Promise<{ provider: string; kind: string; status: string; count: number }[]> {
+export async function countFindings(db: Kysely<Schema>): Promise<FindingCount[]> {
   const rows = await db
     .selectFrom("provider_findings")
     .select(["provider", "kind", "status", (eb) => eb.fn.countAll<number>().as("count")])

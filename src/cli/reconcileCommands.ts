@@ -2,7 +2,8 @@ import { InvalidArgumentError, type Command } from "commander";
 import { pino } from "pino";
 import type { Config } from "../config.js";
 import { checkRunDate } from "../reconcile/checkRunDate.js";
-import { readReport, readUserLine } from "../reconcile/readReports.js";
+import { readUserLine } from "../reconcile/readReports.js";
+import { readDayReport } from "../providerSync/readDayReport.js";
 import { reconcileJob } from "../reconcile/reconcileJob.js";
 import { revertRun } from "../reconcile/revertRun.js";
 import type { PrunedArchive } from "../reconcile/readArchives.js";
@@ -96,7 +97,7 @@ export function registerReconcileCommands(program: Command, config: () => Config
     .option("--uid <uid>", "one user's line")
     .action(async (options: { date: string; uid?: string }) => {
       const shown = await withDb<object | null>(config, (db) =>
-        options.uid ? readUserLine(db.kysely, options.date, options.uid) : readReport(db.kysely, options.date),
+        options.uid ? readUserLine(db.kysely, options.date, options.uid) : readDayReport(db.kysely, options.date),
       );
       if (!shown) {
         console.error(`no report for ${options.date}${options.uid ? ` and user ${options.uid}` : ""}`);

@@ -10,6 +10,7 @@ import { paynowSyncHarness, POINTS_PER_UNIT, PRICE_MINOR, sell, tick, type Payno
 import { createApiToken } from "../auth/apiTokens.js";
 import { metricSample } from "../../test/support/metricSample.js";
 import { listFindings } from "./storeFindings.js";
+import { readDayReport } from "./readDayReport.js";
 import { resolveFinding } from "./resolveFinding.js";
 
 const DAY = "2026-03-10";
@@ -159,6 +160,9 @@ describeEachEngine("provider sync against PayNow's own records", (db) => {
     expect(reconciled.outcome).toBe("completed");
     expect(await invariantViolations(db())).toEqual([]);
     expect((await verifyReports(db().kysely)).problems).toEqual([]);
+    const report = await readDayReport(db().kysely, "2026-03-11");
+    const found = Object.fromEntries(report!.providerFindings.map((group) => [`${group.kind} ${group.status}`, group.count]));
+    expect(found).toEqual({ "missing_delivery repaired": 5, "paid_not_credited resolved": 1, "refund_not_reversed resolved": 1, "credited_not_paid reported": 1 });
   });
 
   it("a late real delivery of a repaired event is a duplicate and changes nothing", async () => {

@@ -102,3 +102,23 @@ export async function countFindings(db: Kysely<Schema>): Promise<FindingCount[]>
     .execute();
   return rows.map((row) => ({ provider: row.provider, kind: row.kind, status: row.status, count: Number(row.count) }));
 }
+
+/**
+ * What provider sync found on `date` (UTC, by when it was found), by provider, kind and
+ * status: the part of a day's reconciliation report that comes from the providers' own records.
+ */
+export async function findingsFoundOn(db: Kysely<Schema>, date: string): Promise<FindingCount[]> {
+  const from = `${date}T00:00:00.000Z`;
+  const to = new Date(Date.parse(from) + 86_400_000).toISOString();
+  const rows = await db
+    .selectFrom("provider_findings")
+    .select(["provider", "kind", "status", (eb) => eb.fn.countAll<number>().as("count")])
+    .where("found_at", ">=", from)
+    .where("found_at", "<", to)
+    .groupBy(["provider", "kind", "status"])
+    .orderBy("provider")
+    .orderBy("kind")
+    .orderBy("status")
+    .execute();
+  return rows.map((row) => ({ provider: row.provider, kind: row.kind, status: row.status, count: Number(row.count) }));
+}

@@ -3,6 +3,7 @@ import { resumeBackfill } from "../backfill/resumeBackfill.js";
 import { backfillDeps } from "../backfill/backfillDeps.js";
 import { verifyReports } from "../reconcile/verifyReports.js";
 import { reconcileJob } from "../reconcile/reconcileJob.js";
+import { scheduleReconciliation } from "../reconcile/scheduleReconciliation.js";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { walletPoints } from "../../test/support/webhookFixtures.js";
@@ -214,5 +215,41 @@ describeEachEngine("provider sync when PayNow's API fails", (db) => {
     expect(await resumed.done).toMatchObject({ status: "completed", processed: lost.length });
     for (const uid of lost) expect(await walletPoints(db(), uid)).toBe(POINTS_PER_UNIT);
     expect(await invariantViolations(db())).toEqual([]);
+  });
+});
+
+describeEachEngine("the nightly reconciliation syncs the previous day with PayNow first", (db) => {
+  let harness: PaynowSyncHarness;
+
+  beforeAll(async () => {
+    harness = await paynowSyncHarness(db(), SALES_START);
+    harness.store.dropNext();
+    await sell(harness, "u_nightly");
+    harness.clock.now = NEXT_MORNING;
+  });
+  afterAll(() => harness.close());
+
+  it("a delivery lost yesterday is credited before tonight's report is written", async () => {
+    const schedule = scheduleReconciliation(db(), harness.config, { now: () => harness.clock.now });
+    try {
+      expect(await schedule.tick()).toMatchObject({ outcome: "completed" });
+    } finally {
+      schedule.stop();
+    }
+    expect(await walletPoints(db(), "u_nightly")).toBe(POINTS_PER_UNIT);
+    const runs = await db().kysely.selectFrom("data_migrations").select(["type", "status", "params"]).execute();
+    expect(runs.map((run) => [run.type, run.status, JSON.parse(run.params).startDate])).toEqual([["provider_sync", "completed", DAY]]);
+    const report = await readDayReport(db().kysely, "2026-03-11");
+    expect(report!.providerFindings).toEqual([{ provider: "paynow", kind: "missing_delivery", status: "repaired", count: 1 }]);
+  });
+
+  it("a malformed provider answer is a reported finding, never a credit", async () => {
+    const order = harness.store.orders[0]!;
+    (order as { total_amount: unknown }).total_amount = "500";
+    harness.store.history.push({ ...harness.store.history[0]!, id: harness.store.newId(), created_at: `${DAY}T12:00:00.000Z`, state: "failed", payload: { event_type: "ON_ORDER_COMPLETED", event_id: harness.store.newId(), body: { id: "1", lines: "none" } } });
+    const run = await harness.sync({ from: DAY, to: DAY, dryRun: true });
+    expect(run.status).toBe("completed");
+    expect(summary(run)).toEqual([`malformed_record orders:${order.id} reported`, `malformed_record ${harness.store.history.at(-1)!.payload.event_id} reported`].sort());
+    expect(run.plannedEntries).toBe(0);
   });
 });

@@ -60,7 +60,7 @@ export function workerPoolSize(poolSize: number, workers: number): number {
 /** Restarts of dead workers allowed within RESTART_WINDOW_MS before the primary gives up. */
 export const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
-const START_TIMEOUT_MS = 60_000;
+const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 type WorkerMessage = { reckon: "listening"; url: string; dialect: "sqlite" | "postgres" };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config.js";
 import { signPaynow } from "../providers/paynow/verifyPaynowSignature.js";
 import { runReckon } from "../../test/support/runReckon.js";
-import { startSecondInstance, type SecondInstance } from "../../test/support/secondInstance.js";
+import { startReckonServer, type SecondInstance } from "../../test/support/secondInstance.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
 import { catalogue, makeSecrets, paynowOrder, type WebhookSecrets } from "../../test/support/webhookFixtures.js";
 import { resolveWorkers, workerPoolSize } from "./serveWorkers.js";
@@ -115,10 +115,11 @@ if (ENGINES.includes("postgres")) {
       database = await createTestDatabase("postgres");
       await catalogue(database.db, "paynow", PRODUCT, POINTS_PER_UNIT);
       secrets = makeSecrets();
-      server = await startSecondInstance(database.url, 90_000, {
-        args: ["--workers", "2"],
-        env: { LOG_LEVEL: "info", PAYNOW_WEBHOOK_SECRETS: secrets.paynow.join(",") },
-      });
+      server = await startReckonServer(
+        ["serve", "--workers", "2"],
+        { ENVIRONMENT: "test", DATABASE_URL: database.url, LOG_LEVEL: "info", PAYNOW_WEBHOOK_SECRETS: secrets.paynow.join(",") },
+        90_000,
+      );
     }, 120_000);
 
     afterAll(async () => {

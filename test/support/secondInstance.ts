@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 
 export interface SecondInstance {
   url: string;
-  /** The process `reckon serve` runs in (with `--workers`, the primary). */
+  /** The process `reckon` runs in (with `serve --workers`, the primary). */
   pid: number;
   /** Everything it printed so far, stdout and stderr. */
   output(): string;
@@ -13,24 +13,18 @@ export interface SecondInstance {
 /**
  * Starts `reckon serve` in its own process on `databaseUrl` (loopback, a port the OS
  * picks, the nightly schedule off): an instance that ran none of the test's jobs.
- * `args` go after `serve` (e.g. `--workers 2`), `env` over the defaults.
  */
-export async function startSecondInstance(
-  databaseUrl: string,
-  timeoutMs = 60_000,
-  options: { args?: string[]; env?: Record<string, string> } = {},
-): Promise<SecondInstance> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", ...(options.args ?? [])], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      ENVIRONMENT: "test",
-      DATABASE_URL: databaseUrl,
-      HOST: "127.0.0.1",
-      PORT: "0",
-      RECONCILIATION_ENABLED: "0",
-      LOG_LEVEL: "warn",
-      ...options.env,
-    },
+export function startSecondInstance(databaseUrl: string, timeoutMs = 60_000): Promise<SecondInstance> {
+  return startReckonServer(["serve"], { ENVIRONMENT: "test", DATABASE_URL: databaseUrl }, timeoutMs);
+}
+
+/**
+ * Starts `reckon <args>` (a serving command) in its own process with `env` besides
+ * loopback, a port the OS picks and the nightly schedule off; resolves once it listens.
+ */
+export async function startReckonServer(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<SecondInstance> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", RECONCILIATION_ENABLED: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));

@@ -4,7 +4,8 @@ import type { ReconcileJobOutcome } from "../reconcile/reconcileJob.js";
 import type { PublishedHead } from "../reconcile/runReconciliation.js";
 import type { RevertOutcome } from "../reconcile/revertRun.js";
 import type { SignChainOutcome } from "../reconcile/signChain.js";
-import type { VerifyResult } from "../reconcile/verifyReports.js";
+import type { ChainHead } from "../reconcile/reportSigning.js";
+import type { Verdict } from "../reconcile/verifyReports.js";
 import { unreachable } from "../unreachable.js";
 import { count, plural, type Style } from "./output.js";
 
@@ -121,11 +122,22 @@ export function describeRevert(date: string, outcome: RevertOutcome, style: Styl
   return lines.join("\n");
 }
 
-export function describeVerify(result: VerifyResult, note: string | null, style: Style): string {
-  const head = result.head ? `chain head position ${result.head.position} (${result.head.date})` : "no runs yet";
+/** What a verify checked, over the database or an archive file. */
+export interface VerifySummary {
+  verdict: Verdict;
+  runsChecked: number;
+  linesChecked: number;
+  problems: number;
+  head: ChainHead | null;
+  archive: string | null;
+}
+
+export function describeVerify(result: VerifySummary, note: string | null, style: Style): string {
+  const where = result.archive ? `archive ${result.archive}` : "report chain";
+  const head = result.archive ? "" : `; ${result.head ? `chain head position ${result.head.position} (${result.head.date})` : "no runs yet"}`;
   const verdict = { verified: style.good("verified"), failed: style.bad("FAILED"), unsigned: style.bad("unsigned"), unanchored: style.bad("unanchored") }[result.verdict];
-  const lines = [`Report chain ${verdict}: checked ${plural(result.runsChecked, "run")} and ${plural(result.linesChecked, "line")}; ${head}.`];
-  if (result.problems.length > 0) lines.push(style.bad(`${plural(result.problems.length, "problem")} (listed on stderr): the reports were altered or runs deleted.`));
+  const lines = [`The ${where}: ${verdict}; checked ${plural(result.runsChecked, "run")} and ${plural(result.linesChecked, "line")}${head}.`];
+  if (result.problems > 0) lines.push(style.bad(`${plural(result.problems, "problem")} (listed on stderr): reports were altered or runs deleted.`));
   if (note) lines.push(`Next: ${note}.`);
   return lines.join("\n");
 }

@@ -60,7 +60,8 @@ export async function runProviderSync(deps: BackfillDeps, run: RunHandle, reques
     scanned += page.records.length;
     cursor = next;
     markStoredStateChanged();
-    deps.onProgress?.((await readBackfillRun(deps.db.kysely, run.id))!);
+    // The provider does not say how many records a window holds: the bound is the only total known.
+    deps.onProgress?.((await readBackfillRun(deps.db.kysely, run.id))!, request.maxEvents);
   }
   const unlisted = await lookUpUnlistedCredits(deps.db.kysely, client, request.provider!, window, listed);
   if (!unlisted.ok) return providerFailed(unlisted.failure);

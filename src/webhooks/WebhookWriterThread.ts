@@ -166,11 +166,12 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
 }
 
 /**
- * Bytes whose whole buffer can be moved to the thread rather than copied: the body's
- * own buffer when it spans it exactly (the request is done with it), else a copy.
+ * The body's bytes in a buffer of their own, which is moved to the thread. Cloning the
+ * request's view instead would copy its whole backing buffer (Node's 8 KiB pool or a
+ * 64 KiB socket read), and moving that buffer itself would empty it under whoever
+ * still holds it (a caller may send the same bytes twice).
  */
 function ownedBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes;
   return new Uint8Array(bytes);
 }
 

@@ -157,8 +157,9 @@ describe.runIf(ENGINES.includes("sqlite"))("the SQLite webhook writer thread [sq
     for (const answer of answers) expect([200, 503]).toContain(answer.statusCode);
     const reopened = openDatabase(database.url, { writerThread: false });
     try {
-      const rows = await reopened.kysely.selectFrom("webhook_events").select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow();
-      expect(Number(rows.count)).toBe(stored);
+      const ids = orders.map((payload) => payload.event_id);
+      const rows = await reopened.kysely.selectFrom("webhook_events").select("event_id").where("event_id", "in", ids).execute();
+      expect(rows).toHaveLength(stored);
       expect(stored).toBeGreaterThan(0);
       expect(await invariantViolations(reopened)).toEqual([]);
     } finally {

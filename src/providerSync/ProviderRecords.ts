@@ -169,8 +169,11 @@ export type PageResult =
  * - Order: every `delivery` record of the window comes before any other record
  *   (the sync imports deliveries first so that a purchase, refund or chargeback they
  *   repair is not also reported as missing). After that, any order.
- * - A record belongs to the window when its `occurredAt` is in `[from, to)`; a client
- *   may yield a few outside (the sync keeps only those inside).
+ * - Which records belong to a window is the client's rule, since providers filter
+ *   differently (Stripe lists by `created`; PayNow walks ids by Snowflake time, and a
+ *   payment's refunds and chargeback come with the payment). Each record is yielded by
+ *   at most one window's walk as far as the client can tell; a repeat is harmless (the
+ *   sync is idempotent). The sync uses `occurredAt` only to date a finding.
  * - Retries: the client retries a retryable failure itself, with bounded exponential
  *   backoff (and a per-request timeout); `{ ok: false }` means it gave up. It never
  *   throws for HTTP or parse problems; a throw is a bug.

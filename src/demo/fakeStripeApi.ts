@@ -25,6 +25,8 @@ export interface FakeStripeApi {
   apiKey: string;
   host: "127.0.0.1";
   port: number;
+  /** `http://127.0.0.1:<port>`: the address to give a client instead of `https://api.stripe.com`. */
+  url: string;
   /** Every request answered, in order, with the status sent (0 when the client hung up first). */
   requests: { path: string; status: number }[];
   fail(rule: FaultRule): void;
@@ -119,6 +121,7 @@ export async function startFakeStripeApi(options: { account?: FakeStripeAccount;
     apiKey,
     host: "127.0.0.1",
     port,
+    url: `http://127.0.0.1:${port}`,
     requests,
     fail: (rule) => void rules.push({ ...rule }),
     clearFaults: () => void rules.splice(0),

@@ -36,7 +36,7 @@ describe("the Stripe client reads Stripe's own records through the official pack
     const account = new FakeStripeAccount({ now: () => new Date(nowMs) });
     api = await startFakeStripeApi({ account });
     client = (options = {}) =>
-      createStripeClient({ apiKey: api.apiKey, api: { host: api.host, port: api.port, protocol: "http" }, pageSize: 7, maxNetworkRetries: 2, timeoutMs: 500, rateLimit: { retries: 3, baseDelayMs: 10, maxDelayMs: 40 }, ...options });
+      createStripeClient({ apiKey: api.apiKey, apiUrl: api.url, pageSize: 7, maxNetworkRetries: 2, timeoutMs: 500, rateLimit: { retries: 3, baseDelayMs: 10, maxDelayMs: 40 }, ...options });
     const webhooks = new FakeStripeWebhooks(account, { secret: `whsec_${randomBytes(16).toString("hex")}`, send: async () => 200 });
     account.sell({ uid: "before_window", priceId: "price_a", amountMinor: 100 }); // an hour before the window
     for (let index = 0; index < 12; index += 1) {

@@ -6,8 +6,8 @@ import { chargebackRecord, deliveryRecord, purchaseRecord, refundRecord } from "
 
 export interface StripeClientOptions {
   apiKey: string;
-  /** Where the API is: Stripe's own unless given (tests and the demo point it at the fake). */
-  api?: { host: string; port: number; protocol: "http" | "https" };
+  /** Where the API is: `https://api.stripe.com` unless given (tests and the demo give the fake's `http://127.0.0.1:<port>`). */
+  apiUrl?: string;
   /** Per request; a request that outlives it is retried by the SDK like a 5xx. */
   timeoutMs?: number;
   /** The SDK's own retries of 5xx answers, timeouts and broken connections. */
@@ -44,6 +44,13 @@ function readCursor(cursor: SyncCursor | null): Cursor | null {
   }
 }
 
+/** The SDK's `host`/`port`/`protocol` for an API address (the `/v1/` prefix stays the SDK's). */
+function apiLocation(apiUrl: string): { host: string; port: number; protocol: "http" | "https" } {
+  const url = new URL(apiUrl);
+  const protocol = url.protocol === "http:" ? "http" : "https";
+  return { host: url.hostname, port: url.port ? Number(url.port) : protocol === "http" ? 80 : 443, protocol };
+}
+
 const permanent = (code: ProviderReadFailure["code"], message: string): { ok: false; failure: ProviderReadFailure } => ({ ok: false, failure: { code, retryable: false, message } });
 
 /**
@@ -53,7 +60,7 @@ const permanent = (code: ProviderReadFailure["code"], message: string): { ok: fa
  */
 export function createStripeClient(options: StripeClientOptions): ProviderClient {
   const stripe = new Stripe(options.apiKey, {
-    ...(options.api ?? {}),
+    ...(options.apiUrl ? apiLocation(options.apiUrl) : {}),
     timeout: options.timeoutMs ?? 10_000,
     maxNetworkRetries: options.maxNetworkRetries ?? 3,
     telemetry: false,
@@ -84,7 +91,8 @@ export function createStripeClient(options: StripeClientOptions): ProviderClient
     const page = call.value as { data?: unknown; has_more?: unknown };
     if (!Array.isArray(page.data) || typeof page.has_more !== "boolean") return permanent("malformed_response", `${at.phase}: the answer is not a Stripe list`);
     const records: ProviderRecord[] = [];
-    page.data.forEach((item: unknown, index) => {
+    // Stripe lists newest first; a page's objects are yielded oldest first, as they happened.
+    [...page.data].reverse().forEach((item: unknown, index) => {
       const record = toRecord[at.phase](item, `${at.phase} after ${at.after ?? "start"} item ${index}`);
       if (record) records.push(record);
     });

@@ -4,7 +4,7 @@ import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { createApiToken, revokeApiToken } from "../auth/apiTokens.js";
 import { ConfigError, loadConfig, type Config } from "../config.js";
 import { registerBackfillCommands } from "./backfillCommands.js";
-import { isEmpty, seedDemo } from "../demo/seedDemo.js";
+import { isEmpty, MIN_DEMO_USERS, seedDemo, type DemoSummary } from "../demo/seedDemo.js";
 import { listFlags } from "../flags/listFlags.js";
 import { isRuntimeFlagName, setFlag } from "../flags/setFlag.js";
 import { withTransaction } from "../storage/withTransaction.js";
@@ -42,6 +42,12 @@ function productId(value: string): string {
   return value;
 }
 
+function demoUsers(value: string): number {
+  const users = positiveInt(value);
+  if (users < MIN_DEMO_USERS) throw new InvalidArgumentError(`expected at least ${MIN_DEMO_USERS} users, one for each planted problem`);
+  return users;
+}
+
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100_000) {
     throw new InvalidArgumentError("expected a whole number from 1 to 100000");
@@ -69,7 +75,19 @@ async function seedIfEmpty(cfg: Config, users: number): Promise<void> {
       `demo: seeded ${summary.users} users, ${summary.purchases} purchases, ${summary.spends} spends, ` +
         `${summary.refunds} refund (of ${summary.sampleUid}) into ${db.displayUrl}`,
     );
+    console.log(plantedLines(summary).join("\n"));
   });
+}
+
+/** What the demo planted for the newcomer to find, in the words of the README's walk-through. */
+function plantedLines({ planted }: DemoSummary): string[] {
+  const failed = planted.failedDelivery;
+  return [
+    "demo: planted three problems for Reckon to find (README, \"The demo's story\"):",
+    `  ${planted.handEdit.uid}'s wallet was edited by hand (+${planted.handEdit.points} points, no entry): reckon reconcile`,
+    `  PayNow event ${failed.eventId}: ${failed.uid} bought product ${failed.product.productId} (${failed.product.name}), missing from the catalogue: stored failed`,
+    `  PayNow refund ${planted.unreversedRefund.eventId} of order ${planted.unreversedRefund.orderId} was marked processed, but ${planted.unreversedRefund.uid} kept the points`,
+  ];
 }
 
 const program = new Command("reckon")
@@ -120,7 +138,7 @@ program
 program
   .command("demo")
   .description("seed the demo dataset into an empty test database")
-  .option("--users <n>", "how many users", positiveInt, 300)
+  .option("--users <n>", "how many users", demoUsers, 300)
   .action(async (options: { users: number }) => {
     const cfg = config();
     if (cfg.environment !== "test") throw new Error("the demo dataset is for the test environment only");

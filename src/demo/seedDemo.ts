@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { setProduct } from "../catalogue/setProduct.js";
 import type { Config } from "../config.js";
 import { spendPoints } from "../ledger/spendPoints.js";
-import { signPaynow } from "../providers/paynow/verifyPaynowSignature.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
-import { ingestDelivery } from "../webhooks/ingestDelivery.js";
+import { deliver, orderBody, paynowDelivery, refundBody, type DemoOrder, type DemoProduct } from "./demoDelivery.js";
+import { demoUid, plantProblems, type PlantedProblems } from "./plantProblems.js";
 
 export interface DemoSummary {
   users: number;
@@ -13,13 +13,17 @@ export interface DemoSummary {
   spends: number;
   refunds: number;
   sampleUid: string;
+  planted: PlantedProblems;
 }
 
-const PRODUCTS = [
+/** The fewest users a demo has: each planted problem gets a user of its own. */
+export const MIN_DEMO_USERS = 3;
+
+const PRODUCTS: readonly DemoProduct[] = [
   { productId: "458255405240287232", name: "50 Points", points: 50, priceMinor: 500 },
   { productId: "458255405240287233", name: "120 Points", points: 120, priceMinor: 1000 },
   { productId: "458255405240287234", name: "300 Points", points: 300, priceMinor: 2000 },
-] as const;
+];
 
 /** A small deterministic generator, so every demo database looks the same. */
 function mulberry32(seed: number): () => number {
@@ -33,65 +37,11 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-interface DemoOrder {
-  uid: string;
-  orderId: string;
-  product: (typeof PRODUCTS)[number];
-  quantity: number;
-  at: Date;
-}
-
-/** A PayNow delivery as PayNow sends it, with PayNow's fields (PROVIDERS.md). */
-function paynowDelivery(eventType: string, eventId: string, body: Record<string, unknown>): string {
-  return JSON.stringify({ event_type: eventType, event_id: eventId, body });
-}
-
-function orderBody(order: DemoOrder): Record<string, unknown> {
-  const total = order.product.priceMinor * order.quantity;
-  return {
-    id: order.orderId,
-    store_id: "321641745957789696",
-    customer: { id: `49820111${order.orderId.slice(-10)}`, name: order.uid },
-    checkout_id: `7${order.orderId.slice(1)}`,
-    checkout: { id: `7${order.orderId.slice(1)}`, metadata: { uid: order.uid }, lines: [] },
-    currency: "USD",
-    total_amount: total,
-    status: "completed",
-    completed_at: order.at.toISOString(),
-    lines: [
-      {
-        id: `6${order.orderId.slice(1)}`,
-        product_id: order.product.productId,
-        product: { id: order.product.productId, name: order.product.name, price: order.product.priceMinor, metadata: {} },
-        price: order.product.priceMinor,
-        quantity: order.quantity,
-        total_amount: total,
-      },
-    ],
-  };
-}
-
-/** Signs and ingests one delivery exactly as the PayNow route does. */
-async function deliver(db: Db, config: Config, secret: string, rawBody: string, at: Date): Promise<boolean> {
-  const timestamp = at.getTime();
-  const outcome = await ingestDelivery(
-    db,
-    config,
-    {
-      provider: "paynow",
-      rawBody: Buffer.from(rawBody),
-      headers: { "paynow-signature": signPaynow(secret, timestamp, rawBody), "paynow-timestamp": String(timestamp) },
-    },
-    at,
-  );
-  return outcome.outcome === "stored" && outcome.status === "processed";
-}
-
 function planOrders(users: number, now: Date): DemoOrder[] {
   const random = mulberry32(42);
   const orders: DemoOrder[] = [];
   for (let index = 0; index < users; index++) {
-    const uid = `demo_user_${String(index + 1).padStart(4, "0")}`;
+    const uid = demoUid(index);
     const count = 1 + Math.floor(random() * 3);
     for (let order = 0; order < count; order++) {
       orders.push({
@@ -109,10 +59,12 @@ function planOrders(users: number, now: Date): DemoOrder[] {
 /**
  * Seeds a believable shop: a PayNow catalogue, `users` users who bought points over
  * the last 30 days (signed PayNow deliveries through the webhook path), spent some
- * through the spend function, and one refund delivered by PayNow. The deliveries are
- * signed with a secret made for the seeding and forgotten after it.
+ * through the spend function, and one refund delivered by PayNow. Then it plants the
+ * problems a newcomer should see Reckon find and repair (`plantProblems`). The
+ * deliveries are signed with a secret made for the seeding and forgotten after it.
  */
 export async function seedDemo(db: Db, options: { users: number; now: Date; config: Config }): Promise<DemoSummary> {
+  if (!Number.isInteger(options.users) || options.users < MIN_DEMO_USERS) throw new Error(`a demo needs at least ${MIN_DEMO_USERS} users`);
   const secret = randomBytes(32).toString("hex");
   const config: Config = { ...options.config, providers: { ...options.config.providers, paynowWebhookSecrets: [secret] } };
   await withTransaction(db, async (trx) => {
@@ -124,13 +76,13 @@ export async function seedDemo(db: Db, options: { users: number; now: Date; conf
   const orders = planOrders(options.users, options.now);
   let purchases = 0;
   for (const order of orders) {
-    if (await deliver(db, config, secret, paynowDelivery("ON_ORDER_COMPLETED", `4${order.orderId.slice(1)}`, orderBody(order)), order.at)) purchases++;
+    if ((await deliver(db, config, secret, paynowDelivery("ON_ORDER_COMPLETED", `4${order.orderId.slice(1)}`, orderBody(order)), order.at)) === "processed") purchases++;
   }
 
   const random = mulberry32(7);
   let spends = 0;
   for (let index = 0; index < options.users; index++) {
-    const uid = `demo_user_${String(index + 1).padStart(4, "0")}`;
+    const uid = demoUid(index);
     for (let spend = 0; spend < Math.floor(random() * 4); spend++) {
       const result = await spendPoints(db, { uid, points: 5 + Math.floor(random() * 60), idempotencyKey: `demo-spend-${uid}-${spend}`, reason: "demo purchase in app", now: options.now });
       if (result.kind === "fresh" && result.outcome.outcome === "posted") spends++;
@@ -138,18 +90,10 @@ export async function seedDemo(db: Db, options: { users: number; now: Date; conf
   }
 
   const refunded = orders[0]!;
-  const refundBody = {
-    id: "300000000000000001",
-    order_id: refunded.orderId,
-    payment_id: "300000000000000002",
-    currency: "USD",
-    amount: refunded.product.priceMinor * refunded.quantity,
-    store_refund_amount: refunded.product.priceMinor * refunded.quantity,
-    status: "completed",
-    completed_at: options.now.toISOString(),
-  };
-  const refunds = (await deliver(db, config, secret, paynowDelivery("ON_REFUND", "300000000000000003", refundBody), options.now)) ? 1 : 0;
-  return { users: options.users, purchases, spends, refunds, sampleUid: refunded.uid };
+  const refundDelivery = paynowDelivery("ON_REFUND", "300000000000000003", refundBody("300000000000000001", refunded, options.now));
+  const refunds = (await deliver(db, config, secret, refundDelivery, options.now)) === "processed" ? 1 : 0;
+  const planted = await plantProblems(db, { users: options.users, orders, now: options.now, config, secret });
+  return { users: options.users, purchases, spends, refunds, sampleUid: refunded.uid, planted };
 }
 
 export async function isEmpty(db: Db): Promise<boolean> {

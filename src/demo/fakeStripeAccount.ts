@@ -40,6 +40,7 @@ export class FakeStripeAccount {
   readonly livemode: boolean;
   readonly #now: () => Date;
   readonly #lists: Record<StripeListName, StripeRecord[]> = { events: [], "checkout/sessions": [], refunds: [], disputes: [] };
+  readonly #positions = new Map<string, number>();
   readonly #charges = new Map<string, StripeRecord>();
   readonly #delivery = new Map<string, DeliveryState>();
 
@@ -54,7 +55,18 @@ export class FakeStripeAccount {
   }
 
   find(list: StripeListName, id: string): StripeRecord | undefined {
-    return this.#lists[list].find((record) => record.id === id);
+    const position = this.position(list, id);
+    return position === undefined ? undefined : this.#lists[list][position];
+  }
+
+  /** Where an object sits in its list (ids are unique across lists, by their prefixes). */
+  position(list: StripeListName, id: string): number | undefined {
+    const position = this.#positions.get(id);
+    return position !== undefined && this.#lists[list][position]?.id === id ? position : undefined;
+  }
+
+  #record(list: StripeListName, record: StripeRecord): void {
+    this.#positions.set(record.id, this.#lists[list].push(record) - 1);
   }
 
   deliveryState(eventId: string): DeliveryState | undefined {
@@ -108,7 +120,7 @@ export class FakeStripeAccount {
       payment_intent: paymentIntentId,
       refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${chargeId}/refunds` },
     };
-    this.#lists["checkout/sessions"].push(session);
+    this.#record("checkout/sessions", session);
     this.#charges.set(paymentIntentId, charge);
     this.#emit("payment_intent.succeeded", paymentIntent);
     this.#emit("charge.succeeded", charge);
@@ -130,7 +142,7 @@ export class FakeStripeAccount {
       reason: "requested_by_customer",
       status: "succeeded",
     };
-    this.#lists.refunds.push(refund);
+    this.#record("refunds", refund);
     charge["amount_refunded"] = (charge["amount_refunded"] as number) + amountMinor;
     charge["refunded"] = charge["amount_refunded"] === charge["amount"];
     (charge["refunds"] as { data: StripeRecord[] }).data.unshift(refund);
@@ -156,7 +168,7 @@ export class FakeStripeAccount {
       status: "needs_response",
       is_charge_refundable: false,
     };
-    this.#lists.disputes.push(dispute);
+    this.#record("disputes", dispute);
     this.#emit("charge.dispute.created", dispute);
     this.#emit("charge.dispute.funds_withdrawn", dispute);
     return dispute.id;
@@ -194,7 +206,7 @@ export class FakeStripeAccount {
       type,
       data: { object: copy(object) },
     };
-    this.#lists.events.push(event);
+    this.#record("events", event);
     this.#delivery.set(event.id, "pending");
   }
 }

@@ -85,7 +85,7 @@ export async function startFakeStripeApi(options: { account?: FakeStripeAccount;
     if (fault?.kind === "status") return error(response, path, { status: fault.status, error: FAULT_BODIES[fault.status] });
     const list = LISTS[path];
     if (list) {
-      const page = listPage(list, account.records(list), query, (eventId) => account.deliveryState(eventId));
+      const page = listPage(list, account.records(list), query, (eventId) => account.deliveryState(eventId), (id) => account.position(list, id));
       if ("error" in page) return error(response, path, page);
       return send(response, path, 200, fault?.kind === "malformed" ? { ...page, data: page.data.map(malformed) } : page);
     }

@@ -87,6 +87,7 @@ export function listPage(
   records: readonly StripeRecord[],
   query: URLSearchParams,
   deliveryState: (eventId: string) => DeliveryState | undefined,
+  position: (id: string) => number | undefined,
 ): StripeListAnswer | StripeErrorAnswer {
   const { scalars, ranges, arrays } = readQuery(query);
   const known = new Set([...FILTERS[list], "limit", "starting_after", "ending_before"]);
@@ -113,28 +114,24 @@ export function listPage(
     equals("status")(record) &&
     equals("charge")(record) &&
     equals("payment_intent")(record);
-  // Records recorded in the same second keep their recording order, so newest first is the reverse of it.
-  const newestFirst = [...records].reverse();
-
   const startingAfter = scalars.get("starting_after");
   const endingBefore = scalars.get("ending_before");
   if (startingAfter !== undefined && endingBefore !== undefined) return invalid("You may only specify one of these parameters: ending_before, starting_after.", "ending_before");
   const cursor = startingAfter ?? endingBefore;
-  const at = cursor === undefined ? -1 : newestFirst.findIndex((record) => record.id === cursor);
-  if (cursor !== undefined && at < 0) {
+  const at = cursor === undefined ? records.length : position(cursor);
+  if (at === undefined) {
     const param = startingAfter !== undefined ? "starting_after" : "ending_before";
     return { status: 400, error: { type: "invalid_request_error", code: "resource_missing", param, message: `No such object: '${cursor}'` } };
   }
-  let data: StripeRecord[];
-  let hasMore: boolean;
-  if (endingBefore !== undefined) {
-    const before = newestFirst.slice(0, at).filter(admits);
-    data = before.slice(Math.max(before.length - limit, 0));
-    hasMore = before.length > limit;
-  } else {
-    const after = newestFirst.slice(at + 1).filter(admits);
-    data = after.slice(0, limit);
-    hasMore = after.length > limit;
+  // Newest first is the reverse of recording order (records of one second keep theirs):
+  // a page after the cursor walks towards older records, a page before it towards newer.
+  const step = endingBefore !== undefined ? 1 : -1;
+  const found: StripeRecord[] = [];
+  for (let index = at + step; index >= 0 && index < records.length && found.length <= limit; index += step) {
+    if (admits(records[index]!)) found.push(records[index]!);
   }
+  const hasMore = found.length > limit;
+  const page = found.slice(0, limit);
+  const data = endingBefore !== undefined ? page.reverse() : page;
   return { object: "list", data: structuredClone(data), has_more: hasMore, url: `/v1/${list}` };
 }

@@ -17,6 +17,8 @@ export interface FaultRule {
   times: number;
   /** Only requests whose path starts with this (e.g. `/v1/refunds`). */
   path?: string;
+  /** Matching requests answered normally before the fault starts (a walk that fails midway). */
+  after?: number;
 }
 
 export interface FakeStripeApi {
@@ -76,6 +78,10 @@ export async function startFakeStripeApi(options: { account?: FakeStripeAccount;
   const takeFault = (path: string): StripeFault | undefined => {
     const rule = rules.find((candidate) => candidate.times > 0 && (candidate.path === undefined || path.startsWith(candidate.path)));
     if (!rule) return undefined;
+    if (rule.after !== undefined && rule.after > 0) {
+      rule.after -= 1;
+      return undefined;
+    }
     rule.times -= 1;
     return rule.fault;
   };

@@ -29,6 +29,8 @@ export interface StripeStory {
   unknownSessionId: string;
   /** What every user's wallet must end at, from the sales alone (independent of Reckon's arithmetic). */
   expectedPoints: Map<string, number>;
+  /** Sells `count` more (one unit each, to new users) whose purchase webhooks are all lost; answers the lost event ids. */
+  sellAndLose(count: number): Promise<string[]>;
 }
 
 const eventsOf = (account: FakeStripeAccount, paymentIntentId: string, types: readonly string[]) =>
@@ -112,5 +114,18 @@ export async function plantStripeStory(harness: WebhookHarness, day: string, n: 
     expectedPoints.set(planted.uid, planted.dispute === "open" || planted.dispute === "lost" ? 0 : afterRefunds);
   }
   expectedPoints.set("stripe_sync_unknown", POINTS_PER_UNIT);
-  return { api, webhooks, sales, lostEventIds: lost, nobodysSale, unknownSessionId: unknown.sessionId, expectedPoints };
+  let more = 0;
+  const sellAndLose = async (count: number) => {
+    const sold = Array.from({ length: count }, () => {
+      tick();
+      const uid = `stripe_sync_more_${(more += 1)}`;
+      expectedPoints.set(uid, POINTS_PER_UNIT);
+      return account.sell({ uid, priceId: STRIPE_PRICE, amountMinor: 700 }).paymentIntentId;
+    });
+    const lostNow = sold.flatMap((paymentIntentId) => eventsOf(account, paymentIntentId, ["checkout.session.completed"]).map((event) => event.id));
+    webhooks.decide((event) => (lostNow.includes(event.id) ? "drop" : "deliver"));
+    await webhooks.flush();
+    return lostNow;
+  };
+  return { api, webhooks, sales, lostEventIds: lost, nobodysSale, unknownSessionId: unknown.sessionId, expectedPoints, sellAndLose };
 }

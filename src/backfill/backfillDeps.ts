@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
+import { providerClientFor } from "../providerSync/providerClientFor.js";
 import type { BackfillRun } from "./backfillRuns.js";
 import type { BackfillDeps } from "./startBackfill.js";
 
@@ -23,6 +24,7 @@ export function backfillDeps(
     newId: () => newBackfillRunId(now()),
     reversalPolicy: config.webhooks.reversalPolicy,
     batchSize: config.backfill.batchSize,
+    sync: { environment: config.environment, clientFor: (provider) => providerClientFor(config, provider) },
     ...(onProgress ? { onProgress } : {}),
   };
 }

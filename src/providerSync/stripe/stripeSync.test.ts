@@ -149,6 +149,23 @@ describeEachEngine("provider sync with Stripe: the fake sells, webhooks are lost
     const repaired = await db().kysely.selectFrom("provider_findings").select("subject").where("kind", "=", "missing_delivery").where("subject", "in", lost).execute();
     expect(repaired.map((finding) => finding.subject).sort()).toEqual([...lost].sort());
   });
+
+  it("malformed answers are findings, never credits; once Stripe answers properly the next run repairs", async () => {
+    const lost = await story.sellAndLose(1);
+    const uid = [...story.expectedPoints.keys()].at(-1)!;
+    // Every list garbled; the newest sessions page once (the credits it hid are then looked up one by one, properly answered).
+    for (const path of ["/v1/events", "/v1/refunds", "/v1/disputes"]) story.api.fail({ fault: { kind: "malformed" }, times: Infinity, path });
+    story.api.fail({ fault: { kind: "malformed" }, times: 1, path: "/v1/checkout/sessions" });
+    const garbled = await sync();
+    expect(garbled).toMatchObject({ status: "completed", failure: null });
+    expect(garbled.findingsSample.filter((finding) => finding.subject.endsWith(lost[0]!))).toEqual([expect.objectContaining({ kind: "malformed_record", status: "reported" })]);
+    expect(garbled.processed).toBe(0);
+    expect(await walletPoints(db(), uid)).toBeNull();
+
+    story.api.clearFaults();
+    expect(await sync()).toMatchObject({ status: "completed", processed: 1 });
+    expect(await wallets()).toEqual(story.expectedPoints);
+  });
 });
 
 describeEachEngine("the backfill job syncs Stripe with the client configured by STRIPE_API_KEY and STRIPE_API_URL", (db) => {

@@ -9,9 +9,17 @@ export interface SecondInstance {
  * Starts `reckon serve` in its own process on `databaseUrl` (loopback, a port the OS
  * picks, the nightly schedule off): an instance that ran none of the test's jobs.
  */
-export async function startSecondInstance(databaseUrl: string, timeoutMs = 60_000): Promise<SecondInstance> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], {
-    env: { PATH: process.env.PATH ?? "", ENVIRONMENT: "test", DATABASE_URL: databaseUrl, HOST: "127.0.0.1", PORT: "0", RECONCILIATION_ENABLED: "0", LOG_LEVEL: "warn" },
+export function startSecondInstance(databaseUrl: string, timeoutMs = 60_000): Promise<SecondInstance> {
+  return startReckonServer(["serve"], { ENVIRONMENT: "test", DATABASE_URL: databaseUrl }, timeoutMs);
+}
+
+/**
+ * Starts `reckon <args>` (a serving command) in its own process with `env` besides
+ * loopback, a port the OS picks and the nightly schedule off; resolves once it listens.
+ */
+export async function startReckonServer(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<SecondInstance> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", RECONCILIATION_ENABLED: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));

@@ -109,6 +109,8 @@ const EnvSchema = z.object({
   PROVIDER_SYNC_SCHEDULED: flag(true),
   /** Per-request timeout of provider API calls. */
   PROVIDER_SYNC_TIMEOUT_MS: wholeNumber(10_000, 100, 120_000),
+  /** Attempts per provider API request (429, 5xx and timeouts are retried with backoff). */
+  PROVIDER_SYNC_ATTEMPTS: wholeNumber(5, 1, 10),
   /** Which PayNow store / Stripe mode the secrets belong to; defaults to the environment's own. */
   PAYNOW_MODE: z.enum(["live", "test"]).optional(),
   STRIPE_MODE: z.enum(["live", "test"]).optional(),
@@ -153,6 +155,7 @@ export interface Config {
     stripeApiUrl: string;
     scheduled: boolean;
     requestTimeoutMs: number;
+    attempts: number;
   };
   auth: AuthConfig;
   /** Where each configured secret came from; prod accepts only files. */
@@ -270,6 +273,7 @@ export function loadConfig(env: EnvInput): Config {
       stripeApiUrl: values.STRIPE_API_URL,
       scheduled: values.PROVIDER_SYNC_SCHEDULED,
       requestTimeoutMs: values.PROVIDER_SYNC_TIMEOUT_MS,
+      attempts: values.PROVIDER_SYNC_ATTEMPTS,
     },
     auth,
   };

@@ -16,8 +16,8 @@ export interface FakePaynowApi {
   apiKey: string;
   /** Requests answered (faults included), for tests that count retries. */
   readonly requests: { path: string; status: number | "hang" }[];
-  /** The next `count` requests get `fault` instead of an answer. */
-  failNext(fault: Fault, count?: number): void;
+  /** After `afterRequests` more requests are answered, the next `count` get `fault` instead of an answer. */
+  failNext(fault: Fault, count?: number, afterRequests?: number): void;
   close(): Promise<void>;
 }
 
@@ -51,7 +51,7 @@ function idPage<T extends { id: string }>(items: readonly T[], query: URLSearchP
 }
 
 export async function startFakePaynowApi(store: FakePaynowStore, apiKey: string): Promise<FakePaynowApi> {
-  const faults: Fault[] = [];
+  const faults: (Fault | null)[] = [];
   const requests: FakePaynowApi["requests"] = [];
   const hanging = new Set<ServerResponse>();
 
@@ -125,7 +125,9 @@ export async function startFakePaynowApi(store: FakePaynowStore, apiKey: string)
     url: `http://127.0.0.1:${port}`,
     apiKey,
     requests,
-    failNext(fault, count = 1) {
+    failNext(fault, count = 1, afterRequests = 0) {
+      faults.length = 0;
+      for (let i = 0; i < afterRequests; i++) faults.push(null);
       for (let i = 0; i < count; i++) faults.push(fault);
     },
     async close() {

@@ -10,7 +10,7 @@ export function providerClientFor(config: Config, provider: Provider): ProviderC
   switch (provider) {
     case "paynow": {
       const settings = config.providerSync.paynow;
-      return settings ? paynowClient({ ...settings, retry: { timeoutMs: config.providerSync.requestTimeoutMs } }) : null;
+      return settings ? paynowClient({ ...settings, retry: { timeoutMs: config.providerSync.requestTimeoutMs, attempts: config.providerSync.attempts } }) : null;
     }
     case "stripe": {
       const { stripeApiKey: apiKey, stripeApiUrl: apiUrl, requestTimeoutMs: timeoutMs } = config.providerSync;

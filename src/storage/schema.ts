@@ -358,6 +358,6 @@ export const TABLES = [
   "webhook_reversals",
   "reconciliation_chunks",
   "reconciliation_heals",
-  "provider_findings",
   "report_archives",
+  "provider_findings",
 ] as const satisfies readonly (keyof Schema)[];

@@ -9,6 +9,7 @@ import type { BackfillRun } from "../../backfill/backfillRuns.js";
 import { resumeBackfill } from "../../backfill/resumeBackfill.js";
 import { startBackfill, type BackfillDeps } from "../../backfill/startBackfill.js";
 import { runReconciliation } from "../../reconcile/runReconciliation.js";
+import { resolveFinding } from "../resolveFinding.js";
 import { verifyReports } from "../../reconcile/verifyReports.js";
 import { startFakeStripeApi } from "../../demo/fakeStripeApi.js";
 import { FakeStripeWebhooks } from "../../demo/fakeStripeWebhooks.js";
@@ -92,6 +93,20 @@ describeEachEngine("provider sync with Stripe: the fake sells, webhooks are lost
       "paid_not_credited open",
       "user_unknown open",
     ]);
+    expect(await wallets()).toEqual(story.expectedPoints);
+    expect(await invariantViolations(db())).toEqual([]);
+  });
+
+  it("an admin names the user of the sale Stripe knows no user for: one audited action credits it once, through the same purchase key", async () => {
+    const subject = `stripe:checkout:${story.nobodysSale.sessionId}`;
+    const open = await db().kysely.selectFrom("provider_findings").select(["id", "kind"]).where("subject", "=", subject).where("status", "=", "open").orderBy("kind").execute();
+    expect(open.map((finding) => finding.kind)).toEqual(["paid_not_credited", "user_unknown"]);
+    const options = { actor: "admin:test", now: h.clock.now, reversalPolicy: "allow_negative" as const };
+    for (const finding of open) {
+      expect(await resolveFinding(db(), { id: finding.id, ...options })).toEqual({ outcome: "uid_required" });
+      expect((await resolveFinding(db(), { id: finding.id, uid: "stripe_sync_named", ...options })).outcome).toBe("resolved");
+    }
+    story.expectedPoints.set("stripe_sync_named", POINTS_PER_UNIT);
     expect(await wallets()).toEqual(story.expectedPoints);
     expect(await invariantViolations(db())).toEqual([]);
   });

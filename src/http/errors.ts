@@ -79,6 +79,7 @@ export const ERROR_STATUS = {
   finding_not_found: 404,
   finding_not_open: 409,
   uid_required: 400,
+  finding_not_applied: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

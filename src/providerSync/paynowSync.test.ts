@@ -7,6 +7,8 @@ import { describeEachEngine, invariantViolations } from "../../test/support/test
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { walletPoints } from "../../test/support/webhookFixtures.js";
 import { paynowSyncHarness, POINTS_PER_UNIT, PRICE_MINOR, sell, tick, type PaynowSyncHarness } from "../../test/support/paynowSyncHarness.js";
+import { createApiToken } from "../auth/apiTokens.js";
+import { metricSample } from "../../test/support/metricSample.js";
 import { listFindings } from "./storeFindings.js";
 import { resolveFinding } from "./resolveFinding.js";
 
@@ -111,6 +113,22 @@ describeEachEngine("provider sync against PayNow's own records", (db) => {
     const imported = await db().kysely.selectFrom("webhook_events").select(["imported", "status"]).where("event_id", "=", ids.aEvent!).executeTakeFirstOrThrow();
     expect(imported).toEqual({ imported: 1, status: "processed" });
     expect(await invariantViolations(db())).toEqual([]);
+  });
+
+  it("the findings are listed by date and status to an admin, and counted in /metrics", async () => {
+    const admin = await createApiToken(db().kysely, { role: "admin", name: "sync-admin", now: harness.clock.now });
+    const headers = { authorization: `Bearer ${admin.token}` };
+    const open = await harness.app.inject({ method: "GET", url: `/api/reconciliation/provider-findings?date=${DAY}&status=open`, headers });
+    expect(open.statusCode).toBe(200);
+    const openLines = (open.json().findings as { kind: string; subject: string; status: string }[]).map(({ kind, subject, status }) => `${kind} ${subject} ${status}`);
+    expect(openLines.sort()).toEqual(planted.filter((line) => line.endsWith(" open")).sort());
+    const refused = await harness.app.inject({ method: "GET", url: `/api/reconciliation/provider-findings?status=closed`, headers });
+    expect([refused.statusCode, refused.json().error.code]).toEqual([400, "invalid_query"]);
+    const metrics = (await harness.app.inject({ method: "GET", url: "/metrics" })).body;
+    const count = (kind: string, status: string) => metricSample(metrics, "reckon_provider_findings", { provider: "paynow", kind, status });
+    expect(count("missing_delivery", "repaired")).toBe(5);
+    expect(count("credited_not_paid", "reported")).toBe(1);
+    expect(count("paid_not_credited", "open")).toBe(1);
   });
 
   it("open findings are resolved with one audited action each, through the same path", async () => {

@@ -66,6 +66,7 @@ export async function storeFindings(trx: Trx, runId: string, drafts: readonly Fi
 }
 
 export interface FindingsQuery {
+  provider?: Provider;
   date?: string;
   status?: FindingStatus;
   limit: number;
@@ -74,6 +75,7 @@ export interface FindingsQuery {
 export async function listFindings(db: Kysely<Schema>, query: FindingsQuery): Promise<ProviderFinding[]> {
   let select = db.selectFrom("provider_findings").selectAll();
   if (query.date) select = select.where("date", "=", query.date);
+  if (query.provider) select = select.where("provider", "=", query.provider);
   if (query.status) select = select.where("status", "=", query.status);
   const rows = await select.orderBy("date").orderBy("found_at").orderBy("id").limit(query.limit).execute();
   return rows.map(toFinding);
@@ -84,8 +86,15 @@ export async function readFinding(db: Kysely<Schema>, id: string): Promise<Provi
   return row ? toFinding(row) : null;
 }
 
+export interface FindingCount {
+  provider: string;
+  kind: string;
+  status: string;
+  count: number;
+}
+
 /** Counts by provider, kind and status, for `reckon_provider_findings`. */
-export async function countFindings(db: Kysely<Schema>): Promise<{ provider: string; kind: string; status: string; count: number }[]> {
+export async function countFindings(db: Kysely<Schema>): Promise<FindingCount[]> {
   const rows = await db
     .selectFrom("provider_findings")
     .select(["provider", "kind", "status", (eb) => eb.fn.countAll<number>().as("count")])

@@ -73,11 +73,13 @@ for (const engine of ENGINES) {
     const secrets = makeSecrets();
     const restoreName = `reckon_t_restored_${randomBytes(4).toString("hex")}`;
     const restoreUrl = engine === "sqlite" ? `file:${join(dir, "restored.db")}` : Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${restoreName}` }).toString();
-    const servers: SecondInstance[] = [];
+    const servers: Promise<SecondInstance>[] = [];
     const databases: TestDatabase[] = [];
 
     afterAll(async () => {
-      await Promise.all(servers.map((server) => server.stop()));
+      // A server still starting when the test failed is stopped too, never left running.
+      const started = await Promise.allSettled(servers);
+      await Promise.all(started.map((result) => (result.status === "fulfilled" ? result.value.stop() : undefined)));
       for (const database of databases) await database.drop();
       if (engine === "postgres") await adminQuery(`DROP DATABASE IF EXISTS ${restoreName} WITH (FORCE)`);
       rmSync(dir, { recursive: true, force: true });
@@ -95,7 +97,10 @@ for (const engine of ENGINES) {
       // Until step 6 the live webhook secrets are not mounted yet.
       let env = prodEnv({}, plain);
       // The test environment serves test-mode deliveries throughout, on its own database.
-      const testServer = startReckonServer(["serve"], { ENVIRONMENT: "test", DATABASE_URL: testDb.url, ...secretVars }).then((server) => (servers.push(server), server));
+      const testServer = startReckonServer(["serve"], { ENVIRONMENT: "test", DATABASE_URL: testDb.url, ...secretVars });
+      servers.push(testServer);
+      // Awaited after the import steps; until then a failed start must not count as unhandled.
+      testServer.catch(() => undefined);
       const values: Record<string, string> = { OPERATOR, PAYNOW_PRODUCT, STRIPE_PRICE, SNAPSHOT_DIR: join(dir, "snapshots"), RESTORE_URL: restoreUrl, TOKEN_FILE: join(dir, "token") };
       const reckon = (template: string, extra: Record<string, string> = {}) => runReckonInProcess(book.command(template, { ...values, ...extra }), env);
 
@@ -147,8 +152,9 @@ for (const engine of ENGINES) {
       expect(passing).toMatchObject({ code: 0, stdout: expect.stringMatching(/preflight passed$/) });
 
       // 7. Promote: prod serves; live deliveries arrive, signed as each provider signs.
-      const prodServer = await startReckonServer(book.command("reckon serve"), env);
-      servers.push(prodServer);
+      const prodStarting = startReckonServer(book.command("reckon serve"), env);
+      servers.push(prodStarting);
+      const prodServer = await prodStarting;
       const deliver = (url: string, provider: "paynow" | "stripe", payload: unknown) => {
         const body = JSON.stringify(payload);
         return fetch(`${url}/api/webhooks/${provider}`, { method: "POST", headers: signDelivery(provider, body, secrets, 0), body });

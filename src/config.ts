@@ -81,6 +81,8 @@ const EnvSchema = z.object({
   RECONCILIATION_SCHEDULE: cronExpression,
   RECONCILE_HEAL: z.enum(["adjust_ledger", "restore_wallet", "report_only"]).default("adjust_ledger"),
   RECONCILE_CHUNK_USERS: wholeNumber(5000, 1, 1_000_000),
+  /** 0 (off) or days: the scheduler prunes archived runs older than this (docs/decisions/report-archive-and-prune.md). */
+  RECONCILE_REPORT_RETENTION_DAYS: wholeNumber(0, 0, 36_500),
   /** Ed25519 private key (PEM) that signs each completed run's chain head. */
   REPORT_SIGNING_KEY_FILE: z.string().optional(),
   /** Ed25519 public key (PEM) for verifying where the private key is not held. */
@@ -115,6 +117,8 @@ export interface Config {
     heal: "adjust_ledger" | "restore_wallet" | "report_only";
     /** Users per claimed chunk: bounds memory and each write transaction of the sweep. */
     chunkUsers: number;
+    /** Runs older than this many days are pruned by the scheduler once an archive holds them; null: never. */
+    reportRetentionDays: number | null;
   };
   /** Signing, verifying and anchoring of the report chain (docs/decisions/report-chain-signing.md). */
   reports: ReportSettings;
@@ -218,6 +222,7 @@ export function loadConfig(env: EnvInput): Config {
       schedule: values.RECONCILIATION_SCHEDULE,
       heal: values.RECONCILE_HEAL,
       chunkUsers: values.RECONCILE_CHUNK_USERS,
+      reportRetentionDays: values.RECONCILE_REPORT_RETENTION_DAYS === 0 ? null : values.RECONCILE_REPORT_RETENTION_DAYS,
     },
     reports: { keys: reportKeys.keys, anchorFile: values.REPORT_ANCHOR_FILE || null },
     providers: {

@@ -5,7 +5,10 @@ import { checkRunDate } from "../reconcile/checkRunDate.js";
 import { readReport, readUserLine } from "../reconcile/readReports.js";
 import { reconcileJob } from "../reconcile/reconcileJob.js";
 import { revertRun } from "../reconcile/revertRun.js";
+import type { PrunedArchive } from "../reconcile/readArchives.js";
 import { signChain } from "../reconcile/signChain.js";
+import { verifyArchive } from "../reconcile/verifyArchive.js";
+import { registerArchiveCommands } from "./reportArchiveCommands.js";
 import { describeProblem, verifyReports, type Verdict } from "../reconcile/verifyReports.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withDatabase } from "./withDatabase.js";
@@ -41,6 +44,13 @@ const VERDICTS: Record<Verdict, { exitCode: number; note: string | null }> = {
     note: "no problem found and every run is signed, but the chain is unanchored (REPORT_ANCHOR_FILE): deleted newest runs would not show",
   },
 };
+
+/** The pruned part of the chain, as verify names it. */
+function archivedRange(archived: PrunedArchive | null) {
+  if (!archived) return null;
+  const note = `chain positions 1-${archived.lastPosition} (through ${archived.lastDate}) are archived in ${archived.filePath} (sha256 ${archived.fileSha256}) and pruned; check it with reports verify --archive`;
+  return { throughPosition: archived.lastPosition, throughDate: archived.lastDate, file: archived.filePath, fileSha256: archived.fileSha256, note };
+}
 
 export function registerReconcileCommands(program: Command, config: () => Config): void {
   // `reckon reconcile revert --date D`: options after a subcommand belong to the subcommand.
@@ -97,21 +107,27 @@ export function registerReconcileCommands(program: Command, config: () => Config
     });
   reports
     .command("verify")
-    .description("recompute line hashes, run checksums and the chain; name anything altered")
+    .description("recompute line hashes, run checksums and the chain; name anything altered (or check an archive file)")
     .option("--date <YYYY-MM-DD>", "only the runs of this date", runDate)
     .option("--all", "every run (the default)")
-    .action(async (options: { date?: string; all?: boolean }) => {
+    .option("--archive <file>", "check an archive file made by reports archive instead of the database")
+    .action(async (options: { date?: string; all?: boolean; archive?: string }) => {
       if (options.date && options.all) throw new InvalidArgumentError("give --date or --all, not both");
+      if (options.archive && (options.date || options.all)) throw new InvalidArgumentError("--archive checks the whole file; leave out --date and --all");
       const cfg = config();
-      const result = await withDb(config, (db) =>
-        verifyReports(db.kysely, { ...(options.date ? { date: options.date } : {}), verifyKey: cfg.reports.keys.verifyKey, anchorFile: cfg.reports.anchorFile }),
-      );
+      const keys = { verifyKey: cfg.reports.keys.verifyKey, anchorFile: cfg.reports.anchorFile };
+      const result = options.archive
+        ? await verifyArchive(options.archive, keys)
+        : await withDb(config, (db) => verifyReports(db.kysely, { ...(options.date ? { date: options.date } : {}), ...keys }));
       for (const problem of result.problems) console.error(describeProblem(problem));
       const verdict = VERDICTS[result.verdict];
       if (verdict.note) console.error(verdict.note);
-      console.log(
-        JSON.stringify({ verdict: result.verdict, ok: result.ok, runsChecked: result.runsChecked, linesChecked: result.linesChecked, problems: result.problems.length, head: result.head }),
-      );
+      const scope =
+        "fileSha256" in result
+          ? { runsChecked: result.runs.length, linesChecked: result.lines, positions: result.trailer ? [result.trailer.firstPosition, result.trailer.lastPosition] : null, fileSha256: result.fileSha256 }
+          : { runsChecked: result.runsChecked, linesChecked: result.linesChecked, head: result.head, archived: archivedRange(result.archived) };
+      if ("archived" in scope && scope.archived) console.error(scope.archived.note);
+      console.log(JSON.stringify({ verdict: result.verdict, ok: result.ok, problems: result.problems.length, ...scope }));
       process.exitCode = verdict.exitCode;
     });
   reports
@@ -124,4 +140,5 @@ export function registerReconcileCommands(program: Command, config: () => Config
       console.log(JSON.stringify(outcome.outcome === "chain_has_problems" ? { outcome: outcome.outcome, problems: outcome.problems.length } : outcome));
       if (outcome.outcome !== "signed") process.exitCode = 1;
     });
+  registerArchiveCommands(reports, config, runDate);
 }

@@ -27,7 +27,11 @@ export type ReportProblem =
   /** The anchor file is configured but absent while the database holds completed runs. */
   | { problem: "anchor_missing"; anchorFile: string }
   /** An anchor line that cannot be trusted: not an anchor line, a bad signature, or two lines for one position. */
-  | { problem: "anchor_invalid"; line: number; why: "unreadable" | "bad_signature" | "conflicting_lines" };
+  | { problem: "anchor_invalid"; line: number; why: "unreadable" | "bad_signature" | "conflicting_lines" }
+  /** The recorded head of the archived (pruned) runs, or of the runs before an archive file, is not signed by the key. */
+  | { problem: "archived_head_invalid"; date: string; chainPosition: number; why: "signature_missing" | "signature_mismatch" }
+  /** An archive file that cannot be trusted as a whole: unreadable, cut short, or its bytes differ from its trailer's SHA-256. */
+  | { problem: "archive_corrupt"; why: string };
 
 /** One line per problem, naming the date and the user, field or position. */
 export function describeProblem(problem: ReportProblem): string {
@@ -58,6 +62,10 @@ export function describeProblem(problem: ReportProblem): string {
       return `the anchor file ${problem.anchorFile} is missing`;
     case "anchor_invalid":
       return `anchor line ${problem.line}: ${problem.why.replace("_", " ")}`;
+    case "archived_head_invalid":
+      return `chain position ${problem.chainPosition} (${problem.date}), the last archived run: ${problem.why === "signature_missing" ? "not signed" : "signature does not verify"}`;
+    case "archive_corrupt":
+      return `archive file: ${problem.why}`;
   }
   return unreachable(problem, "problem");
 }

@@ -4,7 +4,24 @@ import { acquireLease } from "../jobs/acquireLease.js";
 import type { Db } from "../storage/openDatabase.js";
 import { todayUtc } from "./checkRunDate.js";
 import type { ChainLogger } from "./publishChainHead.js";
+import { pruneReports } from "./pruneReports.js";
 import { processHolder, runReconciliation, type ReconcileOutcome } from "./runReconciliation.js";
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Retention: after the nightly run, prunes the runs older than `days` that a verified
+ * archive already holds. It never writes an archive itself: where archives are kept
+ * (and copied off the machine) is the operator's choice, made with `reports archive`.
+ */
+async function pruneExpired(db: Db, days: number, now: Date, logger: ChainLogger | undefined): Promise<void> {
+  const before = todayUtc(new Date(now.getTime() - days * DAY_MS));
+  const outcome = await pruneReports(db, { before, now, partial: true });
+  if (outcome.outcome === "pruned") logger?.info({ reportRetention: { before, ...outcome } }, `report retention: pruned ${outcome.runs} archived run(s) dated before ${before}`);
+  const unarchived = outcome.outcome === "not_archived" || (outcome.outcome === "pruned" && outcome.kept > 0);
+  if (unarchived) logger?.error({ reportRetention: { before, ...outcome } }, `report retention: runs dated before ${before} are in no archive; run reckon reports archive`);
+  if (outcome.outcome === "archive_mismatch") logger?.error({ reportRetention: { before, ...outcome } }, "report retention: an archive no longer matches the database; nothing pruned");
+}
 
 /** Long enough that an instance whose clock ticks late never runs the same day again. */
 const LEASE_TTL_MS = 20 * 60 * 60_000;
@@ -41,6 +58,7 @@ export function scheduleReconciliation(
       ...(options.logger ? { logger: options.logger } : {}),
     });
     options.onRun?.(outcome);
+    if (config.reconciliation.reportRetentionDays !== null) await pruneExpired(db, config.reconciliation.reportRetentionDays, now(), options.logger);
     return outcome;
   };
   const job = new Cron(config.reconciliation.schedule, { timezone: "UTC", protect: true }, async () => {

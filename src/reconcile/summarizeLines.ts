@@ -69,6 +69,23 @@ export interface LinesSummary {
   digest: string;
 }
 
+/** Folds lines, fed in user-id order with their hashes, into a run's figures and the digest of the hashes. */
+export class LinesFold {
+  readonly #digest = new LinesDigest();
+  readonly #summary = { usersChecked: 0, violations: 0, refused: 0, adjustmentAbsTotal: 0 };
+  add(hashHex: string, line: Pick<ReportLine, "delta" | "action">): void {
+    this.#digest.add(hashHex);
+    const totals = lineTotals(line);
+    this.#summary.usersChecked += 1;
+    this.#summary.violations += totals.violation;
+    this.#summary.refused += totals.refused;
+    this.#summary.adjustmentAbsTotal += totals.adjusted;
+  }
+  summary(): LinesSummary {
+    return { ...this.#summary, digest: this.#digest.hex() };
+  }
+}
+
 /**
  * Folds a run's lines, in user-id order, into its figures and the digest of its line
  * hashes. Finalize trusts the stored hashes (the sweep wrote them moments ago) and reads
@@ -82,16 +99,8 @@ export async function summarizeLines(
   runDate: string,
   onLine?: (line: StoredLine, recomputed: string) => void,
 ): Promise<LinesSummary> {
-  const digest = new LinesDigest();
-  const summary = { usersChecked: 0, violations: 0, refused: 0, adjustmentAbsTotal: 0 };
-  const fold = (hashHex: string, line: Pick<ReportLine, "delta" | "action">) => {
-    digest.add(hashHex);
-    const totals = lineTotals(line);
-    summary.usersChecked += 1;
-    summary.violations += totals.violation;
-    summary.refused += totals.refused;
-    summary.adjustmentAbsTotal += totals.adjusted;
-  };
+  const lines = new LinesFold();
+  const fold = (hashHex: string, line: Pick<ReportLine, "delta" | "action">) => lines.add(hashHex, line);
   if (onLine) {
     await forEachLinePage(db, runId, { columns: ALL_COLUMNS, asText: true }, (rows) => {
       for (const row of rows) {
@@ -106,5 +115,5 @@ export async function summarizeLines(
       for (const row of rows) fold(row.line_hash, { delta: Number(row.delta), action: row.action as LineAction });
     });
   }
-  return { ...summary, digest: digest.hex() };
+  return lines.summary();
 }

@@ -26,36 +26,54 @@ function chainedOf(runs: readonly ChainRun[]): Chained[] {
 }
 
 /**
- * Each run's place in the order its links give: from the run that links to nothing,
- * follow the runs that link to the one before. A run the walk never reaches has no place.
+ * Each run's place in the order its links give: from the run that links to `start`
+ * (nothing, for a chain from position 1), follow the runs that link to the one before. A run the walk never reaches has no place.
  */
-function linkOrder(chained: readonly Chained[]): Map<number, number> {
+function linkOrder(chained: readonly Chained[], start: { checksum: string | null; position: number }): Map<number, number> {
   const next = new Map<string | null, Chained>();
   for (const run of chained) if (!next.has(run.previousChecksum)) next.set(run.previousChecksum, run);
   const places = new Map<number, number>();
-  let run = next.get(null);
+  let run = next.get(start.checksum);
   while (run && !places.has(run.id)) {
-    places.set(run.id, places.size + 1);
+    places.set(run.id, start.position + places.size + 1);
     run = run.checksum === null ? undefined : next.get(run.checksum);
   }
   return places;
 }
 
-/** Positions, links and signatures of the database's chain. */
-export function checkChain(runs: readonly ChainRun[], verifyKey: KeyObject | null): ReportProblem[] {
+/**
+ * Where a chain that does not start at position 1 starts: the head of the runs before
+ * it (archived and pruned, or before an archive file's first run). The run after it
+ * must link to its checksum; `signature`, when given, is that head's own.
+ */
+export interface ChainBase {
+  position: number;
+  date: string;
+  checksum: string;
+  signature?: string | null;
+}
+
+/** Positions, links and signatures of a chain: the database's, or an archive's from `base`. */
+export function checkChain(runs: readonly ChainRun[], verifyKey: KeyObject | null, base: ChainBase | null = null): ReportProblem[] {
   const problems: ReportProblem[] = [];
   for (const run of runs) {
     if (run.status === "completed" && run.chainPosition === null) problems.push({ problem: "unchained_run", date: run.runDate, runId: run.id });
   }
   const chained = chainedOf(runs);
   const atPosition = new Map(chained.map((run) => [run.chainPosition, run]));
-  const places = linkOrder(chained);
-  let last = 0;
+  const basePosition = base?.position ?? 0;
+  const places = linkOrder(chained, { checksum: base?.checksum ?? null, position: basePosition });
+  if (base && verifyKey !== null && base.signature !== undefined) {
+    const where = { date: base.date, chainPosition: base.position };
+    if (base.signature === null) problems.push({ problem: "archived_head_invalid", ...where, why: "signature_missing" });
+    else if (!headSignatureValid(verifyKey, base, base.signature)) problems.push({ problem: "archived_head_invalid", ...where, why: "signature_mismatch" });
+  }
+  let last = basePosition;
   for (const run of chained) {
     for (let missing = last + 1; missing < run.chainPosition; missing++) problems.push({ problem: "chain_gap", chainPosition: missing });
-    last = run.chainPosition;
+    last = Math.max(last, run.chainPosition);
     const where = { date: run.runDate, runId: run.id, chainPosition: run.chainPosition };
-    const before = run.chainPosition === 1 ? null : atPosition.get(run.chainPosition - 1);
+    const before = run.chainPosition === basePosition + 1 ? (base ? { checksum: base.checksum } : null) : atPosition.get(run.chainPosition - 1);
     // A link to a missing predecessor is already reported as a gap.
     if (before !== undefined && run.previousChecksum !== (before?.checksum ?? null)) {
       const place = places.get(run.id);

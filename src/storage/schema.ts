@@ -147,6 +147,27 @@ export interface ReconciliationHealsTable {
   created_at: string;
 }
 
+/** One verified archive file of old reconciliation runs (migration 11); `pruned_at` once its runs left the database. */
+export interface ReportArchivesTable {
+  id: Generated<number>;
+  /** The archive holds chained runs dated before this day. */
+  before_date: string;
+  first_position: number;
+  last_position: number;
+  /** The last archived run's head: what the first remaining run links to, and its signature. */
+  last_date: string;
+  last_checksum: string;
+  last_signature: string | null;
+  /** SHA-256 over the archived runs' positions and checksums: prune deletes only these runs. */
+  runs_digest: string;
+  runs: number;
+  lines: number;
+  file_path: string;
+  file_sha256: string;
+  created_at: string;
+  pruned_at: string | null;
+}
+
 /** One user-id range of a run, claimed by one process at a time (migration 3). */
 export interface ReconciliationChunksTable {
   run_id: number;
@@ -280,6 +301,7 @@ export interface Schema {
   reconciliation_user_reports: ReconciliationUserReportsTable;
   reconciliation_chunks: ReconciliationChunksTable;
   reconciliation_heals: ReconciliationHealsTable;
+  report_archives: ReportArchivesTable;
   data_migrations: DataMigrationsTable;
   products: ProductsTable;
   runtime_flags: RuntimeFlagsTable;
@@ -311,4 +333,5 @@ export const TABLES = [
   "webhook_reversals",
   "reconciliation_chunks",
   "reconciliation_heals",
+  "report_archives",
 ] as const satisfies readonly (keyof Schema)[];

@@ -107,23 +107,31 @@ for (const engine of ENGINES) {
       // 1. Import, with bob's drift reported.
       const first = files.write("export.jsonl", reckonLines(legacyUsers(today, false)));
       const dry = await reckon("reckon import wallets --file $EXPORT --dry-run", { EXPORT: first });
-      expect(dry.stdout).toContain("would import 3 users: 3 entries posted");
+      // Through a pipe every command prints its JSON (docs/decisions/cli-output.md).
+      const bobDrift = { uid: "bob", line: 3, exportedPoints: 55, entriesPoints: 50, drift: 5 };
+      expect(JSON.parse(dry.stdout)).toMatchObject({ outcome: "dry_run", users: 3, entriesPosted: 3, drift: [bobDrift], problems: [] });
       expect(await prod.db.kysely.selectFrom("wallets").select("uid").execute()).toEqual([]);
       const imported = await reckon("reckon import wallets --file $EXPORT --by $OPERATOR", { EXPORT: first });
-      expect(imported).toMatchObject({ code: 0, stdout: expect.stringContaining("bob (line 3): exported 55, entries 50, drift 5") });
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ outcome: "imported", users: 3, walletsCreated: 3, drift: [bobDrift] });
 
       // 2. Shadow: the legacy store moved on; the newer export closes the gap.
       const later = files.write("later.jsonl", reckonLines(legacyUsers(today, true)));
       const differ = await reckon("reckon shadow compare --file $LEGACY_WALLETS", { LEGACY_WALLETS: later });
       expect(differ.code).toBe(1);
-      expect(differ.stdout).toContain("carol: different_points (legacy 30, Reckon 20)");
-      expect(differ.stdout).toContain("dan: missing_in_reckon (legacy 8, Reckon -)");
-      expect((await reckon("reckon import wallets --file $EXPORT --by $OPERATOR", { EXPORT: later })).stdout).toContain("imported 4 users: 2 entries posted, 3 already imported, 1 wallets created");
+      expect(JSON.parse(differ.stdout).differences).toEqual([
+        { uid: "carol", difference: "different_points", legacyPoints: 30, reckonPoints: 20 },
+        { uid: "dan", difference: "missing_in_reckon", legacyPoints: 8, reckonPoints: null },
+      ]);
+      const newer = JSON.parse((await reckon("reckon import wallets --file $EXPORT --by $OPERATOR", { EXPORT: later })).stdout);
+      expect(newer).toMatchObject({ users: 4, entriesPosted: 2, entriesAlreadyImported: 3, walletsCreated: 1, drift: [bobDrift] });
 
       // 3. The first reconciliation heals the drift; then both sides agree.
       const firstRun = await reckon("reckon reconcile --date $DATE", { DATE: shiftDate(today, -8) });
       expect(JSON.parse(firstRun.stdout)).toMatchObject({ outcome: "completed", run: { violations: 1, adjustmentAbsTotal: 5, refused: 0 } });
-      expect(await reckon("reckon shadow compare --file $LEGACY_WALLETS", { LEGACY_WALLETS: later })).toMatchObject({ code: 0, stdout: expect.stringMatching(/^agree: 4 legacy wallets, 4 Reckon wallets/) });
+      const agree = await reckon("reckon shadow compare --file $LEGACY_WALLETS", { LEGACY_WALLETS: later });
+      expect(agree.code).toBe(0);
+      expect(JSON.parse(agree.stdout)).toMatchObject({ outcome: "agree", legacyWallets: 4, reckonWallets: 4, differences: [] });
       // Seven nights of the scheduler's runs while the legacy store still serves.
       for (let back = 7; back >= 1; back--) {
         const night = await runReconciliation(prod.db, { date: shiftDate(today, -back), policy: "adjust_ledger", chunkUsers: 100, mode: "start", now: () => new Date() });

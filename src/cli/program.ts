@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { userInfo } from "node:os";
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { createApiToken, revokeApiToken } from "../auth/apiTokens.js";
@@ -8,7 +9,7 @@ import { listFlags } from "../flags/listFlags.js";
 import { isRuntimeFlagName, setFlag } from "../flags/setFlag.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { TOKEN_ROLES, type TokenRole } from "../storage/schema.js";
-import { serve } from "../runtime/serve.js";
+import { parseWorkersOption, serveWorkers, type WorkersOption } from "../runtime/serveWorkers.js";
 import { setCatalogueProduct } from "../catalogue/setCatalogueProduct.js";
 import { isProductId } from "../catalogue/isProductId.js";
 import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
@@ -52,6 +53,14 @@ function positiveInt(value: string): number {
     throw new InvalidArgumentError("expected a whole number from 1 to 100000");
   }
   return Number(value);
+}
+
+function workersOption(value: string): WorkersOption {
+  try {
+    return parseWorkersOption(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function demoTokens(cfg: Config): Promise<{ admin: string; service: string }> {
@@ -105,15 +114,28 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
     .command("serve")
     .description("migrate the database and serve the HTTP API")
     .option("--demo", "seed the demo dataset when the database is empty and print tokens to try it (test only)")
-    .action(async (options: { demo?: boolean }) => {
+    .option("--workers <n>", "processes sharing the port (node:cluster), PostgreSQL only above 1; auto = one per core", workersOption, 1)
+    .action(async (options: { demo?: boolean; workers: WorkersOption }) => {
       const cfg = config();
-      if (options.demo) {
+      // Workers run this same command: only the primary seeds, prints and owns the workers.
+      const primary = cluster.isPrimary;
+      if (options.demo && primary) {
         if (cfg.environment !== "test") throw new Error("--demo is for the test environment only");
         await seedIfEmpty(cfg, 300);
       }
-      const tokens = options.demo ? await demoTokens(cfg) : undefined;
-      const server = await serve(cfg, { log: true });
-      const lines = [`Reckon (${cfg.environment}, ${server.db.dialect}) listening on ${server.url}`];
+      const tokens = options.demo && primary ? await demoTokens(cfg) : undefined;
+      const server = await serveWorkers(cfg, { workers: options.workers, log: true });
+      const shutdown = () => {
+        server.stop().then(
+          () => process.exit(process.exitCode ?? 0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", shutdown);
+      process.once("SIGTERM", shutdown);
+      if (!server.primary) return;
+      const processes = server.workers > 1 ? `, ${server.workers} workers` : "";
+      const lines = [`Reckon (${cfg.environment}, ${server.dialect}${processes}) listening on ${server.url}`];
       if (tokens) {
         lines.push(
           `  service token: ${tokens.service}`,
@@ -124,14 +146,6 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
         );
       }
       console.log(lines.join("\n"));
-      const shutdown = () => {
-        server.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once("SIGINT", shutdown);
-      process.once("SIGTERM", shutdown);
     });
 
   program

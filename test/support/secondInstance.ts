@@ -2,7 +2,12 @@ import { spawn } from "node:child_process";
 
 export interface SecondInstance {
   url: string;
-  stop(): Promise<void>;
+  /** The process `reckon` runs in (with `serve --workers`, the primary). */
+  pid: number;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  /** SIGTERM, then resolves with its exit code once it has exited. */
+  stop(): Promise<number | null>;
 }
 
 /**
@@ -22,9 +27,9 @@ export async function startReckonServer(args: string[], env: Record<string, stri
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", RECONCILIATION_ENABLED: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
+  const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
+  let output = "";
   const url = await new Promise<string>((resolveUrl, reject) => {
-    let output = "";
     const timer = setTimeout(() => reject(new Error(`reckon serve did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const read = (chunk: Buffer) => {
       output += chunk.toString("utf8");
@@ -43,9 +48,11 @@ export async function startReckonServer(args: string[], env: Record<string, stri
   });
   return {
     url,
+    pid: child.pid!,
+    output: () => output,
     async stop() {
-      child.kill("SIGTERM");
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
     },
   };
 }

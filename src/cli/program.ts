@@ -21,6 +21,9 @@ import { registerSnapshotCommands } from "./snapshotCommands.js";
 import { registerCutoverCommands } from "./cutoverCommands.js";
 import { withDatabase } from "./withDatabase.js";
 import { PACKAGE_VERSION } from "../packageVersion.js";
+import { describeFlagSet, describeFlags, describeProductSet, describeTokenCreated, describeTokenRevoked } from "./adminSummaries.js";
+import { outputOptions, printResult, type OutputOptions } from "./output.js";
+import { startProgress } from "./progress.js";
 
 /**
  * The `reckon` command. Every command only parses its options and calls the same
@@ -75,7 +78,8 @@ async function seedIfEmpty(cfg: Config, users: number): Promise<void> {
       console.log(`demo: ${db.displayUrl} already holds data; not seeding`);
       return;
     }
-    const summary = await seedDemo(db, { users, now: new Date(), config: cfg });
+    const progress = startProgress({ label: "demo", unit: "steps", logLevel: cfg.logLevel });
+    const summary = await seedDemo(db, { users, now: new Date(), config: cfg, onProgress: (p) => progress.update(p) }).finally(() => progress.stop());
     console.log(
       `demo: seeded ${summary.users} users, ${summary.purchases} purchases, ${summary.spends} spends, ` +
         `${summary.refunds} refund (of ${summary.sampleUid}) into ${db.displayUrl}`,
@@ -163,39 +167,42 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
 
   const admin = program.command("admin").description("administration");
   const token = admin.command("token").description("API tokens");
-  token
-    .command("create")
-    .description("create an API token and print it once")
-    .addOption(new Option("--role <role>", "who the token acts as").choices(TOKEN_ROLES).makeOptionMandatory())
-    .option("--name <name>", "a label for the token", "cli")
-    .action(async (options: { role: TokenRole; name: string }) => {
-      await withDatabase(config(), async (db) => {
-        const created = await createApiToken(db.kysely, { role: options.role, name: options.name, now: new Date() });
-        console.log(JSON.stringify({ id: created.id, role: options.role, name: options.name, token: created.token }));
-      });
+  outputOptions(
+    token
+      .command("create")
+      .description("create an API token and print it once")
+      .addOption(new Option("--role <role>", "who the token acts as").choices(TOKEN_ROLES).makeOptionMandatory())
+      .option("--name <name>", "a label for the token", "cli"),
+  ).action(async (options: { role: TokenRole; name: string } & OutputOptions) => {
+    await withDatabase(config(), async (db) => {
+      const created = await createApiToken(db.kysely, { role: options.role, name: options.name, now: new Date() });
+      const shown = { id: created.id, role: options.role, name: options.name, token: created.token };
+      await printResult(options, { json: () => JSON.stringify(shown), human: (style) => describeTokenCreated(shown, style) });
     });
+  });
 
   const products = program.command("products").description("the product catalogue: points per unit of each provider product");
-  products
-    .command("set")
-    .description("set how many points one unit of a provider product (or Stripe price) credits; audited")
-    .addArgument(new Argument("<provider>", "whose product").choices(PROVIDERS))
-    .argument("<product-id>", "the provider's product id (PayNow product_id, Stripe price_… or prod_…)", productId)
-    .argument("<points>", "points per unit", positivePoints)
-    .option("--name <name>", "a label for the product")
-    .action(async (provider: Provider, productId: string, points: number, options: { name?: string }) => {
-      await withDatabase(config(), async (db) => {
-        const set = await setCatalogueProduct(db, {
-          provider,
-          productId,
-          pointsPerUnit: points,
-          name: options.name ?? null,
-          actor: cliActor(undefined),
-          now: new Date(),
-        });
-        console.log(JSON.stringify(set));
+  outputOptions(
+    products
+      .command("set")
+      .description("set how many points one unit of a provider product (or Stripe price) credits; audited")
+      .addArgument(new Argument("<provider>", "whose product").choices(PROVIDERS))
+      .argument("<product-id>", "the provider's product id (PayNow product_id, Stripe price_… or prod_…)", productId)
+      .argument("<points>", "points per unit", positivePoints)
+      .option("--name <name>", "a label for the product"),
+  ).action(async (provider: Provider, productId: string, points: number, options: { name?: string } & OutputOptions) => {
+    await withDatabase(config(), async (db) => {
+      const set = await setCatalogueProduct(db, {
+        provider,
+        productId,
+        pointsPerUnit: points,
+        name: options.name ?? null,
+        actor: cliActor(undefined),
+        now: new Date(),
       });
+      await printResult(options, { json: () => JSON.stringify(set), human: () => describeProductSet(set) });
     });
+  });
 
   /** Who runs the CLI, for the audit log; `--by` names a person when the OS user is shared. */
   function cliActor(by: string | undefined): string {
@@ -214,41 +221,41 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
     throw new InvalidArgumentError("expected true/false (or on/off, 1/0)");
   }
 
-  token
-    .command("revoke")
-    .description("revoke an API token for good (audited)")
-    .argument("<id>", "the token's id, as printed by token create", positiveInt)
-    .option("--by <name>", "who is revoking it (default: the OS user)")
-    .action(async (id: number, options: { by?: string }) => {
-      await withDatabase(config(), async (db) => {
-        const outcome = await withTransaction(db, (trx) => revokeApiToken(trx, { id, actor: cliActor(options.by), now: new Date() }));
-        console.log(JSON.stringify(outcome));
-        if (outcome.outcome === "not_found") process.exitCode = 1;
-      });
+  outputOptions(
+    token
+      .command("revoke")
+      .description("revoke an API token for good (audited)")
+      .argument("<id>", "the token's id, as printed by token create", positiveInt)
+      .option("--by <name>", "who is revoking it (default: the OS user)"),
+  ).action(async (id: number, options: { by?: string } & OutputOptions) => {
+    await withDatabase(config(), async (db) => {
+      const outcome = await withTransaction(db, (trx) => revokeApiToken(trx, { id, actor: cliActor(options.by), now: new Date() }));
+      await printResult(options, { json: () => JSON.stringify(outcome), human: (style) => describeTokenRevoked(id, outcome, style) });
+      if (outcome.outcome === "not_found") process.exitCode = 1;
     });
+  });
 
   const flags = admin.command("flags").description("runtime flags, honoured by every instance at once");
-  flags
-    .command("list")
-    .description("print every runtime flag, its value, and who set it")
-    .action(async () => {
-      await withDatabase(config(), async (db) => {
-        console.log(JSON.stringify(await listFlags(db.kysely), null, 2));
-      });
+  outputOptions(flags.command("list").description("print every runtime flag, its value, and who set it")).action(async (options: OutputOptions) => {
+    await withDatabase(config(), async (db) => {
+      const listed = await listFlags(db.kysely);
+      await printResult(options, { json: () => JSON.stringify(listed, null, 2), human: (style) => describeFlags(listed, style) });
     });
-  flags
-    .command("set")
-    .description("set a runtime flag (audited)")
-    .argument("<name>", "the flag, e.g. adjustments_frozen")
-    .argument("<value>", "true or false", flagValue)
-    .option("--by <name>", "who is making the change (default: the OS user)")
-    .action(async (name: string, value: boolean, options: { by?: string }) => {
-      if (!isRuntimeFlagName(name)) throw new Error(`no runtime flag named ${JSON.stringify(name)}; see reckon admin flags list`);
-      await withDatabase(config(), async (db) => {
-        const outcome = await withTransaction(db, (trx) => setFlag(trx, { name, value, actor: cliActor(options.by), now: new Date() }));
-        console.log(JSON.stringify(outcome));
-      });
+  });
+  outputOptions(
+    flags
+      .command("set")
+      .description("set a runtime flag (audited)")
+      .argument("<name>", "the flag, e.g. adjustments_frozen")
+      .argument("<value>", "true or false", flagValue)
+      .option("--by <name>", "who is making the change (default: the OS user)"),
+  ).action(async (name: string, value: boolean, options: { by?: string } & OutputOptions) => {
+    if (!isRuntimeFlagName(name)) throw new Error(`no runtime flag named ${JSON.stringify(name)}; see reckon admin flags list`);
+    await withDatabase(config(), async (db) => {
+      const outcome = await withTransaction(db, (trx) => setFlag(trx, { name, value, actor: cliActor(options.by), now: new Date() }));
+      await printResult(options, { json: () => JSON.stringify(outcome), human: (style) => describeFlagSet(outcome, style) });
     });
+  });
 
   registerBackfillCommands(program, config);
   registerReconcileCommands(program, config);

@@ -13,6 +13,7 @@ import { recordBenchmark } from "./recordBenchmark.js";
  * Legacy import of BENCH_ENTRIES entries (default 1,000,000) for BENCH_USERS users
  * (default 100,000), 1% of them with a planted drift, on each engine of BENCH_ENGINES.
  * Each engine's import runs in its own process, so its peak RSS is the import's alone.
+ * BENCH_CPU_PROFILE_DIR=<dir> writes that process's V8 CPU profile (`import-<engine>.cpuprofile`).
  */
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);

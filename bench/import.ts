@@ -17,6 +17,8 @@ import { recordBenchmark } from "./recordBenchmark.js";
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const ENGINES = (process.env.BENCH_ENGINES ?? "sqlite,postgres").split(",") as ("sqlite" | "postgres")[];
+/** A folder to write each child's V8 CPU profile to (`node --cpu-prof`), when set. */
+const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
 const run = promisify(execFile);
 
 async function writeExport(path: string): Promise<number> {
@@ -61,7 +63,8 @@ async function child(url: string, file: string): Promise<void> {
 async function measure(engine: "sqlite" | "postgres", file: string, drifted: number) {
   const database = await createTestDatabase(engine, { poolSize: 2 });
   try {
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/import.ts", "--child", database.url, file], { maxBuffer: 1 << 20 });
+    const profile = CPU_PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROFILE_DIR, "--cpu-prof-name", `import-${engine}.cpuprofile`] : [];
+    const { stdout } = await run(process.execPath, [...profile, "--import", "tsx", "bench/import.ts", "--child", database.url, file], { maxBuffer: 1 << 20 });
     const figures = JSON.parse(stdout.trim().split("\n").pop()!);
     const violations = (await invariantViolations(database.db)).length;
     if (figures.entriesPosted !== ENTRIES || figures.problems !== 0 || figures.drift !== drifted || violations !== drifted) {

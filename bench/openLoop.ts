@@ -125,13 +125,17 @@ export function startServer(
   mode: "reckon" | "bare",
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  startTimeoutMs = 30_000,
 ): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", new URL("./webhookServer.ts", import.meta.url).pathname, mode], {
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolveStart, rejectStart) => {
-    const timer = setTimeout(() => rejectStart(new Error(`${mode} server did not start in 30 s`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      rejectStart(new Error(`${mode} server did not start in ${startTimeoutMs / 1000} s`));
+    }, startTimeoutMs);
     let buffered = "";
     child.stdout!.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();

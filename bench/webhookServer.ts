@@ -1,13 +1,14 @@
 /**
  * A server for the webhook benchmark and the crash test, run as its own process so
  * the load generator does not share its event loop. `reckon` is the real server
- * (config from the environment, as `reckon serve`); `bare` is the baseline: a fastify
- * route that only verifies the PayNow HMAC and answers 200. Prints `listening <port>`.
+ * (config from the environment, as `reckon serve`; BENCH_WORKERS=N serves from N cluster
+ * workers, as `reckon serve --workers N`); `bare` is the baseline: a fastify route that
+ * only verifies the PayNow HMAC and answers 200. Prints `listening <port>`.
  */
 import Fastify from "fastify";
 import { loadConfig } from "../src/config.js";
 import { verifyPaynowSignature } from "../src/providers/paynow/verifyPaynowSignature.js";
-import { serve } from "../src/runtime/serve.js";
+import { parseWorkersOption, serveWorkers } from "../src/runtime/serveWorkers.js";
 
 async function bare(): Promise<number> {
   const config = loadConfig(process.env);
@@ -32,14 +33,15 @@ async function bare(): Promise<number> {
   return typeof address === "object" && address ? address.port : 0;
 }
 
-async function reckon(): Promise<number> {
-  const server = await serve(loadConfig({ ...process.env, HOST: "127.0.0.1", PORT: "0" }), { log: false });
+async function reckon(): Promise<{ port: number; primary: boolean }> {
+  const workers = parseWorkersOption(process.env.BENCH_WORKERS ?? "1");
+  const server = await serveWorkers(loadConfig({ ...process.env, HOST: "127.0.0.1", PORT: "0" }), { workers, log: false });
   process.once("SIGTERM", () => {
     server.stop().finally(() => process.exit(0));
   });
-  return Number(new URL(server.url).port);
+  return { port: Number(new URL(server.url).port), primary: server.primary };
 }
 
 const mode = process.argv[2];
-const port = mode === "bare" ? await bare() : await reckon();
-console.log(`listening ${port}`);
+const { port, primary } = mode === "bare" ? { port: await bare(), primary: true } : await reckon();
+if (primary) console.log(`listening ${port}`);

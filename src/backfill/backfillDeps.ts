@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
-import type { BackfillRun } from "./backfillRuns.js";
 import type { BackfillDeps } from "./startBackfill.js";
 
 /** A backfill run id (stored in data_migrations) that sorts by start time: `bf_20260301T120000_<8 hex>`. */
@@ -15,7 +14,7 @@ export function backfillDeps(
   db: Db,
   config: Config,
   now: () => Date,
-  onProgress?: (record: BackfillRun) => void,
+  onProgress?: BackfillDeps["onProgress"],
 ): BackfillDeps {
   return {
     db,

@@ -7,7 +7,7 @@ import type { Ending } from "./guardRun.js";
 import { readBackfillRun, saveProgress } from "./backfillRuns.js";
 import type { BackfillDeps } from "./startBackfill.js";
 import type { RunHandle } from "./runLease.js";
-import { refreshScanStatistics, selectBatch } from "./selectBatch.js";
+import { countCandidates, refreshScanStatistics, selectBatch } from "./selectBatch.js";
 
 /**
  * Applies the run batch by batch from `start`. Each batch commits together with the
@@ -27,6 +27,10 @@ export async function runBatches(
   let scanned = start.scanned;
   let exhausted = false;
   await refreshScanStatistics(deps.db.kysely);
+  // Counted only for whoever shows progress.
+  const eventsTotal = deps.onProgress
+    ? scanned + Math.min(request.maxEvents - scanned, await countCandidates(deps.db.kysely, request.type, { from, to, afterId: cursor }))
+    : 0;
   while (scanned < request.maxEvents) {
     const current = await readBackfillRun(deps.db.kysely, run.id);
     if (current?.status !== "running") return { end: "lost" };
@@ -47,7 +51,7 @@ export async function runBatches(
     markStoredStateChanged();
     cursor = batch.cursor ?? cursor;
     scanned += batch.scanned;
-    deps.onProgress?.((await readBackfillRun(deps.db.kysely, run.id))!);
+    deps.onProgress?.((await readBackfillRun(deps.db.kysely, run.id))!, eventsTotal);
   }
   const saved = (await readBackfillRun(deps.db.kysely, run.id))!;
   const more = !exhausted && (await selectBatch(deps.db.kysely, request.type, { from, to, afterId: cursor, limit: 1 })).length > 0;

@@ -43,14 +43,24 @@ export async function selectBatch(
   type: BackfillType,
   window: BatchWindow,
 ): Promise<Selectable<WebhookEventsTable>[]> {
-  const wanted =
-    type === "webhook_replay"
-      ? sql`status in (${sql.join([...REPLAYABLE_STATUSES])})`
-      : sql`event_type in (${sql.join([...REVERSAL_EVENT_TYPES])})`;
   const { rows } = await sql<Selectable<WebhookEventsTable>>`select * from ${engineOf(db).walkPrimaryKey("webhook_events")}
-    where received_at >= ${window.from} and received_at < ${window.to} and id > ${window.afterId} and ${wanted}
+    where received_at >= ${window.from} and received_at < ${window.to} and id > ${window.afterId} and ${wantedBy(type)}
     order by id limit ${window.limit}`.execute(db);
   return rows;
+}
+
+/** The events a run of `type` acts on. */
+function wantedBy(type: BackfillType) {
+  return type === "webhook_replay"
+    ? sql`status in (${sql.join([...REPLAYABLE_STATUSES])})`
+    : sql`event_type in (${sql.join([...REVERSAL_EVENT_TYPES])})`;
+}
+
+/** How many events `selectBatch` would still return from `afterId` on: a progress bar's total. */
+export async function countCandidates(db: Kysely<Schema>, type: BackfillType, window: Omit<BatchWindow, "limit">): Promise<number> {
+  const { rows } = await sql<{ n: number | string }>`select count(*) as n from webhook_events
+    where received_at >= ${window.from} and received_at < ${window.to} and id > ${window.afterId} and ${wantedBy(type)}`.execute(db);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /**

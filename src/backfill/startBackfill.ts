@@ -16,8 +16,12 @@ export interface BackfillDeps {
   newId: () => string;
   reversalPolicy: ReversalPolicy;
   batchSize: number;
-  /** Called after each committed batch with the record as saved (progress bars). */
-  onProgress?: (record: BackfillRun) => void;
+  /**
+   * Called after each committed batch with the record as saved, and how many events the
+   * run scans in all (counted once as it starts: its scanned so far plus what remains, up
+   * to maxEvents); for progress bars.
+   */
+  onProgress?: (record: BackfillRun, eventsTotal: number) => void;
   /** Where each event a run acted on is logged, with its before and after (`logBackfillActions`). */
   logger?: ActionLogger;
   /** The request that started the run, for the log lines. */

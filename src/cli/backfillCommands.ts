@@ -1,4 +1,3 @@
-import { pino } from "pino";
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { backfillDeps } from "../backfill/backfillDeps.js";
@@ -11,6 +10,9 @@ import type { Config } from "../config.js";
 import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
 import type { Db } from "../storage/openDatabase.js";
 import { unreachable } from "../unreachable.js";
+import { describeBackfillList, describeBackfillRun, describeEventImport } from "./backfillSummaries.js";
+import { outputOptions, printResult, type OutputOptions } from "./output.js";
+import { startProgress, type ProgressReporter } from "./progress.js";
 import { withDatabase } from "./withDatabase.js";
 
 /** A failure the operator must act on: printed, exit code 1. */
@@ -21,31 +23,34 @@ function wholeNumber(value: string): number {
   return Number(value);
 }
 
-/** A bar on a terminal, nothing otherwise: the JSON summary is what scripts read. */
-function progressBar(): ((record: BackfillRun) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  return (record) => {
-    const max = Math.max(1, record.params.maxEvents);
-    const filled = Math.min(30, Math.round((record.scanned / max) * 30));
-    process.stderr.write(
-      `\r[${"#".repeat(filled)}${" ".repeat(30 - filled)}] ${record.scanned} scanned, ${record.processed} applied, ${record.errors} errors, ${record.ratePerSecond}/s`,
-    );
-  };
-}
-
 function withDb<T>(config: () => Config, work: (db: Db, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = config();
   return withDatabase(cfg, (db) => work(db, cfg));
 }
 
-/** Each event a run acts on is logged (pino, JSON lines) on stderr; stdout keeps the record. */
-function stderrLogger(cfg: Config) {
-  return pino({ level: cfg.logLevel }, pino.destination(2));
+/**
+ * The run's deps as the CLI gives them: progress (a bar, or log lines) on stderr, and
+ * each event the run acts on logged (pino, JSON lines) on stderr; stdout keeps the record.
+ */
+function cliDeps(db: Db, cfg: Config, progress: ProgressReporter) {
+  const onProgress = (record: BackfillRun, eventsTotal: number) =>
+    progress.update({ done: record.scanned, total: Math.max(eventsTotal, record.scanned), detail: `${record.processed} applied, ${record.errors} errors` });
+  return { ...backfillDeps(db, cfg, () => new Date(), onProgress), logger: progress.logger };
 }
 
-function printFinal(record: BackfillRun): void {
-  if (process.stderr.isTTY) process.stderr.write("\n");
-  console.log(JSON.stringify(record, null, 2));
+async function printRecord(options: OutputOptions, record: BackfillRun): Promise<void> {
+  await printResult(options, { json: () => JSON.stringify(record, null, 2), human: (style) => describeBackfillRun(record, style) });
+}
+
+/** Waits for the run's end, closes the progress (whatever happens), then prints the record. */
+async function printFinal(options: OutputOptions, progress: ProgressReporter, finished: () => Promise<BackfillRun>): Promise<void> {
+  let record: BackfillRun;
+  try {
+    record = await finished();
+  } finally {
+    progress.stop();
+  }
+  await printRecord(options, record);
   if (record.status === "failed") process.exitCode = 1;
 }
 
@@ -68,7 +73,7 @@ function refusalMessage(refused: Exclude<BackfillJobOutcome, { outcome: "started
   return unreachable(refused, "backfill refusal");
 }
 
-interface RunOptions {
+interface RunOptions extends OutputOptions {
   from: string;
   to: string;
   dryRun?: boolean;
@@ -78,16 +83,19 @@ interface RunOptions {
 
 async function run(config: () => Config, type: BackfillType, options: RunOptions): Promise<void> {
   await withDb(config, async (db, cfg) => {
-    const started = await backfillJob({ ...backfillDeps(db, cfg, () => new Date(), progressBar()), logger: stderrLogger(cfg) }, cfg, {
-      type,
-      startDate: options.from,
-      endDate: options.to,
-      dryRun: options.dryRun ?? false,
-      ...(options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents }),
-      ...(options.plan === undefined ? {} : { planHash: options.plan }),
+    const progress = startProgress({ label: `backfill ${type}`, unit: "events", logLevel: cfg.logLevel });
+    await printFinal(options, progress, async () => {
+      const started = await backfillJob(cliDeps(db, cfg, progress), cfg, {
+        type,
+        startDate: options.from,
+        endDate: options.to,
+        dryRun: options.dryRun ?? false,
+        ...(options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents }),
+        ...(options.plan === undefined ? {} : { planHash: options.plan }),
+      });
+      if (started.outcome !== "started") throw new CommandRefused(refusalMessage(started));
+      return started.done;
     });
-    if (started.outcome !== "started") throw new CommandRefused(refusalMessage(started));
-    printFinal(await started.done);
   });
 }
 
@@ -98,71 +106,70 @@ export function registerBackfillCommands(program: Command, config: () => Config)
     ["replay", "webhook_replay"],
     ["reversals", "reversal_backfill"],
   ] as const) {
-    backfill
-      .command(name)
-      .description(type === "webhook_replay" ? "apply stored events that were not applied" : "create missing reversals for refunds and chargebacks")
-      .requiredOption("--from <date>", "first day, YYYY-MM-DD (UTC)")
-      .requiredOption("--to <date>", "last day, YYYY-MM-DD (UTC)")
-      .option("--dry-run", "compute the plan and its hash; write nothing but the record")
-      .option("--max-events <n>", "scan at most this many events", wholeNumber)
-      .option("--plan <hash>", "apply only if the plan is still the one a dry run printed")
-      .action((options: RunOptions) => run(config, type, options));
+    outputOptions(
+      backfill
+        .command(name)
+        .description(type === "webhook_replay" ? "apply stored events that were not applied" : "create missing reversals for refunds and chargebacks")
+        .requiredOption("--from <date>", "first day, YYYY-MM-DD (UTC)")
+        .requiredOption("--to <date>", "last day, YYYY-MM-DD (UTC)")
+        .option("--dry-run", "compute the plan and its hash; write nothing but the record")
+        .option("--max-events <n>", "scan at most this many events", wholeNumber)
+        .option("--plan <hash>", "apply only if the plan is still the one a dry run printed"),
+    ).action((options: RunOptions) => run(config, type, options));
   }
-  backfill
-    .command("resume <id>")
-    .description("continue an interrupted run from its cursor")
-    .action((id: string) =>
-      withDb(config, async (db, cfg) => {
-        const resumed = await resumeBackfill({ ...backfillDeps(db, cfg, () => new Date(), progressBar()), logger: stderrLogger(cfg) }, id);
+  outputOptions(backfill.command("resume <id>").description("continue an interrupted run from its cursor")).action((id: string, options: OutputOptions) =>
+    withDb(config, async (db, cfg) => {
+      const before = await readBackfillRun(db.kysely, id);
+      const progress = startProgress({ label: `backfill resume ${id}`, unit: "events", logLevel: cfg.logLevel, initial: before?.scanned ?? 0 });
+      await printFinal(options, progress, async () => {
+        const resumed = await resumeBackfill(cliDeps(db, cfg, progress), id);
         if (resumed.outcome === "not_found") throw new CommandRefused(`no backfill run ${id}`);
         if (resumed.outcome === "not_resumable") throw new CommandRefused(`backfill run ${id} cannot be resumed: ${resumed.status}`);
         if (resumed.outcome === "still_running") throw new CommandRefused(`backfill run ${id} is still running (${resumed.holder ?? "another process"})`);
-        printFinal(await resumed.done);
-      }),
-    );
-  backfill
-    .command("cancel <id>")
-    .description("stop a running backfill after its current batch")
-    .action((id: string) =>
-      withDb(config, async (db) => {
-        const record = await cancelBackfill({ db, now: () => new Date() }, id);
-        if (!record) throw new CommandRefused(`no backfill run ${id}`);
-        console.log(JSON.stringify(record, null, 2));
-      }),
-    );
-  backfill
-    .command("list")
-    .description("the newest backfill records")
-    .action(() => withDb(config, async (db) => console.log(JSON.stringify(await listBackfillRuns(db.kysely, 50), null, 2))));
-  backfill
-    .command("show <id>")
-    .description("one backfill record")
-    .action((id: string) =>
-      withDb(config, async (db) => {
-        const record = await readBackfillRun(db.kysely, id);
-        if (!record) throw new CommandRefused(`no backfill run ${id}`);
-        console.log(JSON.stringify(record, null, 2));
-      }),
-    );
-  backfill
-    .command("import")
-    .description("store deliveries that never arrived (one provider event JSON per line), for replay")
-    .addOption(new Option("--provider <provider>", "whose events").choices(PROVIDERS).makeOptionMandatory())
-    .requiredOption("--file <path>", "a JSON Lines file")
-    .action((options: { provider: Provider; file: string }) =>
-      withDb(config, async (db, cfg) => {
-        let text: string;
-        try {
-          text = readFileSync(options.file, "utf8");
-        } catch (error) {
-          throw new CommandRefused(`cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
-        }
-        const result = await importEvents(db, { provider: options.provider, text, environment: cfg.environment, now: new Date() });
-        if (result.outcome === "invalid_lines") {
-          for (const error of result.errors.slice(0, 50)) console.error(`${options.file}:${error.line}: ${error.problem}`);
-          throw new CommandRefused(`${result.errors.length} malformed line(s); nothing imported`);
-        }
-        console.log(JSON.stringify(result));
-      }),
-    );
+        return resumed.done;
+      });
+    }),
+  );
+  outputOptions(backfill.command("cancel <id>").description("stop a running backfill after its current batch")).action((id: string, options: OutputOptions) =>
+    withDb(config, async (db) => {
+      const record = await cancelBackfill({ db, now: () => new Date() }, id);
+      if (!record) throw new CommandRefused(`no backfill run ${id}`);
+      await printRecord(options, record);
+    }),
+  );
+  outputOptions(backfill.command("list").description("the newest backfill records")).action((options: OutputOptions) =>
+    withDb(config, async (db) => {
+      const records = await listBackfillRuns(db.kysely, 50);
+      await printResult(options, { json: () => JSON.stringify(records, null, 2), human: (style) => describeBackfillList(records, style) });
+    }),
+  );
+  outputOptions(backfill.command("show <id>").description("one backfill record")).action((id: string, options: OutputOptions) =>
+    withDb(config, async (db) => {
+      const record = await readBackfillRun(db.kysely, id);
+      if (!record) throw new CommandRefused(`no backfill run ${id}`);
+      await printRecord(options, record);
+    }),
+  );
+  outputOptions(
+    backfill
+      .command("import")
+      .description("store deliveries that never arrived (one provider event JSON per line), for replay")
+      .addOption(new Option("--provider <provider>", "whose events").choices(PROVIDERS).makeOptionMandatory())
+      .requiredOption("--file <path>", "a JSON Lines file"),
+  ).action((options: { provider: Provider; file: string } & OutputOptions) =>
+    withDb(config, async (db, cfg) => {
+      let text: string;
+      try {
+        text = readFileSync(options.file, "utf8");
+      } catch (error) {
+        throw new CommandRefused(`cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+      }
+      const result = await importEvents(db, { provider: options.provider, text, environment: cfg.environment, now: new Date() });
+      if (result.outcome === "invalid_lines") {
+        for (const error of result.errors.slice(0, 50)) console.error(`${options.file}:${error.line}: ${error.problem}`);
+        throw new CommandRefused(`${result.errors.length} malformed line(s); nothing imported`);
+      }
+      await printResult(options, { json: () => JSON.stringify(result), human: () => describeEventImport(result, options.file) });
+    }),
+  );
 }

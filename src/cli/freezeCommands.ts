@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import type { Config } from "../config.js";
 import { setFlag } from "../flags/setFlag.js";
 import { withTransaction } from "../storage/withTransaction.js";
+import { describeFlagSet } from "./adminSummaries.js";
+import { outputOptions, printResult, type OutputOptions } from "./output.js";
 import { withDatabase } from "./withDatabase.js";
 
 /**
@@ -14,15 +16,13 @@ export function registerFreezeCommands(admin: Command, config: () => Config, act
     ["freeze", true, "refuse manual adjustments and reversals on every instance (423) until unfrozen; audited"],
     ["unfreeze", false, "allow manual adjustments and reversals again; audited"],
   ] as const) {
-    admin
-      .command(name)
-      .description(description)
-      .option("--by <name>", "who is making the change (default: the OS user)")
-      .action(async (options: { by?: string }) => {
+    outputOptions(admin.command(name).description(description).option("--by <name>", "who is making the change (default: the OS user)")).action(
+      async (options: { by?: string } & OutputOptions) => {
         const outcome = await withDatabase(config(), (db) =>
           withTransaction(db, (trx) => setFlag(trx, { name: "adjustments_frozen", value, actor: actor(options.by), now: new Date() })),
         );
-        console.log(JSON.stringify(outcome));
-      });
+        await printResult(options, { json: () => JSON.stringify(outcome), human: (style) => describeFlagSet(outcome, style) });
+      },
+    );
   }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from "../config.js";
+import { WorkersRefusedError } from "../runtime/serveWorkers.js";
 import { buildProgram } from "./program.js";
 
 buildProgram(process.env)
@@ -7,5 +8,5 @@ buildProgram(process.env)
   .catch((error: unknown) => {
     if (error instanceof ConfigError) console.error(error.message);
     else console.error(`reckon: ${(error as Error).message}`);
-    process.exit(1);
+    process.exit(error instanceof WorkersRefusedError ? error.exitCode : 1);
   });

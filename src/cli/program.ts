@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { userInfo } from "node:os";
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { createApiToken, revokeApiToken } from "../auth/apiTokens.js";
@@ -8,7 +9,7 @@ import { listFlags } from "../flags/listFlags.js";
 import { isRuntimeFlagName, setFlag } from "../flags/setFlag.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { TOKEN_ROLES, type TokenRole } from "../storage/schema.js";
-import { serve } from "../runtime/serve.js";
+import { parseWorkersOption, serveWorkers, type WorkersOption } from "../runtime/serveWorkers.js";
 import { setCatalogueProduct } from "../catalogue/setCatalogueProduct.js";
 import { isProductId } from "../catalogue/isProductId.js";
 import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
@@ -20,6 +21,9 @@ import { registerSnapshotCommands } from "./snapshotCommands.js";
 import { registerCutoverCommands } from "./cutoverCommands.js";
 import { withDatabase } from "./withDatabase.js";
 import { PACKAGE_VERSION } from "../packageVersion.js";
+import { describeFlagSet, describeFlags, describeProductSet, describeTokenCreated, describeTokenRevoked } from "./adminSummaries.js";
+import { outputOptions, printResult, type OutputOptions } from "./output.js";
+import { startProgress } from "./progress.js";
 
 /**
  * The `reckon` command. Every command only parses its options and calls the same
@@ -51,6 +55,14 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
+function workersOption(value: string): WorkersOption {
+  try {
+    return parseWorkersOption(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 function demoTokens(cfg: Config): Promise<{ admin: string; service: string }> {
   return withDatabase(cfg, async (db) => {
     const now = new Date();
@@ -66,7 +78,8 @@ async function seedIfEmpty(cfg: Config, users: number): Promise<void> {
       console.log(`demo: ${db.displayUrl} already holds data; not seeding`);
       return;
     }
-    const summary = await seedDemo(db, { users, now: new Date(), config: cfg });
+    const progress = startProgress({ label: "demo", unit: "steps", logLevel: cfg.logLevel });
+    const summary = await seedDemo(db, { users, now: new Date(), config: cfg, onProgress: (p) => progress.update(p) }).finally(() => progress.stop());
     console.log(
       `demo: seeded ${summary.users} users, ${summary.purchases} purchases, ${summary.spends} spends, ` +
         `${summary.refunds} refund (of ${summary.sampleUid}) into ${db.displayUrl}`,
@@ -101,15 +114,28 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
     .command("serve")
     .description("migrate the database and serve the HTTP API")
     .option("--demo", "seed the demo dataset when the database is empty and print tokens to try it (test only)")
-    .action(async (options: { demo?: boolean }) => {
+    .option("--workers <n>", "processes sharing the port (node:cluster), PostgreSQL only above 1; auto = one per core", workersOption, 1)
+    .action(async (options: { demo?: boolean; workers: WorkersOption }) => {
       const cfg = config();
-      if (options.demo) {
+      // Workers run this same command: only the primary seeds, prints and owns the workers.
+      const primary = cluster.isPrimary;
+      if (options.demo && primary) {
         if (cfg.environment !== "test") throw new Error("--demo is for the test environment only");
         await seedIfEmpty(cfg, 300);
       }
-      const tokens = options.demo ? await demoTokens(cfg) : undefined;
-      const server = await serve(cfg, { log: true });
-      const lines = [`Reckon (${cfg.environment}, ${server.db.dialect}) listening on ${server.url}`];
+      const tokens = options.demo && primary ? await demoTokens(cfg) : undefined;
+      const server = await serveWorkers(cfg, { workers: options.workers, log: true });
+      const shutdown = () => {
+        server.stop().then(
+          () => process.exit(process.exitCode ?? 0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", shutdown);
+      process.once("SIGTERM", shutdown);
+      if (!server.primary) return;
+      const processes = server.workers > 1 ? `, ${server.workers} workers` : "";
+      const lines = [`Reckon (${cfg.environment}, ${server.dialect}${processes}) listening on ${server.url}`];
       if (tokens) {
         lines.push(
           `  service token: ${tokens.service}`,
@@ -120,14 +146,6 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
         );
       }
       console.log(lines.join("\n"));
-      const shutdown = () => {
-        server.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once("SIGINT", shutdown);
-      process.once("SIGTERM", shutdown);
     });
 
   program
@@ -149,39 +167,42 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
 
   const admin = program.command("admin").description("administration");
   const token = admin.command("token").description("API tokens");
-  token
-    .command("create")
-    .description("create an API token and print it once")
-    .addOption(new Option("--role <role>", "who the token acts as").choices(TOKEN_ROLES).makeOptionMandatory())
-    .option("--name <name>", "a label for the token", "cli")
-    .action(async (options: { role: TokenRole; name: string }) => {
-      await withDatabase(config(), async (db) => {
-        const created = await createApiToken(db.kysely, { role: options.role, name: options.name, now: new Date() });
-        console.log(JSON.stringify({ id: created.id, role: options.role, name: options.name, token: created.token }));
-      });
+  outputOptions(
+    token
+      .command("create")
+      .description("create an API token and print it once")
+      .addOption(new Option("--role <role>", "who the token acts as").choices(TOKEN_ROLES).makeOptionMandatory())
+      .option("--name <name>", "a label for the token", "cli"),
+  ).action(async (options: { role: TokenRole; name: string } & OutputOptions) => {
+    await withDatabase(config(), async (db) => {
+      const created = await createApiToken(db.kysely, { role: options.role, name: options.name, now: new Date() });
+      const shown = { id: created.id, role: options.role, name: options.name, token: created.token };
+      await printResult(options, { json: () => JSON.stringify(shown), human: (style) => describeTokenCreated(shown, style) });
     });
+  });
 
   const products = program.command("products").description("the product catalogue: points per unit of each provider product");
-  products
-    .command("set")
-    .description("set how many points one unit of a provider product (or Stripe price) credits; audited")
-    .addArgument(new Argument("<provider>", "whose product").choices(PROVIDERS))
-    .argument("<product-id>", "the provider's product id (PayNow product_id, Stripe price_… or prod_…)", productId)
-    .argument("<points>", "points per unit", positivePoints)
-    .option("--name <name>", "a label for the product")
-    .action(async (provider: Provider, productId: string, points: number, options: { name?: string }) => {
-      await withDatabase(config(), async (db) => {
-        const set = await setCatalogueProduct(db, {
-          provider,
-          productId,
-          pointsPerUnit: points,
-          name: options.name ?? null,
-          actor: cliActor(undefined),
-          now: new Date(),
-        });
-        console.log(JSON.stringify(set));
+  outputOptions(
+    products
+      .command("set")
+      .description("set how many points one unit of a provider product (or Stripe price) credits; audited")
+      .addArgument(new Argument("<provider>", "whose product").choices(PROVIDERS))
+      .argument("<product-id>", "the provider's product id (PayNow product_id, Stripe price_… or prod_…)", productId)
+      .argument("<points>", "points per unit", positivePoints)
+      .option("--name <name>", "a label for the product"),
+  ).action(async (provider: Provider, productId: string, points: number, options: { name?: string } & OutputOptions) => {
+    await withDatabase(config(), async (db) => {
+      const set = await setCatalogueProduct(db, {
+        provider,
+        productId,
+        pointsPerUnit: points,
+        name: options.name ?? null,
+        actor: cliActor(undefined),
+        now: new Date(),
       });
+      await printResult(options, { json: () => JSON.stringify(set), human: () => describeProductSet(set) });
     });
+  });
 
   /** Who runs the CLI, for the audit log; `--by` names a person when the OS user is shared. */
   function cliActor(by: string | undefined): string {
@@ -200,41 +221,41 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
     throw new InvalidArgumentError("expected true/false (or on/off, 1/0)");
   }
 
-  token
-    .command("revoke")
-    .description("revoke an API token for good (audited)")
-    .argument("<id>", "the token's id, as printed by token create", positiveInt)
-    .option("--by <name>", "who is revoking it (default: the OS user)")
-    .action(async (id: number, options: { by?: string }) => {
-      await withDatabase(config(), async (db) => {
-        const outcome = await withTransaction(db, (trx) => revokeApiToken(trx, { id, actor: cliActor(options.by), now: new Date() }));
-        console.log(JSON.stringify(outcome));
-        if (outcome.outcome === "not_found") process.exitCode = 1;
-      });
+  outputOptions(
+    token
+      .command("revoke")
+      .description("revoke an API token for good (audited)")
+      .argument("<id>", "the token's id, as printed by token create", positiveInt)
+      .option("--by <name>", "who is revoking it (default: the OS user)"),
+  ).action(async (id: number, options: { by?: string } & OutputOptions) => {
+    await withDatabase(config(), async (db) => {
+      const outcome = await withTransaction(db, (trx) => revokeApiToken(trx, { id, actor: cliActor(options.by), now: new Date() }));
+      await printResult(options, { json: () => JSON.stringify(outcome), human: (style) => describeTokenRevoked(id, outcome, style) });
+      if (outcome.outcome === "not_found") process.exitCode = 1;
     });
+  });
 
   const flags = admin.command("flags").description("runtime flags, honoured by every instance at once");
-  flags
-    .command("list")
-    .description("print every runtime flag, its value, and who set it")
-    .action(async () => {
-      await withDatabase(config(), async (db) => {
-        console.log(JSON.stringify(await listFlags(db.kysely), null, 2));
-      });
+  outputOptions(flags.command("list").description("print every runtime flag, its value, and who set it")).action(async (options: OutputOptions) => {
+    await withDatabase(config(), async (db) => {
+      const listed = await listFlags(db.kysely);
+      await printResult(options, { json: () => JSON.stringify(listed, null, 2), human: (style) => describeFlags(listed, style) });
     });
-  flags
-    .command("set")
-    .description("set a runtime flag (audited)")
-    .argument("<name>", "the flag, e.g. adjustments_frozen")
-    .argument("<value>", "true or false", flagValue)
-    .option("--by <name>", "who is making the change (default: the OS user)")
-    .action(async (name: string, value: boolean, options: { by?: string }) => {
-      if (!isRuntimeFlagName(name)) throw new Error(`no runtime flag named ${JSON.stringify(name)}; see reckon admin flags list`);
-      await withDatabase(config(), async (db) => {
-        const outcome = await withTransaction(db, (trx) => setFlag(trx, { name, value, actor: cliActor(options.by), now: new Date() }));
-        console.log(JSON.stringify(outcome));
-      });
+  });
+  outputOptions(
+    flags
+      .command("set")
+      .description("set a runtime flag (audited)")
+      .argument("<name>", "the flag, e.g. adjustments_frozen")
+      .argument("<value>", "true or false", flagValue)
+      .option("--by <name>", "who is making the change (default: the OS user)"),
+  ).action(async (name: string, value: boolean, options: { by?: string } & OutputOptions) => {
+    if (!isRuntimeFlagName(name)) throw new Error(`no runtime flag named ${JSON.stringify(name)}; see reckon admin flags list`);
+    await withDatabase(config(), async (db) => {
+      const outcome = await withTransaction(db, (trx) => setFlag(trx, { name, value, actor: cliActor(options.by), now: new Date() }));
+      await printResult(options, { json: () => JSON.stringify(outcome), human: (style) => describeFlagSet(outcome, style) });
     });
+  });
 
   registerBackfillCommands(program, config);
   registerReconcileCommands(program, config);

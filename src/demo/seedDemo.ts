@@ -63,7 +63,10 @@ function planOrders(users: number, now: Date): DemoOrder[] {
  * problems a newcomer should see Reckon find and repair (`plantProblems`). The
  * deliveries are signed with a secret made for the seeding and forgotten after it.
  */
-export async function seedDemo(db: Db, options: { users: number; now: Date; config: Config }): Promise<DemoSummary> {
+export async function seedDemo(
+  db: Db,
+  options: { users: number; now: Date; config: Config; onProgress?: (progress: { done: number; total: number }) => void },
+): Promise<DemoSummary> {
   if (!Number.isInteger(options.users) || options.users < MIN_DEMO_USERS) throw new Error(`a demo needs at least ${MIN_DEMO_USERS} users`);
   const secret = randomBytes(32).toString("hex");
   const config: Config = { ...options.config, providers: { ...options.config.providers, paynowWebhookSecrets: [secret] } };
@@ -74,9 +77,12 @@ export async function seedDemo(db: Db, options: { users: number; now: Date; conf
   });
 
   const orders = planOrders(options.users, options.now);
+  // Progress counts each order delivered, then each user's spends.
+  const steps = { done: 0, total: orders.length + options.users };
   let purchases = 0;
   for (const order of orders) {
     if ((await deliver(db, config, secret, paynowDelivery("ON_ORDER_COMPLETED", `4${order.orderId.slice(1)}`, orderBody(order)), order.at)) === "processed") purchases++;
+    options.onProgress?.({ done: ++steps.done, total: steps.total });
   }
 
   const random = mulberry32(7);
@@ -87,6 +93,7 @@ export async function seedDemo(db: Db, options: { users: number; now: Date; conf
       const result = await spendPoints(db, { uid, points: 5 + Math.floor(random() * 60), idempotencyKey: `demo-spend-${uid}-${spend}`, reason: "demo purchase in app", now: options.now });
       if (result.kind === "fresh" && result.outcome.outcome === "posted") spends++;
     }
+    options.onProgress?.({ done: ++steps.done, total: steps.total });
   }
 
   const refunded = orders[0]!;

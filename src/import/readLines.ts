@@ -26,7 +26,8 @@ export function readLines(path: string, maxLineBytes: number): LineReader {
     let number = 0;
     const finish = (): FileLine | null => {
       number += 1;
-      const whole = Buffer.concat(parts, partBytes);
+      // Most lines sit inside one chunk of the file: read them where they are.
+      const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts, partBytes);
       const wasTooLong = tooLong;
       parts = [];
       partBytes = 0;

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Entry, EntryKind } from "./types.js";
 import { MAX_ENTRY_POINTS } from "./types.js";
 
@@ -110,5 +110,6 @@ export function entryContentHash(
   amount: number,
   reversesEntryId: number | null,
 ): string {
-  return createHash("sha256").update(JSON.stringify([uid, kind, amount, reversesEntryId])).digest("hex");
+  // One-shot `hash` (Node 20.12): half the cost of a Hash object, once per entry posted.
+  return hash("sha256", JSON.stringify([uid, kind, amount, reversesEntryId]), "hex");
 }

@@ -1,4 +1,5 @@
-import { sql, type Insertable, type Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
+import { engineOf, type LedgerEntryRow } from "../storage/EngineAdapter.js";
 import type { LedgerEntriesTable, WalletsTable } from "../storage/schema.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
 import { ConcurrentWriteError, type Trx } from "../storage/withTransaction.js";
@@ -30,10 +31,10 @@ interface WalletState {
   moved: boolean;
 }
 
-/** An entry the batch will insert; `row` is filled in once it is. */
+/** An entry the batch will insert; `id` is filled in once it is. */
 interface PendingEntry {
-  values: Insertable<LedgerEntriesTable>;
-  row?: Selectable<LedgerEntriesTable>;
+  values: LedgerEntryRow;
+  id?: number;
 }
 
 type Known = { stored: Selectable<LedgerEntriesTable> } | { pending: PendingEntry };
@@ -111,7 +112,7 @@ export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[]):
   });
 
   await writeWallets(trx, [...wallets.values()]);
-  await insertEntries(trx, pending);
+  await insertEntries(trx, pending, known);
   return decisions.map(answer);
 }
 
@@ -124,9 +125,10 @@ function uidOf(known: Known): string {
 }
 
 function entryOf(known: Known): Entry {
-  const row = "stored" in known ? known.stored : known.pending.row;
-  if (!row) throw new Error("a pending entry was not inserted");
-  return toEntry(row);
+  if ("stored" in known) return toEntry(known.stored);
+  const { id, values } = known.pending;
+  if (id === undefined) throw new Error("a pending entry was not inserted");
+  return toEntry({ id, ...values });
 }
 
 function answer(decision: Decision): BatchEntryOutcome {
@@ -210,14 +212,11 @@ async function writeWallets(trx: Trx, states: WalletState[]): Promise<void> {
   }
 }
 
-async function insertEntries(trx: Trx, pending: PendingEntry[]): Promise<void> {
-  for (const chunk of statementChunks(pending, 11)) {
-    const rows = await trx
-      .insertInto("ledger_entries")
-      .values(chunk.map((entry) => entry.values))
-      .returningAll()
-      .execute();
-    const byKey = new Map(rows.map((row) => [row.idempotency_key, row]));
-    for (const entry of chunk) entry.row = byKey.get(entry.values.idempotency_key);
+/** Inserts the entries through the engine's bulk insert and notes the id each was given. */
+async function insertEntries(trx: Trx, pending: PendingEntry[], known: Map<string, Known>): Promise<void> {
+  if (pending.length === 0) return;
+  for (const row of await engineOf(trx).insertLedgerEntries(trx, pending.map((entry) => entry.values))) {
+    const entry = known.get(row.idempotency_key);
+    if (entry && "pending" in entry) entry.pending.id = row.id;
   }
 }

@@ -21,7 +21,7 @@ export interface ReconcileRequest {
   now: () => Date;
   /** Who claims chunks; unique per process by default. */
   holder?: string;
-  onProgress?: (progress: { chunksDone: number; chunksTotal: number; usersChecked: number }) => void;
+  onProgress?: (progress: SweepProgress) => void;
   /** Chunks this process sweeps at once; the engine's `sweepConcurrency` by default. */
   concurrency?: number;
   /** Signing key and anchor file; without them runs are chained but neither signed nor anchored. */
@@ -30,6 +30,16 @@ export interface ReconcileRequest {
   logger?: ChainLogger;
   /** The request that started this process's part of the run, for the log lines. */
   requestId?: string;
+}
+
+/** What this process has swept so far, after each chunk. */
+export interface SweepProgress {
+  chunksDone: number;
+  chunksTotal: number;
+  /** Users this process checked; a joined run shares the rest with other processes. */
+  usersChecked: number;
+  /** The wallets as the run started, for a progress bar; wallets created meanwhile are checked too. */
+  usersTotal: number;
 }
 
 /** The head this process added to the report chain, and whether it reached the anchor file. */
@@ -65,6 +75,10 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("run_id", "=", runId)
       .executeTakeFirstOrThrow();
+    // Counted only for whoever shows progress: one more read of the wallets' index.
+    const usersTotal = request.onProgress
+      ? Number((await db.kysely.selectFrom("wallets").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n)
+      : 0;
     let chunksDone = 0;
     let usersChecked = 0;
     const sweeper = async () => {
@@ -75,7 +89,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
         if (request.logger) logHeals(request.logger, run, request.requestId ?? null, result.healed);
         chunksDone += 1;
         usersChecked += result.usersChecked;
-        request.onProgress?.({ chunksDone, chunksTotal: Number(total.n), usersChecked });
+        request.onProgress?.({ chunksDone, chunksTotal: Number(total.n), usersChecked, usersTotal });
       }
     };
     const concurrency = request.concurrency ?? db.engine.sweepConcurrency;

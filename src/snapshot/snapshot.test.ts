@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importWallets } from "../import/importWallets.js";
 import { runReconciliation } from "../reconcile/runReconciliation.js";
@@ -34,6 +35,17 @@ for (const engine of ENGINES) {
     };
     const restore = (overrides: Partial<RestoreSnapshotRequest>) =>
       restoreSnapshot({ manifestPath, targetUrl: freshTarget(), liveUrl: source.url, force: false, environment: "test", verifyKey: null, ...overrides });
+    /** Whether a restore target was created: a SQLite file, or a PostgreSQL database. */
+    const targetExists = async (targetUrl: string) => {
+      if (engine === "sqlite") return existsSync(targetUrl.slice("file:".length));
+      const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await client.connect();
+      try {
+        return (await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [new URL(targetUrl).pathname.slice(1)])).rowCount === 1;
+      } finally {
+        await client.end();
+      }
+    };
     /** A copy of the manifest with some fields changed, beside the original (so it names the same copy). */
     const editedManifest = (name: string, change: Record<string, unknown>) => {
       const path = join(dir, name);
@@ -98,6 +110,31 @@ for (const engine of ENGINES) {
       // The same target again now holds data: refused without --force, replaced with it.
       expect(await restore({ targetUrl })).toMatchObject({ outcome: "target_not_empty" });
       expect(await restore({ targetUrl, force: true })).toMatchObject({ outcome: "restored", invariantViolations: 1 });
+    });
+
+    it("restoring a snapshot of the other environment is refused before anything is written: no target, the source unchanged", async () => {
+      const before = await tableHashes(source.db);
+      const targetUrl = freshTarget();
+      const prod = await restore({ manifestPath: editedManifest("prod-refused.json", { environment: "prod" }), targetUrl });
+      expect(prod).toEqual({ outcome: "wrong_environment", snapshot: "prod", expected: "test" });
+      expect(await targetExists(targetUrl)).toBe(false);
+      expect(await tableHashes(source.db)).toEqual(before);
+    });
+
+    it("a truncated copy is refused by verify, and a restore of it creates nothing", async () => {
+      const truncatedDir = mkdtempSync(join(dir, "truncated-"));
+      const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+      const bytes = readFileSync(join(dir, manifest.file));
+      writeFileSync(join(truncatedDir, manifest.file), bytes.subarray(0, Math.floor(bytes.length / 2)));
+      const truncated = join(truncatedDir, "m.json");
+      writeFileSync(truncated, JSON.stringify(manifest));
+      expect(await verifySnapshot(truncated)).toMatchObject({
+        outcome: "failed",
+        problems: expect.arrayContaining([`the copy has ${Math.floor(bytes.length / 2)} bytes, the manifest says ${manifest.bytes}`]),
+      });
+      const targetUrl = freshTarget();
+      expect(await restore({ manifestPath: truncated, targetUrl })).toMatchObject({ outcome: "verify_failed" });
+      expect(await targetExists(targetUrl)).toBe(false);
     });
 
     it("restore refuses a snapshot of the other environment, of a newer schema, or over the live database, and writes nothing", async () => {

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, RawBuilder } from "kysely";
 import type { Capabilities } from "./capabilities.js";
-import type { ReconciliationUserReportsTable } from "./schema.js";
+import type { LedgerEntriesTable, ReconciliationUserReportsTable } from "./schema.js";
 
 /** The engines Reckon runs on. */
 export type DialectName = "sqlite" | "postgres";
@@ -10,6 +10,15 @@ export type ValuesColumnType = "text" | "bigint" | "smallint" | "timestamptz";
 
 /** A report line as stored, its hash already computed. */
 export type ReportLineRow = Required<Insertable<ReconciliationUserReportsTable>>;
+
+/** An entry as written: every column but the id, which the engine gives. */
+export type LedgerEntryRow = Omit<Required<Insertable<LedgerEntriesTable>>, "id">;
+
+/** An entry just inserted: the id the engine gave it, found by its key. */
+export interface InsertedEntryId {
+  id: number;
+  idempotency_key: string;
+}
 
 /** A read of `columns` from `from` where `where` holds, to be walked in `key` order. */
 export interface KeyOrderedRead {
@@ -50,6 +59,12 @@ export interface EngineAdapter extends Capabilities {
   valuesCell(value: unknown, type: ValuesColumnType): RawBuilder<unknown>;
   /** Appends report lines inside `trx`; a line already stored for its run and user is kept. */
   insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void>;
+  /**
+   * Appends ledger entries inside `trx` and returns each one's id, in no particular
+   * order; a taken key fails the statement. The ledger's rules are decided before
+   * (`ledger/postEntries.ts`) and held again by the schema's own constraints.
+   */
+  insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
 

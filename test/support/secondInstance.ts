@@ -2,21 +2,34 @@ import { spawn } from "node:child_process";
 
 export interface SecondInstance {
   url: string;
-  stop(): Promise<void>;
+  /** The process `reckon` runs in (with `serve --workers`, the primary). */
+  pid: number;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  /** SIGTERM, then resolves with its exit code once it has exited. */
+  stop(): Promise<number | null>;
 }
 
 /**
  * Starts `reckon serve` in its own process on `databaseUrl` (loopback, a port the OS
  * picks, the nightly schedule off): an instance that ran none of the test's jobs.
  */
-export async function startSecondInstance(databaseUrl: string, timeoutMs = 60_000): Promise<SecondInstance> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], {
-    env: { PATH: process.env.PATH ?? "", ENVIRONMENT: "test", DATABASE_URL: databaseUrl, HOST: "127.0.0.1", PORT: "0", RECONCILIATION_ENABLED: "0", LOG_LEVEL: "warn" },
+export function startSecondInstance(databaseUrl: string, timeoutMs = 60_000): Promise<SecondInstance> {
+  return startReckonServer(["serve"], { ENVIRONMENT: "test", DATABASE_URL: databaseUrl }, timeoutMs);
+}
+
+/**
+ * Starts `reckon <args>` (a serving command) in its own process with `env` besides
+ * loopback, a port the OS picks and the nightly schedule off; resolves once it listens.
+ */
+export async function startReckonServer(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<SecondInstance> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", RECONCILIATION_ENABLED: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
+  const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
+  let output = "";
   const url = await new Promise<string>((resolveUrl, reject) => {
-    let output = "";
     const timer = setTimeout(() => reject(new Error(`reckon serve did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const read = (chunk: Buffer) => {
       output += chunk.toString("utf8");
@@ -35,9 +48,11 @@ export async function startSecondInstance(databaseUrl: string, timeoutMs = 60_00
   });
   return {
     url,
+    pid: child.pid!,
+    output: () => output,
     async stop() {
-      child.kill("SIGTERM");
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
     },
   };
 }

@@ -1,8 +1,10 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import type { EngineAdapter, KeyOrderedRead, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
 
 /** Lines per statement: they travel as one JSON parameter that PostgreSQL unpacks. */
 const LINES_PER_STATEMENT = 5_000;
+/** Entries per statement: they travel as one array parameter per column. */
+const ENTRIES_PER_STATEMENT = 5_000;
 
 /**
  * PostgreSQL at READ COMMITTED behind a pool: rows and names are locked explicitly, and
@@ -52,6 +54,28 @@ export const postgresAdapter: EngineAdapter = {
              delta bigint, action text, adjustment_entry_id bigint, line_hash text, reason text, detail text)
         ON CONFLICT DO NOTHING`.execute(trx);
     }
+  },
+  /**
+   * One array per column, unpacked by `unnest`: eleven parameters and one short text
+   * however many rows, where a VALUES list made PostgreSQL parse and plan a statement of
+   * 55,000 parameters. Arrays, not JSON, so each string reaches PostgreSQL exactly as a
+   * plain parameter would (jsonb refuses some escapes a text parameter carries).
+   */
+  async insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]> {
+    const inserted: InsertedEntryId[] = [];
+    for (let start = 0; start < rows.length; start += ENTRIES_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + ENTRIES_PER_STATEMENT);
+      const column = <K extends keyof LedgerEntryRow>(name: K) => chunk.map((row) => row[name]);
+      const result = await sql<InsertedEntryId>`
+        INSERT INTO ledger_entries
+          (uid, amount, kind, idempotency_key, reverses_entry_id, balance_after, source, source_ref, reason, content_hash, created_at)
+        SELECT * FROM unnest(${column("uid")}::text[], ${column("amount")}::bigint[], ${column("kind")}::text[], ${column("idempotency_key")}::text[],
+          ${column("reverses_entry_id")}::bigint[], ${column("balance_after")}::bigint[], ${column("source")}::text[], ${column("source_ref")}::text[],
+          ${column("reason")}::text[], ${column("content_hash")}::text[], ${column("created_at")}::timestamptz[])
+        RETURNING id, idempotency_key`.execute(trx);
+      for (const row of result.rows) inserted.push(row);
+    }
+    return inserted;
   },
   /**
    * One cursor: right after a run wrote its lines the table's statistics still describe

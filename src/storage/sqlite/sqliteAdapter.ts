@@ -1,18 +1,27 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely, type QueryResult, type RawBuilder } from "kysely";
-import type { EngineAdapter, KeyOrderedRead, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
+import { chunkedStatements, placeholderRows, type ChunkedStatements } from "./chunkedStatements.js";
 
 /** Lines per bulk statement: 1,100 parameters, far below SQLite's limit of 32,766. */
 const LINES_PER_STATEMENT = 100;
 const LINE_COLUMNS = "(run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash, reason, detail)";
 
-function insertLinesText(rows: number): string {
-  const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
-  return `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${values} ON CONFLICT DO NOTHING`;
-}
-
 function pushLine(parameters: unknown[], row: ReportLineRow): void {
   parameters.push(row.run_id, row.uid, row.wallet_points, row.ledger_sum, row.ledger_count, row.delta, row.action, row.adjustment_entry_id, row.line_hash, row.reason, row.detail);
+}
+
+/** Entries per bulk statement: 5,500 parameters. */
+const ENTRIES_PER_STATEMENT = 500;
+const ENTRY_COLUMNS = "(uid, amount, kind, idempotency_key, reverses_entry_id, balance_after, source, source_ref, reason, content_hash, created_at)";
+
+function pushEntry(parameters: unknown[], row: LedgerEntryRow): void {
+  parameters.push(row.uid, row.amount, row.kind, row.idempotency_key, row.reverses_entry_id, row.balance_after, row.source, row.source_ref, row.reason, row.content_hash, row.created_at);
+}
+
+/** Bulk statements run on the raw connection only inside the transaction `trx` holds on it. */
+function assertInTransaction(trx: Kysely<any>, raw: BetterSqlite3.Database, what: string): void {
+  if (!trx.isTransaction || !raw.inTransaction) throw new Error(`${what} are written inside a transaction`);
 }
 
 /**
@@ -21,7 +30,8 @@ function pushLine(parameters: unknown[], row: ReportLineRow): void {
  * process. `raw` is that connection; only this adapter touches it.
  */
 export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
-  let lineStatements: { one: BetterSqlite3.Statement; many: BetterSqlite3.Statement } | undefined;
+  let lineStatements: ChunkedStatements | undefined;
+  let entryStatements: ChunkedStatements | undefined;
   return {
     name: "sqlite",
     rowLocks: false,
@@ -49,25 +59,19 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
 
     valuesCell: (value: unknown, _type: ValuesColumnType) => sql`${value}`,
     /**
-     * Prepared statements on the raw connection: `trx` holds that one connection with
-     * BEGIN IMMEDIATE, so the rows land in the same transaction. A statement inserts
-     * 100 lines, which halves the cost of one statement per line (most of it was
-     * crossing from JavaScript into SQLite once per line).
+     * Prepared statements on the raw connection (`chunkedStatements`): `trx` holds that
+     * one connection with BEGIN IMMEDIATE, so the rows land in the same transaction.
      */
     async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void> {
-      if (!trx.isTransaction || !raw.inTransaction) throw new Error("report lines are written inside a transaction");
-      lineStatements ??= { one: raw.prepare(insertLinesText(1)), many: raw.prepare(insertLinesText(LINES_PER_STATEMENT)) };
-      let start = 0;
-      for (; start + LINES_PER_STATEMENT <= rows.length; start += LINES_PER_STATEMENT) {
-        const parameters: unknown[] = [];
-        for (let index = start; index < start + LINES_PER_STATEMENT; index++) pushLine(parameters, rows[index]!);
-        lineStatements.many.run(parameters);
-      }
-      for (; start < rows.length; start++) {
-        const parameters: unknown[] = [];
-        pushLine(parameters, rows[start]!);
-        lineStatements.one.run(parameters);
-      }
+      assertInTransaction(trx, raw, "report lines");
+      lineStatements ??= chunkedStatements(raw, (count) => `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${placeholderRows(count, 11)} ON CONFLICT DO NOTHING`, LINES_PER_STATEMENT);
+      lineStatements.run(rows, pushLine);
+    },
+    /** As `insertReportLines`; a taken key fails the statement, and with it the transaction's work. */
+    async insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]> {
+      assertInTransaction(trx, raw, "ledger entries");
+      entryStatements ??= chunkedStatements(raw, (count) => `INSERT INTO ledger_entries ${ENTRY_COLUMNS} VALUES ${placeholderRows(count, 11)} RETURNING id, idempotency_key`, ENTRIES_PER_STATEMENT);
+      return entryStatements.run<LedgerEntryRow, InsertedEntryId>(rows, pushEntry);
     },
     /** A page at a time along the key (`key > last`), each page one short synchronous read. */
     async readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void> {

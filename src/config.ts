@@ -71,6 +71,8 @@ const EnvSchema = z.object({
   /** Read only to refuse it in prod: pg would take it silently when the URL has no password. */
   PGPASSWORD: z.string().optional(),
   DB_POOL_SIZE: wholeNumber(10, 1, 500),
+  /** SQLite: store and apply webhooks on a writer thread (docs/decisions/sqlite-writer-thread.md). */
+  SQLITE_WRITER_THREAD: flag(true),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: wholeNumber(3000, 0, 65535),
   /** Proxy hops in front of Reckon whose X-Forwarded-For is trusted (0: use the socket address). */
@@ -108,7 +110,7 @@ export type ReversalPolicy = "allow_negative" | "clamp";
 export interface Config {
   environment: Environment;
   /** `password` is set only from DATABASE_PASSWORD(_FILE); a password inside `url` stays there. */
-  database: { url: string; password?: string; poolSize: number };
+  database: { url: string; password?: string; poolSize: number; writerThread: boolean };
   http: { host: string; port: number; trustProxyHops: number };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   features: { reconciliationEnabled: boolean; backfillEnabled: boolean };
@@ -211,6 +213,7 @@ export function loadConfig(env: EnvInput): Config {
       url: values.DATABASE_URL ?? `file:./data/reckon-${values.ENVIRONMENT}.db`,
       ...(values.DATABASE_PASSWORD ? { password: values.DATABASE_PASSWORD } : {}),
       poolSize: values.DB_POOL_SIZE,
+      writerThread: values.SQLITE_WRITER_THREAD,
     },
     http: { host: values.HOST, port: values.PORT, trustProxyHops: values.TRUST_PROXY_HOPS },
     logLevel: values.LOG_LEVEL,

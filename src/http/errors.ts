@@ -46,6 +46,7 @@ export const ERROR_STATUS = {
   webhook_timestamp_in_future: 401,
   livemode_mismatch: 403,
   webhook_not_configured: 503,
+  webhook_not_stored: 503,
   invalid_provider: 400,
   invalid_product_id: 400,
   oidc_not_configured: 401,

@@ -44,6 +44,7 @@ const SAMPLES: { [K in RefusalName]: Extract<Refusal, { outcome: K }>[] } = {
     { outcome: "livemode_mismatch", livemode: false },
   ],
   not_configured: [{ outcome: "not_configured" }],
+  not_stored: [{ outcome: "not_stored" }],
   invalid_request: [{ outcome: "invalid_request", error: zodError }],
   beyond_limits: (["end_before_start", "range_too_long", "in_the_future", "too_many_events"] as const).map((problem) => ({
     outcome: "beyond_limits",

@@ -65,6 +65,7 @@ export const REFUSALS: { [K in RefusalName]: (outcome: Extract<Refusal, { outcom
   livemode_mismatch: (o) =>
     new AppError("livemode_mismatch", o.livemode ? "a live-mode event was sent to a test instance" : "a test-mode event was sent to a prod instance"),
   not_configured: () => new AppError("webhook_not_configured", "no webhook secret is configured for this provider"),
+  not_stored: () => new AppError("webhook_not_stored", "the delivery could not be stored now and was not acknowledged; send it again"),
   invalid_request: (o) => bodyRefusal(o.error),
   beyond_limits: (o) =>
     o.problem === "too_many_events"

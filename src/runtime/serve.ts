@@ -4,6 +4,7 @@ import { buildApp } from "../http/buildApp.js";
 import type { Db } from "../storage/openDatabase.js";
 import { prepareDatabase } from "./prepareDatabase.js";
 import { openDatabase } from "../storage/openDatabase.js";
+import { deliveryWriterFor } from "../webhooks/deliveryWriterFor.js";
 import { scheduleReconciliation } from "../reconcile/scheduleReconciliation.js";
 
 export interface RunningServer {
@@ -16,6 +17,8 @@ export interface RunningServer {
 /** Prepares the database and listens; `stop` drains requests, then closes the database. */
 export async function serve(config: Config, options: { log: boolean }): Promise<RunningServer> {
   const db = await prepareDatabase(config);
+  // The webhook writer (a thread of its own on SQLite) is ready before the first delivery.
+  deliveryWriterFor(db);
   const app = await buildApp({ db, config, log: options.log });
   try {
     await app.listen({ host: config.http.host, port: config.http.port });

@@ -18,6 +18,7 @@ import { maskDatabaseUrl } from "./readDatabaseUrl.js";
 import { readHostList } from "./readHostList.js";
 import { hostListPool } from "./hostListPool.js";
 import type { Schema } from "./schema.js";
+import type { SeparateWriter, WriteTurns } from "./SeparateWriter.js";
 import { sqliteAdapter } from "./sqlite/sqliteAdapter.js";
 
 export type { DialectName } from "./EngineAdapter.js";
@@ -34,6 +35,13 @@ export interface Db {
   /** The raw handles, for `storage/migrate.ts` only (see docs/decisions/storage-engines.md). */
   sqlite?: BetterSqlite3.Database;
   pool?: pg.Pool;
+  /**
+   * Set for a file-backed SQLite database opened with `writerThread`: a thread may own
+   * its writes on a connection of its own (the webhook writer); null otherwise.
+   */
+  separateWriter: SeparateWriter | null;
+  /** Runs `hook` (in registration order) when the database closes, before its connections do. */
+  beforeClose(hook: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +53,11 @@ export interface OpenDatabaseOptions {
    * never becomes part of a URL string, so nothing can print it with one.
    */
   password?: string;
+  /**
+   * Whether a file-backed SQLite database may hand its webhook writes to a writer thread
+   * (`Db.separateWriter`); default true. The thread's own connection opens with false.
+   */
+  writerThread?: boolean;
 }
 
 /**
@@ -52,7 +65,7 @@ export interface OpenDatabaseOptions {
  * Nothing is created in a PostgreSQL server; a SQLite file's folder is created.
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db {
-  if (url.startsWith("file:")) return openSqlite(url.slice("file:".length));
+  if (url.startsWith("file:")) return openSqlite(url.slice("file:".length), options.writerThread ?? true);
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return openPostgres(url, options);
   throw new Error("DATABASE_URL must start with file: or postgres://");
 }
@@ -63,20 +76,85 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db
  * server), so it starts with BEGIN IMMEDIATE and never fails half-way on a lock upgrade.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  /** Whose turn it is at the write lock, when a writer thread shares this file. */
+  turns: WriteTurns | null = null;
+  #held: WriteTurns | null = null;
+  #inTransaction = false;
+  readonly #database: SqliteDatabase;
+
+  constructor(database: SqliteDatabase) {
+    super({ database });
+    this.#database = database;
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    return {
+      // A write outside a transaction takes its turn too (see `SeparateWriter`).
+      executeQuery: async (query) => {
+        const turns = this.#turnsFor(query.sql);
+        if (!turns) return connection.executeQuery(query);
+        await turns.take();
+        try {
+          return await connection.executeQuery(query);
+        } finally {
+          turns.give();
+        }
+      },
+      streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+    };
+  }
+
+  /** The turns a statement must take: those of a writer thread, for a write outside a transaction. */
+  #turnsFor(text: string): WriteTurns | null {
+    if (!this.turns || this.#inTransaction) return null;
+    return (this.#database.prepare(text) as unknown as BetterSqlite3.Statement).readonly ? null : this.turns;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    this.#inTransaction = true;
+    const turns = this.turns;
+    if (turns) {
+      await turns.take();
+      this.#held = turns;
+    }
+    try {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    } catch (error) {
+      this.#giveBack();
+      throw error;
+    }
+  }
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await super.commitTransaction(connection);
+    this.#giveBack();
+  }
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } finally {
+      this.#giveBack();
+    }
+  }
+  #giveBack(): void {
+    this.#inTransaction = false;
+    const held = this.#held;
+    this.#held = null;
+    held?.give();
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #database: SqliteDatabase;
+  readonly driver: ImmediateSqliteDriver;
   constructor(database: BetterSqlite3.Database) {
     const cached = withStatementCache(database);
     super({ database: cached });
     this.#database = cached;
+    this.driver = new ImmediateSqliteDriver(this.#database);
   }
   override createDriver() {
-    return new ImmediateSqliteDriver({ database: this.#database });
+    return this.driver;
   }
 }
 
@@ -108,7 +186,7 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   } as unknown as SqliteDatabase;
 }
 
-function openSqlite(path: string): Db {
+function openSqlite(path: string, writerThread: boolean): Db {
   const memory = path === ":memory:";
   if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new BetterSqlite3(path);
@@ -120,16 +198,35 @@ function openSqlite(path: string): Db {
   // (bench:backfill, back to back); see docs/decisions/storage-engines.md.
   sqlite.pragma("cache_size = -65536");
   sqlite.pragma("foreign_keys = ON");
-  const kysely = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect(sqlite) });
+  const dialect = new ImmediateSqliteDialect(sqlite);
+  const kysely = new Kysely<Schema>({ dialect });
   const engine = sqliteAdapter(sqlite);
   registerEngine(kysely, engine);
+  // An in-memory database exists only on this connection: no other thread can share it.
+  const separateWriter: SeparateWriter | null =
+    writerThread && !memory
+      ? {
+          url: `file:${resolve(path)}`,
+          takeTurnsWith: (turns) => {
+            dialect.driver.turns = turns;
+          },
+        }
+      : null;
+  return withCloseHooks({ kysely, engine, dialect: "sqlite", displayUrl: `file:${path}`, sqlite, separateWriter }, () => kysely.destroy());
+}
+
+/** A `Db` whose `close` first runs the hooks registered with `beforeClose`, then `closeConnections`. */
+function withCloseHooks(db: Omit<Db, "beforeClose" | "close">, closeConnections: () => Promise<void>): Db {
+  const hooks: (() => Promise<void>)[] = [];
   return {
-    kysely,
-    engine,
-    dialect: "sqlite",
-    displayUrl: `file:${path}`,
-    sqlite,
-    close: () => kysely.destroy(),
+    ...db,
+    beforeClose: (hook) => {
+      hooks.push(hook);
+    },
+    async close() {
+      for (const hook of hooks.splice(0)) await hook();
+      await closeConnections();
+    },
   };
 }
 
@@ -182,5 +279,5 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   pool.on("connect", (client) => client.on("error", () => undefined));
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   registerEngine(kysely, postgresAdapter);
-  return { kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, close: () => kysely.destroy() };
+  return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null }, () => kysely.destroy());
 }

@@ -2,10 +2,9 @@ import type { Insertable } from "kysely";
 import type { ReversalPolicy } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { WebhookEventsTable, WebhookStatus } from "../storage/schema.js";
-import { withTransaction, type Trx } from "../storage/withTransaction.js";
+import { withTransaction } from "../storage/withTransaction.js";
 import type { ReadDelivery } from "../providers/PaymentEvent.js";
-import { statementChunks } from "../storage/setBased.js";
-import { applyStoredEvents, type StoredEvent } from "./applyStoredEvent.js";
+import { storeDeliveries } from "./storeDeliveries.js";
 
 export interface PendingDelivery {
   row: Insertable<WebhookEventsTable>;
@@ -19,6 +18,9 @@ export interface StoredDelivery {
   duplicate: boolean;
   status: WebhookStatus;
 }
+
+/** Each batch holds what arrived during the previous commit, up to this many deliveries. */
+export const MAX_BATCH = 64;
 
 interface Waiting {
   delivery: PendingDelivery;
@@ -38,6 +40,10 @@ export class WebhookCommitQueue {
   readonly #inFlight = new Set<{ startedAt: number }>();
   #scheduled = false;
   #hedge: NodeJS.Timeout | undefined;
+  /** Set while another connection has its turn at the write lock: no batch starts. */
+  #paused = false;
+  /** Called each time a batch finishes. */
+  #settled: (() => void)[] = [];
 
   /**
    * @param maxInFlight batches committed at once, at most.
@@ -59,9 +65,35 @@ export class WebhookCommitQueue {
     });
   }
 
+  /**
+   * Starts no batch until `resume`; resolves once the batches in flight have committed,
+   * so another connection can take the write lock without waiting on it.
+   */
+  async pause(): Promise<void> {
+    this.#paused = true;
+    await this.#idle();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#schedule();
+  }
+
+  /** Resolves once every delivery submitted so far has been committed (or refused). */
+  async drain(): Promise<void> {
+    while (this.#queue.length > 0 || this.#inFlight.size > 0) {
+      if (this.#inFlight.size === 0) this.#schedule();
+      await new Promise<void>((resolve) => this.#settled.push(resolve));
+    }
+  }
+
+  async #idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await new Promise<void>((resolve) => this.#settled.push(resolve));
+  }
+
   /** Milliseconds until another batch may start; 0 when one may start now. */
   #wait(): number {
-    if (this.#inFlight.size >= this.maxInFlight) return Infinity;
+    if (this.#paused || this.#inFlight.size >= this.maxInFlight) return Infinity;
     if (this.#inFlight.size === 0) return 0;
     const youngest = Math.max(...[...this.#inFlight].map((batch) => batch.startedAt));
     return Math.max(0, youngest + this.nextAfterMs - performance.now());
@@ -89,6 +121,7 @@ export class WebhookCommitQueue {
       this.#inFlight.add(started);
       void this.#commit(batch).finally(() => {
         this.#inFlight.delete(started);
+        for (const settled of this.#settled.splice(0)) settled();
         this.#schedule();
       });
       this.#schedule();
@@ -97,7 +130,7 @@ export class WebhookCommitQueue {
 
   async #commit(batch: Waiting[]): Promise<void> {
     try {
-      const results = await withTransaction(this.db, (trx) => storeAll(trx, batch.map((waiting) => waiting.delivery)));
+      const results = await withTransaction(this.db, (trx) => storeDeliveries(trx, batch.map((waiting) => waiting.delivery)));
       batch.forEach((waiting, index) => waiting.resolve(results[index]!));
     } catch (error) {
       if (batch.length === 1) {
@@ -107,7 +140,7 @@ export class WebhookCommitQueue {
       // One bad delivery must not refuse the others: commit each on its own.
       for (const waiting of batch) {
         try {
-          const [result] = await withTransaction(this.db, (trx) => storeAll(trx, [waiting.delivery]));
+          const [result] = await withTransaction(this.db, (trx) => storeDeliveries(trx, [waiting.delivery]));
           waiting.resolve(result!);
         } catch (single) {
           await this.#storeFailed(waiting, single);
@@ -141,80 +174,4 @@ export class WebhookCommitQueue {
       waiting.reject(error);
     }
   }
-}
-
-const eventKey = (row: { provider: string; event_id: string }) => `${row.provider}\u0000${row.event_id}`;
-
-/**
- * Stores a batch of deliveries with one insert per chunk and applies the new ones
- * together (`applyStoredEvents`). A delivery whose event id is already stored, before
- * or earlier in the same batch, is a duplicate and changes nothing.
- */
-async function storeAll(trx: Trx, deliveries: PendingDelivery[]): Promise<StoredDelivery[]> {
-  const firsts = new Map<string, PendingDelivery>();
-  for (const delivery of deliveries) if (!firsts.has(eventKey(delivery.row))) firsts.set(eventKey(delivery.row), delivery);
-  const inserted = new Map<string, StoredEvent>();
-  // Inserted in key order: two processes storing the same events never wait on each other in a cycle.
-  const byKey = [...firsts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delivery]) => delivery);
-  for (const chunk of statementChunks(byKey, 10)) {
-    const rows = await trx
-      .insertInto("webhook_events")
-      .values(chunk.map((delivery) => delivery.row))
-      .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
-      .returningAll()
-      .execute();
-    for (const row of rows) inserted.set(eventKey(row), row);
-  }
-  const fresh = [...firsts.values()].filter((delivery) => inserted.has(eventKey(delivery.row)));
-  const applied = await applyStoredEvents(
-    trx,
-    fresh.map((delivery) => ({
-      row: inserted.get(eventKey(delivery.row))!,
-      options: { now: delivery.now, reversalPolicy: delivery.reversalPolicy },
-      read: delivery.read,
-    })),
-  );
-  const statuses = new Map<string, WebhookStatus>();
-  fresh.forEach((delivery, index) => statuses.set(eventKey(delivery.row), applied[index]!.status));
-  const stored = [...firsts.keys()].filter((key) => !statuses.has(key));
-  for (const [key, status] of await storedStatuses(trx, stored.map((key) => firsts.get(key)!.row))) statuses.set(key, status);
-  return deliveries.map((delivery) => ({
-    duplicate: firsts.get(eventKey(delivery.row)) !== delivery || !inserted.has(eventKey(delivery.row)),
-    status: statuses.get(eventKey(delivery.row))!,
-  }));
-}
-
-/** The statuses of events stored before this batch, by provider and event id. */
-async function storedStatuses(trx: Trx, rows: Insertable<WebhookEventsTable>[]): Promise<Map<string, WebhookStatus>> {
-  const statuses = new Map<string, WebhookStatus>();
-  for (const provider of new Set(rows.map((row) => row.provider))) {
-    const ids = rows.filter((row) => row.provider === provider).map((row) => row.event_id);
-    for (const chunk of statementChunks(ids, 1)) {
-      const found = await trx
-        .selectFrom("webhook_events")
-        .select(["provider", "event_id", "status"])
-        .where("provider", "=", provider)
-        .where("event_id", "in", chunk)
-        .execute();
-      for (const row of found) statuses.set(eventKey(row), row.status);
-    }
-  }
-  return statuses;
-}
-
-const QUEUES = new WeakMap<Db, WebhookCommitQueue>();
-
-/**
- * One queue per open database, each batch as large as what arrived during the previous
- * commit (at most 64), overlapping as the engine's `commitQueue` says: a single writer
- * commits one batch at a time (docs/decisions/webhook-durability.md).
- */
-export function commitQueueFor(db: Db): WebhookCommitQueue {
-  let queue = QUEUES.get(db);
-  if (!queue) {
-    const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
-    queue = new WebhookCommitQueue(db, 64, maxInFlight, nextBatchAfterMs);
-    QUEUES.set(db, queue);
-  }
-  return queue;
 }

@@ -7,7 +7,9 @@ import type { Db } from "../storage/openDatabase.js";
 import type { WebhookStatus } from "../storage/schema.js";
 import { readStoredDelivery } from "./readStoredDelivery.js";
 import { webhookAckSeconds, webhookDeliveriesTotal } from "./metrics.js";
-import { commitQueueFor } from "./WebhookCommitQueue.js";
+import { deliveryWriterFor } from "./deliveryWriterFor.js";
+import type { VerifiedDelivery } from "./pendingDelivery.js";
+import { WriterUnavailableError } from "./WebhookWriterThread.js";
 import { unreachable } from "../unreachable.js";
 
 export interface Delivery {
@@ -25,7 +27,9 @@ export type IngestOutcome =
   /** 403: a live event at a test instance or a test event at a prod instance; nothing stored. */
   | { outcome: "livemode_mismatch"; livemode: boolean }
   /** 503: no secret is configured for this provider, so nothing can be verified. */
-  | { outcome: "not_configured" };
+  | { outcome: "not_configured" }
+  /** 503: the writer stopped before this delivery committed; nothing was acknowledged, the provider retries. */
+  | { outcome: "not_stored" };
 
 /** The headers worth keeping with the raw body: enough to verify the delivery again. */
 const KEPT_HEADERS: Record<Provider, readonly string[]> = {
@@ -88,21 +92,18 @@ async function ingest(db: Db, config: Config, delivery: Delivery, now: Date): Pr
     const value = header(delivery.headers, name);
     if (value !== undefined) kept[name] = value;
   }
-  const stored = await commitQueueFor(db).submit({
-    row: {
-      provider: delivery.provider,
-      event_id: read.eventId,
-      event_type: read.eventType,
-      status: "received",
-      // The exact bytes that were signed, so the delivery can be verified again from its row.
-      raw_body: delivery.rawBody,
-      headers: JSON.stringify(kept),
-      livemode: read.livemode === null ? null : read.livemode ? 1 : 0,
-      received_at: now.toISOString(),
-    },
-    read,
-    now,
+  const verified: VerifiedDelivery = {
+    provider: delivery.provider,
+    rawBody: delivery.rawBody,
+    headers: JSON.stringify(kept),
+    receivedAt: now,
     reversalPolicy: config.webhooks.reversalPolicy,
-  });
-  return { outcome: "stored", eventId: read.eventId, status: stored.status, duplicate: stored.duplicate };
+  };
+  try {
+    const stored = await deliveryWriterFor(db).submit(verified, read);
+    return { outcome: "stored", eventId: read.eventId, status: stored.status, duplicate: stored.duplicate };
+  } catch (error) {
+    if (error instanceof WriterUnavailableError) return { outcome: "not_stored" };
+    throw error;
+  }
 }

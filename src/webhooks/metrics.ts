@@ -17,3 +17,10 @@ export const webhookAckSeconds = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   registers: [registry],
 });
+
+/** The SQLite webhook writer thread ended without being closed (docs/decisions/sqlite-writer-thread.md). */
+export const webhookWriterExitsTotal = new Counter({
+  name: "reckon_webhook_writer_exits_total",
+  help: "Times the SQLite webhook writer thread ended unexpectedly; its unanswered deliveries got 503 and are sent again",
+  registers: [registry],
+});

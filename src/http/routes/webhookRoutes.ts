@@ -27,6 +27,7 @@ function webhookRoute(provider: Provider): RouteDef {
       "webhook_timestamp_in_future",
       "livemode_mismatch",
       "webhook_not_configured",
+      "webhook_not_stored",
     ],
     // No handler timer: its per-request AbortController and timer halved the delivery rate
     // (bench:webhooks, SQLite 3,000/s offered: 1,130/s with it, 2,932/s without). The

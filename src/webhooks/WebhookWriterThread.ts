@@ -1,0 +1,193 @@
+import { once } from "node:events";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { Db } from "../storage/openDatabase.js";
+import type { SeparateWriter, WriteTurns } from "../storage/SeparateWriter.js";
+import type { DeliveryWriter } from "./deliveryWriterFor.js";
+import { webhookWriterExitsTotal } from "./metrics.js";
+import type { VerifiedDelivery } from "./pendingDelivery.js";
+import type { StoredDelivery } from "./WebhookCommitQueue.js";
+import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
+
+/** The writer thread ended (or is closing) before this delivery committed: nothing was acknowledged. */
+export class WriterUnavailableError extends Error {
+  readonly code = "RECKON_WRITER_UNAVAILABLE";
+  constructor(why: string, options?: { cause?: unknown }) {
+    super(`the webhook writer thread ${why}`, options);
+    this.name = "WriterUnavailableError";
+  }
+}
+
+interface Waiting {
+  resolve(stored: StoredDelivery): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The main thread's side of the webhook writer thread (docs/decisions/sqlite-writer-thread.md):
+ * it sends each verified delivery's bytes and answers the request when the thread says
+ * its batch committed. It also gives the main connection its turns at the write lock.
+ * A thread that dies fails what it had not answered (the providers send those again) and
+ * is started anew at the next delivery.
+ */
+export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
+  #worker: Worker | null = null;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 1;
+  #turn: { worker: Worker; granted: () => void } | null = null;
+  #closing: Promise<void> | null = null;
+  /** Deliveries submitted in this turn of the event loop, sent together at its end. */
+  #outbox: Extract<ToWriter, { kind: "store" }>["deliveries"] = [];
+
+  private constructor(private readonly url: string) {}
+
+  /** The thread for `db`: the main connection takes turns with it, and `db.close()` drains and ends it. */
+  static start(db: Db, separate: SeparateWriter): WebhookWriterThread {
+    const thread = new WebhookWriterThread(separate.url);
+    separate.takeTurnsWith(thread);
+    db.beforeClose(async () => {
+      separate.takeTurnsWith(null);
+      await thread.close();
+    });
+    thread.#running();
+    return thread;
+  }
+
+  /** The running thread, if any (tests end it to show what a crash does). */
+  get worker(): Worker | null {
+    return this.#worker;
+  }
+
+  submit(verified: VerifiedDelivery): Promise<StoredDelivery> {
+    if (this.#closing) return Promise.reject(new WriterUnavailableError("is closing"));
+    const worker = this.#running();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      worker.ref();
+      // Like the in-thread queue: every request already read in this turn joins one batch.
+      if (this.#outbox.length === 0) setImmediate(() => this.#send());
+      this.#outbox.push({ id, delivery: { ...verified, rawBody: ownedBytes(verified.rawBody) } });
+    });
+  }
+
+  #send(): void {
+    const deliveries = this.#outbox;
+    this.#outbox = [];
+    const worker = this.#worker;
+    if (!worker || deliveries.length === 0) return;
+    worker.postMessage({ kind: "store", deliveries } satisfies ToWriter, deliveries.map(({ delivery }) => delivery.rawBody.buffer as ArrayBuffer));
+  }
+
+  take(): Promise<void> {
+    const worker = this.#worker;
+    // No thread, no writer to wait for; one started meanwhile waits on busy_timeout in its own thread.
+    if (!worker) return Promise.resolve();
+    return new Promise((granted) => {
+      this.#turn = { worker, granted };
+      worker.ref();
+      worker.postMessage({ kind: "pause" } satisfies ToWriter);
+    });
+  }
+
+  give(): void {
+    const turn = this.#turn;
+    this.#turn = null;
+    if (turn && turn.worker === this.#worker) {
+      turn.worker.postMessage({ kind: "resume" } satisfies ToWriter);
+      this.#refreshRef();
+    }
+  }
+
+  /** Commits everything sent so far, then ends the thread. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const worker = this.#worker;
+      if (!worker) return;
+      worker.ref();
+      const exited = once(worker, "exit");
+      this.#send();
+      worker.postMessage({ kind: "close" } satisfies ToWriter);
+      await exited;
+    })();
+    return this.#closing;
+  }
+
+  #running(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = spawnWriter({ url: this.url });
+    worker.on("message", (message: FromWriter) => this.#receive(message));
+    // An error ends the thread; "exit" follows and fails what it held.
+    let cause: unknown;
+    worker.on("error", (error) => {
+      cause = error;
+    });
+    worker.on("exit", () => this.#exited(worker, cause));
+    worker.unref();
+    this.#worker = worker;
+    return worker;
+  }
+
+  #receive(message: FromWriter): void {
+    if (message.kind === "paused") {
+      this.#turn?.granted();
+      return;
+    }
+    for (const result of message.results) {
+      const waiting = this.#waiting.get(result.id);
+      this.#waiting.delete(result.id);
+      if ("stored" in result) waiting?.resolve(result.stored);
+      else waiting?.reject(new Error(result.failure));
+    }
+    this.#refreshRef();
+  }
+
+  #exited(worker: Worker, cause: unknown): void {
+    if (this.#worker !== worker) return;
+    this.#worker = null;
+    if (!this.#closing || this.#waiting.size > 0) webhookWriterExitsTotal.inc();
+    const error = new WriterUnavailableError("stopped before the delivery committed", { cause });
+    for (const waiting of this.#waiting.values()) waiting.reject(error);
+    this.#waiting.clear();
+    this.#outbox = [];
+    // The thread's connection closed with it: its lock, and its turn, are free.
+    if (this.#turn?.worker === worker) this.#turn.granted();
+  }
+
+  /** The thread keeps the process alive only while something waits on it. */
+  #refreshRef(): void {
+    const worker = this.#worker;
+    if (!worker) return;
+    if (this.#waiting.size > 0 || this.#turn || this.#closing) worker.ref();
+    else worker.unref();
+  }
+}
+
+/**
+ * The body's bytes in a buffer of their own, which is moved to the thread. Cloning the
+ * request's view instead would copy its whole backing buffer (Node's 8 KiB pool or a
+ * 64 KiB socket read), and moving that buffer itself would empty it under whoever
+ * still holds it (a caller may send the same bytes twice).
+ */
+function ownedBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+/**
+ * From built JavaScript the thread runs `webhookWriterWorker.js`; from the TypeScript
+ * sources (tests, `tsx`) it loads `webhookWriterWorker.ts` through tsx's loader.
+ */
+function spawnWriter(data: WriterData): Worker {
+  const fromSources = import.meta.url.endsWith(".ts");
+  const entry = new URL(fromSources ? "./webhookWriterWorker.ts" : "./webhookWriterWorker.js", import.meta.url);
+  if (!fromSources) return new Worker(entry, { workerData: data });
+  // tsx's ESM entry (its package's `exports`, `import` condition); its `register` hooks the thread's imports.
+  const require = createRequire(import.meta.url);
+  const manifestPath = require.resolve("tsx/package.json");
+  const manifest = require(manifestPath) as { exports: Record<string, { import: { default: string } }> };
+  const tsxApi = pathToFileURL(join(dirname(manifestPath), manifest.exports["./esm/api"]!.import.default)).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: data });
+}

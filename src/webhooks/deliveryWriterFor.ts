@@ -1,0 +1,35 @@
+import type { ReadDelivery } from "../providers/PaymentEvent.js";
+import type { Db } from "../storage/openDatabase.js";
+import { pendingDelivery, type VerifiedDelivery } from "./pendingDelivery.js";
+import { MAX_BATCH, WebhookCommitQueue, type StoredDelivery } from "./WebhookCommitQueue.js";
+import { WebhookWriterThread } from "./WebhookWriterThread.js";
+
+/** Where verified deliveries go to be stored and applied; a promise resolves once its batch committed. */
+export interface DeliveryWriter {
+  /** `read` is the body as the caller already read it from `verified.rawBody`. */
+  submit(verified: VerifiedDelivery, read: ReadDelivery): Promise<StoredDelivery>;
+}
+
+const WRITERS = new WeakMap<Db, DeliveryWriter>();
+
+/**
+ * One writer per open database. Where a thread may own the database's writes
+ * (`db.separateWriter`: a file-backed SQLite database), the group commits run on the
+ * webhook writer thread (docs/decisions/sqlite-writer-thread.md); otherwise on this
+ * thread, overlapping as the engine's `commitQueue` says
+ * (docs/decisions/webhook-durability.md).
+ */
+export function deliveryWriterFor(db: Db): DeliveryWriter {
+  let writer = WRITERS.get(db);
+  if (!writer) {
+    writer = db.separateWriter ? WebhookWriterThread.start(db, db.separateWriter) : inThreadWriter(db);
+    WRITERS.set(db, writer);
+  }
+  return writer;
+}
+
+function inThreadWriter(db: Db): DeliveryWriter {
+  const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
+  const queue = new WebhookCommitQueue(db, MAX_BATCH, maxInFlight, nextBatchAfterMs);
+  return { submit: (verified, read) => queue.submit(pendingDelivery(verified, read)) };
+}

@@ -1,0 +1,23 @@
+import type { VerifiedDelivery } from "./pendingDelivery.js";
+import type { StoredDelivery } from "./WebhookCommitQueue.js";
+
+/** What the main thread sends the webhook writer thread. */
+export type ToWriter =
+  /** Store and apply these deliveries (those submitted in one turn of the main thread); answer each by its `id`. */
+  | { kind: "store"; deliveries: { id: number; delivery: VerifiedDelivery }[] }
+  /** Finish the batch in flight, start no other, answer `paused`: the main connection writes. */
+  | { kind: "pause" }
+  | { kind: "resume" }
+  /** Commit what was sent, answer it, close the connection and end the thread. */
+  | { kind: "close" };
+
+/** What the writer thread answers. */
+export type FromWriter =
+  /** Deliveries whose batch committed (or that could not be stored: `failure` set). */
+  | { kind: "settled"; results: ({ id: number; stored: StoredDelivery } | { id: number; failure: string })[] }
+  | { kind: "paused" };
+
+/** What the thread is started with. */
+export interface WriterData {
+  url: string;
+}

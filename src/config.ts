@@ -13,7 +13,7 @@ import { readDatabaseUrl } from "./storage/readDatabaseUrl.js";
  */
 
 /** Secrets that may also be given as `NAME_FILE`, a path to a file holding the value. */
-export const SECRET_NAMES = ["PAYNOW_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "DATABASE_PASSWORD", "STRIPE_API_KEY"] as const;
+export const SECRET_NAMES = ["PAYNOW_WEBHOOK_SECRETS", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "DATABASE_PASSWORD", "STRIPE_API_KEY", "PAYNOW_API_KEY"] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 const flag = (fallback: boolean) =>
@@ -98,6 +98,19 @@ const EnvSchema = z.object({
   BACKFILL_MAX_EVENTS: wholeNumber(1_000_000, 1, 100_000_000),
   BACKFILL_BATCH_SIZE: wholeNumber(500, 1, 10_000),
   STRIPE_API_KEY: z.string().optional(),
+  /** PayNow Management API key and store, read by provider sync (docs/decisions/paynow-api-key-mode.md). */
+  PAYNOW_API_KEY: z.string().optional(),
+  PAYNOW_STORE_ID: z
+    .string()
+    .regex(/^\d{1,20}$/, "must be the store's numeric id")
+    .optional(),
+  PAYNOW_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://api.paynow.gg"),
+  /** The daily reconciliation first syncs the previous day with each provider that has an API key. */
+  PROVIDER_SYNC_SCHEDULED: flag(true),
+  /** Per-request timeout of provider API calls. */
+  PROVIDER_SYNC_TIMEOUT_MS: wholeNumber(10_000, 100, 120_000),
+  /** Attempts per provider API request (429, 5xx and timeouts are retried with backoff). */
+  PROVIDER_SYNC_ATTEMPTS: wholeNumber(5, 1, 10),
   /** Which PayNow store / Stripe mode the secrets belong to; defaults to the environment's own. */
   PAYNOW_MODE: z.enum(["live", "test"]).optional(),
   STRIPE_MODE: z.enum(["live", "test"]).optional(),
@@ -135,6 +148,14 @@ export interface Config {
   backfill: { maxRangeDays: number; maxEvents: number; batchSize: number };
   /** The provider modes this process accepts (prod: live, test: test). */
   providerModes: { paynow: ProviderMode; stripe: ProviderMode };
+  /** Reading the providers' own records (issue 15); a provider without an API key is not synced. */
+  providerSync: {
+    paynow: { apiKey: string; storeId: string; apiUrl: string } | null;
+    stripeApiKey: string | null;
+    scheduled: boolean;
+    requestTimeoutMs: number;
+    attempts: number;
+  };
   auth: AuthConfig;
   /** Where each configured secret came from; prod accepts only files. */
   secretSources: Partial<Record<SecretName, "env" | "file">>;
@@ -199,13 +220,16 @@ export function loadConfig(env: EnvInput): Config {
       databasePasswordGiven: Boolean(values.DATABASE_PASSWORD),
       pgPasswordSet: Boolean(values.PGPASSWORD),
       auth,
-      paynowConfigured: paynowWebhookSecrets.length > 0,
+      paynowConfigured: paynowWebhookSecrets.length > 0 || Boolean(values.PAYNOW_API_KEY),
       paynowMode: providerModes.paynow,
       stripeConfigured: Boolean(values.STRIPE_WEBHOOK_SECRET || values.STRIPE_API_KEY),
       stripeMode: providerModes.stripe,
       ...(values.STRIPE_API_KEY ? { stripeApiKey: values.STRIPE_API_KEY } : {}),
     }),
   );
+  if (Boolean(values.PAYNOW_API_KEY) !== Boolean(values.PAYNOW_STORE_ID)) {
+    problems.push("PAYNOW_API_KEY and PAYNOW_STORE_ID go together: provider sync reads one store's records");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     environment: values.ENVIRONMENT,
@@ -240,6 +264,16 @@ export function loadConfig(env: EnvInput): Config {
     },
     secretSources: sources,
     providerModes,
+    providerSync: {
+      paynow:
+        values.PAYNOW_API_KEY && values.PAYNOW_STORE_ID
+          ? { apiKey: values.PAYNOW_API_KEY, storeId: values.PAYNOW_STORE_ID, apiUrl: values.PAYNOW_API_URL.replace(/\/+$/, "") }
+          : null,
+      stripeApiKey: values.STRIPE_API_KEY ?? null,
+      scheduled: values.PROVIDER_SYNC_SCHEDULED,
+      requestTimeoutMs: values.PROVIDER_SYNC_TIMEOUT_MS,
+      attempts: values.PROVIDER_SYNC_ATTEMPTS,
+    },
     auth,
   };
 }

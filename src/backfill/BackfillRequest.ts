@@ -1,11 +1,13 @@
 import { z } from "zod";
+import { PROVIDERS, type Provider } from "../providers/PaymentEvent.js";
 
 /**
  * Terminology: a *backfill* repairs the ledger from what providers said, through the
  * live code path; each run is a *migration* record (`data_migrations`) with its
- * counts, its cursor and its plan.
+ * counts, its cursor and its plan. `provider_sync` reads the provider's own records
+ * for the range instead of Reckon's stored events (src/providerSync/).
  */
-export const BACKFILL_TYPES = ["webhook_replay", "reversal_backfill"] as const;
+export const BACKFILL_TYPES = ["webhook_replay", "reversal_backfill", "provider_sync"] as const;
 export type BackfillType = (typeof BACKFILL_TYPES)[number];
 
 const IsoDate = z
@@ -28,6 +30,15 @@ export const BackfillBody = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/, "must be the 64-hex-digit hash a dry run returned")
     .optional(),
+  /** Whose records a `provider_sync` reads; only with that type. */
+  provider: z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(", ")}` }).optional(),
+}).superRefine((body, ctx) => {
+  if (body.type === "provider_sync" && body.provider === undefined) {
+    ctx.addIssue({ code: "custom", path: ["provider"], message: "is required for provider_sync" });
+  }
+  if (body.type !== "provider_sync" && body.provider !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["provider"], message: "is only for provider_sync" });
+  }
 });
 export type BackfillBodyInput = z.input<typeof BackfillBody>;
 
@@ -38,6 +49,8 @@ export interface BackfillRequest {
   dryRun: boolean;
   maxEvents: number;
   planHash: string | null;
+  /** The provider a `provider_sync` reads; null for the other types. */
+  provider?: Provider | null;
 }
 
 export interface BackfillLimits {
@@ -83,6 +96,7 @@ export function checkBackfillRequest(body: z.output<typeof BackfillBody>, limits
       dryRun: body.dryRun,
       maxEvents,
       planHash: body.planHash ?? null,
+      provider: body.provider ?? null,
     },
   };
 }

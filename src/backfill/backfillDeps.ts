@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config.js";
 import type { Db } from "../storage/openDatabase.js";
+import { providerClientFor } from "../providerSync/providerClientFor.js";
 import type { BackfillDeps } from "./startBackfill.js";
 
 /** A backfill run id (stored in data_migrations) that sorts by start time: `bf_20260301T120000_<8 hex>`. */
@@ -22,6 +23,7 @@ export function backfillDeps(
     newId: () => newBackfillRunId(now()),
     reversalPolicy: config.webhooks.reversalPolicy,
     batchSize: config.backfill.batchSize,
+    sync: { environment: config.environment, clientFor: (provider) => providerClientFor(config, provider) },
     ...(onProgress ? { onProgress } : {}),
   };
 }

@@ -9,6 +9,8 @@ export type BackfillJobOutcome =
   | { outcome: "feature_disabled"; setting: "BACKFILL_ENABLED" }
   /** 400: the request is not a `BackfillBody`; `error` says where. */
   | { outcome: "invalid_request"; error: z.ZodError }
+  /** 503: a provider sync of a provider with no API key configured; nothing was written. */
+  | { outcome: "provider_not_configured"; provider: string }
   /** 400: the range or `maxEvents` is beyond the configured limits or today. */
   | { outcome: "beyond_limits"; problem: Extract<RangeCheck, { ok: false }>["problem"]; message: string };
 
@@ -23,5 +25,7 @@ export async function backfillJob(deps: BackfillDeps, config: Config, input: unk
   if (!parsed.success) return { outcome: "invalid_request", error: parsed.error };
   const checked = checkBackfillRequest(parsed.data, config.backfill, deps.now());
   if (!checked.ok) return { outcome: "beyond_limits", problem: checked.problem, message: checked.message };
+  const { provider } = checked.request;
+  if (checked.request.type === "provider_sync" && provider && !deps.sync?.clientFor(provider)) return { outcome: "provider_not_configured", provider };
   return startBackfill(deps, checked.request);
 }

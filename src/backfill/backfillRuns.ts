@@ -18,7 +18,8 @@ export interface ErrorSample {
 
 /** Why a run itself ended `failed`, apart from its events' errors. */
 export interface RunFailure {
-  reason: "abandoned" | "run_failed" | "plan_changed";
+  /** `provider_failed`: a provider sync could not read the provider's API; resume it from its cursor. */
+  reason: "abandoned" | "run_failed" | "plan_changed" | "provider_failed";
   detail: string;
 }
 
@@ -48,7 +49,25 @@ export interface BackfillRun extends Progress {
   heartbeatAt: string | null;
   /** Events scanned per second over the run so far. */
   ratePerSecond: number;
+  /** Provider sync: where its walk of the provider's records stands (opaque); null for the other types. */
+  syncCursor: string | null;
+  /** Provider sync: the findings it saw (a dry run's too), and the first of them. */
+  findingsFound: number;
+  findingsSample: FindingSample[];
 }
+
+/** A finding as a run's record lists it (the stored finding has the rest). */
+export interface FindingSample {
+  kind: string;
+  subject: string;
+  status: string;
+  date: string;
+  uid: string | null;
+  amountMinor: number | null;
+}
+
+/** How many findings a record lists; `findingsFound` keeps counting past it. */
+export const FINDINGS_SAMPLE_LIMIT = 200;
 
 export function toBackfillRun(row: Selectable<DataMigrationsTable>): BackfillRun {
   const ended = row.finished_at ?? row.updated_at;
@@ -56,7 +75,7 @@ export function toBackfillRun(row: Selectable<DataMigrationsTable>): BackfillRun
   return {
     id: row.id,
     type: row.type as BackfillType,
-    params: JSON.parse(row.params),
+    params: { provider: null, ...JSON.parse(row.params) },
     dryRun: row.dry_run === 1,
     status: row.status as BackfillRunStatus,
     scanned: row.scanned,
@@ -64,7 +83,7 @@ export function toBackfillRun(row: Selectable<DataMigrationsTable>): BackfillRun
     skipped: row.skipped,
     errors: row.errors,
     errorSamples: JSON.parse(row.error_samples),
-    cursor: row.cursor === null ? null : Number(row.cursor),
+    cursor: row.cursor === null || row.type === "provider_sync" ? null : Number(row.cursor),
     planHash: row.plan_hash,
     plannedEntries: row.planned_entries,
     planSample: JSON.parse(row.plan_sample),
@@ -74,6 +93,9 @@ export function toBackfillRun(row: Selectable<DataMigrationsTable>): BackfillRun
     updatedAt: row.updated_at,
     heartbeatAt: row.heartbeat_at,
     ratePerSecond: Math.round(row.scanned / seconds),
+    syncCursor: row.type === "provider_sync" ? row.cursor : null,
+    findingsFound: Number(row.findings_found),
+    findingsSample: JSON.parse(row.findings_sample),
   };
 }
 

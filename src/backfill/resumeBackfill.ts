@@ -5,6 +5,7 @@ import { guardRun } from "./guardRun.js";
 import { readBackfillRun, type BackfillRun } from "./backfillRuns.js";
 import type { BackfillDeps } from "./startBackfill.js";
 import { runBatches } from "./runBatches.js";
+import { runProviderSync } from "../providerSync/runProviderSync.js";
 import { holdRun, newHolder, type RunHandle } from "./runLease.js";
 
 export type ResumeOutcome =
@@ -58,7 +59,11 @@ export async function resumeBackfill(deps: BackfillDeps, id: string): Promise<Re
     return { outcome: "still_running", holder: null };
   }
   const request: BackfillRequest = { type: record.type, ...record.params };
-  const done = guardRun(deps, run, release, () => runBatches(deps, run, request, { cursor: record.cursor, scanned: record.scanned }));
+  const done = guardRun(deps, run, release, () =>
+    request.type === "provider_sync"
+      ? runProviderSync(deps, run, request, { cursor: record.syncCursor, scanned: record.scanned })
+      : runBatches(deps, run, request, { cursor: record.cursor, scanned: record.scanned }),
+  );
   return { outcome: "resumed", record: (await readBackfillRun(deps.db.kysely, id))!, done };
 }
 

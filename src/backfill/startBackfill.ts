@@ -1,4 +1,9 @@
-import type { ReversalPolicy } from "../config.js";
+import type { Environment, ReversalPolicy } from "../config.js";
+import type { Provider } from "../providers/PaymentEvent.js";
+import type { ProviderClient } from "../providerSync/ProviderRecords.js";
+import { planProviderSync } from "../providerSync/planProviderSync.js";
+import { providerFailed, runProviderSync } from "../providerSync/runProviderSync.js";
+import { sampleOf } from "../providerSync/saveSyncProgress.js";
 import { isUniqueViolation } from "../storage/isUniqueViolation.js";
 import type { Db } from "../storage/openDatabase.js";
 import { abandonStaleRuns } from "./abandonStaleRuns.js";
@@ -6,7 +11,7 @@ import type { BackfillRequest } from "./BackfillRequest.js";
 import type { ActionLogger } from "./logBackfillActions.js";
 import { computePlan } from "./computePlan.js";
 import { guardRun, type Ending } from "./guardRun.js";
-import { PLAN_SAMPLE_LIMIT, readBackfillRun, type BackfillRun } from "./backfillRuns.js";
+import { FINDINGS_SAMPLE_LIMIT, PLAN_SAMPLE_LIMIT, readBackfillRun, type BackfillRun } from "./backfillRuns.js";
 import { runBatches } from "./runBatches.js";
 import { holdRun, newHolder, RunNotHeld, type RunHandle } from "./runLease.js";
 
@@ -26,6 +31,8 @@ export interface BackfillDeps {
   logger?: ActionLogger;
   /** The request that started the run, for the log lines. */
   requestId?: string;
+  /** Provider sync: each provider's API client (null when it has no API key) and the environment its events must belong to. */
+  sync?: { environment: Environment; clientFor: (provider: Provider) => ProviderClient | null };
 }
 
 export type StartOutcome =
@@ -84,8 +91,42 @@ async function claimRun(deps: BackfillDeps, request: BackfillRequest): Promise<C
   }
 }
 
+/** A provider sync's dry run: its plan and findings, written on the record; nothing else stays written. */
+async function planSyncOnly(deps: BackfillDeps, run: RunHandle, request: BackfillRequest): Promise<Ending> {
+  const planned = await planProviderSync(deps, request, run.id);
+  if (!planned.ok) return providerFailed(planned.failure);
+  const { plan } = planned;
+  const saved = await deps.db.kysely
+    .updateTable("data_migrations")
+    .set({
+      scanned: plan.scanned,
+      processed: plan.repaired,
+      skipped: plan.matched,
+      plan_hash: plan.hash,
+      planned_entries: plan.entries.length,
+      plan_sample: JSON.stringify(plan.entries.slice(0, PLAN_SAMPLE_LIMIT)),
+      findings_found: plan.findings.length,
+      findings_sample: JSON.stringify(plan.findings.slice(0, FINDINGS_SAMPLE_LIMIT).map(sampleOf)),
+    })
+    .where("id", "=", run.id)
+    .where("holder", "=", run.holder)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  if (Number(saved.numUpdatedRows) !== 1) throw new RunNotHeld(run.id);
+  return { end: "finished", status: "completed", failure: null };
+}
+
+/** The hash of the plan a run of `request` would carry out now (a provider sync's, or a replay's). */
+async function currentPlanHash(deps: BackfillDeps, request: BackfillRequest, runId: string): Promise<string | ProviderFailure> {
+  if (request.type !== "provider_sync") return (await computePlan(deps, request)).hash;
+  const planned = await planProviderSync(deps, request, runId);
+  return planned.ok ? planned.plan.hash : { failure: planned.failure };
+}
+type ProviderFailure = { failure: Parameters<typeof providerFailed>[0] };
+
 /** A dry run: the plan, written on the record; nothing else stays written. */
 async function planOnly(deps: BackfillDeps, run: RunHandle, request: BackfillRequest): Promise<Ending> {
+  if (request.type === "provider_sync") return planSyncOnly(deps, run, request);
   const plan = await computePlan(deps, request);
   const saved = await deps.db.kysely
     .updateTable("data_migrations")
@@ -118,17 +159,22 @@ export async function startBackfill(deps: BackfillDeps, request: BackfillRequest
   if (claim.outcome === "already_running") return claim;
   const { run, record, release } = claim;
   if (request.dryRun) return { outcome: "started", record, done: guardRun(deps, run, release, () => planOnly(deps, run, request)) };
-  const applyAll = () => runBatches(deps, run, request, { cursor: null, scanned: 0 });
+  const applyAll = () =>
+    request.type === "provider_sync" ? runProviderSync(deps, run, request, { cursor: null, scanned: 0 }) : runBatches(deps, run, request, { cursor: null, scanned: 0 });
   const approved = request.planHash;
   if (approved === null) return { outcome: "started", record, done: guardRun(deps, run, release, applyAll) };
 
   let verdict: (actual: string | null) => void = () => undefined;
   const checked = new Promise<string | null>((resolve) => (verdict = resolve));
   const done = guardRun(deps, run, release, async () => {
-    const plan = await computePlan(deps, request);
-    verdict(plan.hash === approved ? null : plan.hash);
-    if (plan.hash === approved) return applyAll();
-    return { end: "finished", status: "failed", failure: { reason: "plan_changed", detail: `approved ${approved}, now ${plan.hash}` } };
+    const hash = await currentPlanHash(deps, request, run.id);
+    if (typeof hash !== "string") {
+      verdict(null);
+      return providerFailed(hash.failure);
+    }
+    verdict(hash === approved ? null : hash);
+    if (hash === approved) return applyAll();
+    return { end: "finished", status: "failed", failure: { reason: "plan_changed", detail: `approved ${approved}, now ${hash}` } };
   });
   // The plan check either gives a verdict or, having thrown, ends the run failed.
   const actual = await Promise.race([checked, done.then(() => null)]);

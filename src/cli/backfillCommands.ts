@@ -69,6 +69,8 @@ function refusalMessage(refused: Exclude<BackfillJobOutcome, { outcome: "started
       return `backfill ${refused.runningId} of this type is running; resume or cancel it`;
     case "plan_changed":
       return `plan_changed: approved ${refused.expected}, now ${refused.actual}; nothing applied`;
+    case "provider_not_configured":
+      return `no API key is configured for ${refused.provider}; set ${refused.provider === "paynow" ? "PAYNOW_API_KEY_FILE and PAYNOW_STORE_ID" : "STRIPE_API_KEY_FILE"}`;
   }
   return unreachable(refused, "backfill refusal");
 }
@@ -79,6 +81,7 @@ interface RunOptions extends OutputOptions {
   dryRun?: boolean;
   maxEvents?: number;
   plan?: string;
+  provider?: Provider;
 }
 
 async function run(config: () => Config, type: BackfillType, options: RunOptions): Promise<void> {
@@ -92,6 +95,7 @@ async function run(config: () => Config, type: BackfillType, options: RunOptions
         dryRun: options.dryRun ?? false,
         ...(options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents }),
         ...(options.plan === undefined ? {} : { planHash: options.plan }),
+        ...(options.provider === undefined ? {} : { provider: options.provider }),
       });
       if (started.outcome !== "started") throw new CommandRefused(refusalMessage(started));
       return started.done;
@@ -117,6 +121,17 @@ export function registerBackfillCommands(program: Command, config: () => Config)
         .option("--plan <hash>", "apply only if the plan is still the one a dry run printed"),
     ).action((options: RunOptions) => run(config, type, options));
   }
+  outputOptions(
+    backfill
+      .command("provider-sync")
+      .description("compare a provider's own records with the ledger; repair missing deliveries, report the rest as findings")
+      .addOption(new Option("--provider <provider>", "whose records").choices(PROVIDERS).makeOptionMandatory())
+      .requiredOption("--from <date>", "first day, YYYY-MM-DD (UTC)")
+      .requiredOption("--to <date>", "last day, YYYY-MM-DD (UTC)")
+      .option("--dry-run", "list the findings and the plan's hash; write nothing but the record")
+      .option("--max-events <n>", "read at most about this many provider records", wholeNumber)
+      .option("--plan <hash>", "apply only if the plan is still the one a dry run printed"),
+  ).action((options: RunOptions) => run(config, "provider_sync", options));
   outputOptions(backfill.command("resume <id>").description("continue an interrupted run from its cursor")).action((id: string, options: OutputOptions) =>
     withDb(config, async (db, cfg) => {
       const before = await readBackfillRun(db.kysely, id);

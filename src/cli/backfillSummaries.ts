@@ -8,10 +8,11 @@ import { count, plural, type Style } from "./output.js";
 /** The planned entries a dry run's summary lists; the record keeps more, the hash covers all. */
 const SHOWN_PLAN = 20;
 
-const COMMAND: Record<BackfillType, string> = { webhook_replay: "replay", reversal_backfill: "reversals" };
+const COMMAND: Record<BackfillType, string> = { webhook_replay: "replay", reversal_backfill: "reversals", provider_sync: "provider-sync" };
 
 function rerun(record: BackfillRun, extra = ""): string {
-  return `reckon backfill ${COMMAND[record.type]} --from ${record.params.startDate} --to ${record.params.endDate}${extra}`;
+  const provider = record.params.provider ? ` --provider ${record.params.provider}` : "";
+  return `reckon backfill ${COMMAND[record.type]}${provider} --from ${record.params.startDate} --to ${record.params.endDate}${extra}`;
 }
 
 function nextStep(record: BackfillRun): string {
@@ -50,6 +51,13 @@ export function describeBackfillRun(record: BackfillRun, style: Style): string {
       const shown = record.planSample.slice(0, SHOWN_PLAN);
       lines.push("", style.table(["user", "kind", "points"], shown.map((e) => [e.uid, e.kind, e.amount])));
       if (record.plannedEntries > shown.length) lines.push(style.dim(`  … and ${plural(record.plannedEntries - shown.length, "more entry", "more entries")}`));
+    }
+  }
+  if (record.type === "provider_sync") {
+    lines.push(`  findings: ${plural(record.findingsFound, "difference")} between the provider's records and the ledger${record.dryRun ? "" : " (reckon provider findings)"}`);
+    if (record.findingsSample.length > 0) {
+      const shown = record.findingsSample.slice(0, SHOWN_PLAN);
+      lines.push("", style.table(["kind", "subject", "status", "user"], shown.map((f) => [f.kind, f.subject, f.status, f.uid])));
     }
   }
   if (record.errorSamples.length > 0) {

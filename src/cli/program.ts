@@ -4,6 +4,7 @@ import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { createApiToken, revokeApiToken } from "../auth/apiTokens.js";
 import { loadConfig, type Config } from "../config.js";
 import { registerBackfillCommands } from "./backfillCommands.js";
+import { registerProviderCommands } from "./providerCommands.js";
 import { isEmpty, MIN_DEMO_USERS, seedDemo, type DemoSummary } from "../demo/seedDemo.js";
 import { listFlags } from "../flags/listFlags.js";
 import { isRuntimeFlagName, setFlag } from "../flags/setFlag.js";
@@ -258,6 +259,7 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
   });
 
   registerBackfillCommands(program, config);
+  registerProviderCommands(program, config, cliActor);
   registerReconcileCommands(program, config);
   registerImportCommands(program, config, cliActor);
   registerFreezeCommands(admin, config, cliActor);

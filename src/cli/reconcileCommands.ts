@@ -2,7 +2,8 @@ import { InvalidArgumentError, type Command } from "commander";
 import type { Config } from "../config.js";
 import { checkRunDate, todayUtc } from "../reconcile/checkRunDate.js";
 import { listRunsByDay } from "../reconcile/listRunsByDay.js";
-import { readReport, readUserLine, type RunSummary, type UserLineView } from "../reconcile/readReports.js";
+import { readUserLine, type RunSummary, type UserLineView } from "../reconcile/readReports.js";
+import { readDayReport } from "../providerSync/readDayReport.js";
 import { readTopDeltas } from "../reconcile/readTopDeltas.js";
 import { reconcileJob } from "../reconcile/reconcileJob.js";
 import { revertRun } from "../reconcile/revertRun.js";
@@ -123,7 +124,7 @@ export function registerReconcileCommands(program: Command, config: () => Config
       .option("--uid <uid>", "one user's line"),
   ).action(async (options: { date: string; uid?: string } & OutputOptions) => {
     await withDb(config, async (db) => {
-      const shown: RunSummary | UserLineView | null = options.uid ? await readUserLine(db.kysely, options.date, options.uid) : await readReport(db.kysely, options.date);
+      const shown: RunSummary | UserLineView | null = options.uid ? await readUserLine(db.kysely, options.date, options.uid) : await readDayReport(db.kysely, options.date);
       if (!shown) {
         console.error(`no report for ${options.date}${options.uid ? ` and user ${options.uid}` : ""}`);
         process.exitCode = 1;

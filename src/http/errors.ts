@@ -75,6 +75,12 @@ export const ERROR_STATUS = {
   invalid_event_id: 400,
   event_not_found: 404,
   event_not_replayable: 409,
+  provider_sync_not_configured: 503,
+  invalid_finding_id: 400,
+  finding_not_found: 404,
+  finding_not_open: 409,
+  uid_required: 400,
+  finding_not_applied: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -53,6 +53,7 @@ const SAMPLES: { [K in RefusalName]: Extract<Refusal, { outcome: K }>[] } = {
   })),
   already_running: [{ outcome: "already_running", runningId: "bf_1" }],
   plan_changed: [{ outcome: "plan_changed", expected: "a".repeat(64), actual: "b".repeat(64), record: { id: "bf_2" } as BackfillRun }],
+  provider_not_configured: [{ outcome: "provider_not_configured", provider: "paynow" }],
   event_not_found: [{ outcome: "event_not_found" }],
   not_replayable: [
     { outcome: "not_replayable", status: "processed" },

@@ -78,6 +78,8 @@ export const REFUSALS: { [K in RefusalName]: (outcome: Extract<Refusal, { outcom
       actual: o.actual,
       migrationId: o.record.id,
     }),
+  provider_not_configured: (o) =>
+    new AppError("provider_sync_not_configured", `no API key is configured for ${o.provider} (provider sync reads the provider's own records)`, { provider: o.provider }),
   event_not_found: () => new AppError("event_not_found", "no stored event has that id"),
   not_replayable: (o) =>
     new AppError("event_not_replayable", `the event is ${o.status}; only received, failed and parked events are replayed`, { status: o.status }),

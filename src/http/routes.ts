@@ -8,6 +8,7 @@ import { walletRoutes } from "./routes/walletRoutes.js";
 import { webhookRoutes } from "./routes/webhookRoutes.js";
 import { backfillRoutes } from "./routes/backfillRoutes.js";
 import { productRoutes } from "./routes/productRoutes.js";
+import { providerFindingRoutes } from "./routes/providerFindingRoutes.js";
 import { openApiRoute } from "./routes/openApiRoute.js";
 
 /** Every route of the server, in one list: registration and the access-matrix test read it. */
@@ -22,4 +23,5 @@ export const ROUTES: readonly RouteDef[] = [
   ...backfillRoutes,
   ...flagRoutes,
   ...reconcileRoutes,
+  ...providerFindingRoutes,
 ];

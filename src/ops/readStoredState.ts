@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { listFlags, type FlagState } from "../flags/listFlags.js";
 import type { Schema } from "../storage/schema.js";
+import { countFindings, type FindingCount } from "../providerSync/storeFindings.js";
 import { readBackfillState, type BackfillTypeState } from "./readBackfillState.js";
 import { readReconciliationState, type ReconciliationState } from "./readReconciliationState.js";
 import { readWebhookBacklog, type WaitingGroup } from "./readWebhookBacklog.js";
@@ -12,6 +13,7 @@ export interface StoredState {
   backfill: BackfillTypeState[];
   waiting: WaitingGroup[];
   flags: FlagState[];
+  providerFindings: FindingCount[];
 }
 
 /**
@@ -20,6 +22,12 @@ export interface StoredState {
  * waits for the slowest read, not their sum; SQLite's one connection runs them in turn.
  */
 export async function readStoredState(db: Kysely<Schema>, nowMs: number): Promise<StoredState> {
-  const [reconciliation, backfill, waiting, flags] = await Promise.all([readReconciliationState(db), readBackfillState(db), readWebhookBacklog(db), listFlags(db)]);
-  return { readAtMs: nowMs, reconciliation, backfill, waiting, flags };
+  const [reconciliation, backfill, waiting, flags, providerFindings] = await Promise.all([
+    readReconciliationState(db),
+    readBackfillState(db),
+    readWebhookBacklog(db),
+    listFlags(db),
+    countFindings(db),
+  ]);
+  return { readAtMs: nowMs, reconciliation, backfill, waiting, flags, providerFindings };
 }

@@ -129,6 +129,16 @@ export function storedStateMetrics(db: Db, options: StoredStateOptions = {}): Re
   });
 
   new Gauge({
+    name: "reckon_provider_findings",
+    help: "Differences between a provider's own records and the ledger found by provider sync, by provider, kind and status",
+    labelNames: ["provider", "kind", "status"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const group of (await state()).providerFindings) this.set({ provider: group.provider, kind: group.kind, status: group.status }, group.count);
+    },
+  });
+  new Gauge({
     name: "reckon_webhook_events_waiting",
     help: "Stored webhook events that failed or are parked, by provider, status and reason; replayable",
     labelNames: ["provider", "status", "reason"] as const,

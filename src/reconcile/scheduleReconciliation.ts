@@ -5,6 +5,7 @@ import type { Db } from "../storage/openDatabase.js";
 import { todayUtc } from "./checkRunDate.js";
 import type { ChainLogger } from "./publishChainHead.js";
 import { pruneReports } from "./pruneReports.js";
+import { syncPreviousDay } from "../providerSync/syncPreviousDay.js";
 import { processHolder, runReconciliation, type ReconcileOutcome } from "./runReconciliation.js";
 
 const DAY_MS = 86_400_000;
@@ -33,7 +34,8 @@ export interface ScheduledReconciliation {
 }
 
 /**
- * Runs the reconciliation of today (UTC) at `RECONCILIATION_SCHEDULE`. Every instance
+ * Runs the reconciliation of today (UTC) at `RECONCILIATION_SCHEDULE`, after a provider
+ * sync of the previous day for each provider with an API key (`syncPreviousDay`). Every instance
  * schedules it; the lease `reconcile:<date>` in `job_leases` lets exactly one run it.
  */
 export function scheduleReconciliation(
@@ -47,6 +49,8 @@ export function scheduleReconciliation(
     const date = todayUtc(now());
     const leased = await acquireLease(db.kysely, { name: `reconcile:${date}`, holder, now: now(), ttlMs: LEASE_TTL_MS });
     if (!leased) return "lease_held_elsewhere";
+    // The providers' own records for yesterday first, so tonight's report sees their repairs.
+    await syncPreviousDay(db, config, now, options.logger);
     const outcome = await runReconciliation(db, {
       date,
       policy: config.reconciliation.heal,

@@ -118,6 +118,21 @@ describe("a prod process refuses to start when", () => {
     expect(problems.join("\n")).not.toContain(testKey);
   });
 
+  it("a PayNow API key for a test store, in a plain variable, or without its store (docs/decisions/paynow-api-key-mode.md)", () => {
+    const key = secret();
+    const apiOnly = { PAYNOW_WEBHOOK_SECRETS_FILE: undefined, PAYNOW_STORE_ID: "321641745957789696" };
+    expect(problemsOf(prodEnv({ ...apiOnly, PAYNOW_API_KEY_FILE: mountSecret("paynow-api", key) }))).toEqual([]);
+    expect(problemsOf(prodEnv({ ...apiOnly, PAYNOW_API_KEY_FILE: mountSecret("paynow-api", key), PAYNOW_MODE: "test" }))).toEqual([
+      "PAYNOW_MODE=test in prod: configure the live PayNow store's webhook secrets and set PAYNOW_MODE=live",
+    ]);
+    expect(problemsOf(prodEnv({ ...apiOnly, PAYNOW_API_KEY: key }))).toEqual([
+      "PAYNOW_API_KEY comes from a plain environment variable; in prod mount it as a file and set PAYNOW_API_KEY_FILE=<path> instead",
+    ]);
+    const unpaired = problemsOf(prodEnv({ PAYNOW_API_KEY_FILE: mountSecret("paynow-api", key) }));
+    expect(unpaired).toEqual(["PAYNOW_API_KEY and PAYNOW_STORE_ID go together: provider sync reads one store's records"]);
+    expect(unpaired.join("\n")).not.toContain(key);
+  });
+
   it("lists every problem at once", () => {
     const problems = problemsOf(
       prodEnv({ OIDC_ISSUER: undefined, OIDC_AUDIENCE: undefined, OIDC_JOB_EMAILS: undefined, PAYNOW_MODE: "test", PAYNOW_WEBHOOK_SECRETS_FILE: undefined, PAYNOW_WEBHOOK_SECRETS: secret() }),

@@ -208,6 +208,10 @@ export interface DataMigrationsTable {
   heartbeat_at: string | null;
   failure_reason: string | null;
   failure_detail: string | null;
+  /** Provider sync: findings this run saw (a dry run's too). */
+  findings_found: Defaulted<number>;
+  /** Provider sync: the first findings this run saw, JSON, bounded. */
+  findings_sample: Defaulted<string>;
 }
 
 export interface ProductsTable {
@@ -291,6 +295,26 @@ export interface WebhookReversalsTable {
   chargeback_key: Defaulted<string | null>;
 }
 
+/** One difference between a provider's own records and Reckon (src/providerSync/ProviderRecords.ts). */
+export interface ProviderFindingsTable {
+  id: string;
+  provider: string;
+  kind: string;
+  /** What it is about: an event id, a purchase reference, a refund or chargeback key. */
+  subject: string;
+  status: string;
+  /** The UTC day of the provider's record. */
+  date: string;
+  uid: string | null;
+  amount_minor: number | null;
+  /** JSON: what the provider said and what Reckon holds (and, for a credit, the credit to apply). */
+  detail: string;
+  found_by: string;
+  found_at: string;
+  closed_by: string | null;
+  closed_at: string | null;
+}
+
 export interface Schema {
   reckon_meta: MetaTable;
   reckon_schema_migrations: SchemaMigrationsTable;
@@ -311,6 +335,7 @@ export interface Schema {
   job_leases: JobLeasesTable;
   webhook_purchases: WebhookPurchasesTable;
   webhook_reversals: WebhookReversalsTable;
+  provider_findings: ProviderFindingsTable;
 }
 
 /** Every table, in an order safe for creating and for copying (referenced tables first). */
@@ -334,4 +359,5 @@ export const TABLES = [
   "reconciliation_chunks",
   "reconciliation_heals",
   "report_archives",
+  "provider_findings",
 ] as const satisfies readonly (keyof Schema)[];

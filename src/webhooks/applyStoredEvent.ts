@@ -174,6 +174,16 @@ function prepare(item: StoredItem): Prepared {
   return { provider, event, context: { ...item.options, sourceRef: `${provider}:${row.event_id}` } };
 }
 
+/**
+ * Applies an event that has no stored delivery (a provider finding an admin resolves)
+ * through the same functions a webhook's event goes through, then releases what it landed.
+ */
+export async function applyPaymentEvent(trx: Trx, provider: Provider, event: PaymentEvent, context: ApplyContext): Promise<ApplyResult> {
+  const result = await applyEvent(trx, provider, event, context);
+  await releaseParked(trx, landedBy([result]), { now: context.now, reversalPolicy: context.reversalPolicy });
+  return result;
+}
+
 function applyEvent(trx: Trx, provider: Provider, event: PaymentEvent, context: ApplyContext): Promise<ApplyResult> {
   switch (event.kind) {
     case "credit":

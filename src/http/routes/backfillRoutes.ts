@@ -51,7 +51,7 @@ export const backfillRoutes: RouteDef[] = [
     summary: "Start a backfill of provider events over a date range",
     // backfillJob parses the body with this same schema.
     schema: { body: BackfillBody },
-    errors: ["invalid_range", "backfill_running", "plan_changed", "feature_disabled"],
+    errors: ["invalid_range", "backfill_running", "plan_changed", "feature_disabled", "provider_sync_not_configured"],
     async handle(request, context) {
       const started = await backfillJob({ ...backfillDeps(context.db, context.config, context.now), logger: request.log, requestId: request.id }, context.config, request.body);
       if (started.outcome !== "started") throw refusal(started);

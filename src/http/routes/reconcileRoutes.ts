@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { checkRunDate } from "../../reconcile/checkRunDate.js";
-import { readReport, readUserLine } from "../../reconcile/readReports.js";
+import { readUserLine } from "../../reconcile/readReports.js";
 import { reconcileJob, type ReconcileJobOutcome } from "../../reconcile/reconcileJob.js";
 import { AppError } from "../errors.js";
+import { readDayReport } from "../../providerSync/readDayReport.js";
 import { NoQuery, parseBody, parseQuery, parseUid } from "../input.js";
 import { refusal } from "../refusals.js";
 import type { Reply, RouteDef } from "../RouteDef.js";
@@ -52,7 +53,7 @@ export const reconcileRoutes: RouteDef[] = [
     async handle(request, context) {
       const date = parseDate((request.params as { date?: unknown }).date, context.now());
       parseQuery(NoQuery, request.query);
-      const report = await readReport(context.db.kysely, date);
+      const report = await readDayReport(context.db.kysely, date);
       if (!report) throw new AppError("report_not_found", `no reconciliation run for ${date}`);
       return { status: 200, body: report };
     },

@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { FINDING_STATUSES } from "../../providerSync/ProviderRecords.js";
+import { PROVIDERS } from "../../providers/PaymentEvent.js";
+import { resolveFinding } from "../../providerSync/resolveFinding.js";
+import { listFindings } from "../../providerSync/storeFindings.js";
+import { AppError } from "../errors.js";
+import { parseBody, parseQuery } from "../input.js";
+import { actorOf, type RouteDef } from "../RouteDef.js";
+
+const FindingsQuery = z.strictObject({
+  date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
+    .optional(),
+  status: z.enum(FINDING_STATUSES, { error: `must be one of ${FINDING_STATUSES.join(", ")}` }).optional(),
+  provider: z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(", ")}` }).optional(),
+  limit: z.string().regex(/^([1-9]\d{0,2}|1000)$/, "must be a whole number from 1 to 1000").optional(),
+});
+
+const ResolveBody = z.strictObject({
+  /** The user to credit, for a credit the provider's records could not attribute. */
+  uid: z.string({ error: "must be a string" }).optional(),
+});
+
+const FINDING_ID = /^pf_[A-Za-z0-9_]{1,64}$/;
+
+export const providerFindingRoutes: RouteDef[] = [
+  {
+    method: "GET",
+    url: "/api/reconciliation/provider-findings",
+    access: ["admin"],
+    summary: "Differences between the providers' own records and the ledger, by day and status",
+    schema: { query: FindingsQuery },
+    async handle(request, context) {
+      const query = parseQuery(FindingsQuery, request.query);
+      const findings = await listFindings(context.db.kysely, {
+        ...(query.date ? { date: query.date } : {}),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.provider ? { provider: query.provider } : {}),
+        limit: Number(query.limit ?? 500),
+      });
+      return { status: 200, body: { findings } };
+    },
+  },
+  {
+    method: "POST",
+    url: "/api/reconciliation/provider-findings/:id/resolve",
+    access: ["admin"],
+    summary: "Resolve an open provider finding through the live path (a credit needs the uid), audited",
+    schema: { body: ResolveBody, bodyOptional: true },
+    errors: ["invalid_finding_id", "finding_not_found", "finding_not_open", "uid_required", "finding_not_applied"],
+    async handle(request, context) {
+      const id = (request.params as { id?: unknown }).id;
+      if (typeof id !== "string" || !FINDING_ID.test(id)) throw new AppError("invalid_finding_id", "a finding id is pf_ and letters, digits or _");
+      const body = parseBody(ResolveBody, request.body ?? {});
+      const outcome = await resolveFinding(context.db, {
+        id,
+        ...(body.uid === undefined ? {} : { uid: body.uid }),
+        actor: actorOf(context),
+        now: context.now(),
+        reversalPolicy: context.config.webhooks.reversalPolicy,
+      });
+      switch (outcome.outcome) {
+        case "resolved":
+          return { status: 200, body: outcome };
+        case "finding_not_found":
+          throw new AppError("finding_not_found", `no provider finding ${id}`);
+        case "finding_not_open":
+          throw new AppError("finding_not_open", `the finding is ${outcome.status}; only open findings are resolved`, { status: outcome.status });
+        case "uid_required":
+          throw new AppError("uid_required", "this credit names no usable user: send { \"uid\": \"…\" }");
+        case "not_applied":
+          throw new AppError("finding_not_applied", `the ledger did not apply it: ${outcome.result.status}`, { result: outcome.result });
+      }
+    },
+  },
+];

@@ -1,0 +1,19 @@
+import type { Config } from "../config.js";
+import type { Provider } from "../providers/PaymentEvent.js";
+import { unreachable } from "../unreachable.js";
+import { paynowClient } from "./paynow/paynowClient.js";
+import type { ProviderClient } from "./ProviderRecords.js";
+
+/** The API client of `provider` as configured, or null when it has no API key (its sync is off). */
+export function providerClientFor(config: Config, provider: Provider): ProviderClient | null {
+  switch (provider) {
+    case "paynow": {
+      const settings = config.providerSync.paynow;
+      return settings ? paynowClient({ ...settings, retry: { timeoutMs: config.providerSync.requestTimeoutMs, attempts: config.providerSync.attempts } }) : null;
+    }
+    case "stripe":
+      // The Stripe client (through the official `stripe` package) is built on branch sync-stripe.
+      return null;
+  }
+  return unreachable(provider, "provider");
+}

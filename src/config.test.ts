@@ -70,3 +70,13 @@ describe("config", () => {
     ]);
   });
 });
+
+describe("STRIPE_API_URL", () => {
+  it("is Stripe's own API unless given; a local fake's http address is accepted, anything but http(s) is refused", () => {
+    expect(loadConfig({}).providerSync.stripeApiUrl).toBe("https://api.stripe.com");
+    expect(loadConfig({ STRIPE_API_URL: "http://127.0.0.1:4010" }).providerSync.stripeApiUrl).toBe("http://127.0.0.1:4010");
+    for (const bad of ["ftp://127.0.0.1", "api.stripe.com", ""]) {
+      expect(problemsOf({ STRIPE_API_URL: bad }).some((problem) => problem.startsWith("STRIPE_API_URL"))).toBe(true);
+    }
+  });
+});

@@ -105,6 +105,8 @@ const EnvSchema = z.object({
     .regex(/^\d{1,20}$/, "must be the store's numeric id")
     .optional(),
   PAYNOW_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://api.paynow.gg"),
+  /** Stripe's API address for provider sync; only a local fake (tests, the demo) needs another. */
+  STRIPE_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://api.stripe.com"),
   /** The daily reconciliation first syncs the previous day with each provider that has an API key. */
   PROVIDER_SYNC_SCHEDULED: flag(true),
   /** Per-request timeout of provider API calls. */
@@ -152,6 +154,7 @@ export interface Config {
   providerSync: {
     paynow: { apiKey: string; storeId: string; apiUrl: string } | null;
     stripeApiKey: string | null;
+    stripeApiUrl: string;
     scheduled: boolean;
     requestTimeoutMs: number;
     attempts: number;
@@ -270,6 +273,7 @@ export function loadConfig(env: EnvInput): Config {
           ? { apiKey: values.PAYNOW_API_KEY, storeId: values.PAYNOW_STORE_ID, apiUrl: values.PAYNOW_API_URL.replace(/\/+$/, "") }
           : null,
       stripeApiKey: values.STRIPE_API_KEY ?? null,
+      stripeApiUrl: values.STRIPE_API_URL,
       scheduled: values.PROVIDER_SYNC_SCHEDULED,
       requestTimeoutMs: values.PROVIDER_SYNC_TIMEOUT_MS,
       attempts: values.PROVIDER_SYNC_ATTEMPTS,

@@ -11,12 +11,15 @@ import { runReconciliation } from "../reconcile/runReconciliation.js";
 import { createSnapshot } from "../snapshot/createSnapshot.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { storeFailedEvent } from "../../test/support/backfillKit.js";
+import { prodEnv } from "../../test/support/prodEnv.js";
 import { runReckonInProcess } from "../../test/support/runReckonInProcess.js";
 import { receivedOrderRow } from "../../test/support/storedOrders.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { buildTestApp } from "../../test/support/testApp.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
 import { catalogue, paynowOrder } from "../../test/support/webhookFixtures.js";
+import { checkProdConfiguration } from "./checkProdConfiguration.js";
+import { checkProviderModes } from "./checkProviderModes.js";
 import { checkRecentRuns, shiftDate } from "./checkRecentRuns.js";
 import type { CutoverReport } from "./CutoverCheck.js";
 import { runPreflight } from "./runPreflight.js";
@@ -32,6 +35,19 @@ function run(date: string, fields: Partial<RunSummary> = {}): RunSummary {
 }
 
 const byName = (report: CutoverReport) => Object.fromEntries(report.checks.map((check) => [check.name, check.ok ? "ok" : check.code]));
+
+describe("preflight's configuration checks", () => {
+  const prod = (secrets: Record<string, string>, extra: Record<string, string> = {}) => loadConfig(prodEnv(secrets, { DATABASE_URL: "file:unused.db", ...extra }));
+  const secrets = { PAYNOW_WEBHOOK_SECRETS: "a".repeat(40), STRIPE_WEBHOOK_SECRET: `whsec_${"b".repeat(32)}` };
+
+  it("prod needs both providers' secrets; a PayNow store left in test mode without secrets still fails the mode check", () => {
+    expect(checkProdConfiguration(prod(secrets))).toMatchObject({ ok: true });
+    expect(checkProdConfiguration(prod({ STRIPE_WEBHOOK_SECRET: secrets.STRIPE_WEBHOOK_SECRET }))).toMatchObject({ ok: false, code: "prod_not_configured", reason: expect.stringContaining("PAYNOW_WEBHOOK_SECRETS_FILE") });
+    expect(checkProviderModes(prod(secrets), { stripeDeliveriesOfOtherMode: 0 })).toMatchObject({ ok: true });
+    expect(checkProviderModes(prod({}, { PAYNOW_MODE: "test" }), { stripeDeliveriesOfOtherMode: 0 })).toMatchObject({ ok: false, code: "provider_mode_mismatch", reason: expect.stringContaining("PAYNOW_MODE is test") });
+    expect(checkProviderModes(prod(secrets), { stripeDeliveriesOfOtherMode: 2 })).toMatchObject({ ok: false, reason: expect.stringContaining("2 stored Stripe deliveries are not live-mode") });
+  });
+});
 
 describe("the recent-runs rule of preflight", () => {
   it("passes exactly when each of the last N days (ending today if run, else yesterday) has a completed run within the violation bound", () => {

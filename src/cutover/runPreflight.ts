@@ -10,7 +10,8 @@ import { listSnapshots } from "../snapshot/listSnapshots.js";
 import { verifySnapshot } from "../snapshot/verifySnapshot.js";
 import type { Db } from "../storage/openDatabase.js";
 import { checkRecentRuns, runWindow, shiftDate } from "./checkRecentRuns.js";
-import { checkProdConfiguration, checkProviderModes } from "./checkProdConfiguration.js";
+import { checkProdConfiguration } from "./checkProdConfiguration.js";
+import { checkProviderModes } from "./checkProviderModes.js";
 import { failed, passed, toReport, type CutoverCheck, type CutoverReport } from "./CutoverCheck.js";
 
 export interface PreflightOptions {

@@ -3,6 +3,7 @@ import type { Provider } from "../providers/PaymentEvent.js";
 import { unreachable } from "../unreachable.js";
 import { paynowClient } from "./paynow/paynowClient.js";
 import type { ProviderClient } from "./ProviderRecords.js";
+import { createStripeClient } from "./stripe/stripeClient.js";
 
 /** The API client of `provider` as configured, or null when it has no API key (its sync is off). */
 export function providerClientFor(config: Config, provider: Provider): ProviderClient | null {
@@ -11,9 +12,10 @@ export function providerClientFor(config: Config, provider: Provider): ProviderC
       const settings = config.providerSync.paynow;
       return settings ? paynowClient({ ...settings, retry: { timeoutMs: config.providerSync.requestTimeoutMs, attempts: config.providerSync.attempts } }) : null;
     }
-    case "stripe":
-      // The Stripe client (through the official `stripe` package) is built on branch sync-stripe.
-      return null;
+    case "stripe": {
+      const { stripeApiKey: apiKey, stripeApiUrl: apiUrl, requestTimeoutMs: timeoutMs } = config.providerSync;
+      return apiKey ? createStripeClient({ apiKey, apiUrl, timeoutMs }) : null;
+    }
   }
   return unreachable(provider, "provider");
 }

@@ -73,11 +73,13 @@ for (const engine of ENGINES) {
     const secrets = makeSecrets();
     const restoreName = `reckon_t_restored_${randomBytes(4).toString("hex")}`;
     const restoreUrl = engine === "sqlite" ? `file:${join(dir, "restored.db")}` : Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${restoreName}` }).toString();
-    const servers: SecondInstance[] = [];
+    const servers: Promise<SecondInstance>[] = [];
     const databases: TestDatabase[] = [];
 
     afterAll(async () => {
-      await Promise.all(servers.map((server) => server.stop()));
+      // A server still starting when the test failed is stopped too, never left running.
+      const started = await Promise.allSettled(servers);
+      await Promise.all(started.map((result) => (result.status === "fulfilled" ? result.value.stop() : undefined)));
       for (const database of databases) await database.drop();
       if (engine === "postgres") await adminQuery(`DROP DATABASE IF EXISTS ${restoreName} WITH (FORCE)`);
       rmSync(dir, { recursive: true, force: true });
@@ -95,30 +97,41 @@ for (const engine of ENGINES) {
       // Until step 6 the live webhook secrets are not mounted yet.
       let env = prodEnv({}, plain);
       // The test environment serves test-mode deliveries throughout, on its own database.
-      const testServer = startReckonServer(["serve"], { ENVIRONMENT: "test", DATABASE_URL: testDb.url, ...secretVars }).then((server) => (servers.push(server), server));
+      const testServer = startReckonServer(["serve"], { ENVIRONMENT: "test", DATABASE_URL: testDb.url, ...secretVars });
+      servers.push(testServer);
+      // Awaited after the import steps; until then a failed start must not count as unhandled.
+      testServer.catch(() => undefined);
       const values: Record<string, string> = { OPERATOR, PAYNOW_PRODUCT, STRIPE_PRICE, SNAPSHOT_DIR: join(dir, "snapshots"), RESTORE_URL: restoreUrl, TOKEN_FILE: join(dir, "token") };
       const reckon = (template: string, extra: Record<string, string> = {}) => runReckonInProcess(book.command(template, { ...values, ...extra }), env);
 
       // 1. Import, with bob's drift reported.
       const first = files.write("export.jsonl", reckonLines(legacyUsers(today, false)));
       const dry = await reckon("reckon import wallets --file $EXPORT --dry-run", { EXPORT: first });
-      expect(dry.stdout).toContain("would import 3 users: 3 entries posted");
+      // Through a pipe every command prints its JSON (docs/decisions/cli-output.md).
+      const bobDrift = { uid: "bob", line: 3, exportedPoints: 55, entriesPoints: 50, drift: 5 };
+      expect(JSON.parse(dry.stdout)).toMatchObject({ outcome: "dry_run", users: 3, entriesPosted: 3, drift: [bobDrift], problems: [] });
       expect(await prod.db.kysely.selectFrom("wallets").select("uid").execute()).toEqual([]);
       const imported = await reckon("reckon import wallets --file $EXPORT --by $OPERATOR", { EXPORT: first });
-      expect(imported).toMatchObject({ code: 0, stdout: expect.stringContaining("bob (line 3): exported 55, entries 50, drift 5") });
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ outcome: "imported", users: 3, walletsCreated: 3, drift: [bobDrift] });
 
       // 2. Shadow: the legacy store moved on; the newer export closes the gap.
       const later = files.write("later.jsonl", reckonLines(legacyUsers(today, true)));
       const differ = await reckon("reckon shadow compare --file $LEGACY_WALLETS", { LEGACY_WALLETS: later });
       expect(differ.code).toBe(1);
-      expect(differ.stdout).toContain("carol: different_points (legacy 30, Reckon 20)");
-      expect(differ.stdout).toContain("dan: missing_in_reckon (legacy 8, Reckon -)");
-      expect((await reckon("reckon import wallets --file $EXPORT --by $OPERATOR", { EXPORT: later })).stdout).toContain("imported 4 users: 2 entries posted, 3 already imported, 1 wallets created");
+      expect(JSON.parse(differ.stdout).differences).toEqual([
+        { uid: "carol", difference: "different_points", legacyPoints: 30, reckonPoints: 20 },
+        { uid: "dan", difference: "missing_in_reckon", legacyPoints: 8, reckonPoints: null },
+      ]);
+      const newer = JSON.parse((await reckon("reckon import wallets --file $EXPORT --by $OPERATOR", { EXPORT: later })).stdout);
+      expect(newer).toMatchObject({ users: 4, entriesPosted: 2, entriesAlreadyImported: 3, walletsCreated: 1, drift: [bobDrift] });
 
       // 3. The first reconciliation heals the drift; then both sides agree.
       const firstRun = await reckon("reckon reconcile --date $DATE", { DATE: shiftDate(today, -8) });
       expect(JSON.parse(firstRun.stdout)).toMatchObject({ outcome: "completed", run: { violations: 1, adjustmentAbsTotal: 5, refused: 0 } });
-      expect(await reckon("reckon shadow compare --file $LEGACY_WALLETS", { LEGACY_WALLETS: later })).toMatchObject({ code: 0, stdout: expect.stringMatching(/^agree: 4 legacy wallets, 4 Reckon wallets/) });
+      const agree = await reckon("reckon shadow compare --file $LEGACY_WALLETS", { LEGACY_WALLETS: later });
+      expect(agree.code).toBe(0);
+      expect(JSON.parse(agree.stdout)).toMatchObject({ outcome: "agree", legacyWallets: 4, reckonWallets: 4, differences: [] });
       // Seven nights of the scheduler's runs while the legacy store still serves.
       for (let back = 7; back >= 1; back--) {
         const night = await runReconciliation(prod.db, { date: shiftDate(today, -back), policy: "adjust_ledger", chunkUsers: 100, mode: "start", now: () => new Date() });
@@ -147,8 +160,9 @@ for (const engine of ENGINES) {
       expect(passing).toMatchObject({ code: 0, stdout: expect.stringMatching(/preflight passed$/) });
 
       // 7. Promote: prod serves; live deliveries arrive, signed as each provider signs.
-      const prodServer = await startReckonServer(book.command("reckon serve"), env);
-      servers.push(prodServer);
+      const prodStarting = startReckonServer(book.command("reckon serve"), env);
+      servers.push(prodStarting);
+      const prodServer = await prodStarting;
       const deliver = (url: string, provider: "paynow" | "stripe", payload: unknown) => {
         const body = JSON.stringify(payload);
         return fetch(`${url}/api/webhooks/${provider}`, { method: "POST", headers: signDelivery(provider, body, secrets, 0), body });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readStripeDelivery } from "./readStripeDelivery.js";
+import { readStripeDelivery, readStripeSession, STRIPE_EVENT_TYPES_READ } from "./readStripeDelivery.js";
 
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
 const event = (type: string, object: Record<string, unknown>) => bytes({ id: "evt_1", type, livemode: false, created: 1, data: { object } });
@@ -99,4 +99,30 @@ describe("Stripe dispute events follow the money, by Stripe's dispute statuses",
       });
     }
   }
+});
+
+describe("the event types the provider sync lists are exactly the ones this reader acts on", () => {
+  const unhandled = (type: string) => {
+    const read = readStripeDelivery(event(type, {}));
+    return read.event.kind === "ignored" && read.event.reason === "unhandled_event_type";
+  };
+
+  it("every listed type is read (an empty object fails its schema instead of being ignored as unknown)", () => {
+    for (const type of STRIPE_EVENT_TYPES_READ) expect(unhandled(type), type).toBe(false);
+  });
+
+  it("any other type is stored and ignored, so the sync need not list it", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z_]{1,12}(\.[a-z_]{1,12}){0,3}$/), (type) => {
+        fc.pre(!(STRIPE_EVENT_TYPES_READ as readonly string[]).includes(type));
+        expect(unhandled(type)).toBe(true);
+      }),
+    );
+    for (const type of ["payment_intent.succeeded", "charge.succeeded", "charge.dispute.updated", "checkout.session.expired"]) expect(unhandled(type), type).toBe(true);
+  });
+
+  it("a listed session reads as its checkout.session.completed delivery does", () => {
+    const object = session({ client_reference_id: "user_2" });
+    expect(readStripeSession(object)).toEqual(readStripeDelivery(event("checkout.session.completed", object)).event);
+  });
 });

@@ -44,6 +44,23 @@ const Charge = z.object({
 });
 const Dispute = z.object({ id: Id, status: z.string(), payment_intent: Id });
 
+/**
+ * Every event type this reader acts on (the cases of `meaning` below); others are stored
+ * and ignored. The provider sync lists undelivered events of exactly these types.
+ */
+export const STRIPE_EVENT_TYPES_READ = [
+  "checkout.session.completed",
+  "checkout.session.async_payment_succeeded",
+  "refund.created",
+  "refund.updated",
+  "charge.refund.updated",
+  "charge.refunded",
+  "charge.dispute.created",
+  "charge.dispute.funds_withdrawn",
+  "charge.dispute.funds_reinstated",
+  "charge.dispute.closed",
+] as const;
+
 const idOf = (value: string | { id: string }) => (typeof value === "string" ? value : value.id);
 
 /** Reads a verified Stripe delivery: its identity for storage, and what it means. */
@@ -64,9 +81,7 @@ function meaning(type: string, object: unknown): ReadDelivery["event"] {
   switch (type) {
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded":
-      return parsePayload(Session, object, (session) =>
-        session.payment_status === "paid" ? credit(session) : { kind: "ignored", reason: `payment_${session.payment_status}` },
-      );
+      return readStripeSession(object);
     case "refund.created":
     case "refund.updated":
     case "charge.refund.updated":
@@ -81,6 +96,17 @@ function meaning(type: string, object: unknown): ReadDelivery["event"] {
     default:
       return { kind: "ignored", reason: "unhandled_event_type" };
   }
+}
+
+/**
+ * What a checkout session means for points, by the rules its webhook is read with: the
+ * provider sync reads sessions from Stripe's own list and must derive the same purchase
+ * key, references, user and lines a `checkout.session.completed` delivery would.
+ */
+export function readStripeSession(object: unknown): ReadDelivery["event"] {
+  return parsePayload(Session, object, (session) =>
+    session.payment_status === "paid" ? credit(session) : { kind: "ignored", reason: `payment_${session.payment_status}` },
+  );
 }
 
 /**

@@ -3,11 +3,13 @@ import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { createApiToken } from "../../src/auth/apiTokens.js";
 import { setCatalogueProduct } from "../../src/catalogue/setCatalogueProduct.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig, type Config } from "../../src/config.js";
 import { buildApp } from "../../src/http/buildApp.js";
+import { STORED_STATE_CACHE_MS } from "../../src/ops/storedStateMetrics.js";
 import { todayUtc } from "../../src/reconcile/checkRunDate.js";
+import { readTopDeltas } from "../../src/reconcile/readTopDeltas.js";
 import { runReconciliation } from "../../src/reconcile/runReconciliation.js";
-import { openDatabase } from "../../src/storage/openDatabase.js";
+import { openDatabase, type Db } from "../../src/storage/openDatabase.js";
 import { LOAD_POINTS_PER_UNIT, LOAD_PRODUCT } from "../paynowLoad.js";
 
 /**
@@ -35,7 +37,8 @@ async function main() {
   // The webhook route needs PayNow secrets and the product its orders buy.
   const paynowSecrets = [randomBytes(24).toString("hex"), randomBytes(24).toString("hex")].join(",");
   await setCatalogueProduct(db, { provider: "paynow", productId: LOAD_PRODUCT, pointsPerUnit: LOAD_POINTS_PER_UNIT, actor: "bench", now });
-  const app = await buildApp({ db, config: loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent", PAYNOW_WEBHOOK_SECRETS: paynowSecrets }) });
+  const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent", PAYNOW_WEBHOOK_SECRETS: paynowSecrets });
+  const app = await buildApp({ db, config });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
@@ -58,12 +61,15 @@ async function main() {
   const load = await loadResult;
   if (outcome.outcome !== "completed") throw new Error(`run ended ${outcome.outcome}`);
 
+  // Closing waits for the requests the load left queued; the scrapes then see an idle server, as on a quiet night.
+  await app.close();
+  const metrics = await scrapeAfterRun(config, db, outcome.run.runId);
+
   const adjustments = await db.kysely
     .selectFrom("ledger_entries")
     .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("total")])
     .where("kind", "=", "reconcile_adjustment")
     .executeTakeFirstOrThrow();
-  await app.close();
   if (jobsDb !== db) await jobsDb.close();
   await db.close();
   console.log(
@@ -81,8 +87,63 @@ async function main() {
       bareAggregateViolations: Number(bare.rows[0]!.violations),
       ratioToBareAggregate: Math.round((reconcileSeconds / bareAggregateSeconds) * 100) / 100,
       load,
+      metrics,
     }),
   );
+}
+
+const SCRAPES = 6;
+
+/** `minMs` is the closest to the work's own cost on a machine other processes keep busy. */
+function percentiles(samples: number[]): { minMs: number; p50Ms: number; maxMs: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (value: number) => Math.round(value * 10) / 10;
+  return { minMs: round(sorted[0]!), p50Ms: round(sorted[Math.floor((sorted.length - 1) / 2)]!), maxMs: round(sorted.at(-1)!) };
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+/**
+ * `GET /metrics` on the freshly reconciled database, over HTTP as Prometheus scrapes it:
+ * the first scrape after the run (it also reads the run's top deltas), then scrapes
+ * spaced past the stored-state cache, so each does its stored-state reads again, and
+ * scrapes the cache answers. `topDeltasRead` times the one read the first scrape adds.
+ * A server of its own, on the same database handle, started once the load has drained.
+ */
+async function scrapeAfterRun(config: Config, db: Db, runId: number) {
+  const app = await buildApp({ db, config });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  try {
+    return await scrapeTimes(base, db, runId);
+  } finally {
+    await app.close();
+  }
+}
+
+async function scrapeTimes(base: string, db: Db, runId: number) {
+  const scrape = async () => {
+    const response = await fetch(`${base}/metrics`);
+    if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+    await response.text();
+  };
+  const firstScrapeMs = Math.round((await timed(scrape)) * 10) / 10;
+  const uncached: number[] = [];
+  const cached: number[] = [];
+  for (let index = 0; index < SCRAPES; index++) {
+    await new Promise((resolve) => setTimeout(resolve, STORED_STATE_CACHE_MS + 100));
+    uncached.push(await timed(scrape));
+    cached.push(await timed(scrape));
+  }
+  const topDeltas: number[] = [];
+  for (let index = 0; index < SCRAPES; index++) topDeltas.push(await timed(() => readTopDeltas(db.kysely, runId, 10)));
+  const all = [firstScrapeMs, ...uncached, ...cached];
+  return { scrapes: all.length, firstScrapeMs, uncachedScrape: percentiles(uncached), cachedScrape: percentiles(cached), topDeltasRead: percentiles(topDeltas), allScrapes: percentiles(all) };
 }
 
 main().catch((error: unknown) => {

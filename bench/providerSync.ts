@@ -189,7 +189,7 @@ if (process.argv[2] === "--child") {
     } catch (error) {
       // Recorded with the engines that did finish, then the bench fails.
       const failure = error as { killed?: boolean; stderr?: string; message: string };
-      const reason = failure.killed ? `killed after ${TIMEOUT_S} s (BENCH_TIMEOUT_S)` : (failure.stderr || failure.message).trim().split("\n").slice(-3).join(" ").slice(0, 500);
+      const reason = failure.killed ? `killed after ${TIMEOUT_S} s (BENCH_TIMEOUT_S)` : ((failure.stderr ?? "").split("\n").find((line) => /^\w*Error: /.test(line)) ?? failure.message).slice(0, 500);
       results.push({ engine, orders: ORDERS, failed: reason });
       failures.push(`${engine}: ${reason}`);
     }

@@ -40,16 +40,18 @@ const compareIds = (a: string, b: string) => a.length - b.length || (a < b ? -1 
 const byId = (a: { id: string }, b: { id: string }) => compareIds(a.id, b.id);
 
 /**
- * Each list sorted by id, kept while the list's length holds: the store only appends to
- * its lists, so a walk over 100,000 orders (bench/providerSync.ts) does not sort them
- * again for every page of 100.
+ * Each list sorted by id, kept while the list holds the same items with the same ids
+ * (checked item by item, far cheaper than sorting again), so a walk over 100,000
+ * orders (bench/providerSync.ts) does not sort them for every page of 100.
  */
-const SORTED = new WeakMap<readonly unknown[], { length: number; sorted: readonly unknown[] }>();
+const SORTED = new WeakMap<readonly unknown[], { items: readonly { id: string }[]; ids: string[]; sorted: readonly unknown[] }>();
 function sortedById<T extends { id: string }>(items: readonly T[]): readonly T[] {
   const kept = SORTED.get(items);
-  if (kept?.length === items.length) return kept.sorted as readonly T[];
+  if (kept && kept.items.length === items.length && items.every((item, index) => item === kept.items[index] && item.id === kept.ids[index])) {
+    return kept.sorted as readonly T[];
+  }
   const sorted = [...items].sort(byId);
-  SORTED.set(items, { length: items.length, sorted });
+  SORTED.set(items, { items: [...items], ids: items.map((item) => item.id), sorted });
   return sorted;
 }
 

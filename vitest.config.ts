@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Tests start real `reckon` processes from the compiled build; this makes it once.
+    globalSetup: ["test/support/buildOnce.ts"],
   },
 });

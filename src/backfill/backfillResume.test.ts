@@ -7,6 +7,7 @@ import { catalogue } from "../../test/support/webhookFixtures.js";
 import type { Db } from "../storage/openDatabase.js";
 import { backfillDeps } from "./backfillDeps.js";
 import { startBackfill } from "./startBackfill.js";
+import { reckonArgs } from "../../test/support/reckonCommand.js";
 
 const EVENTS = 1500;
 /** These tests start two CLI processes through tsx; on a loaded machine each start-up alone takes seconds. */
@@ -36,7 +37,7 @@ async function scannedSoFar(db: Db): Promise<Progress> {
 }
 
 function reckon(args: string[], url: string) {
-  return spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  return spawn(process.execPath, reckonArgs(args), {
     env: { PATH: process.env.PATH ?? "", DATABASE_URL: url, BACKFILL_BATCH_SIZE: "20", LOG_LEVEL: "silent" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -148,15 +148,45 @@ export function runFailure(reason: RunFailure["reason"], error: unknown): RunFai
 export async function saveProgress(db: Kysely<Schema>, run: RunHandle, progress: Progress, now: Date): Promise<void> {
   const row = await db.selectFrom("data_migrations").select("error_samples").where("id", "=", run.id).executeTakeFirstOrThrow();
   const samples = [...(JSON.parse(row.error_samples) as ErrorSample[]), ...progress.errorSamples].slice(0, ERROR_SAMPLE_LIMIT);
+  await addRunProgress(
+    db,
+    run,
+    { scanned: progress.scanned, processed: progress.processed, skipped: progress.skipped, errors: progress.errors, findingsFound: 0 },
+    { error_samples: JSON.stringify(samples), ...(progress.cursor === null ? {} : { cursor: String(progress.cursor) }) },
+    now,
+  );
+}
+
+/** Counts a batch or page adds to its run's record. */
+export interface RunCounts {
+  scanned: number;
+  processed: number;
+  skipped: number;
+  errors: number;
+  findingsFound: number;
+}
+
+/**
+ * The one write of a run's progress (every kind): adds `counts`, replaces `fields`
+ * (samples, cursor) and beats the heartbeat, only while `run` holds the record and it is
+ * running; otherwise throws RunNotHeld, so the work that made the progress rolls back.
+ */
+export async function addRunProgress(
+  db: Kysely<Schema>,
+  run: RunHandle,
+  counts: RunCounts,
+  fields: { error_samples?: string; findings_sample?: string; cursor?: string },
+  now: Date,
+): Promise<void> {
   const saved = await db
     .updateTable("data_migrations")
     .set((eb) => ({
-      scanned: eb("scanned", "+", progress.scanned),
-      processed: eb("processed", "+", progress.processed),
-      skipped: eb("skipped", "+", progress.skipped),
-      errors: eb("errors", "+", progress.errors),
-      error_samples: JSON.stringify(samples),
-      ...(progress.cursor === null ? {} : { cursor: String(progress.cursor) }),
+      scanned: eb("scanned", "+", counts.scanned),
+      processed: eb("processed", "+", counts.processed),
+      skipped: eb("skipped", "+", counts.skipped),
+      errors: eb("errors", "+", counts.errors),
+      findings_found: eb("findings_found", "+", counts.findingsFound),
+      ...fields,
       updated_at: now.toISOString(),
       heartbeat_at: now.toISOString(),
     }))

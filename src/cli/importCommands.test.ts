@@ -31,7 +31,7 @@ for (const engine of ENGINES) {
     it("import wallets prints its summary, reports drift, exits 0; a dry run writes nothing", async () => {
       const file = files.write("reckon.jsonl", reckonLines([alice, bob, zed]));
       const before = await tableHashes(database.db);
-      const dry = await reckon(["import", "wallets", "--file", file, "--dry-run"]);
+      const dry = await reckon(["import", "wallets", "--file", file, "--dry-run", "--human"]);
       expect(dry.code).toBe(0);
       expect(dry.stdout).toContain("dry run (nothing written): would import 3 users: 3 entries posted");
       expect(await tableHashes(database.db)).toEqual(before);
@@ -66,13 +66,13 @@ for (const engine of ENGINES) {
         ],
         problems: [],
       });
-      const human = await reckon(["shadow", "compare", "--file", files.write("legacy.jsonl", reckonLines(legacy))]);
+      const human = await reckon(["shadow", "compare", "--file", files.write("legacy.jsonl", reckonLines(legacy)), "--human"]);
       expect([human.code, human.stdout.split("\n")[0]]).toEqual([1, "differ: 5 legacy wallets, 4 Reckon wallets, 3 differences, 0 unreadable lines"]);
 
       // The legacy system's later export brings bob's missing entry and erin; zed reaches the legacy side.
       const later = [alice, { ...bob, points: 60, entries: [...bob.entries, { id: "b2", amount: 5, at }] }, { uid: "erin", points: 9, entries: [{ id: "e1", amount: 9, at }] }];
       expect((await reckon(["import", "wallets", "--file", files.write("later.jsonl", reckonLines(later))])).code).toBe(0);
-      const agreed = await reckon(["shadow", "compare", "--file", files.write("legacy2.jsonl", reckonLines([...legacy, zed]))]);
+      const agreed = await reckon(["shadow", "compare", "--file", files.write("legacy2.jsonl", reckonLines([...legacy, zed])), "--human"]);
       expect([agreed.code, agreed.stdout.trim()]).toEqual([0, "agree: 6 legacy wallets, 5 Reckon wallets, 0 differences, 0 unreadable lines"]);
     }, 90_000);
 

@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import { importWallets, type ImportSummary } from "../import/importWallets.js";
 import type { ImportFormat } from "../import/LegacyRecord.js";
 import { compareShadow, type ShadowComparison } from "../shadow/compareShadow.js";
+import { outputOptions, printResult, type OutputOptions } from "./output.js";
 import { startProgress } from "./progress.js";
 import { withDatabase } from "./withDatabase.js";
 
@@ -10,9 +11,9 @@ import { withDatabase } from "./withDatabase.js";
 
 const FORMATS: ImportFormat[] = ["reckon", "firestore"];
 /**
- * These two print their summary unless `--json`, wherever stdout goes: they spoke to
- * people from the start and the runbooks quote them (docs/decisions/cli-output.md).
- * A summary lists this many problems and differences; `--json` lists them all.
+ * Like every command (docs/decisions/cli-output.md): a summary on a terminal or with
+ * `--human`, the JSON object through a pipe or with `--json`. A summary lists this many
+ * problems and differences; the JSON lists them all.
  */
 const SHOWN = 20;
 
@@ -42,17 +43,17 @@ function describeShadow(comparison: ShadowComparison): string {
 export function registerImportCommands(program: Command, config: () => Config, actor: (by: string | undefined) => string): void {
   const formatOption = () => new Option("--format <format>", "the export's shape").choices(FORMATS).default("reckon");
 
-  program
-    .command("import")
-    .description("import from the store Reckon replaces")
-    .command("wallets")
-    .description("import wallets and their full ledger history from a JSON-lines export (docs/import-format.md)")
-    .requiredOption("--file <path>", "the export, one JSON document per line")
-    .addOption(formatOption())
-    .option("--dry-run", "read, check and decide everything, write nothing")
-    .option("--by <name>", "who is importing, for the audit log (default: the OS user)")
-    .option("--json", "print the full summary as JSON")
-    .action(async (options: { file: string; format: ImportFormat; dryRun?: boolean; by?: string; json?: boolean }) => {
+  outputOptions(
+    program
+      .command("import")
+      .description("import from the store Reckon replaces")
+      .command("wallets")
+      .description("import wallets and their full ledger history from a JSON-lines export (docs/import-format.md)")
+      .requiredOption("--file <path>", "the export, one JSON document per line")
+      .addOption(formatOption())
+      .option("--dry-run", "read, check and decide everything, write nothing")
+      .option("--by <name>", "who is importing, for the audit log (default: the OS user)"),
+  ).action(async (options: { file: string; format: ImportFormat; dryRun?: boolean; by?: string } & OutputOptions) => {
       const cfg = config();
       const progress = startProgress({ label: "import", unit: "bytes", logLevel: cfg.logLevel });
       const summary = await withDatabase(cfg, (db) =>
@@ -65,21 +66,21 @@ export function registerImportCommands(program: Command, config: () => Config, a
           onProgress: (p) => progress.update({ done: p.bytesRead, total: p.bytesTotal, detail: `${p.users} users, ${p.entriesPosted} entries posted` }),
         }),
       ).finally(() => progress.stop());
-      console.log(options.json ? JSON.stringify(summary) : describeImport(summary));
+      await printResult(options, { json: () => JSON.stringify(summary), human: () => describeImport(summary) });
       if (summary.problems.length > 0) process.exitCode = 1;
     });
 
-  program
-    .command("shadow")
-    .description("compare a running legacy system with Reckon")
-    .command("compare")
-    .description("list wallets missing on either side or holding different points; exit 1 when any")
-    .requiredOption("--file <path>", "the legacy system's wallets, one JSON document per line")
-    .addOption(formatOption())
-    .option("--json", "print the full comparison as JSON")
-    .action(async (options: { file: string; format: ImportFormat; json?: boolean }) => {
+  outputOptions(
+    program
+      .command("shadow")
+      .description("compare a running legacy system with Reckon")
+      .command("compare")
+      .description("list wallets missing on either side or holding different points; exit 1 when any")
+      .requiredOption("--file <path>", "the legacy system's wallets, one JSON document per line")
+      .addOption(formatOption()),
+  ).action(async (options: { file: string; format: ImportFormat } & OutputOptions) => {
       const comparison = await withDatabase(config(), (db) => compareShadow(db, { file: options.file, format: options.format, now: new Date() }));
-      console.log(options.json ? JSON.stringify(comparison) : describeShadow(comparison));
+      await printResult(options, { json: () => JSON.stringify(comparison), human: () => describeShadow(comparison) });
       if (comparison.outcome !== "agree") process.exitCode = 1;
     });
 }

@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { resolve } from "node:path";
 import { promisify } from "node:util";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,9 +8,9 @@ import { buildApp } from "../http/buildApp.js";
 import { openDatabase, type Db } from "../storage/openDatabase.js";
 import { createTestDatabase, ENGINES, tableCounts, type TestDatabase } from "../../test/support/testDatabase.js";
 import { readFlag } from "./runtimeFlags.js";
+import { reckonArgs } from "../../test/support/reckonCommand.js";
 
 const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, "../..");
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 
 for (const engine of ENGINES) {
@@ -100,8 +99,7 @@ for (const engine of ENGINES) {
 
     it("`reckon admin flags set` changes the flag for running instances and audits the CLI user", async () => {
       const env = { ...process.env, ENVIRONMENT: "test", DATABASE_URL: database.url };
-      const cli = [resolve(ROOT, "node_modules/.bin/tsx"), resolve(ROOT, "src/cli/main.ts")];
-      const { stdout } = await run(cli[0]!, [cli[1]!, "admin", "flags", "set", "adjustments_frozen", "on", "--by", "alice"], { env });
+      const { stdout } = await run(process.execPath, reckonArgs(["admin", "flags", "set", "adjustments_frozen", "on", "--by", "alice"]), { env });
       expect(JSON.parse(stdout)).toMatchObject({ outcome: "changed", value: true });
       expect(await readFlag(otherDb.kysely, "adjustments_frozen")).toBe(true);
       expect((await adjustVia(instanceB, "cli-freeze")).statusCode).toBe(423);

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
-import { FINDINGS_SAMPLE_LIMIT, type FindingSample } from "../backfill/backfillRuns.js";
-import { RunNotHeld, type RunHandle } from "../backfill/runLease.js";
+import { addRunProgress, FINDINGS_SAMPLE_LIMIT, type FindingSample } from "../backfill/backfillRuns.js";
+import type { RunHandle } from "../backfill/runLease.js";
 import type { Schema } from "../storage/schema.js";
 import type { FindingDraft } from "./FindingDraft.js";
 
@@ -29,21 +29,11 @@ export const sampleOf = (draft: FindingDraft): FindingSample => ({
 export async function saveSyncProgress(db: Kysely<Schema>, run: RunHandle, progress: SyncProgress, cursor: string | undefined, now: Date): Promise<void> {
   const row = await db.selectFrom("data_migrations").select("findings_sample").where("id", "=", run.id).executeTakeFirstOrThrow();
   const sample = [...(JSON.parse(row.findings_sample) as FindingSample[]), ...progress.findings.map(sampleOf)].slice(0, FINDINGS_SAMPLE_LIMIT);
-  const saved = await db
-    .updateTable("data_migrations")
-    .set((eb) => ({
-      scanned: eb("scanned", "+", progress.scanned),
-      processed: eb("processed", "+", progress.processed),
-      skipped: eb("skipped", "+", progress.skipped),
-      findings_found: eb("findings_found", "+", progress.findings.length),
-      findings_sample: JSON.stringify(sample),
-      ...(cursor === undefined ? {} : { cursor }),
-      updated_at: now.toISOString(),
-      heartbeat_at: now.toISOString(),
-    }))
-    .where("id", "=", run.id)
-    .where("holder", "=", run.holder)
-    .where("status", "=", "running")
-    .executeTakeFirst();
-  if (Number(saved.numUpdatedRows) !== 1) throw new RunNotHeld(run.id);
+  await addRunProgress(
+    db,
+    run,
+    { scanned: progress.scanned, processed: progress.processed, skipped: progress.skipped, errors: 0, findingsFound: progress.findings.length },
+    { findings_sample: JSON.stringify(sample), ...(cursor === undefined ? {} : { cursor }) },
+    now,
+  );
 }

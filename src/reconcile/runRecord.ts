@@ -1,5 +1,6 @@
 import type { Selectable } from "kysely";
 import type { ReconciliationRunsTable } from "../storage/schema.js";
+import { toRunSummary } from "./readReports.js";
 import { runChecksum } from "./reportHashes.js";
 import type { ReportProblem } from "./reportProblems.js";
 import type { LinesSummary } from "./summarizeLines.js";
@@ -18,23 +19,9 @@ export interface RunRecord extends ChainRun {
 }
 
 export function toRunRecord(row: Selectable<ReconciliationRunsTable>): RunRecord {
-  return {
-    id: Number(row.id),
-    runDate: row.run_date,
-    status: row.status,
-    healPolicy: row.heal_policy,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    usersChecked: Number(row.users_checked),
-    violations: Number(row.violations),
-    refused: Number(row.refused),
-    adjustmentAbsTotal: Number(row.adjustment_abs_total),
-    chainPosition: row.chain_position === null ? null : Number(row.chain_position),
-    checksum: row.checksum,
-    previousChecksum: row.previous_checksum,
-    checksumVersion: Number(row.checksum_version),
-    signature: row.signature,
-  };
+  // The same figures a run summary shows, under the names its checksum and archive use.
+  const { runId, date, error: _error, ...figures } = toRunSummary(row);
+  return { id: Number(runId), runDate: date, ...figures, checksumVersion: Number(row.checksum_version), signature: row.signature };
 }
 
 /**

@@ -2,12 +2,13 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../config.js";
 import { createTestDatabase, ENGINES } from "../../test/support/testDatabase.js";
 import { EnvironmentMismatchError, prepareDatabase } from "./prepareDatabase.js";
+import { reckonArgs } from "../../test/support/reckonCommand.js";
 
 const dir = mkdtempSync(join(tmpdir(), "reckon-secrets-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -155,7 +156,7 @@ describe("the database password", () => {
   it("(baseline) comes from DATABASE_PASSWORD_FILE beside a password-less URL, in prod", () => {
     const password = `${secret()}@:/%40`;
     const config = loadConfig(prodEnv({ DATABASE_URL: "postgres://reckon@db.internal:5432/reckon", DATABASE_PASSWORD_FILE: mountSecret("db-password", password) }));
-    expect(config.database).toEqual({ url: "postgres://reckon@db.internal:5432/reckon", password, poolSize: 10 });
+    expect(config.database).toEqual({ url: "postgres://reckon@db.internal:5432/reckon", password, poolSize: 10, writerThread: true });
   });
 
   it("(baseline) may sit inside a URL mounted as DATABASE_URL_FILE, in prod", () => {
@@ -221,11 +222,10 @@ describe("a prod process refuses a test-stamped database", () => {
 });
 
 describe("the reckon process itself", () => {
-  const ROOT = resolve(import.meta.dirname, "../..");
   /** Runs `reckon serve` as a real process; it must exit 1 before listening. */
   async function serveProd(env: Record<string, string | undefined>): Promise<{ code: number | undefined; stderr: string }> {
     const cleanEnv = Object.fromEntries(Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", ...env }).filter(([, value]) => value !== undefined)) as Record<string, string>;
-    return promisify(execFile)(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "src/cli/main.ts"), "serve"], { env: cleanEnv, timeout: 30_000 }).then(
+    return promisify(execFile)(process.execPath, reckonArgs(["serve"]), { env: cleanEnv, timeout: 30_000 }).then(
       () => ({ code: 0, stderr: "" }),
       (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? "" }),
     );

@@ -19,7 +19,7 @@ function childrenOf(pid: number): number[] {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== pid) continue;
-      if (readFileSync(`/proc/${name}/cmdline`, "utf8").includes("src/cli/main.ts")) children.push(Number(name));
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8").includes("bin/reckon.js")) children.push(Number(name));
     } catch {
       // The process ended while we read.
     }
@@ -127,7 +127,12 @@ if (ENGINES.includes("postgres")) {
       await database?.drop();
     });
 
-    it("forks two workers that share the port, each with half the pool", () => {
+    it("forks two workers that share the port, each with half the pool", async () => {
+      // The server counts as started at the first worker's "listening"; the primary says so once all listen.
+      for (const until = Date.now() + 30_000; !server.output().includes("workers listening"); ) {
+        if (Date.now() > until) throw new Error(`the primary never reported its workers listening:\n${server.output()}`);
+        await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+      }
       const workers = childrenOf(server.pid);
       expect(workers).toHaveLength(2);
       expect(server.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);

@@ -212,7 +212,11 @@ function openSqlite(path: string, writerThread: boolean): Db {
           },
         }
       : null;
-  return withCloseHooks({ kysely, engine, dialect: "sqlite", displayUrl: `file:${path}`, sqlite, separateWriter }, () => kysely.destroy());
+  return withCloseHooks({ kysely, engine, dialect: "sqlite", displayUrl: `file:${path}`, sqlite, separateWriter }, async () => {
+    await kysely.destroy();
+    // Kysely closes only a connection it has used; `migrate` alone works on the raw handle.
+    if (sqlite.open) sqlite.close();
+  });
 }
 
 /** A `Db` whose `close` first runs the hooks registered with `beforeClose`, then `closeConnections`. */
@@ -279,5 +283,10 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   pool.on("connect", (client) => client.on("error", () => undefined));
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   registerEngine(kysely, postgresAdapter);
-  return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null }, () => kysely.destroy());
+  return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null }, async () => {
+    await kysely.destroy();
+    // Kysely ends only a pool it has used; `migrate` alone works on the raw pool, and an
+    // idle client left open kept a finished command alive until pg's idle timeout (10 s).
+    if (!pool.ended) await pool.end();
+  });
 }

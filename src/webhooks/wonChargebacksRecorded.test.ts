@@ -55,7 +55,10 @@ describeEachEngine("a won chargeback applied before won chargebacks were recorde
     // Under clamp, 70 spent: the chargeback took 30 and wrote 70 off; the win gave the 30 back.
     const clamped = await legacyWonChargeback("legacy_won_clamped", 70);
 
-    expect(await migrate(db, "test")).toMatchObject({ outcome: "migrated", applied: [WON_CHARGEBACKS_MIGRATION] });
+    // Later migrations may follow it; the won chargebacks' is the first one this database takes.
+    const migrated = await migrate(db, "test");
+    expect(migrated).toMatchObject({ outcome: "migrated" });
+    expect((migrated as { applied: number[] }).applied[0]).toBe(WON_CHARGEBACKS_MIGRATION);
     const harness = await webhookHarness(db, { REVERSAL_POLICY: "clamp" });
     expect((await sendPaynow(harness, paynowRefund({ orderId: whole, refundedMinor: 40 }))).json().status).toBe("processed");
     expect((await sendPaynow(harness, paynowRefund({ orderId: clamped, refundedMinor: 40 }))).json().status).toBe("processed");

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { reckonArgs } from "./reckonCommand.js";
 
 const run = promisify(execFile);
 
@@ -10,13 +11,13 @@ export interface ReckonResult {
 }
 
 /**
- * Runs the real `reckon` command (from source) with only the variables given. With
+ * Runs the real `reckon` command (the compiled build, test/support/reckonCommand.ts) with only the variables given. With
  * `timeoutMs`, a command still running then is killed (its `code` is then not a number),
  * so a server that should have refused to start cannot hang the test.
  */
 export async function runReckon(args: string[], env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ReckonResult> {
   try {
-    const result = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    const result = await run(process.execPath, reckonArgs(args), {
       env: { PATH: process.env.PATH ?? "", ...env },
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     });

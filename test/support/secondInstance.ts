@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { reckonArgs } from "./reckonCommand.js";
 
 export interface SecondInstance {
   url: string;
@@ -23,7 +24,7 @@ export function startSecondInstance(databaseUrl: string, timeoutMs = 60_000): Pr
  * loopback, a port the OS picks and the nightly schedule off; resolves once it listens.
  */
 export async function startReckonServer(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<SecondInstance> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  const child = spawn(process.execPath, reckonArgs(args), {
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", RECONCILIATION_ENABLED: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

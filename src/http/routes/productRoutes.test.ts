@@ -5,6 +5,7 @@ import { describeEachEngine, tableCounts } from "../../../test/support/testDatab
 import { createApiToken } from "../../auth/apiTokens.js";
 import { loadConfig } from "../../config.js";
 import { buildApp } from "../buildApp.js";
+import { reckonArgs } from "../../../test/support/reckonCommand.js";
 
 const run = promisify(execFile);
 
@@ -48,12 +49,12 @@ describeEachEngine("the product catalogue is set by an admin route and a CLI com
 
   it("reckon products set <provider> <product-id> <points> writes the same audited line", async () => {
     const env = { ...process.env, DATABASE_URL: db().displayUrl, ENVIRONMENT: "test" };
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", "products", "set", "stripe", "price_cli", "250"], { env });
+    const { stdout } = await run(process.execPath, reckonArgs(["products", "set", "stripe", "price_cli", "250"]), { env });
     expect(JSON.parse(stdout)).toEqual({ provider: "stripe", productId: "price_cli", pointsPerUnit: 250, name: null });
     const product = await db().kysely.selectFrom("products").selectAll().where("product_id", "=", "price_cli").executeTakeFirstOrThrow();
     expect(product.points_per_unit).toBe(250);
     const audit = await db().kysely.selectFrom("audit_log").selectAll().where("subject", "=", "stripe:price_cli").executeTakeFirstOrThrow();
     expect(audit.actor).toMatch(/^cli:/);
-    await expect(run(process.execPath, ["--import", "tsx", "src/cli/main.ts", "products", "set", "stripe", "price_cli", "-3"], { env })).rejects.toThrow();
+    await expect(run(process.execPath, reckonArgs(["products", "set", "stripe", "price_cli", "-3"]), { env })).rejects.toThrow();
   });
 });

@@ -45,13 +45,39 @@ export async function applyStoredEvent(trx: Trx, row: StoredEvent, options: Appl
 }
 
 /**
- * `applyStoredEvent` for a batch (a group commit, a replay batch). Purchases are
- * credited together (`applyCredits`) and their outcomes recorded with one statement;
- * then every other event is applied one by one in the batch's order. The batch's
- * events arrived together, so crediting first is one of the orders they could have
- * arrived in; a refund of a purchase in the same batch then finds it instead of parking.
+ * `applyStoredEvent` for a batch (a replay batch). Purchases are credited together
+ * (`applyCredits`) and their outcomes recorded with one statement; then every other
+ * event is applied one by one in the batch's order. The batch's events arrived together,
+ * so crediting first is one of the orders they could have arrived in; a refund of a
+ * purchase in the same batch then finds it instead of parking.
  */
 export async function applyStoredEvents(trx: Trx, items: readonly StoredItem[]): Promise<ApplyResult[]> {
+  const toApply = items.map(({ row, options, read }): EventToApply => ({ provider: row.provider, eventId: row.event_id, rawBody: row.raw_body, options, ...(read ? { read } : {}) }));
+  return applyEvents(trx, toApply, (indexes, results) =>
+    recordAll(trx, indexes.map((index) => ({ row: items[index]!.row, options: items[index]!.options, result: results[index]! }))),
+  );
+}
+
+/** An event to apply: a stored row's, or a delivery's that is stored with its outcome once applied (`storeDeliveries`). */
+export interface EventToApply {
+  provider: string;
+  eventId: string;
+  rawBody: Uint8Array;
+  options: ApplyOptions;
+  read?: ReadDelivery;
+}
+
+/**
+ * Applies a batch as `applyStoredEvents` does, calling `record` with the indexes whose
+ * outcomes are decided, before the parked events they release are applied. A delivery
+ * not yet stored is never among the parked events it could release: deliveries wait only
+ * for purchases, and every purchase of the batch is credited before any other event.
+ */
+export async function applyEvents(
+  trx: Trx,
+  items: readonly EventToApply[],
+  record: (indexes: number[], results: readonly ApplyResult[]) => Promise<void>,
+): Promise<ApplyResult[]> {
   const prepared = items.map(prepare);
   const results: ApplyResult[] = new Array(items.length);
   const creditIndexes: number[] = [];
@@ -70,17 +96,15 @@ export async function applyStoredEvents(trx: Trx, items: readonly StoredItem[]):
   creditIndexes.forEach((index, position) => {
     results[index] = credited[position]!;
   });
-  const done = [...settled, ...creditIndexes];
-  await recordAll(trx, done.map((index) => ({ row: items[index]!.row, options: items[index]!.options, result: results[index]! })));
+  await record([...settled, ...creditIndexes], results);
   if (creditIndexes.length > 0) await releaseParked(trx, landedBy(credited), items[creditIndexes.at(-1)!]!.options);
 
   for (const [index, step] of prepared.entries()) {
     if ("result" in step || step.event.kind === "credit") continue;
     const item = items[index]!;
-    const result = await applyEvent(trx, step.provider, step.event, step.context);
-    await recordAll(trx, [{ row: item.row, options: item.options, result }]);
-    await releaseParked(trx, landedBy([result]), item.options);
-    results[index] = result;
+    results[index] = await applyEvent(trx, step.provider, step.event, step.context);
+    await record([index], results);
+    await releaseParked(trx, landedBy([results[index]!]), item.options);
   }
   return results;
 }
@@ -124,7 +148,7 @@ async function applyIsolated(trx: Trx, row: StoredEvent, options: ApplyOptions):
   await sql`savepoint apply_parked`.execute(trx);
   let result: ApplyResult;
   try {
-    const step = prepare({ row, options });
+    const step = prepare({ provider: row.provider, eventId: row.event_id, rawBody: row.raw_body, options });
     result = "result" in step ? step.result : await applyEvent(trx, step.provider, step.event, step.context);
     await sql`release savepoint apply_parked`.execute(trx);
   } catch (error) {
@@ -138,20 +162,27 @@ async function applyIsolated(trx: Trx, row: StoredEvent, options: ApplyOptions):
   return result;
 }
 
+/** The columns of an event's row that say what applying it did, at `now`. */
+export function outcomeColumns(result: ApplyResult, now: Date) {
+  return {
+    status: result.status,
+    failure_reason: result.status === "failed" || result.status === "ignored" ? result.reason : null,
+    failure_detail: result.status === "failed" ? result.detail : null,
+    waiting_for: result.status === "parked" ? result.waitingFor : null,
+    processed_at: now.toISOString(),
+  };
+}
+
 /** Writes each application's outcome on its event's row, with one statement per chunk. */
 async function recordAll(trx: Trx, outcomes: { row: StoredEvent; options: ApplyOptions; result: ApplyResult }[]): Promise<void> {
   for (const chunk of statementChunks(outcomes, 6)) {
     const values = valuesTable(
       trx,
       ["bigint", "text", "text", "text", "text", "timestamptz"],
-      chunk.map(({ row, options, result }) => [
-        row.id,
-        result.status,
-        result.status === "failed" || result.status === "ignored" ? result.reason : null,
-        result.status === "failed" ? result.detail : null,
-        result.status === "parked" ? result.waitingFor : null,
-        options.now.toISOString(),
-      ]),
+      chunk.map(({ row, options, result }) => {
+        const columns = outcomeColumns(result, options.now);
+        return [row.id, columns.status, columns.failure_reason, columns.failure_detail, columns.waiting_for, columns.processed_at];
+      }),
     );
     await sql`update webhook_events set status = v.column2, failure_reason = v.column3, failure_detail = v.column4,
       waiting_for = v.column5, processed_at = v.column6, attempts = attempts + 1
@@ -164,14 +195,13 @@ type Prepared =
   | { result: ApplyResult }
   | { provider: Provider; event: PaymentEvent; context: ApplyContext };
 
-function prepare(item: StoredItem): Prepared {
-  const { row } = item;
-  if (!PROVIDERS.includes(row.provider as Provider)) return { result: failed("invalid_payload", `unknown provider ${row.provider}`) };
-  const provider = row.provider as Provider;
-  const { event } = item.read ?? readStoredDelivery(provider, row.raw_body);
+function prepare(item: EventToApply): Prepared {
+  if (!PROVIDERS.includes(item.provider as Provider)) return { result: failed("invalid_payload", `unknown provider ${item.provider}`) };
+  const provider = item.provider as Provider;
+  const { event } = item.read ?? readStoredDelivery(provider, item.rawBody);
   if (event.kind === "invalid_payload") return { result: failed("invalid_payload", event.detail) };
   if (event.kind === "ignored") return { result: { status: "ignored", reason: event.reason } };
-  return { provider, event, context: { ...item.options, sourceRef: `${provider}:${row.event_id}` } };
+  return { provider, event, context: { ...item.options, sourceRef: `${provider}:${item.eventId}` } };
 }
 
 /**

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
 import { catalogue, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, walletPoints } from "../../test/support/webhookFixtures.js";
+import { modelReversalTarget } from "../../test/support/reversalModel.js";
 import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 import { reverseEntry } from "../ledger/reverseEntry.js";
 import { spendPoints } from "../ledger/spendPoints.js";
@@ -62,18 +63,6 @@ const runArbitrary = scenarioArbitrary.chain((scenario) => {
 });
 
 /**
- * The rule, as plain arithmetic: with an open or lost chargeback everything is reversed;
- * otherwise the refunded share of the points, rounded down, of the money refunded in total.
- */
-function modelTarget(points: number, paidMinor: number, refunded: number[], chargeback: Scenario["chargeback"]): number {
-  if (chargeback === "open" || chargeback === "lost") return points;
-  if (refunded.length === 0) return 0;
-  if (paidMinor === 0) return points;
-  const total = refunded.reduce((sum, minor) => sum + minor, 0);
-  return Math.floor((points * Math.min(total, paidMinor)) / paidMinor);
-}
-
-/**
  * What the user must hold, followed step by step: which deliveries arrived (by business
  * key), what the webhook side and an admin's own reversals of the purchase hold reversed,
  * and what was spent. Each new event about a present purchase brings the webhook side to
@@ -112,7 +101,7 @@ class Model {
   /** With no admin action, the balance the set alone decides. */
   orderFreeBalance(): number {
     const { points, paidMinor, refundsMinor, chargeback } = this.scenario;
-    return points - modelTarget(points, paidMinor, refundsMinor, chargeback) - this.#spent;
+    return points - modelReversalTarget(points, paidMinor, refundsMinor, chargeback) - this.#spent;
   }
 
   #converge(): void {
@@ -120,7 +109,7 @@ class Model {
     const refunded = refundsMinor.filter((_, index) => this.#seen.has(1 + index));
     // A won close without its chargeback moves nothing; a lost close is ignored.
     const phase = !this.#seen.has(chargebackIndex(this.scenario)) ? "none" : chargeback === "won" && this.#seen.has(closeIndex(this.scenario)) ? "won" : "open";
-    this.#webhookReversed = Math.max(0, Math.min(modelTarget(points, paidMinor, refunded, phase), points - this.#manualReversed));
+    this.#webhookReversed = Math.max(0, Math.min(modelReversalTarget(points, paidMinor, refunded, phase), points - this.#manualReversed));
   }
 }
 

@@ -1,65 +1,85 @@
-import type { Insertable } from "kysely";
+import { sql, type Insertable } from "kysely";
 import type { WebhookEventsTable, WebhookStatus } from "../storage/schema.js";
-import type { Trx } from "../storage/withTransaction.js";
-import { statementChunks } from "../storage/setBased.js";
-import { applyStoredEvents, type StoredEvent } from "./applyStoredEvent.js";
+import { engineOf } from "../storage/EngineAdapter.js";
+import { ConcurrentWriteError, type Trx } from "../storage/withTransaction.js";
+import { statementChunks, valuesTable } from "../storage/setBased.js";
+import { applyEvents, outcomeColumns } from "./applyStoredEvent.js";
+import type { ApplyResult } from "./ApplyResult.js";
 import type { PendingDelivery, StoredDelivery } from "./WebhookCommitQueue.js";
 
 const eventKey = (row: { provider: string; event_id: string }) => `${row.provider}\u0000${row.event_id}`;
 
 /**
- * Stores a batch of deliveries with one insert per chunk and applies the new ones
- * together (`applyStoredEvents`). A delivery whose event id is already stored, before
- * or earlier in the same batch, is a duplicate and changes nothing.
+ * Stores a batch of deliveries and applies the new ones together (`applyEvents`). A
+ * delivery whose event id is already stored, before or earlier in the same batch, is a
+ * duplicate and changes nothing.
+ *
+ * The new deliveries are applied first and inserted last, each row already holding its
+ * outcome: one insert per batch instead of an insert and then an update of every row
+ * (an update of an indexed status writes the row and all its index entries again). The
+ * transaction is the unit: a row is never visible without its outcome. Each event's name
+ * is locked first (in sorted order, `lockNames`), so two batches holding the same event
+ * serialise; a writer that stores an event without that lock makes our insert skip it,
+ * and the whole batch then runs again (`ConcurrentWriteError`) and finds it stored.
  */
 export async function storeDeliveries(trx: Trx, deliveries: PendingDelivery[]): Promise<StoredDelivery[]> {
   const firsts = new Map<string, PendingDelivery>();
   for (const delivery of deliveries) if (!firsts.has(eventKey(delivery.row))) firsts.set(eventKey(delivery.row), delivery);
-  const inserted = new Map<string, StoredEvent>();
-  // Inserted in key order: two processes storing the same events never wait on each other in a cycle.
-  const byKey = [...firsts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delivery]) => delivery);
-  for (const chunk of statementChunks(byKey, 10)) {
-    const rows = await trx
-      .insertInto("webhook_events")
-      .values(chunk.map((delivery) => delivery.row))
-      .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
-      .returningAll()
-      .execute();
-    for (const row of rows) inserted.set(eventKey(row), row);
-  }
-  const fresh = [...firsts.values()].filter((delivery) => inserted.has(eventKey(delivery.row)));
-  const applied = await applyStoredEvents(
+  // Taken before the read below, so a batch storing the same event waits for ours to commit and then finds it stored.
+  await engineOf(trx).lockNames(trx, [...firsts.values()].map(({ row }) => `webhook_event:${row.provider}:${row.event_id}`));
+  const stored = await storedStatuses(trx, [...firsts.values()].map((delivery) => delivery.row));
+  const fresh = [...firsts.values()].filter((delivery) => !stored.has(eventKey(delivery.row)));
+  const applied = await applyEvents(
     trx,
     fresh.map((delivery) => ({
-      row: inserted.get(eventKey(delivery.row))!,
+      provider: delivery.row.provider,
+      eventId: delivery.row.event_id,
+      rawBody: delivery.row.raw_body,
       options: { now: delivery.now, reversalPolicy: delivery.reversalPolicy },
       read: delivery.read,
     })),
+    async () => undefined,
   );
-  const statuses = new Map<string, WebhookStatus>();
+  await insertApplied(trx, fresh, applied);
+  const statuses = new Map(stored);
   fresh.forEach((delivery, index) => statuses.set(eventKey(delivery.row), applied[index]!.status));
-  const stored = [...firsts.keys()].filter((key) => !statuses.has(key));
-  for (const [key, status] of await storedStatuses(trx, stored.map((key) => firsts.get(key)!.row))) statuses.set(key, status);
   return deliveries.map((delivery) => ({
-    duplicate: firsts.get(eventKey(delivery.row)) !== delivery || !inserted.has(eventKey(delivery.row)),
+    duplicate: firsts.get(eventKey(delivery.row)) !== delivery || stored.has(eventKey(delivery.row)),
     status: statuses.get(eventKey(delivery.row))!,
   }));
 }
 
-/** The statuses of events stored before this batch, by provider and event id. */
+/**
+ * Inserts the applied deliveries with their outcomes, in arrival order: ids follow arrival,
+ * so parked events are released in the order they arrived, as one delivery at a time would.
+ */
+async function insertApplied(trx: Trx, fresh: PendingDelivery[], applied: ApplyResult[]): Promise<void> {
+  const rows = fresh.map((delivery, index) => ({ ...delivery.row, ...outcomeColumns(applied[index]!, delivery.now), attempts: 1 }));
+  for (const chunk of statementChunks(rows, 15)) {
+    const inserted = await trx
+      .insertInto("webhook_events")
+      .values(chunk)
+      .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
+      .returning("id")
+      .execute();
+    if (inserted.length !== chunk.length) throw new ConcurrentWriteError("a webhook event of this batch was stored by another transaction");
+  }
+}
+
+/**
+ * The statuses of events stored before this batch, by provider and event id: one probe of
+ * the unique key per delivery, driven by a VALUES list, so the plan does not hang on the
+ * young table's statistics (`event_id in (…)` read every row of the provider until
+ * autovacuum analysed the table).
+ */
 async function storedStatuses(trx: Trx, rows: Insertable<WebhookEventsTable>[]): Promise<Map<string, WebhookStatus>> {
   const statuses = new Map<string, WebhookStatus>();
-  for (const provider of new Set(rows.map((row) => row.provider))) {
-    const ids = rows.filter((row) => row.provider === provider).map((row) => row.event_id);
-    for (const chunk of statementChunks(ids, 1)) {
-      const found = await trx
-        .selectFrom("webhook_events")
-        .select(["provider", "event_id", "status"])
-        .where("provider", "=", provider)
-        .where("event_id", "in", chunk)
-        .execute();
-      for (const row of found) statuses.set(eventKey(row), row.status);
-    }
+  for (const chunk of statementChunks(rows, 2)) {
+    const keys = valuesTable(trx, ["text", "text"], chunk.map((row) => [row.provider, row.event_id]));
+    const { rows: found } = await sql<{ provider: string; event_id: string; status: WebhookStatus }>`
+      select w.provider, w.event_id, w.status from ${keys}
+      join webhook_events w on w.provider = v.column1 and w.event_id = v.column2`.execute(trx);
+    for (const row of found) statuses.set(eventKey(row), row.status);
   }
   return statuses;
 }

@@ -23,11 +23,12 @@ export async function applyCredit(trx: Trx, provider: Provider, event: CreditEve
 
 /**
  * Applies many credits as one batch, with the outcome each would have on its own in
- * this order: one lock statement for their purchases, one catalogue read, one
- * `postEntries`, one insert of purchase records.
+ * this order: one lock statement for their purchases (none when the caller already
+ * holds them, `refsLocked`), one catalogue read, one `postEntries`, one insert of
+ * purchase records.
  */
-export async function applyCredits(trx: Trx, credits: readonly Credit[]): Promise<ApplyResult[]> {
-  await lockPurchaseRefs(trx, credits.flatMap((credit) => credit.event.purchaseRefs));
+export async function applyCredits(trx: Trx, credits: readonly Credit[], refsLocked = false): Promise<ApplyResult[]> {
+  if (!refsLocked) await lockPurchaseRefs(trx, credits.flatMap((credit) => credit.event.purchaseRefs));
   const catalogue = await readCatalogue(trx, credits);
   const results: ApplyResult[] = credits.map((credit) =>
     credit.event.uid === null ? failed("unknown_user", "the delivery names no valid user id") : { status: "processed", landed: credit.event.purchaseRefs },

@@ -72,11 +72,13 @@ export interface EventToApply {
  * outcomes are decided, before the parked events they release are applied. A delivery
  * not yet stored is never among the parked events it could release: deliveries wait only
  * for purchases, and every purchase of the batch is credited before any other event.
+ * `refsLocked`: the caller already holds the locks of every purchase the items credit.
  */
 export async function applyEvents(
   trx: Trx,
   items: readonly EventToApply[],
   record: (indexes: number[], results: readonly ApplyResult[]) => Promise<void>,
+  refsLocked = false,
 ): Promise<ApplyResult[]> {
   const prepared = items.map(prepare);
   const results: ApplyResult[] = new Array(items.length);
@@ -92,7 +94,7 @@ export async function applyEvents(
       credits.push({ provider: step.provider, event: step.event, context: step.context });
     }
   }
-  const credited = await applyCredits(trx, credits);
+  const credited = await applyCredits(trx, credits, refsLocked);
   creditIndexes.forEach((index, position) => {
     results[index] = credited[position]!;
   });

@@ -25,10 +25,15 @@ const eventKey = (row: { provider: string; event_id: string }) => `${row.provide
 export async function storeDeliveries(trx: Trx, deliveries: PendingDelivery[]): Promise<StoredDelivery[]> {
   const firsts = new Map<string, PendingDelivery>();
   for (const delivery of deliveries) if (!firsts.has(eventKey(delivery.row))) firsts.set(eventKey(delivery.row), delivery);
-  // Taken before the read below, so a batch storing the same event waits for ours to commit and then finds it stored.
-  await engineOf(trx).lockNames(trx, [...firsts.values()].map(({ row }) => `webhook_event:${row.provider}:${row.event_id}`));
-  const stored = await storedStatuses(trx, [...firsts.values()].map((delivery) => delivery.row));
-  const fresh = [...firsts.values()].filter((delivery) => !stored.has(eventKey(delivery.row)));
+  // Taken before the read below, so a batch storing the same event waits for ours to commit
+  // and then finds it stored; with them, in the same sorted statement, the purchases the batch credits.
+  const firstReads = [...firsts.values()];
+  await engineOf(trx).lockNames(trx, [
+    ...firstReads.map(({ row }) => `webhook_event:${row.provider}:${row.event_id}`),
+    ...firstReads.flatMap(({ read }) => (read.event.kind === "credit" ? read.event.purchaseRefs : [])),
+  ]);
+  const stored = await storedStatuses(trx, firstReads.map((delivery) => delivery.row));
+  const fresh = firstReads.filter((delivery) => !stored.has(eventKey(delivery.row)));
   const applied = await applyEvents(
     trx,
     fresh.map((delivery) => ({
@@ -38,7 +43,9 @@ export async function storeDeliveries(trx: Trx, deliveries: PendingDelivery[]): 
       options: { now: delivery.now, reversalPolicy: delivery.reversalPolicy },
       read: delivery.read,
     })),
+    // Nothing to record yet: each outcome is written with its row, below.
     async () => undefined,
+    true,
   );
   await insertApplied(trx, fresh, applied);
   const statuses = new Map(stored);

@@ -1,20 +1,18 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { purchaseDeliveries, type PurchaseFate } from "../../test/support/purchaseDeliveries.js";
 import { modelReversalTarget } from "../../test/support/reversalModel.js";
 import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } from "../../test/support/testDatabase.js";
-import { catalogue, flakeId, NOW, paynowChargeback, paynowOrder, paynowRefund, walletPoints } from "../../test/support/webhookFixtures.js";
+import { catalogue, NOW, walletPoints } from "../../test/support/webhookFixtures.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { pendingDelivery } from "./pendingDelivery.js";
 import { storeDeliveries } from "./storeDeliveries.js";
 
 /** One purchase and what happens to it; which user buys it is drawn too. */
-interface Purchase {
+interface Purchase extends PurchaseFate {
   user: number;
   points: number;
-  paidMinor: number;
-  refundsMinor: number[];
-  chargeback: "none" | "open" | "won" | "lost";
 }
 
 const purchaseArbitrary: fc.Arbitrary<Purchase> = fc.record({
@@ -40,18 +38,6 @@ const runArbitrary = fc
 
 function deliveryCount(purchase: Purchase): number {
   return 1 + purchase.refundsMinor.length + (purchase.chargeback === "none" ? 0 : purchase.chargeback === "open" ? 1 : 2);
-}
-
-function deliveriesOf(purchase: Purchase, uid: string, product: string): Record<string, unknown>[] {
-  const orderId = flakeId();
-  const paymentId = flakeId();
-  const deliveries: Record<string, unknown>[] = [
-    paynowOrder({ orderId, uid, lines: [{ productId: product, quantity: 1 }], totalMinor: purchase.paidMinor }),
-    ...purchase.refundsMinor.map((refundedMinor) => paynowRefund({ orderId, refundedMinor })),
-  ];
-  if (purchase.chargeback !== "none") deliveries.push(paynowChargeback({ orderId, paymentId }));
-  if (purchase.chargeback === "won" || purchase.chargeback === "lost") deliveries.push(paynowChargeback({ orderId, paymentId, closed: purchase.chargeback }));
-  return deliveries;
 }
 
 /** Stores the bodies in the given batches, one transaction each, as the commit queue does; returns each delivery's `duplicate`. */
@@ -105,7 +91,7 @@ for (const engine of ENGINES) {
           for (const [index, purchase] of purchases.entries()) {
             const product = `batch_eq_product_${run}_${index}`;
             for (const database of [batched, single]) await catalogue(database.db, "paynow", product, purchase.points);
-            deliveries.push(...deliveriesOf(purchase, uids[purchase.user]!, product));
+            deliveries.push(...purchaseDeliveries(purchase, uids[purchase.user]!, product));
           }
           // A repeat is the same event again, as a provider's retry sends it.
           const bodies = [...deliveries, ...repeats.map((pick) => deliveries[pick % deliveries.length]!)].map((body) => JSON.stringify(body));

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { describeEachEngine, invariantViolations } from "../../test/support/testDatabase.js";
-import { catalogue, flakeId, paynowChargeback, paynowOrder, paynowRefund, sendPaynow, walletPoints } from "../../test/support/webhookFixtures.js";
+import { catalogue, flakeId, sendPaynow, walletPoints } from "../../test/support/webhookFixtures.js";
+import { purchaseDeliveries } from "../../test/support/purchaseDeliveries.js";
 import { modelReversalTarget } from "../../test/support/reversalModel.js";
 import { useWebhookHarness } from "../../test/support/useWebhookHarness.js";
 import { reverseEntry } from "../ledger/reverseEntry.js";
@@ -127,18 +128,6 @@ async function capsBroken(db: Db, uid: string): Promise<{ id: number; amount: nu
     .filter((row) => row.amount * (row.amount + row.referenced) < 0);
 }
 
-function deliveriesOf(scenario: Scenario, uid: string, product: string): Record<string, unknown>[] {
-  const orderId = flakeId();
-  const paymentId = flakeId();
-  const deliveries: Record<string, unknown>[] = [
-    paynowOrder({ orderId, uid, lines: [{ productId: product, quantity: 1 }], totalMinor: scenario.paidMinor }),
-    ...scenario.refundsMinor.map((refundedMinor) => paynowRefund({ orderId, refundedMinor })),
-  ];
-  if (scenario.chargeback !== "none") deliveries.push(paynowChargeback({ orderId, paymentId }));
-  if (scenario.chargeback === "won" || scenario.chargeback === "lost") deliveries.push(paynowChargeback({ orderId, paymentId, closed: scenario.chargeback }));
-  return deliveries;
-}
-
 let run = 0;
 
 describeEachEngine("a purchase converges to what its refunds and chargeback ask for, in any arrival order", (db) => {
@@ -151,7 +140,7 @@ describeEachEngine("a purchase converges to what its refunds and chargeback ask 
         const uid = `converge_${run}`;
         const product = `converge_product_${run}`;
         await catalogue(db(), "paynow", product, scenario.points);
-        const deliveries = deliveriesOf(scenario, uid, product);
+        const deliveries = purchaseDeliveries(scenario, uid, product);
         const model = new Model(scenario);
         const eventIds: string[] = [];
         for (const step of order) {

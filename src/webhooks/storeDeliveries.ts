@@ -75,18 +75,19 @@ async function insertApplied(trx: Trx, fresh: PendingDelivery[], applied: ApplyR
 
 /**
  * The statuses of events stored before this batch, by provider and event id: one probe of
- * the unique key per delivery, driven by a VALUES list, so the plan does not hang on the
- * young table's statistics (`event_id in (…)` read every row of the provider until
- * autovacuum analysed the table).
+ * the unique key per delivery, a subquery for each row of a VALUES list, so the plan does
+ * not hang on the young table's statistics (`event_id in (…)` read every row of the
+ * provider, and a join could hash the whole table, until autovacuum analysed it).
  */
 async function storedStatuses(trx: Trx, rows: Insertable<WebhookEventsTable>[]): Promise<Map<string, WebhookStatus>> {
   const statuses = new Map<string, WebhookStatus>();
   for (const chunk of statementChunks(rows, 2)) {
     const keys = valuesTable(trx, ["text", "text"], chunk.map((row) => [row.provider, row.event_id]));
-    const { rows: found } = await sql<{ provider: string; event_id: string; status: WebhookStatus }>`
-      select w.provider, w.event_id, w.status from ${keys}
-      join webhook_events w on w.provider = v.column1 and w.event_id = v.column2`.execute(trx);
-    for (const row of found) statuses.set(eventKey(row), row.status);
+    const { rows: found } = await sql<{ provider: string; event_id: string; status: WebhookStatus | null }>`
+      select v.column1 as provider, v.column2 as event_id,
+        (select w.status from webhook_events w where w.provider = v.column1 and w.event_id = v.column2) as status
+      from ${keys}`.execute(trx);
+    for (const row of found) if (row.status !== null) statuses.set(eventKey(row), row.status);
   }
   return statuses;
 }

@@ -2,9 +2,9 @@ import { sql, type RawBuilder } from "kysely";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
-import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
-import type { ReportLine } from "./reportHashes.js";
-import { settledLinesInsert, writeLines, type SettledColumns } from "./writeLines.js";
+import { inThreadSlices, okLinesOf, type ObservedSlice, type SliceSource } from "./observeSlice.js";
+import { rangeOn, settledOn } from "./readSweptUsers.js";
+import { settledLinesInsert, writeHashedLines, type HashedLine, type SettledColumns } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface RangeObserved {
@@ -31,10 +31,10 @@ export interface ObservedChunk {
  * Lines are written only while `holder` still holds the chunk, so a claimer that lost
  * its chunk adds nothing to a run another process may already be finalizing.
  */
-export async function observeRange(db: Db, target: ObservedChunk): Promise<RangeObserved> {
+export async function observeRange(db: Db, target: ObservedChunk, slices?: SliceSource | null): Promise<RangeObserved> {
   const { inProcess, writableCtes, rowLocks } = db.engine;
   const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED) : null;
-  return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target);
+  return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target, slices ?? inThreadSlices(db.kysely, target.date));
 }
 
 /** The users in balance among the rows of `seen` in `observeInOneStatement`. */
@@ -98,33 +98,34 @@ class ChunkLost extends Error {}
 const SLICE_USERS = 1_000;
 
 /**
- * Otherwise the range is walked a slice at a time: read the slice, then write its `ok`
- * lines through `writeLines` in one short write transaction that first checks the
- * chunk is still ours, with a turn for live requests in between.
+ * Otherwise the range is walked a slice at a time: read the slice (on the sweep's reader
+ * thread where there is one, `slices`), then write its `ok` lines through
+ * `writeHashedLines` in one short write transaction that first checks the chunk is still
+ * ours, with a turn for live requests in between. The next slice is asked for before this
+ * one is written, so a reader thread reads it meanwhile.
  */
-async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
+async function observeInSlices(db: Db, target: ObservedChunk, slices: SliceSource): Promise<RangeObserved> {
   const drifted: string[] = [];
   let usersChecked = 0;
-  let after = target.chunk.uid_after;
-  for (;;) {
-    const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SLICE_USERS);
-    if (slice.length === 0) break;
-    const okLines: ReportLine[] = [];
-    for (const seen of slice) {
-      if (!seen.settled) drifted.push(seen.uid);
-      else okLines.push({ uid: seen.uid, walletPoints: seen.points, ledgerSum: seen.points, ledgerCount: seen.count, delta: 0, action: "ok", adjustmentEntryId: null, reason: null, detail: null });
+  const last = target.chunk.uid_last;
+  let next: Promise<ObservedSlice> | null = slices.observe({ after: target.chunk.uid_after, last }, SLICE_USERS);
+  while (next) {
+    const slice: ObservedSlice = await next;
+    next = slice.seen === SLICE_USERS ? slices.observe({ after: slice.lastUid, last }, SLICE_USERS) : null;
+    drifted.push(...slice.drifted);
+    await yieldToRequests();
+    if (!(await appendIfOurs(db, target, okLinesOf(slice.settled)))) {
+      // The read already asked for is of no use now; it must not fail the sweep unheard.
+      await next?.catch(() => undefined);
+      return { usersChecked, drifted: [], kept: false };
     }
+    usersChecked += slice.seen;
     await yieldToRequests();
-    if (!(await appendIfOurs(db, target, okLines))) return { usersChecked, drifted: [], kept: false };
-    usersChecked += slice.length;
-    await yieldToRequests();
-    if (slice.length < SLICE_USERS) break;
-    after = slice[slice.length - 1]!.uid;
   }
   return { usersChecked, drifted, kept: true };
 }
 
-async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]): Promise<boolean> {
+async function appendIfOurs(db: Db, target: ObservedChunk, lines: readonly HashedLine[]): Promise<boolean> {
   try {
     await withTransaction(db, async (trx) => {
       const ours = await trx
@@ -136,7 +137,7 @@ async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]):
         .where("claimed_by", "=", target.holder)
         .executeTakeFirst();
       if (!ours) throw new ChunkLost();
-      await writeLines(trx, target.runId, target.date, lines);
+      await writeHashedLines(trx, target.runId, lines);
     });
     return true;
   } catch (error) {

@@ -11,6 +11,7 @@ import { publishChainHead, type AnchorOutcome, type ChainLogger, type ReportSett
 import { NO_REPORT_KEYS, type ChainHead } from "./reportSigning.js";
 import { readRun, type RunSummary } from "./readReports.js";
 import { sweepChunk } from "./sweepChunk.js";
+import { SweepReaderThread } from "./SweepReaderThread.js";
 
 export interface ReconcileRequest {
   date: string;
@@ -69,6 +70,8 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
   const started = await readRun(db.kysely, runId);
   // A joiner follows the policy the run was opened with, so one run has one policy.
   const run = { runId, date: request.date, policy: started.healPolicy as HealPolicy };
+  // On SQLite the slices are read and hashed on a thread of their own while this one writes and serves.
+  const reader = SweepReaderThread.forRun(db, request.date);
   try {
     const total = await db.kysely
       .selectFrom("reconciliation_chunks")
@@ -85,7 +88,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
       for (;;) {
         const chunk = await claimChunk(db, runId, holder, request.now());
         if (!chunk) return;
-        const result = await sweepChunk(db, run, chunk, holder, request.now);
+        const result = await sweepChunk(db, run, chunk, holder, request.now, reader);
         if (request.logger) logHeals(request.logger, run, request.requestId ?? null, result.healed);
         chunksDone += 1;
         usersChecked += result.usersChecked;
@@ -94,6 +97,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
     };
     const concurrency = request.concurrency ?? db.engine.sweepConcurrency;
     await Promise.all(Array.from({ length: concurrency }, sweeper));
+    await reader?.close();
     const settings = request.reports ?? { keys: NO_REPORT_KEYS, anchorFile: null };
     const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey);
     const summary = await readRun(db.kysely, runId);
@@ -111,6 +115,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
       .where("status", "in", ["running", "finalizing"])
       .execute()
       .catch(() => undefined);
+    await reader?.close().catch(() => undefined);
     throw error;
   }
 }

@@ -95,7 +95,7 @@ class ChunkLost extends Error {}
  * synchronous there and share the one connection with live requests; a slice of 1,000
  * holds them for a few milliseconds where a whole chunk of 5,000 held them for 30–50.
  */
-const SLICE_USERS = 1_000;
+export const SLICE_USERS = 1_000;
 
 /**
  * Otherwise the range is walked a slice at a time: read the slice (on the sweep's reader

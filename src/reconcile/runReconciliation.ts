@@ -71,7 +71,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
   // A joiner follows the policy the run was opened with, so one run has one policy.
   const run = { runId, date: request.date, policy: started.healPolicy as HealPolicy };
   // On SQLite the slices are read and hashed on a thread of their own while this one writes and serves.
-  const reader = SweepReaderThread.forRun(db, request.date);
+  const reader = SweepReaderThread.forRun(db, request.date, request.chunkUsers);
   try {
     const total = await db.kysely
       .selectFrom("reconciliation_chunks")

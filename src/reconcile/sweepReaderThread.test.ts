@@ -5,6 +5,7 @@ import { createTestDatabase, ENGINES, type TestDatabase } from "../../test/suppo
 import { postEntry } from "../ledger/postEntry.js";
 import { openDatabase } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
+import { SLICE_USERS } from "./observeRange.js";
 import { inThreadSlices } from "./observeSlice.js";
 import { SweepReaderThread } from "./SweepReaderThread.js";
 
@@ -28,7 +29,7 @@ beforeAll(async () => {
   // Drifted users: left to the heal, in order with the others.
   await sql`UPDATE wallets SET points = points + 3 WHERE uid IN ('u005', 'é漢字🙂')`.execute(db.kysely);
   await sql`UPDATE wallets SET points = -points WHERE uid = 'u017'`.execute(db.kysely);
-  reader = SweepReaderThread.forRun(db, DATE)!;
+  reader = SweepReaderThread.forRun(db, DATE, 5_000)!;
 }, 60_000);
 
 afterAll(async () => {
@@ -53,10 +54,14 @@ it("on a SQLite file, the reader thread reads and hashes every slice exactly as 
   expect(whole.drifted).toEqual(sorted.filter((uid) => ["u005", "é漢字🙂", "u017"].includes(uid)));
 });
 
+it("chunks of one slice have nothing to read ahead: no thread", () => {
+  expect(SweepReaderThread.forRun(database.db, DATE, SLICE_USERS)).toBeNull();
+});
+
 it("SQLite in memory has no file to share: its slices are read in this thread", async () => {
   const memory = openDatabase("file::memory:");
   try {
-    expect(SweepReaderThread.forRun(memory, DATE)).toBeNull();
+    expect(SweepReaderThread.forRun(memory, DATE, 5_000)).toBeNull();
   } finally {
     await memory.close();
   }
@@ -66,7 +71,7 @@ describe.runIf(ENGINES.includes("postgres"))("PostgreSQL", () => {
   it("observes a chunk in one statement of its own backend: no reader thread", async () => {
     const pg = await createTestDatabase("postgres", { migrateAs: null });
     try {
-      expect(SweepReaderThread.forRun(pg.db, DATE)).toBeNull();
+      expect(SweepReaderThread.forRun(pg.db, DATE, 5_000)).toBeNull();
     } finally {
       await pg.drop();
     }

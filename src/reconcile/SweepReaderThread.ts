@@ -11,7 +11,7 @@ import type { FromReader, ReaderData, ToReader } from "./sweepReaderMessages.js"
  * The thread holds one slice at a time: a small young generation is collected often
  * instead of growing (the run's peak RSS is a target: docs/decisions/reconciliation-reader-thread.md).
  */
-const READER_HEAP = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
+const READER_HEAP = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 };
 
 interface Waiting {
   resolve(slice: ObservedSlice): void;

@@ -9,8 +9,8 @@ import { openDatabase } from "../storage/openDatabase.js";
 import { observeSlice } from "./observeSlice.js";
 import type { FromReader, ReaderData, ToReader } from "./sweepReaderMessages.js";
 
-/** 8 MiB of page cache (negative: KiB), a tenth of the main connection's. */
-const READER_CACHE_KIB = -8192;
+/** 2 MiB of page cache (negative: KiB, SQLite's default), a thirty-second of the main connection's. */
+const READER_CACHE_KIB = -2048;
 const port = parentPort!;
 const { url, runDate } = workerData as ReaderData;
 // Reads only: it must not start a writer thread of its own.

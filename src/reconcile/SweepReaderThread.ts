@@ -49,6 +49,11 @@ export class SweepReaderThread implements SliceSource {
     return new SweepReaderThread({ url: db.separateWriter.url, runDate });
   }
 
+  /** The thread (tests end it to show what a crash does). */
+  get worker(): Worker {
+    return this.#worker;
+  }
+
   observe(range: UidRange, limit: number): Promise<ObservedSlice> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;

@@ -108,21 +108,28 @@ async function observeInSlices(db: Db, target: ObservedChunk, slices: SliceSourc
   const drifted: string[] = [];
   let usersChecked = 0;
   const last = target.chunk.uid_last;
-  let next: Promise<ObservedSlice> | null = slices.observe({ after: target.chunk.uid_after, last }, SLICE_USERS);
+  let next: Promise<ObservedSlice> | null = readAhead(slices, target.chunk.uid_after, last);
   while (next) {
     const slice: ObservedSlice = await next;
-    next = slice.seen === SLICE_USERS ? slices.observe({ after: slice.lastUid, last }, SLICE_USERS) : null;
+    next = slice.seen === SLICE_USERS ? readAhead(slices, slice.lastUid, last) : null;
     drifted.push(...slice.drifted);
     await yieldToRequests();
-    if (!(await appendIfOurs(db, target, okLinesOf(slice.settled)))) {
-      // The read already asked for is of no use now; it must not fail the sweep unheard.
-      await next?.catch(() => undefined);
-      return { usersChecked, drifted: [], kept: false };
-    }
+    if (!(await appendIfOurs(db, target, okLinesOf(slice.settled)))) return { usersChecked, drifted: [], kept: false };
     usersChecked += slice.seen;
     await yieldToRequests();
   }
   return { usersChecked, drifted, kept: true };
+}
+
+/**
+ * Asks for the slice after `after`. Its failure is seen where it is awaited; if the sweep
+ * stops before that (the chunk was lost, a write failed), the read is left unawaited and
+ * must not become an unhandled rejection, which would end the serving process.
+ */
+function readAhead(slices: SliceSource, after: string | null, last: string | null): Promise<ObservedSlice> {
+  const slice = slices.observe({ after, last }, SLICE_USERS);
+  slice.catch(() => undefined);
+  return slice;
 }
 
 async function appendIfOurs(db: Db, target: ObservedChunk, lines: readonly HashedLine[]): Promise<boolean> {

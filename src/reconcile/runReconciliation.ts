@@ -70,9 +70,10 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
   const started = await readRun(db.kysely, runId);
   // A joiner follows the policy the run was opened with, so one run has one policy.
   const run = { runId, date: request.date, policy: started.healPolicy as HealPolicy };
-  // On SQLite the slices are read and hashed on a thread of their own while this one writes and serves.
-  const reader = SweepReaderThread.forRun(db, request.date, request.chunkUsers);
+  let reader: SweepReaderThread | null = null;
   try {
+    // On SQLite the slices are read and hashed on a thread of their own while this one writes and serves.
+    reader = SweepReaderThread.forRun(db, request.date, request.chunkUsers);
     const total = await db.kysely
       .selectFrom("reconciliation_chunks")
       .select((eb) => eb.fn.countAll<number>().as("n"))

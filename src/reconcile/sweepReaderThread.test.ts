@@ -54,6 +54,14 @@ it("on a SQLite file, the reader thread reads and hashes every slice exactly as 
   expect(whole.drifted).toEqual(sorted.filter((uid) => ["u005", "é漢字🙂", "u017"].includes(uid)));
 });
 
+it("a reader thread that died fails every read asked of it with a clear error, and closes without waiting", async () => {
+  const doomed = SweepReaderThread.forRun(database.db, DATE, 5_000)!;
+  await doomed.observe({ after: null, last: null }, 5);
+  await doomed.worker.terminate();
+  await expect(doomed.observe({ after: null, last: null }, 5)).rejects.toThrow(/reader thread/);
+  await doomed.close();
+});
+
 it("chunks of one slice have nothing to read ahead: no thread", () => {
   expect(SweepReaderThread.forRun(database.db, DATE, SLICE_USERS)).toBeNull();
 });

@@ -2,9 +2,9 @@ import { sql, type RawBuilder } from "kysely";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
-import { inThreadSlices, okLinesOf, type ObservedSlice, type SliceSource } from "./observeSlice.js";
-import { rangeOn, settledOn } from "./readSweptUsers.js";
-import { settledLinesInsert, writeHashedLines, type HashedLine, type SettledColumns } from "./writeLines.js";
+import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
+import type { ReportLine } from "./reportHashes.js";
+import { settledLinesInsert, writeLines, type SettledColumns } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface RangeObserved {
@@ -31,10 +31,10 @@ export interface ObservedChunk {
  * Lines are written only while `holder` still holds the chunk, so a claimer that lost
  * its chunk adds nothing to a run another process may already be finalizing.
  */
-export async function observeRange(db: Db, target: ObservedChunk, slices?: SliceSource | null): Promise<RangeObserved> {
+export async function observeRange(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const { inProcess, writableCtes, rowLocks } = db.engine;
   const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED) : null;
-  return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target, slices ?? inThreadSlices(db.kysely, target.date));
+  return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target);
 }
 
 /** The users in balance among the rows of `seen` in `observeInOneStatement`. */
@@ -95,44 +95,36 @@ class ChunkLost extends Error {}
  * synchronous there and share the one connection with live requests; a slice of 1,000
  * holds them for a few milliseconds where a whole chunk of 5,000 held them for 30–50.
  */
-export const SLICE_USERS = 1_000;
+const SLICE_USERS = 1_000;
 
 /**
- * Otherwise the range is walked a slice at a time: read the slice (on the sweep's reader
- * thread where there is one, `slices`), then write its `ok` lines through
- * `writeHashedLines` in one short write transaction that first checks the chunk is still
- * ours, with a turn for live requests in between. The next slice is asked for before this
- * one is written, so a reader thread reads it meanwhile.
+ * Otherwise the range is walked a slice at a time: read the slice, then write its `ok`
+ * lines through `writeLines` in one short write transaction that first checks the
+ * chunk is still ours, with a turn for live requests in between.
  */
-async function observeInSlices(db: Db, target: ObservedChunk, slices: SliceSource): Promise<RangeObserved> {
+async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const drifted: string[] = [];
   let usersChecked = 0;
-  const last = target.chunk.uid_last;
-  let next: Promise<ObservedSlice> | null = readAhead(slices, target.chunk.uid_after, last);
-  while (next) {
-    const slice: ObservedSlice = await next;
-    next = slice.seen === SLICE_USERS ? readAhead(slices, slice.lastUid, last) : null;
-    drifted.push(...slice.drifted);
+  let after = target.chunk.uid_after;
+  for (;;) {
+    const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SLICE_USERS);
+    if (slice.length === 0) break;
+    const okLines: ReportLine[] = [];
+    for (const seen of slice) {
+      if (!seen.settled) drifted.push(seen.uid);
+      else okLines.push({ uid: seen.uid, walletPoints: seen.points, ledgerSum: seen.points, ledgerCount: seen.count, delta: 0, action: "ok", adjustmentEntryId: null, reason: null, detail: null });
+    }
     await yieldToRequests();
-    if (!(await appendIfOurs(db, target, okLinesOf(slice.settled)))) return { usersChecked, drifted: [], kept: false };
-    usersChecked += slice.seen;
+    if (!(await appendIfOurs(db, target, okLines))) return { usersChecked, drifted: [], kept: false };
+    usersChecked += slice.length;
     await yieldToRequests();
+    if (slice.length < SLICE_USERS) break;
+    after = slice[slice.length - 1]!.uid;
   }
   return { usersChecked, drifted, kept: true };
 }
 
-/**
- * Asks for the slice after `after`. Its failure is seen where it is awaited; if the sweep
- * stops before that (the chunk was lost, a write failed), the read is left unawaited and
- * must not become an unhandled rejection, which would end the serving process.
- */
-function readAhead(slices: SliceSource, after: string | null, last: string | null): Promise<ObservedSlice> {
-  const slice = slices.observe({ after, last }, SLICE_USERS);
-  slice.catch(() => undefined);
-  return slice;
-}
-
-async function appendIfOurs(db: Db, target: ObservedChunk, lines: readonly HashedLine[]): Promise<boolean> {
+async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]): Promise<boolean> {
   try {
     await withTransaction(db, async (trx) => {
       const ours = await trx
@@ -144,7 +136,7 @@ async function appendIfOurs(db: Db, target: ObservedChunk, lines: readonly Hashe
         .where("claimed_by", "=", target.holder)
         .executeTakeFirst();
       if (!ours) throw new ChunkLost();
-      await writeHashedLines(trx, target.runId, lines);
+      await writeLines(trx, target.runId, target.date, lines);
     });
     return true;
   } catch (error) {

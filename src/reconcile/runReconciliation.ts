@@ -11,7 +11,6 @@ import { publishChainHead, type AnchorOutcome, type ChainLogger, type ReportSett
 import { NO_REPORT_KEYS, type ChainHead } from "./reportSigning.js";
 import { readRun, type RunSummary } from "./readReports.js";
 import { sweepChunk } from "./sweepChunk.js";
-import { SweepReaderThread } from "./SweepReaderThread.js";
 
 export interface ReconcileRequest {
   date: string;
@@ -70,10 +69,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
   const started = await readRun(db.kysely, runId);
   // A joiner follows the policy the run was opened with, so one run has one policy.
   const run = { runId, date: request.date, policy: started.healPolicy as HealPolicy };
-  let reader: SweepReaderThread | null = null;
   try {
-    // On SQLite the slices are read and hashed on a thread of their own while this one writes and serves.
-    reader = SweepReaderThread.forRun(db, request.date, request.chunkUsers);
     const total = await db.kysely
       .selectFrom("reconciliation_chunks")
       .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -89,7 +85,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
       for (;;) {
         const chunk = await claimChunk(db, runId, holder, request.now());
         if (!chunk) return;
-        const result = await sweepChunk(db, run, chunk, holder, request.now, reader);
+        const result = await sweepChunk(db, run, chunk, holder, request.now);
         if (request.logger) logHeals(request.logger, run, request.requestId ?? null, result.healed);
         chunksDone += 1;
         usersChecked += result.usersChecked;
@@ -98,7 +94,6 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
     };
     const concurrency = request.concurrency ?? db.engine.sweepConcurrency;
     await Promise.all(Array.from({ length: concurrency }, sweeper));
-    await reader?.close();
     const settings = request.reports ?? { keys: NO_REPORT_KEYS, anchorFile: null };
     const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey);
     const summary = await readRun(db.kysely, runId);
@@ -116,7 +111,6 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
       .where("status", "in", ["running", "finalizing"])
       .execute()
       .catch(() => undefined);
-    await reader?.close().catch(() => undefined);
     throw error;
   }
 }

@@ -4,7 +4,6 @@ import type { Chunk } from "./claimChunk.js";
 import type { HealRun } from "./healUser.js";
 import { healUsers } from "./healUsers.js";
 import { observeRange } from "./observeRange.js";
-import type { SliceSource } from "./observeSlice.js";
 import { lineTotals, type ReportLine } from "./reportHashes.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
@@ -26,8 +25,8 @@ export interface ChunkResult {
  * lines, then the chunk is marked done. No transaction spans the chunk, so live
  * purchases, spends and webhooks wait at most for one slice or one heal batch.
  */
-export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: string, now: () => Date, slices?: SliceSource | null): Promise<ChunkResult> {
-  const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder }, slices);
+export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: string, now: () => Date): Promise<ChunkResult> {
+  const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder });
   const totals = { usersChecked: observed.usersChecked, violations: 0, refused: 0, adjustmentAbsTotal: 0 };
   if (!observed.kept) return { ...totals, kept: false, healed: [] };
   let healed: ReportLine[] = [];

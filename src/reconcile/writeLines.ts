@@ -12,20 +12,12 @@ import { lineHash, type ReportLine } from "./reportHashes.js";
  * the engine computes from the same canonical form (`lineCanonicalForm.ts`).
  */
 
-/** A line with its hash, as it is stored. */
-export type HashedLine = ReportLine & { lineHash: string };
-
 /**
  * Appends report lines for a run inside `trx`. A line already written for a user (by
  * an earlier claimer of the chunk) is kept: the first word on a user is the one the
  * report holds.
  */
 export async function writeLines(trx: Kysely<Schema>, runId: number, runDate: string, lines: readonly ReportLine[]): Promise<void> {
-  await writeHashedLines(trx, runId, lines.map((line) => ({ ...line, lineHash: lineHash(runDate, line) })));
-}
-
-/** As `writeLines`, for lines already hashed with `lineHash` (the sweep's reader thread hashes them). */
-export async function writeHashedLines(trx: Kysely<Schema>, runId: number, lines: readonly HashedLine[]): Promise<void> {
   if (lines.length === 0) return;
   const rows = lines.map((line) => ({
     run_id: runId,
@@ -36,7 +28,7 @@ export async function writeHashedLines(trx: Kysely<Schema>, runId: number, lines
     delta: line.delta,
     action: line.action,
     adjustment_entry_id: line.adjustmentEntryId,
-    line_hash: line.lineHash,
+    line_hash: lineHash(runDate, line),
     reason: line.reason,
     detail: line.detail,
   }));

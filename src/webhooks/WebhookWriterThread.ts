@@ -1,6 +1,8 @@
 import { once } from "node:events";
-import type { Worker } from "node:worker_threads";
-import { startModuleWorker } from "../runtime/startModuleWorker.js";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import type { Db } from "../storage/openDatabase.js";
 import type { SeparateWriter, WriteTurns } from "../storage/SeparateWriter.js";
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
@@ -173,7 +175,19 @@ function ownedBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-/** The thread runs `webhookWriterWorker` (`.js` once built, `.ts` from the sources). */
+/**
+ * From built JavaScript the thread runs `webhookWriterWorker.js`; from the TypeScript
+ * sources (tests, `tsx`) it loads `webhookWriterWorker.ts` through tsx's loader.
+ */
 function spawnWriter(data: WriterData): Worker {
-  return startModuleWorker(import.meta.url, "webhookWriterWorker", data);
+  const fromSources = import.meta.url.endsWith(".ts");
+  const entry = new URL(fromSources ? "./webhookWriterWorker.ts" : "./webhookWriterWorker.js", import.meta.url);
+  if (!fromSources) return new Worker(entry, { workerData: data });
+  // tsx's ESM entry (its package's `exports`, `import` condition); its `register` hooks the thread's imports.
+  const require = createRequire(import.meta.url);
+  const manifestPath = require.resolve("tsx/package.json");
+  const manifest = require(manifestPath) as { exports: Record<string, { import: { default: string } }> };
+  const tsxApi = pathToFileURL(join(dirname(manifestPath), manifest.exports["./esm/api"]!.import.default)).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: data });
 }

@@ -57,7 +57,7 @@ export async function resolveFinding(
       if (applied.status !== "processed") throw new NotApplied(applied);
       const closed = await trx
         .updateTable("provider_findings")
-        .set({ status: "resolved", closed_by: input.actor, closed_at: input.now.toISOString(), ...(event.kind === "credit" ? { uid: event.uid } : {}) })
+        .set({ status: "resolved", closed_by: input.actor, closed_at: input.now.toISOString(), close_reason: "resolved_by_admin", ...(event.kind === "credit" ? { uid: event.uid } : {}) })
         .where("id", "=", found.id)
         .where("status", "=", "open")
         .returningAll()

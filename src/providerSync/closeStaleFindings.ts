@@ -2,6 +2,7 @@ import { recordAudit } from "../audit/recordAudit.js";
 import type { Provider } from "../providers/PaymentEvent.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { reversalRecorded } from "../webhooks/reversePurchase.js";
+import { creditOf, storedEventOf } from "./compareRecords.js";
 import type { FindingKind } from "./ProviderRecords.js";
 import { toFinding, type ProviderFinding } from "./storeFindings.js";
 
@@ -15,33 +16,25 @@ import { toFinding, type ProviderFinding } from "./storeFindings.js";
 export const CLOSE_REASONS = ["fixed_by_delivery", "fixed_by_replay", "provider_shows_paid"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
+/** The audit action of a close by a sync. */
+export const CLOSE_ACTION = "provider_finding.close";
+
 /** Open findings re-checked per sync; past this, the rest wait for the next sync. */
 const MAX_RECHECKED = 10_000;
 
 const CREDIT_KINDS: readonly FindingKind[] = ["paid_not_credited", "user_unknown"];
 const REVERSAL_KINDS: readonly FindingKind[] = ["refund_not_reversed", "chargeback_not_reversed", "chargeback_won_not_restored"];
 
-async function credited(trx: Trx, refs: readonly string[]): Promise<boolean> {
-  if (refs.length === 0) return false;
-  return (await trx.selectFrom("webhook_purchases").select("purchase_ref").where("purchase_ref", "in", [...refs]).executeTakeFirst()) !== undefined;
-}
-
 /** Whether the cause of an open finding is gone from the ledger's side, and why; null while it stands. */
 async function fixedReason(trx: Trx, finding: ProviderFinding): Promise<CloseReason | null> {
   if (CREDIT_KINDS.includes(finding.kind)) {
     const credit = finding.detail.credit as { purchaseRefs?: unknown } | undefined;
     const refs = Array.isArray(credit?.purchaseRefs) ? credit.purchaseRefs.filter((ref): ref is string => typeof ref === "string") : [finding.subject];
-    return (await credited(trx, refs)) ? "fixed_by_delivery" : null;
+    return refs.length > 0 && (await creditOf(trx, refs)) ? "fixed_by_delivery" : null;
   }
   if (REVERSAL_KINDS.includes(finding.kind)) return (await reversalRecorded(trx, finding.subject)) ? "fixed_by_delivery" : null;
   if (finding.kind === "missing_delivery") {
-    const event = await trx
-      .selectFrom("webhook_events")
-      .select("status")
-      .where("provider", "=", finding.provider)
-      .where("event_id", "=", finding.subject)
-      .executeTakeFirst();
-    return event?.status === "processed" ? "fixed_by_replay" : null;
+    return (await storedEventOf(trx, finding.provider, finding.subject))?.status === "processed" ? "fixed_by_replay" : null;
   }
   return null;
 }
@@ -94,7 +87,7 @@ export async function closeStaleFindings(
     if (!row) continue;
     await recordAudit(trx, {
       actor: `provider_sync:${input.runId}`,
-      action: "provider_finding.close",
+      action: CLOSE_ACTION,
       subject: finding.id,
       details: { kind: finding.kind, subject: finding.subject, from: finding.status, reason },
       now: input.now,

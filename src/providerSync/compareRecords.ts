@@ -80,14 +80,13 @@ async function compareOne(trx: Trx, context: CompareContext, record: ProviderRec
   }
 }
 
+/** The stored delivery of a provider's event, if Reckon holds one. */
+export async function storedEventOf(trx: Trx, provider: Provider, eventId: string) {
+  return trx.selectFrom("webhook_events").select(["id", "status"]).where("provider", "=", provider).where("event_id", "=", eventId).executeTakeFirst();
+}
+
 async function compareDelivery(trx: Trx, context: CompareContext, record: DeliveryRecord, compared: Compared): Promise<FindingDraft | null> {
-  const stored = await trx
-    .selectFrom("webhook_events")
-    .select("id")
-    .where("provider", "=", context.provider)
-    .where("event_id", "=", record.eventId)
-    .executeTakeFirst();
-  if (stored) return null;
+  if (await storedEventOf(trx, context.provider, record.eventId)) return null;
   const base = { provider: context.provider, subject: record.eventId, date: dayOf(record.occurredAt), uid: null, amountMinor: null };
   const rawBody = Buffer.from(record.payload);
   const read = readStoredDelivery(context.provider, rawBody);
@@ -134,7 +133,8 @@ async function compareDelivery(trx: Trx, context: CompareContext, record: Delive
   return { ...base, kind: "missing_delivery", status: result.status === "processed" ? "repaired" : "open", detail };
 }
 
-async function creditOf(trx: Trx, refs: readonly string[]) {
+/** Reckon's credit of a purchase known by any of `refs`, if there is one. */
+export async function creditOf(trx: Trx, refs: readonly string[]) {
   return trx.selectFrom("webhook_purchases").select(["purchase_ref", "uid", "paid_minor", "entry_id", "created_at"]).where("purchase_ref", "in", [...refs]).executeTakeFirst();
 }
 

@@ -1,5 +1,7 @@
 import { createHash, hash } from "node:crypto";
 import type { Kysely, Selectable } from "kysely";
+import { CLOSE_ACTION } from "../providerSync/closeStaleFindings.js";
+import { RESOLVE_ACTION } from "../providerSync/resolveFinding.js";
 import type { ProviderFindingsTable, Schema } from "../storage/schema.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { LinesDigest } from "./reportHashes.js";
@@ -139,7 +141,7 @@ export async function summarizeFindings(
 }
 
 /** The audited actions that may close a finding after a run committed to it open. */
-export const FINDING_CLOSE_ACTIONS = ["provider_finding.resolve", "provider_finding.close"] as const;
+export const FINDING_CLOSE_ACTIONS = [RESOLVE_ACTION, CLOSE_ACTION] as const;
 
 /**
  * Which of `findings` changed since their run committed to them without an audited

@@ -168,6 +168,7 @@ export function registerReconcileCommands(program: Command, config: () => Config
             verdict: result.verdict,
             runsChecked: scope.runsChecked,
             linesChecked: scope.linesChecked,
+            findingsChecked: scope.findingsChecked,
             problems: result.problems.length,
             head: ("head" in scope ? scope.head : null) ?? null,
             archive: options.archive ?? null,

@@ -1,5 +1,5 @@
 import { createHash, hash } from "node:crypto";
-import type { Kysely, Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import { CLOSE_ACTION } from "../providerSync/closeStaleFindings.js";
 import { RESOLVE_ACTION } from "../providerSync/resolveFinding.js";
 import type { ProviderFindingsTable, Schema } from "../storage/schema.js";
@@ -105,12 +105,25 @@ export async function commitFindings(trx: Trx, runId: number, runDate: string): 
     .execute();
   const rows = await trx.selectFrom("provider_findings").select(COMMITTED_COLUMNS).where("report_run_id", "=", runId).execute();
   const fold = new FindingsFold();
-  for (const finding of rows.map(toCommitted).sort(byId)) {
-    const hashHex = findingHash(runDate, finding);
-    await trx.updateTable("provider_findings").set({ report_hash: hashHex }).where("id", "=", finding.id).execute();
-    fold.add(hashHex);
-  }
+  const hashed = rows
+    .map(toCommitted)
+    .sort(byId)
+    .map((finding) => ({ id: finding.id, hashHex: findingHash(runDate, finding) }));
+  for (const { hashHex } of hashed) fold.add(hashHex);
+  await storeHashes(trx, hashed);
   return fold.summary();
+}
+
+/** Rows per statement: the chain lock is held meanwhile, so one round trip per finding would cost a long outage's worth of findings dearly. */
+const HASH_BATCH_ROWS = 500;
+
+async function storeHashes(trx: Trx, hashed: readonly { id: string; hashHex: string }[]): Promise<void> {
+  for (let start = 0; start < hashed.length; start += HASH_BATCH_ROWS) {
+    const values = sql.join(hashed.slice(start, start + HASH_BATCH_ROWS).map(({ id, hashHex }) => sql`(${id}, ${hashHex})`));
+    await sql`WITH hashed (id, report_hash) AS (VALUES ${values})
+      UPDATE provider_findings SET report_hash = (SELECT hashed.report_hash FROM hashed WHERE hashed.id = provider_findings.id)
+      WHERE id IN (SELECT id FROM hashed)`.execute(trx);
+  }
 }
 
 /** A committed finding as verify reads it: what the run committed to, and the finding's state now. */

@@ -120,6 +120,30 @@ for (const engine of ENGINES) {
       ]);
     });
 
+    it("a refund the sync could not apply is applied with one button: the purchase's points come off once, audited", async () => {
+      const { db } = suite.database;
+      const purchase = await db.kysely.selectFrom("webhook_purchases").select(["purchase_ref", "entry_id", "paid_minor"]).where("uid", "=", "page_user_3").executeTakeFirstOrThrow();
+      const credited = await db.kysely.selectFrom("ledger_entries").select("amount").where("id", "=", Number(purchase.entry_id)).executeTakeFirstOrThrow();
+      const refundKey = `paynow:refund:${flakeId()}`;
+      const event = { kind: "refund", purchaseRef: purchase.purchase_ref, refunds: [{ refundKey, refundedMinor: Number(purchase.paid_minor) }] };
+      const draft = { provider: "paynow" as const, kind: "refund_not_reversed" as const, subject: refundKey, status: "open" as const, date: "2026-03-09", uid: "page_user_3", amountMinor: Number(purchase.paid_minor), detail: { providerStatus: "completed", event } };
+      await withTransaction(db, (trx) => storeFindings(trx, "test-sync", [draft], PAGE_NOW));
+      const id = (await db.kysely.selectFrom("provider_findings").select("id").where("subject", "=", refundKey).executeTakeFirstOrThrow()).id;
+      const listed = await page("/admin/findings?status=open");
+      const row = new RegExp(`<tr data-finding-id="${id}"[\\s\\S]*?</tr>`).exec(listed.body)?.[0];
+      expect(row).toContain('<button type="submit">Apply</button>');
+      expect(row).not.toContain('name="uid"');
+
+      const points = await walletPoints(db, "page_user_3");
+      const applied = await postForm(suite.app, resolveUrl(id), { csrf: suite.session.csrf }, { cookie: suite.session.cookie });
+      expect(applied.headers.location).toBe(`/admin/findings?done=resolved&finding=${id}`);
+      expect(await walletPoints(db, "page_user_3")).toBe(points! - credited.amount);
+      const again = await postForm(suite.app, resolveUrl(id), { csrf: suite.session.csrf }, { cookie: suite.session.cookie, json: true });
+      expect([again.statusCode, again.json().error.code]).toEqual([409, "finding_not_open"]);
+      expect(await walletPoints(db, "page_user_3")).toBe(points! - credited.amount);
+      expect((await resolveAudits()).filter((audit) => audit.subject === id)).toHaveLength(1);
+    });
+
     it("two admins resolving the same finding at once credit it once: one is told it is resolved, the other is refused", async () => {
       const id = await plantUnclaimed(2);
       const other = await logIn(suite.app, suite.seed.otherAdmin);

@@ -124,7 +124,7 @@ for (const engine of ENGINES) {
       await Promise.all([findingsPage.waitForURL(`${origin}/admin`), findingsPage.click("section.login button[type=submit]")]);
       await Promise.all([findingsPage.waitForURL(/\/admin\/findings\?status=open$/), findingsPage.click('nav.pages a[href^="/admin/findings"]')]);
       const row = findingsPage.locator(`#findings-table tr[data-finding-id="${seed.unclaimedFindingId}"]`);
-      expect(await row.innerText()).toMatch(/^paynow\s+paid_not_credited\s+paynow:order:\d+\s+1\u2009500\s+2026-03-09\s+2026-03-10 12:00:00 UTC\s+open\s+unknown/);
+      expect(await row.innerText()).toMatch(/^paynow\s+paid_not_credited\s+paynow:order:\d+\s+1\u2009500 EUR\s+2026-03-09\s+2026-03-10 12:00:00 UTC\s+open\s+unknown/);
       expect(await findingsPage.locator(`#findings-table tr[data-finding-id="${seed.reportedFindingId}"]`).count()).toBe(0);
       mkdirSync(SCREENSHOTS, { recursive: true });
       await findingsPage.screenshot({ path: `${SCREENSHOTS}/admin-findings-open-${engine}.png`, fullPage: true });

@@ -41,7 +41,7 @@ for (const engine of ENGINES) {
       expect(open.statusCode).toBe(200);
       const row = new RegExp(`<tr data-finding-id="${suite.seed.unclaimedFindingId}" data-finding-status="open">[\\s\\S]*?</tr>`).exec(open.body)?.[0];
       expect(row).toMatch(/<td>paynow<\/td><td><code>paid_not_credited<\/code><\/td><td class="wrap"><code>paynow:order:\d+<\/code><\/td>/);
-      expect(row).toContain('<td class="num">1\u2009500</td>\n<td>2026-03-09</td>');
+      expect(row).toContain('<td class="num">1\u2009500 EUR</td>\n<td>2026-03-09</td>');
       expect(row).toContain(`action="/admin/provider-findings/${suite.seed.unclaimedFindingId}/resolve"`);
       expect(row).toContain(`name="csrf" value="${suite.session.csrf}"`);
       expect(open.body).not.toContain(suite.seed.reportedFindingId);

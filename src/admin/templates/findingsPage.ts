@@ -33,11 +33,18 @@ function actionCell(finding: ProviderFinding, csrf: string): SafeHtml {
   return html`<td class="detail">nothing to apply</td>`;
 }
 
+/** Minor units, with the currency when the provider's record named one (purchases do; refunds and chargebacks are in the purchase's). */
+function amountCell(finding: ProviderFinding): SafeHtml {
+  if (finding.amountMinor === null) return html`<td class="num">—</td>`;
+  const currency = finding.detail["currency"];
+  return html`<td class="num">${formatPoints(finding.amountMinor)}${typeof currency === "string" ? ` ${currency.toUpperCase()}` : ""}</td>`;
+}
+
 function findingRow(finding: ProviderFinding, csrf: string): SafeHtml {
   const uid = finding.uid ? html`<a href="/admin/users/${encodeURIComponent(finding.uid)}">${finding.uid}</a>` : html`<span class="empty">unknown</span>`;
   return html`<tr data-finding-id="${finding.id}" data-finding-status="${finding.status}">
 <td>${finding.provider}</td><td><code>${finding.kind}</code></td><td class="wrap"><code>${finding.subject}</code></td>
-<td class="num">${finding.amountMinor === null ? "—" : formatPoints(finding.amountMinor)}</td>
+${amountCell(finding)}
 <td>${finding.date}</td><td>${formatTime(finding.foundAt)}</td>
 <td><span class="badge finding-${finding.status}" data-field="status">${finding.status}</span></td>
 <td data-field="uid">${uid}</td>
@@ -60,7 +67,7 @@ export function findingsPage(view: FindingsView, session: LayoutSession, notice:
   const body = html`${notice ?? ""}<p class="crumbs"><a href="/admin">Overview</a> / provider findings</p>
 <div class="title-row"><h1>Provider findings</h1>${filterForm(view.filter)}</div>
 <section id="findings">
-<h2>Differences between the providers' records and the ledger <span class="sub">${formatPoints(view.findings.length)} shown${view.findings.length >= view.limit ? html`, the first ${view.limit}; narrow the filter` : ""}; amounts in minor units</span></h2>
+<h2>Differences between the providers' records and the ledger <span class="sub">${formatPoints(view.findings.length)} shown${view.findings.length >= view.limit ? html`, the first ${view.limit}; narrow the filter` : ""}; amounts in minor units (cents)</span></h2>
 ${
   view.findings.length === 0
     ? html`<p class="empty">No finding matches.</p>`

@@ -67,7 +67,7 @@ export function findingsPage(view: FindingsView, session: LayoutSession, notice:
   const body = html`${notice ?? ""}<p class="crumbs"><a href="/admin">Overview</a> / provider findings</p>
 <div class="title-row"><h1>Provider findings</h1>${filterForm(view.filter)}</div>
 <section id="findings">
-<h2>Differences between the providers' records and the ledger <span class="sub">${formatPoints(view.findings.length)} shown${view.findings.length >= view.limit ? html`, the first ${view.limit}; narrow the filter` : ""}; amounts in minor units (cents)</span></h2>
+<h2>Differences between the providers' records and the ledger <span class="sub">${formatPoints(view.findings.length)} shown${view.findings.length >= view.limit ? html`, the first ${view.limit}; narrow the filter` : ""}; amounts in minor units</span></h2>
 ${
   view.findings.length === 0
     ? html`<p class="empty">No finding matches.</p>`

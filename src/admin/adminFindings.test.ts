@@ -37,6 +37,7 @@ for (const engine of ENGINES) {
     });
 
     it("lists open findings with everything known and a credit form; a standing report shows without an action; the filter narrows", async () => {
+      expect((await page("/admin")).body).toContain('<a id="open-findings" href="/admin/findings?status=open">1 open provider finding</a>');
       const open = await page("/admin/findings?status=open");
       expect(open.statusCode).toBe(200);
       const row = new RegExp(`<tr data-finding-id="${suite.seed.unclaimedFindingId}" data-finding-status="open">[\\s\\S]*?</tr>`).exec(open.body)?.[0];
@@ -108,6 +109,7 @@ for (const engine of ENGINES) {
       expect(await readFinding(suite.database.db.kysely, suite.seed.unclaimedFindingId)).toMatchObject({ status: "resolved", uid: "page_claimer", closedBy: "token:page-admin" });
       const banner = await page(posted.headers.location!);
       expect(banner.body).toMatch(new RegExp(`class="banner done"[^>]*>Finding ${suite.seed.unclaimedFindingId} \\(paynow paid_not_credited paynow:order:\\d+\\) is now resolved\\. Credited to page_claimer\\.`));
+      expect((await page("/admin")).body).toContain(">0 open provider findings</a>");
       const entry = await suite.database.db.kysely.selectFrom("ledger_entries").select(["amount", "source_ref"]).where("uid", "=", "page_claimer").execute();
       expect(entry).toEqual([{ amount: UNCLAIMED_POINTS, source_ref: `paynow:finding:${suite.seed.unclaimedFindingId}` }]);
 

@@ -41,11 +41,17 @@ export function importWriterFor(db: Db, settings: CommitSettings, thread: boolea
 
 function inThreadWriter(db: Db, settings: CommitSettings): ImportWriter {
   let last: Promise<unknown> = Promise.resolve();
+  /** After a failed batch no later one is written, as on the writer thread. */
+  let failure: { error: unknown } | null = null;
   return {
     commit(users) {
-      const committed = last.then(() => commitImportBatch(db, users, settings));
-      // The next batch waits for this one, whatever became of it; the caller sees its failure.
-      last = committed.catch(() => undefined);
+      const committed = last.then(() => {
+        if (failure) throw failure.error;
+        return commitImportBatch(db, users, settings);
+      });
+      last = committed.catch((error: unknown) => {
+        failure ??= { error };
+      });
       return committed;
     },
     close: () => last.then(() => undefined),

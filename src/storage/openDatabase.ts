@@ -6,6 +6,7 @@ import {
   Kysely,
   PostgresDialect,
   SqliteDialect,
+  SelectQueryNode,
   SqliteDriver,
   type DatabaseConnection,
   type SqliteDatabase,
@@ -81,6 +82,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
   #held: WriteTurns | null = null;
   #inTransaction = false;
   readonly #database: SqliteDatabase;
+  readonly #readonlyByText = new Map<string, boolean>();
 
   constructor(database: SqliteDatabase) {
     super({ database });
@@ -92,7 +94,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
     return {
       // A write outside a transaction takes its turn too (see `SeparateWriter`).
       executeQuery: async (query) => {
-        const turns = this.#turnsFor(query.sql);
+        const turns = this.#turnsFor(query);
         if (!turns) return connection.executeQuery(query);
         await turns.take();
         try {
@@ -106,9 +108,25 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 
   /** The turns a statement must take: those of a writer thread, for a write outside a transaction. */
-  #turnsFor(text: string): WriteTurns | null {
+  #turnsFor(query: CompiledQuery): WriteTurns | null {
     if (!this.turns || this.#inTransaction) return null;
-    return (this.#database.prepare(text) as unknown as BetterSqlite3.Statement).readonly ? null : this.turns;
+    return this.#readsOnly(query) ? null : this.turns;
+  }
+
+  /**
+   * Whether a statement only reads. A Kysely select does (SQLite has no writing CTEs);
+   * raw SQL is asked of SQLite once per text and remembered, rather than looked up in
+   * the statement cache at every run (and compiled again once evicted from it).
+   */
+  #readsOnly(query: CompiledQuery): boolean {
+    if (SelectQueryNode.is(query.query)) return true;
+    let readonly = this.#readonlyByText.get(query.sql);
+    if (readonly === undefined) {
+      readonly = (this.#database.prepare(query.sql) as unknown as BetterSqlite3.Statement).readonly;
+      if (this.#readonlyByText.size >= STATEMENT_CACHE_SIZE) this.#readonlyByText.delete(this.#readonlyByText.keys().next().value!);
+      this.#readonlyByText.set(query.sql, readonly);
+    }
+    return readonly;
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { metricSample as value } from "../../test/support/metricSample.js";
-import { describeEachEngine } from "../../test/support/testDatabase.js";
+import { createTestDatabase, describeEachEngine, ENGINES } from "../../test/support/testDatabase.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { runReconciliation } from "../reconcile/runReconciliation.js";
 import { withTransaction } from "../storage/withTransaction.js";
@@ -65,5 +65,21 @@ describeEachEngine("stored-state metrics", (db) => {
     const text = await storedStateMetrics(db(), { nowMs: () => clock.ms }).metrics();
     expect(value(text, "reconciliation_open_run_age_seconds")).toBe(3 * 3600);
     expect(value(text, "reconciliation_failed_runs_since_success")).toBe(1);
+  });
+});
+
+describe.runIf(ENGINES.includes("postgres"))("stored-state reads on a fresh PostgreSQL pool [postgres]", () => {
+  it("one scrape opens one connection, and the pool keeps it past pg's idle timeout", async () => {
+    // A fresh server, or one whose idle connections had timed out, used to open a backend
+    // per read: five for one scrape, each loading its catalogue caches (35–210 ms).
+    const fresh = await createTestDatabase("postgres");
+    try {
+      await storedStateMetrics(fresh.db).metrics();
+      expect(fresh.db.pool!.totalCount).toBe(1);
+      // `min: 1`: that connection is not the idle timeout's to close.
+      expect((fresh.db.pool as unknown as { options: { min: number } }).options.min).toBe(1);
+    } finally {
+      await fresh.drop();
+    }
   });
 });

@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import { buildApp } from "../http/buildApp.js";
 import type { Db } from "../storage/openDatabase.js";
 import { prepareDatabase } from "./prepareDatabase.js";
+import { warmMetrics } from "../ops/scrapeMetrics.js";
 import { openDatabase } from "../storage/openDatabase.js";
 import { deliveryWriterFor } from "../webhooks/deliveryWriterFor.js";
 import { scheduleReconciliation } from "../reconcile/scheduleReconciliation.js";
@@ -21,6 +22,7 @@ export async function serve(config: Config, options: { log: boolean }): Promise<
   deliveryWriterFor(db);
   const app = await buildApp({ db, config, log: options.log });
   try {
+    await warmMetrics(db);
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (error) {
     await db.close();

@@ -7,8 +7,7 @@ import type { Db } from "../storage/openDatabase.js";
 import type { SeparateWriter, WriteTurns } from "../storage/SeparateWriter.js";
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
 import { webhookWriterExitsTotal } from "./metrics.js";
-import type { VerifiedDelivery } from "./pendingDelivery.js";
-import type { StoredDelivery } from "./WebhookCommitQueue.js";
+import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
 
 /** The writer thread ended (or is closing) before this delivery committed: nothing was acknowledged. */
@@ -21,7 +20,7 @@ export class WriterUnavailableError extends Error {
 }
 
 interface Waiting {
-  resolve(stored: StoredDelivery): void;
+  resolve(written: WrittenDelivery): void;
   reject(error: unknown): void;
 }
 
@@ -60,7 +59,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     return this.#worker;
   }
 
-  submit(verified: VerifiedDelivery): Promise<StoredDelivery> {
+  submit(verified: VerifiedDelivery): Promise<WrittenDelivery> {
     if (this.#closing) return Promise.reject(new WriterUnavailableError("is closing"));
     const worker = this.#running();
     const id = this.#nextId++;
@@ -138,7 +137,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     for (const result of message.results) {
       const waiting = this.#waiting.get(result.id);
       this.#waiting.delete(result.id);
-      if ("stored" in result) waiting?.resolve(result.stored);
+      if ("written" in result) waiting?.resolve(result.written);
       else waiting?.reject(new Error(result.failure));
     }
     this.#refreshRef();

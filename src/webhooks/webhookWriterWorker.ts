@@ -6,7 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
 import { WalSyncError } from "../storage/sqlite/walSync.js";
-import { pendingDelivery } from "./pendingDelivery.js";
+import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
 import { unreachable } from "../unreachable.js";
@@ -33,7 +33,7 @@ function flush(): void {
 
 async function store({ id, delivery }: Extract<ToWriter, { kind: "store" }>["deliveries"][number]): Promise<void> {
   try {
-    answer({ id, stored: await queue.submit(pendingDelivery(delivery)) });
+    answer({ id, written: await writeVerified(queue, delivery) });
   } catch (error) {
     // After a failed fsync, what this connection committed since the last one may not be
     // on disk: the thread ends, so what it had not answered gets 503 and is sent again

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import {
@@ -223,7 +223,8 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
   if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma("journal_mode = WAL");
-  const walSync = options.walSyncAfterCommit && !memory ? WalSync.ofFile(`${resolve(path)}-wal`) : null;
+  // SQLite names the log after the file a symbolic link points to.
+  const walSync = options.walSyncAfterCommit && !memory ? WalSync.ofFile(`${realpathSync(resolve(path))}-wal`) : null;
   // FULL fsyncs the write-ahead log at every commit: a committed row survives a power cut.
   // With a WalSync, the same fsync runs after the commit, before anything is acknowledged.
   sqlite.pragma(walSync ? "synchronous = NORMAL" : "synchronous = FULL");

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
 import { catalogue, flakeId, NOW, paynowOrder, walletPoints } from "../../test/support/webhookFixtures.js";
@@ -69,6 +72,21 @@ describe.runIf(ENGINES.includes("sqlite"))("the writer thread's commits, fsynced
     await until(() => fsyncs.length === 2);
     fsyncs[1]!.reject(new Error("EIO"));
     await expect(second).rejects.toBeInstanceOf(WalSyncError);
+  });
+
+  it("fsyncs the log SQLite writes, also when the database is opened through a symbolic link", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "reckon-wal-link-"));
+    const link = join(folder, "linked.sqlite");
+    symlinkSync(database.url.slice("file:".length), link);
+    const linked = openDatabase(`file:${link}`, { writerThread: false, walSyncAfterCommit: true });
+    try {
+      const queue = new WebhookCommitQueue(linked, MAX_BATCH, 1);
+      await expect(queue.submit(delivery("sync_linked", 3))).resolves.toEqual({ duplicate: false, status: "processed" });
+      expect(await walletPoints(database.db, "sync_linked")).toBe(3 * POINTS_PER_UNIT);
+    } finally {
+      await linked.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("drains only once the fsync after the last commit has ended", async () => {

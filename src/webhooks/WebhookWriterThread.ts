@@ -1,9 +1,7 @@
 import { once } from "node:events";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Db } from "../storage/openDatabase.js";
+import { startModuleWorker } from "../threads/startModuleWorker.js";
 import type { SeparateWriter, WriteTurns } from "../storage/SeparateWriter.js";
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
 import { webhookWriterExitsTotal } from "./metrics.js";
@@ -116,7 +114,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
 
   #running(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = spawnWriter({ url: this.url });
+    const worker = startModuleWorker(import.meta.url, "webhookWriterWorker", { url: this.url } satisfies WriterData);
     worker.on("message", (message: FromWriter) => this.#receive(message));
     // An error ends the thread; "exit" follows and fails what it held.
     let cause: unknown;
@@ -181,21 +179,4 @@ function packBodies(deliveries: VerifiedDelivery[]): ArrayBuffer {
     offset += delivery.rawBody.byteLength;
   }
   return packed.buffer;
-}
-
-/**
- * From built JavaScript the thread runs `webhookWriterWorker.js`; from the TypeScript
- * sources (tests, `tsx`) it loads `webhookWriterWorker.ts` through tsx's loader.
- */
-function spawnWriter(data: WriterData): Worker {
-  const fromSources = import.meta.url.endsWith(".ts");
-  const entry = new URL(fromSources ? "./webhookWriterWorker.ts" : "./webhookWriterWorker.js", import.meta.url);
-  if (!fromSources) return new Worker(entry, { workerData: data });
-  // tsx's ESM entry (its package's `exports`, `import` condition); its `register` hooks the thread's imports.
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve("tsx/package.json");
-  const manifest = require(manifestPath) as { exports: Record<string, { import: { default: string } }> };
-  const tsxApi = pathToFileURL(join(dirname(manifestPath), manifest.exports["./esm/api"]!.import.default)).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
 }

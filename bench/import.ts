@@ -4,16 +4,17 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
-import { importWallets } from "../src/import/importWallets.js";
-import { openDatabase } from "../src/storage/openDatabase.js";
+import buildOnce from "../test/support/buildOnce.js";
+import { reckonArgs } from "../test/support/reckonCommand.js";
 import { createTestDatabase, invariantViolations } from "../test/support/testDatabase.js";
 import { recordBenchmark } from "./recordBenchmark.js";
 
 /**
  * Legacy import of BENCH_ENTRIES entries (default 1,000,000) for BENCH_USERS users
  * (default 100,000), 1% of them with a planted drift, on each engine of BENCH_ENGINES.
- * Each engine's import runs in its own process, so its peak RSS is the import's alone.
- * BENCH_CPU_PROFILE_DIR=<dir> writes that process's V8 CPU profile (`import-<engine>.cpuprofile`).
+ * Each engine's import is the command a user runs, `node bin/reckon.js import wallets`
+ * on the compiled build, in its own process, so its peak RSS is the import's alone.
+ * BENCH_CPU_PROFILE_DIR=<dir> writes that process's V8 CPU profiles (one per thread).
  */
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
@@ -44,29 +45,27 @@ async function writeExport(path: string): Promise<number> {
   return drifted;
 }
 
-/** The child: imports the file into the database at `url` and prints its figures. */
-async function child(url: string, file: string): Promise<void> {
-  const db = openDatabase(url, { poolSize: 2 });
-  try {
-    const start = performance.now();
-    const cpuStart = process.cpuUsage();
-    const summary = await importWallets(db, { file, format: "reckon", dryRun: false, actor: "bench", now: new Date() });
-    const seconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    const { problems, drift, mismatches, ...counts } = summary;
-    console.log(JSON.stringify({ seconds, cpuSeconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), problems: problems.length, drift: drift.length, mismatches: mismatches.length, ...counts }));
-  } finally {
-    await db.close();
-  }
+/** The compiled CLI's import of `file` into the database at `url`: its summary, wall time, CPU time and peak RSS. */
+async function runImport(url: string, file: string) {
+  const profile = CPU_PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROFILE_DIR] : [];
+  const usage = ["--import", new URL("./usageOnExit.mjs", import.meta.url).href];
+  const start = performance.now();
+  const { stdout, stderr } = await run(process.execPath, [...profile, ...usage, ...reckonArgs(["import", "wallets", "--file", file, "--by", "bench", "--json"])], {
+    env: { PATH: process.env.PATH ?? "", DATABASE_URL: url, ENVIRONMENT: "test" },
+    maxBuffer: 64 << 20,
+  });
+  const seconds = (performance.now() - start) / 1000;
+  const usageLine = stderr.split("\n").find((line) => line.startsWith("bench-usage "));
+  if (!usageLine) throw new Error(`no usage figures from the import: ${stderr}`);
+  const { cpuSeconds, peakRssMb } = JSON.parse(usageLine.slice("bench-usage ".length)) as { cpuSeconds: number; peakRssMb: number };
+  const { problems, drift, mismatches, ...counts } = JSON.parse(stdout) as { problems: unknown[]; drift: unknown[]; mismatches: unknown[]; entriesPosted: number; users: number };
+  return { seconds, cpuSeconds, peakRssMb, problems: problems.length, drift: drift.length, mismatches: mismatches.length, ...counts };
 }
 
 async function measure(engine: "sqlite" | "postgres", file: string, drifted: number) {
   const database = await createTestDatabase(engine, { poolSize: 2 });
   try {
-    const profile = CPU_PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROFILE_DIR, "--cpu-prof-name", `import-${engine}.cpuprofile`] : [];
-    const { stdout } = await run(process.execPath, [...profile, "--import", "tsx", "bench/import.ts", "--child", database.url, file], { maxBuffer: 1 << 20 });
-    const figures = JSON.parse(stdout.trim().split("\n").pop()!);
+    const figures = await runImport(database.url, file);
     const violations = (await invariantViolations(database.db)).length;
     if (figures.entriesPosted !== ENTRIES || figures.problems !== 0 || figures.drift !== drifted || violations !== drifted) {
       throw new Error(`import incomplete: ${JSON.stringify({ ...figures, violations, drifted })}`);
@@ -88,9 +87,8 @@ async function measure(engine: "sqlite" | "postgres", file: string, drifted: num
   }
 }
 
-if (process.argv[2] === "--child") {
-  await child(process.argv[3]!, process.argv[4]!);
-} else {
+{
+  buildOnce();
   const dir = mkdtempSync(join(tmpdir(), "reckon-bench-import-"));
   try {
     const file = join(dir, "export.jsonl");
@@ -99,9 +97,10 @@ if (process.argv[2] === "--child") {
     const results = [];
     for (const engine of ENGINES) results.push(await measure(engine, file, drifted));
     recordBenchmark("import", { entries: ENTRIES, users: USERS, results }, [
-      "`importWallets` streams a Reckon-format export (wallet line, then the user's entries) into a fresh database in its own process;",
-      "1% of users carry a planted drift of +3, which must be reported and be exactly the invariant violations afterwards.",
-      "`peakRssMb` is that process's maximum resident set. `entriesPerCpuSecond` divides by the import process's own CPU time (user + system;",
+      "`node bin/reckon.js import wallets --json` (the compiled build, as a user runs it) streams a Reckon-format export (wallet line, then",
+      "the user's entries) into a fresh database; 1% of users carry a planted drift of +3, which must be reported and be exactly the",
+      "invariant violations afterwards. `seconds` is that command's wall time from start to exit, `entriesPerSecond` divides by it.",
+      "`peakRssMb` is the process's maximum resident set. `entriesPerCpuSecond` divides by its CPU time (user + system, every thread;",
       "on PostgreSQL the server's work is not in it), a figure less bent by other load on a shared machine than wall-clock `entriesPerSecond`.",
       "Targets from issue 13: ≥ 50,000 entries/s on SQLite, RSS ≤ 300 MB.",
       `Load average when the run started: ${loadAtStart.map((load) => load.toFixed(1)).join(", ")}.`,

@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
@@ -7,47 +6,47 @@ import { backfillDeps } from "../src/backfill/backfillDeps.js";
 import { backfillJob } from "../src/backfill/backfillJob.js";
 import type { BackfillRun } from "../src/backfill/backfillRuns.js";
 import { loadConfig, type Config } from "../src/config.js";
-import { startFakePaynowApi } from "../src/demo/fakePaynowApi.js";
-import { FakePaynowStore } from "../src/demo/fakePaynowStore.js";
+import type { Provider } from "../src/providers/PaymentEvent.js";
 import { listFindings } from "../src/providerSync/storeFindings.js";
 import { openDatabase, type Db } from "../src/storage/openDatabase.js";
-import { verifyPaynowSignature } from "../src/providers/paynow/verifyPaynowSignature.js";
 import { withTransaction } from "../src/storage/withTransaction.js";
-import { pendingDelivery } from "../src/webhooks/pendingDelivery.js";
 import { storeDeliveries } from "../src/webhooks/storeDeliveries.js";
 import { createTestDatabase, invariantViolations } from "../test/support/testDatabase.js";
 import { catalogue } from "../test/support/webhookFixtures.js";
+import { POINTS_PER_UNIT, type BenchShop } from "./providerSync/benchShop.js";
+import { paynowShop } from "./providerSync/paynowShop.js";
+import { stripeShop } from "./providerSync/stripeShop.js";
 import { recordBenchmark } from "./recordBenchmark.js";
 
 /**
- * Provider sync against PayNow's own records: a fake PayNow store sells BENCH_ORDERS
- * orders (default 100,000) in one day; every 100th order's webhook is dropped, the
- * other 99% are signed, verified, and stored and applied in groups of 1,000 by the
- * function the webhook writer commits its groups with (`storeDeliveries`), without HTTP. Then,
- * on each engine of BENCH_ENGINES, in its own process (so its peak RSS is its own):
- * a dry run, the real run carrying the dry run's plan, and a second run, each timed.
- * Each run must find exactly the planted lost deliveries (the second run none), or the
- * bench fails. Each engine's process is killed after BENCH_TIMEOUT_S seconds (default 1800).
+ * Provider sync against a provider's own records, for each provider of BENCH_PROVIDERS
+ * (default paynow,stripe): a fake shop sells BENCH_ORDERS orders (default 100,000) in one
+ * day; every 100th order's crediting webhook is lost, the other 99% are signed, verified,
+ * and stored and applied in groups of 1,000 by the function the webhook writer commits its
+ * groups with (`storeDeliveries`), without HTTP. Then, on each engine of BENCH_ENGINES, in
+ * its own process (so its peak RSS is its own): a dry run, the real run carrying the dry
+ * run's plan, and a second run, each timed. Each run must find exactly the planted lost
+ * deliveries (the second run none), or the bench fails. Each process is killed after
+ * BENCH_TIMEOUT_S seconds (default 1800).
  */
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 100_000);
 const ENGINES = (process.env.BENCH_ENGINES ?? "sqlite,postgres").split(",") as ("sqlite" | "postgres")[];
+const PROVIDERS = (process.env.BENCH_PROVIDERS ?? "paynow,stripe").split(",") as Provider[];
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 1800);
-/** One delivery in this many is dropped. */
+/** One delivery in this many is lost. */
 const DROP_EVERY = 100;
 /** Delivered sales stored and applied per transaction. */
 const SALES_PER_COMMIT = 1000;
-const PRODUCT = "458255405240287232";
-const POINTS_PER_UNIT = 50;
-const PRICE_MINOR = 500;
 const DAY = "2026-03-10";
 const NEXT_MORNING = new Date("2026-03-11T03:00:00.000Z");
+const SHOPS: Record<Provider, (clock: { now: Date }) => Promise<BenchShop>> = { paynow: paynowShop, stripe: stripeShop };
 const run = promisify(execFile);
 
-async function sync(db: Db, config: Config, now: Date, input: { dryRun: boolean; planHash?: string }): Promise<{ run: BackfillRun; seconds: number }> {
+async function sync(db: Db, config: Config, provider: Provider, now: Date, input: { dryRun: boolean; planHash?: string }): Promise<{ run: BackfillRun; seconds: number }> {
   const start = performance.now();
   const started = await backfillJob(backfillDeps(db, config, () => now), config, {
     type: "provider_sync",
-    provider: "paynow",
+    provider,
     startDate: DAY,
     endDate: DAY,
     dryRun: input.dryRun,
@@ -63,69 +62,47 @@ function check(condition: boolean, what: string, detail: unknown): void {
 }
 
 /**
- * Sells ORDERS orders over the day, dropping every DROP_EVERY-th delivery; each group of
+ * Sells ORDERS orders over the day, losing every DROP_EVERY-th crediting delivery; each group of
  * SALES_PER_COMMIT delivered ones is verified and stored and applied in one transaction by
- * `storeDeliveries`, the function the webhook writer commits its groups with. Answers the dropped event ids.
+ * `storeDeliveries`, the function the webhook writer commits its groups with. Answers the lost event ids.
  */
-async function sellDay(db: Db, config: Config, store: FakePaynowStore, clock: { now: Date }, sent: Sent[]): Promise<Set<string>> {
+async function sellDay(db: Db, config: Config, shop: BenchShop, clock: { now: Date }): Promise<Set<string>> {
   const dropped = new Set<string>();
-  // Spread over the day, each sale at least 1 ms after the last: its Snowflake ids stay unique.
+  // Spread over the day, each sale at least 1 ms after the last: PayNow's Snowflake ids stay unique.
   const step = Math.max(1, Math.floor((20 * 3600 * 1000) / ORDERS));
   for (let n = 0; n < ORDERS; n++) {
     clock.now = new Date(clock.now.getTime() + step);
-    const drop = n % DROP_EVERY === DROP_EVERY - 1;
-    if (drop) store.dropNext();
-    const sold = await store.sell({ uid: `bench_user_${n % 10_000}`, productId: PRODUCT, quantity: 1, priceMinor: PRICE_MINOR });
-    if (drop) dropped.add(sold.eventId);
-    if (sent.length >= SALES_PER_COMMIT || n === ORDERS - 1) await storeSent(db, config, sent.splice(0));
+    const lost = await shop.sell(`bench_user_${n % 10_000}`, n % DROP_EVERY === DROP_EVERY - 1);
+    if (lost !== null) dropped.add(lost);
+    if ((n + 1) % SALES_PER_COMMIT === 0 || n === ORDERS - 1) await storeSent(db, shop.takeDeliveries(config));
   }
   return dropped;
 }
 
-interface Sent {
-  rawBody: Buffer;
-  headers: Record<string, string>;
-  at: Date;
-}
-
-async function storeSent(db: Db, config: Config, sent: Sent[]): Promise<void> {
-  const deliveries = sent.map(({ rawBody, headers, at }) => {
-    const check = verifyPaynowSignature({ rawBody, signature: headers["paynow-signature"], timestamp: headers["paynow-timestamp"], secrets: config.providers.paynowWebhookSecrets, now: at });
-    if (!check.ok) throw new Error(`the fake store's signature does not hold: ${check.failure}`);
-    return pendingDelivery({ provider: "paynow", rawBody, headers: JSON.stringify(headers), receivedAt: at, reversalPolicy: config.webhooks.reversalPolicy });
-  });
+async function storeSent(db: Db, deliveries: ReturnType<BenchShop["takeDeliveries"]>): Promise<void> {
   const stored = await withTransaction(db, (trx) => storeDeliveries(trx, deliveries));
   const unapplied = stored.filter((delivery) => delivery.duplicate || delivery.status !== "processed");
   check(unapplied.length === 0, "a delivered sale was not applied", unapplied.slice(0, 3));
 }
 
-/** The child: one engine's database at `url`, the fake store and API in this process. */
-async function child(url: string): Promise<void> {
+/** The child: one provider on one engine's database at `url`, the fake shop and its API in this process. */
+async function child(provider: Provider, url: string): Promise<void> {
   const db = openDatabase(url, { poolSize: 2 });
   const clock = { now: new Date(`${DAY}T01:00:00.000Z`) };
-  const sent: Sent[] = [];
-  const store = new FakePaynowStore({
-    now: () => clock.now,
-    // Received: stored with its group right after (sellDay), as the webhook route acknowledges once its group commits.
-    deliver: async (rawBody, headers) => {
-      sent.push({ rawBody: Buffer.from(rawBody), headers, at: clock.now });
-      return 200;
-    },
-  });
-  const api = await startFakePaynowApi(store, `pnapi_${randomBytes(16).toString("hex")}`);
+  const shop = await SHOPS[provider](clock);
   try {
-    const config = loadConfig({ PAYNOW_WEBHOOK_SECRETS: store.secrets.join(","), PAYNOW_API_KEY: api.apiKey, PAYNOW_STORE_ID: store.storeId, PAYNOW_API_URL: api.url });
-    await catalogue(db, "paynow", PRODUCT, POINTS_PER_UNIT);
+    const config = loadConfig(shop.env);
+    await catalogue(db, provider, shop.catalogueId, POINTS_PER_UNIT);
     const sellStart = performance.now();
-    const dropped = await sellDay(db, config, store, clock, sent);
+    const dropped = await sellDay(db, config, shop, clock);
     const sellSeconds = (performance.now() - sellStart) / 1000;
     clock.now = NEXT_MORNING;
 
-    const dry = await sync(db, config, clock.now, { dryRun: true });
+    const dry = await sync(db, config, provider, clock.now, { dryRun: true });
     check(dry.run.status === "completed" && dry.run.findingsFound === dropped.size && dry.run.plannedEntries === dropped.size, "the dry run did not find exactly the lost deliveries", { ...dry.run, planted: dropped.size });
     check(dry.run.findingsSample.every((finding) => finding.kind === "missing_delivery" && dropped.has(finding.subject)), "the dry run found something not planted", dry.run.findingsSample);
 
-    const real = await sync(db, config, clock.now, { dryRun: false, planHash: dry.run.planHash! });
+    const real = await sync(db, config, provider, clock.now, { dryRun: false, planHash: dry.run.planHash! });
     check(real.run.status === "completed" && real.run.findingsFound === dropped.size && real.run.processed === dropped.size, "the real run did not repair exactly the lost deliveries", { ...real.run, planted: dropped.size });
     const stored = await listFindings(db.kysely, { date: DAY, limit: ORDERS + 1 });
     const repaired = new Set(stored.filter((finding) => finding.kind === "missing_delivery" && finding.status === "repaired").map((finding) => finding.subject));
@@ -134,7 +111,7 @@ async function child(url: string): Promise<void> {
     check(Number(credited.points) === ORDERS * POINTS_PER_UNIT, "not every order is credited once", { credited: credited.points, expected: ORDERS * POINTS_PER_UNIT });
     check((await invariantViolations(db)).length === 0, "wallets and ledger disagree", null);
 
-    const again = await sync(db, config, clock.now, { dryRun: false });
+    const again = await sync(db, config, provider, clock.now, { dryRun: false });
     check(again.run.status === "completed" && again.run.findingsFound === 0 && again.run.processed === 0, "the second run found or changed something", again.run);
 
     console.log(
@@ -144,24 +121,25 @@ async function child(url: string): Promise<void> {
         dry: { seconds: dry.seconds, scanned: dry.run.scanned, findings: dry.run.findingsFound },
         real: { seconds: real.seconds, scanned: real.run.scanned, repaired: real.run.processed, findings: real.run.findingsFound },
         again: { seconds: again.seconds, scanned: again.run.scanned, findings: again.run.findingsFound },
-        apiRequests: api.requests.length,
+        apiRequests: shop.apiRequests(),
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       }),
     );
   } finally {
-    await api.close();
+    await shop.close();
     await db.close();
   }
 }
 
 const round = (value: number) => Number(value.toFixed(2));
 
-async function measure(engine: "sqlite" | "postgres") {
+async function measure(provider: Provider, engine: "sqlite" | "postgres") {
   const database = await createTestDatabase(engine, { poolSize: 2 });
   try {
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/providerSync.ts", "--child", database.url], { maxBuffer: 1 << 20, timeout: TIMEOUT_S * 1000, killSignal: "SIGKILL" });
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/providerSync.ts", "--child", provider, database.url], { maxBuffer: 1 << 20, timeout: TIMEOUT_S * 1000, killSignal: "SIGKILL" });
     const figures = JSON.parse(stdout.trim().split("\n").pop()!);
     return {
+      provider,
       engine,
       orders: ORDERS,
       missingDeliveries: figures.planted,
@@ -178,32 +156,38 @@ async function measure(engine: "sqlite" | "postgres") {
 }
 
 if (process.argv[2] === "--child") {
-  await child(process.argv[3]!);
+  await child(process.argv[3] as Provider, process.argv[4]!);
 } else {
   const loadAtStart = loadavg();
   const results = [];
   const failures: string[] = [];
-  for (const engine of ENGINES) {
-    try {
-      results.push(await measure(engine));
-    } catch (error) {
-      // Recorded with the engines that did finish, then the bench fails.
-      const failure = error as { killed?: boolean; stderr?: string; message: string };
-      const reason = failure.killed ? `killed after ${TIMEOUT_S} s (BENCH_TIMEOUT_S)` : ((failure.stderr ?? "").split("\n").find((line) => /^\w*Error: /.test(line)) ?? failure.message).slice(0, 500);
-      results.push({ engine, orders: ORDERS, failed: reason });
-      failures.push(`${engine}: ${reason}`);
+  for (const provider of PROVIDERS) {
+    for (const engine of ENGINES) {
+      try {
+        results.push(await measure(provider, engine));
+      } catch (error) {
+        // Recorded with the runs that did finish, then the bench fails.
+        const failure = error as { killed?: boolean; stderr?: string; message: string };
+        const reason = failure.killed ? `killed after ${TIMEOUT_S} s (BENCH_TIMEOUT_S)` : ((failure.stderr ?? "").split("\n").find((line) => /^\w*Error: /.test(line)) ?? failure.message).slice(0, 500);
+        results.push({ provider, engine, orders: ORDERS, failed: reason });
+        failures.push(`${provider} on ${engine}: ${reason}`);
+      }
     }
   }
   recordBenchmark("provider-sync", { orders: ORDERS, missingEvery: DROP_EVERY, timeoutSeconds: TIMEOUT_S, results }, [
-    "A fake PayNow store (src/demo/fakePaynowStore.ts) sells `orders` one-unit orders in one day; every 100th order's webhook is dropped",
-    "(recorded `failed` in its webhook history); the other 99% are signed, their signatures verified, and stored and applied",
-    "1,000 per transaction by `storeDeliveries`, the function the webhook writer commits its groups with, without HTTP (`storeSeconds`). The sync reads the fake",
+    "For each provider, a fake shop sells `orders` one-unit orders in one day and every 100th order's crediting webhook is lost;",
+    "the other 99% are signed, their signatures verified, and stored and applied 1,000 per transaction by `storeDeliveries`,",
+    "the function the webhook writer commits its groups with, without HTTP (`storeSeconds`).",
+    "PayNow: the fake store (src/demo/fakePaynowStore.ts) records a lost webhook `failed` in its history; the sync reads the fake",
     "Management API (src/demo/fakePaynowApi.ts) over loopback: failed and pending history, then orders and payments by id.",
+    "Stripe: the fake account (src/demo/fakeStripeAccount.ts) records each sale as a checkout session, payment intent and charge",
+    "with their three events; Reckon's endpoint subscribes to the types it reads, so `checkout.session.completed` is the one sent,",
+    "and a lost one stays `delivery_success: false`. The sync reads the fake API (src/demo/fakeStripeApi.ts) over loopback through",
+    "the official `stripe` package, 100 objects a page: undelivered events, then completed checkout sessions, refunds, disputes.",
     "`dryRun` reads and compares everything and rolls back; `realRun` carries the dry run's plan, stores and applies the lost",
     "deliveries and stores its findings; `secondRun` must find nothing. Each run must find exactly the planted deliveries, and",
-    "every order must be credited once, or the bench fails. The fake store and API run in the measured process, so their",
-    "CPU time and memory are in `seconds` and `peakRssMb`. Each engine's process is killed after `timeoutSeconds` (BENCH_TIMEOUT_S).",
-    "PayNow only: a Stripe sync reads through the same compare-and-repair code, and a second provider would double the run's time.",
+    "every order must be credited once, or the bench fails. The fake shop and its API run in the measured process, so their",
+    "CPU time and memory are in `seconds` and `peakRssMb`. Each process is killed after `timeoutSeconds` (BENCH_TIMEOUT_S).",
     `Load average when the run started: ${loadAtStart.map((load) => load.toFixed(1)).join(", ")}.`,
   ]);
   if (failures.length > 0) {

@@ -9,6 +9,8 @@ import { parseBody, parseIdempotencyKey, parseUid, Reason, SignedPoints } from "
 import { refusal } from "../http/refusals.js";
 import { actorOf, answerIdempotent, type Reply } from "../http/RouteDef.js";
 import { answerEntry } from "../http/routes/adminRoutes.js";
+import { answerResolve, parseFindingId } from "../http/routes/providerFindingRoutes.js";
+import { resolveFinding } from "../providerSync/resolveFinding.js";
 import { adjustWallet } from "../ledger/adjustWallet.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { wantsJson } from "./wantsJson.js";
@@ -23,6 +25,8 @@ const CsrfBody = z.strictObject({ csrf: z.string() });
 /** Form fields arrive as text: a whole number written in digits is read as one, then checked as the API checks it. */
 const FormPoints = z.preprocess((value) => (typeof value === "string" && /^\s*[+-]?\d{1,16}\s*$/.test(value) ? Number(value) : value), SignedPoints);
 const AdjustmentForm = z.strictObject({ csrf: z.string(), idempotencyKey: z.string(), amount: FormPoints, reason: Reason });
+/** `uid` only for a credit; an empty field is sent on as the API would send it, and refused there. */
+const ResolveForm = z.strictObject({ csrf: z.string(), uid: z.string().optional() });
 const FlagForm = z.strictObject({
   csrf: z.string(),
   value: z.preprocess((value) => (value === "true" ? true : value === "false" ? false : value), z.boolean({ error: "must be true or false" })),
@@ -113,6 +117,20 @@ export function adminActions(scope: FastifyInstance, context: AppContext): void 
       reversalPolicy: context.config.webhooks.reversalPolicy,
     });
     return finish(request, reply, answerReplay(outcome), `/admin?done=replayed&event=${id}`);
+  });
+
+  scope.post("/admin/provider-findings/:id/resolve", SMALL_BODY, async (request, reply) => {
+    const session = await actionSession(request, context);
+    const id = parseFindingId((request.params as { id?: unknown }).id);
+    const form = parseBody(ResolveForm, request.body);
+    const outcome = await resolveFinding(context.db, {
+      id,
+      ...(form.uid === undefined ? {} : { uid: form.uid }),
+      actor: actor(session, context),
+      now: context.now(),
+      reversalPolicy: context.config.webhooks.reversalPolicy,
+    });
+    return finish(request, reply, answerResolve(id, outcome), `/admin/findings?done=resolved&finding=${id}`);
   });
 
   scope.post("/admin/flags/:name", SMALL_BODY, async (request, reply) => {

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedAdminPage, type AdminSeed } from "../../test/support/adminSeed.js";
+import { seedAdminPage, UNCLAIMED_POINTS, type AdminSeed } from "../../test/support/adminSeed.js";
 import { browserTestsRun, launchChromium } from "../../test/support/headlessChromium.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
@@ -44,18 +44,24 @@ for (const engine of ENGINES) {
       await database?.drop();
     });
 
-    it("logs in, sees charts and tables from the database, follows a running backfill live, replays a failed event, freezes adjustments and sees one refused", async () => {
-      // Launched in the test, so a missing browser under CI fails this test rather than skipping it.
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-      page.on("console", (message) => {
+    /** A fresh browser context on the login form, recording console errors and requests that leave the server. */
+    async function openLoginPage(): Promise<Page> {
+      // Launched in the test, so a missing browser under CI fails the test rather than skipping it.
+      browser ??= await launchChromium();
+      const opened = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+      opened.on("console", (message) => {
         if (message.type() === "error") consoleErrors.push(message.text());
       });
-      page.on("pageerror", (error) => consoleErrors.push(`page error: ${error.message}`));
-      page.on("request", (request) => {
+      opened.on("pageerror", (error) => consoleErrors.push(`page error: ${error.message}`));
+      opened.on("request", (request) => {
         const url = request.url();
         if (!url.startsWith(`${origin}/`) && !url.startsWith("data:")) outsideRequests.push(url);
       });
+      return opened;
+    }
+
+    it("logs in, sees charts and tables from the database, follows a running backfill live, replays a failed event, freezes adjustments and sees one refused", async () => {
+      page = await openLoginPage();
       // A backfill in progress: the page must follow its counts without a reload.
       const migration = () => database.db.kysely.updateTable("data_migrations").where("id", "=", seed.migrationId);
       await migration().set({ status: "running", finished_at: null }).execute();
@@ -104,6 +110,45 @@ for (const engine of ENGINES) {
       expect(await tableHashes(database.db)).toEqual(before);
       await page.screenshot({ path: `${SCREENSHOTS}/admin-user-${engine}.png`, fullPage: true });
 
+      expect(consoleErrors).toEqual([]);
+      expect(outsideRequests).toEqual([]);
+    });
+
+    it("finds the open provider finding that names no user, credits it to a uid, and sees it resolved and the wallet credited", async () => {
+      consoleErrors.length = 0;
+      outsideRequests.length = 0;
+      const findingsPage = await openLoginPage();
+      await findingsPage.goto(`${origin}/admin/findings`);
+      expect(new URL(findingsPage.url()).pathname).toBe("/admin/login");
+      await findingsPage.fill("#token", seed.admin);
+      await Promise.all([findingsPage.waitForURL(`${origin}/admin`), findingsPage.click("section.login button[type=submit]")]);
+      await Promise.all([findingsPage.waitForURL(/\/admin\/findings\?status=open$/), findingsPage.click('nav.pages a[href^="/admin/findings"]')]);
+      const row = findingsPage.locator(`#findings-table tr[data-finding-id="${seed.unclaimedFindingId}"]`);
+      expect(await row.innerText()).toMatch(/^paynow\s+paid_not_credited\s+paynow:order:\d+\s+1\u2009500 EUR\s+2026-03-09\s+2026-03-10 12:00:00 UTC\s+open\s+unknown/);
+      expect(await findingsPage.locator(`#findings-table tr[data-finding-id="${seed.reportedFindingId}"]`).count()).toBe(0);
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await findingsPage.screenshot({ path: `${SCREENSHOTS}/admin-findings-open-${engine}.png`, fullPage: true });
+
+      // The standing report is listed with the other statuses, without an action.
+      await findingsPage.selectOption("#status", "");
+      await Promise.all([findingsPage.waitForURL(/status=&/), findingsPage.click("#findings-filter button")]);
+      const reported = findingsPage.locator(`#findings-table tr[data-finding-id="${seed.reportedFindingId}"]`);
+      expect(await reported.innerText()).toContain("reported only; never healed automatically");
+      expect(await reported.locator("form").count()).toBe(0);
+
+      await row.locator('input[name="uid"]').fill("page_browser_claimer");
+      await Promise.all([findingsPage.waitForURL(/done=resolved/), row.locator("button").click()]);
+      expect(await findingsPage.locator(".banner.done").innerText()).toMatch(/is now resolved\. Credited to page_browser_claimer\.$/);
+      await findingsPage.selectOption("#status", "resolved");
+      await Promise.all([findingsPage.waitForURL(/status=resolved/), findingsPage.click("#findings-filter button")]);
+      expect(await row.getAttribute("data-finding-status")).toBe("resolved");
+      expect(await row.locator('[data-field="uid"]').innerText()).toBe("page_browser_claimer");
+      expect(await walletPoints(database.db, "page_browser_claimer")).toBe(UNCLAIMED_POINTS);
+      await findingsPage.screenshot({ path: `${SCREENSHOTS}/admin-findings-resolved-${engine}.png`, fullPage: true });
+
+      // The user's page shows the credit.
+      await Promise.all([findingsPage.waitForURL(/\/admin\/users\/page_browser_claimer$/), row.locator('[data-field="uid"] a').click()]);
+      expect(await findingsPage.locator("#wallet-points").innerText()).toBe("150");
       expect(consoleErrors).toEqual([]);
       expect(outsideRequests).toEqual([]);
     });

@@ -4,17 +4,19 @@ import { isRuntimeFlagName } from "../flags/setFlag.js";
 import { ERROR_STATUS, type ErrorCode } from "../http/errors.js";
 import { parseQuery } from "../http/input.js";
 import type { Db } from "../storage/openDatabase.js";
+import { readFinding } from "../providerSync/storeFindings.js";
 import { readEventSummary } from "../webhooks/listStuckEvents.js";
 import type { SafeHtml } from "./templates/html.js";
 import { banner } from "./templates/layout.js";
 
 /** What a redirect after a form post may say: a code and the id it concerns, never free text. */
 export const NoticeQuery = z.strictObject({
-  done: z.enum(["replayed", "adjusted", "flag"]).optional(),
+  done: z.enum(["replayed", "adjusted", "flag", "resolved"]).optional(),
   refused: z.string().max(64).optional(),
   event: z.string().regex(/^\d{1,16}$/).optional(),
   entry: z.string().regex(/^\d{1,16}$/).optional(),
   name: z.string().max(64).optional(),
+  finding: z.string().regex(/^pf_[A-Za-z0-9_]{1,64}$/).optional(),
 });
 
 /**
@@ -35,6 +37,11 @@ const REFUSALS: Partial<Record<ErrorCode, string>> = {
   event_not_replayable: "the event is already processed or ignored; nothing to replay",
   invalid_event_id: "an event id is a positive whole number",
   unknown_flag: "no runtime flag has that name",
+  invalid_finding_id: "a finding id is pf_ and letters, digits or _",
+  finding_not_found: "no provider finding has that id; nothing was changed",
+  finding_not_open: "the finding is no longer open (resolved, repaired or a standing report); nothing was changed",
+  uid_required: "a credit needs a user id of 1-128 letters, digits and ._:@-; nothing was changed",
+  finding_not_applied: "the ledger did not apply it (an unknown product, a purchase already credited, or the finding was closed meanwhile); nothing was changed",
   invalid_uid: "a user id is 1-128 letters, digits and ._:@-",
   unauthenticated: "the token is not valid (unknown, revoked or expired); log in again",
   forbidden: "this token does not have the admin role",
@@ -65,6 +72,12 @@ export async function readNotice(db: Db, query: unknown): Promise<SafeHtml | nul
       if (notice.name === undefined || !isRuntimeFlagName(notice.name)) return null;
       const value = await readFlag(db.kysely, notice.name);
       return banner("done", `${notice.name} is now ${value ? "on" : "off"}${value === RUNTIME_FLAGS[notice.name].default ? " (its default)" : ""}.`);
+    }
+    case "resolved": {
+      const finding = notice.finding === undefined ? null : await readFinding(db.kysely, notice.finding);
+      if (!finding) return null;
+      const credited = finding.detail["credit"] && finding.uid ? ` Credited to ${finding.uid}.` : "";
+      return banner("done", `Finding ${finding.id} (${finding.provider} ${finding.kind} ${finding.subject}) is now ${finding.status}.${credited}`);
     }
     case undefined:
       return null;

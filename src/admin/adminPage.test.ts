@@ -1,9 +1,9 @@
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { logIn, postForm, type PageSession } from "../../test/support/adminClient.js";
-import { PAGE_NOW, PLANTED, seedAdminPage, type AdminSeed } from "../../test/support/adminSeed.js";
+import { describe, expect, it } from "vitest";
+import { postForm } from "../../test/support/adminClient.js";
+import { PAGE_NOW, PLANTED } from "../../test/support/adminSeed.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
-import { createTestDatabase, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
+import { ENGINES } from "../../test/support/testDatabase.js";
+import { useAdminPage } from "../../test/support/useAdminPage.js";
 
 const chartJson = (body: string) => JSON.parse(/<script type="application\/json" id="chart-data">([^<]*)<\/script>/.exec(body)![1]!);
 const rowsOf = (body: string, tableId: string) => {
@@ -18,73 +18,59 @@ const grouped = (value: number) => value.toLocaleString("en-US").replaceAll(",",
 
 for (const engine of ENGINES) {
   describe(`the /admin page [${engine}]`, () => {
-    let database: TestDatabase;
-    let seed: AdminSeed;
-    let app: FastifyInstance;
-    let session: PageSession;
-
-    beforeAll(async () => {
-      database = await createTestDatabase(engine);
-      seed = await seedAdminPage(database.db);
-      app = seed.harness.app;
-      session = await logIn(app, seed.admin);
-    });
-    afterAll(async () => {
-      await app.close();
-      await database.drop();
-    });
+    const suite = useAdminPage(engine);
 
     const unchanged = async (act: () => Promise<unknown>) => {
-      const before = await tableHashes(database.db);
+      const before = await tableHashes(suite.database.db);
       await act();
-      expect(await tableHashes(database.db)).toEqual(before);
+      expect(await tableHashes(suite.database.db)).toEqual(before);
     };
 
     it("without a login every page redirects to the login form and every action is refused 401", async () => {
       await unchanged(async () => {
         for (const url of ["/admin", "/admin/users/page_user_1", "/admin/migrations.json", "/admin/users?uid=page_user_1"]) {
-          const page = await app.inject({ method: "GET", url });
+          const page = await suite.app.inject({ method: "GET", url });
           expect([url, page.statusCode, page.headers.location]).toEqual([url, 303, "/admin/login"]);
-          const json = await app.inject({ method: "GET", url, headers: { accept: "application/json" } });
+          const json = await suite.app.inject({ method: "GET", url, headers: { accept: "application/json" } });
           expect([url, json.statusCode, json.json().error.code]).toEqual([url, 401, "unauthenticated"]);
         }
-        const actions = [`/admin/events/${seed.failedEventId}/replay`, "/admin/flags/adjustments_frozen", "/admin/users/page_user_1/adjustments", "/admin/logout"];
+        const actions = [`/admin/events/${suite.seed.failedEventId}/replay`, "/admin/flags/adjustments_frozen", "/admin/users/page_user_1/adjustments", "/admin/logout"];
         for (const url of actions) {
-          const fields = { csrf: session.csrf, value: "true", amount: "5", reason: "x", idempotencyKey: "k-anon" };
-          const json = await postForm(app, url, fields, { json: true });
+          const fields = { csrf: suite.session.csrf, value: "true", amount: "5", reason: "x", idempotencyKey: "k-anon" };
+          const json = await postForm(suite.app, url, fields, { json: true });
           expect([url, json.statusCode, json.json().error.code]).toEqual([url, 401, "unauthenticated"]);
-          const form = await postForm(app, url, fields);
+          const form = await postForm(suite.app, url, fields);
           expect([url, form.statusCode, form.headers.location]).toEqual([url, 303, "/admin/login?refused=unauthenticated"]);
         }
       });
       for (const url of ["/admin", "/admin/users/page_user_1"]) {
-        const service = await app.inject({ method: "GET", url, headers: { cookie: `reckon_admin=${seed.service}` } });
+        const service = await suite.app.inject({ method: "GET", url, headers: { cookie: `reckon_admin=${suite.seed.service}` } });
         expect([url, service.statusCode]).toEqual([url, 403]);
         expect(service.body).toContain('<code class="code">forbidden</code>');
         expect(service.body).not.toContain("page_user_1</code></h1>");
       }
-      const login = await app.inject({ method: "GET", url: "/admin/login" });
+      const login = await suite.app.inject({ method: "GET", url: "/admin/login" });
       expect(login.statusCode).toBe(200);
       expect(login.body).toContain('action="/admin/login"');
     });
 
     it("login keeps the token in an HttpOnly, SameSite=Strict cookie for /admin only; other tokens get no cookie", async () => {
-      const login = await postForm(app, "/admin/login", { token: seed.admin });
+      const login = await postForm(suite.app, "/admin/login", { token: suite.seed.admin });
       expect([login.statusCode, login.headers.location]).toEqual([303, "/admin"]);
       const attributes = String(login.headers["set-cookie"]).split(";").map((part) => part.trim().toLowerCase());
       expect(attributes).toEqual(expect.arrayContaining(["httponly", "samesite=strict", "path=/admin", "max-age=28800"]));
       for (const [token, status, code] of [
-        [seed.service, 403, "forbidden"],
+        [suite.seed.service, 403, "forbidden"],
         ["rk_admin_not-a-real-token", 401, "unauthenticated"],
         ["", 400, "invalid_body"],
       ] as const) {
-        const refused = await postForm(app, "/admin/login", { token }, { json: true });
+        const refused = await postForm(suite.app, "/admin/login", { token }, { json: true });
         expect([refused.statusCode, refused.json().error.code, refused.headers["set-cookie"]]).toEqual([status, code, undefined]);
       }
     });
 
-    it("the overview shows the runs, top deltas, verify status, stuck events, backfill runs and flags from the database", async () => {
-      const page = await app.inject({ method: "GET", url: "/admin", headers: { cookie: session.cookie } });
+    it("the overview shows the runs, top deltas, verify status, stuck events, backfill runs and flags from the suite.database", async () => {
+      const page = await suite.app.inject({ method: "GET", url: "/admin", headers: { cookie: suite.session.cookie } });
       expect(page.statusCode).toBe(200);
       expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
       // The model: one point per day of the 30 ending today; a planted day has its drift count and |sum|, others none.
@@ -109,11 +95,11 @@ for (const engine of ENGINES) {
       expect(/id="verify-verdict">(\w+)</.exec(page.body)?.[1]).toBe("unsigned");
       const events = rowsOf(page.body, "events-table");
       expect(events.map((row) => [Number(row[0]), row[4], row[5]])).toEqual([
-        [seed.parkedEventId, "parked", expect.stringMatching(/^waiting for paynow:order:/)],
-        [seed.failedEventId, "failed", "unknown_product"],
+        [suite.seed.parkedEventId, "parked", expect.stringMatching(/^waiting for paynow:order:/)],
+        [suite.seed.failedEventId, "failed", "unknown_product"],
       ]);
       const migrations = rowsOf(page.body, "migrations-table");
-      expect(migrations.map((row) => [row[0], row[3]])).toEqual([[seed.migrationId, "completed"]]);
+      expect(migrations.map((row) => [row[0], row[3]])).toEqual([[suite.seed.migrationId, "completed"]]);
       expect(rowsOf(page.body, "flags-table").map((row) => [row[0], row[1]])).toEqual([["adjustments_frozen", "off"]]);
     });
   });

@@ -21,6 +21,8 @@ function returnPage(request: FastifyRequest): string {
   switch (request.routeOptions.url) {
     case "/admin/login":
       return "/admin/login";
+    case "/admin/provider-findings/:id/resolve":
+      return "/admin/findings";
     case "/admin/users/:uid/adjustments":
       return typeof uid === "string" && UID_PATTERN.test(uid) ? `/admin/users/${encodeURIComponent(uid)}` : "/admin";
     default:

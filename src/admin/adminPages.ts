@@ -11,16 +11,26 @@ import { readWallet } from "../ledger/readWallet.js";
 import { readLatestRun } from "../reconcile/listRunsByDay.js";
 import { checkRunDate } from "../reconcile/checkRunDate.js";
 import { readUserLine } from "../reconcile/readReports.js";
+import { FindingsQuery } from "../http/routes/providerFindingRoutes.js";
+import { listFindings } from "../providerSync/storeFindings.js";
 import { NoticeQuery, readNotice } from "./adminNotices.js";
 import { readSession, type AdminSession } from "./adminSession.js";
 import { MIGRATIONS_SHOWN, readDashboard } from "./readDashboard.js";
 import { dashboardPage } from "./templates/dashboardPage.js";
+import { findingsPage } from "./templates/findingsPage.js";
 import type { SafeHtml } from "./templates/html.js";
 import type { LayoutSession } from "./templates/layout.js";
 import { loginPage } from "./templates/loginPage.js";
 import { userPage } from "./templates/userPage.js";
 
 const LEDGER_PAGE_ENTRIES = 50;
+const FINDINGS_SHOWN = 200;
+
+/** The API's filter and the notice a redirect may carry; the filter form sends empty fields for "any". */
+const FindingsPageQuery = z.preprocess(
+  (query) => (typeof query === "object" && query !== null ? Object.fromEntries(Object.entries(query).filter(([, value]) => value !== "")) : query),
+  FindingsQuery.omit({ limit: true }).extend(NoticeQuery.shape),
+);
 
 const UserQuery = NoticeQuery.extend({
   date: z.string().max(10).optional(),
@@ -78,6 +88,15 @@ export function adminPages(scope: FastifyInstance, context: AppContext): void {
     };
     const notice = await readNotice(context.db, noticeFields);
     return reply.type("text/html; charset=utf-8").send(asHtml(userPage(view, layoutSession(session, context), notice)));
+  });
+
+  scope.get("/admin/findings", async (request, reply) => {
+    const session = await readSession(request, context);
+    const { date, status, provider, ...noticeFields } = parseQuery(FindingsPageQuery, request.query);
+    const filter = { ...(date ? { date } : {}), ...(status ? { status } : {}), ...(provider ? { provider } : {}) };
+    const view = { filter, findings: await listFindings(context.db.kysely, { ...filter, limit: FINDINGS_SHOWN }), limit: FINDINGS_SHOWN };
+    const notice = await readNotice(context.db, noticeFields);
+    return reply.type("text/html; charset=utf-8").send(asHtml(findingsPage(view, layoutSession(session, context), notice)));
   });
 
   // The live progress of backfill runs, polled by the page's script.

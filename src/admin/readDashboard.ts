@@ -5,6 +5,7 @@ import { listRunsByDay, readLatestRun } from "../reconcile/listRunsByDay.js";
 import type { RunSummary } from "../reconcile/readReports.js";
 import { readTopDeltas, type DeltaLine } from "../reconcile/readTopDeltas.js";
 import { describeProblem, verifyReports, type Verdict } from "../reconcile/verifyReports.js";
+import { countFindings } from "../providerSync/storeFindings.js";
 import type { Db } from "../storage/openDatabase.js";
 import { listStuckEvents, type EventSummary } from "../webhooks/listStuckEvents.js";
 
@@ -38,6 +39,8 @@ export interface Dashboard {
   migrations: BackfillRun[];
   stuck: { events: EventSummary[]; total: number };
   flags: FlagState[];
+  /** Provider findings waiting for a person (`/admin/findings?status=open`). */
+  openFindings: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -81,5 +84,6 @@ export async function readDashboard(db: Db, config: Config, now: Date): Promise<
     migrations: await listBackfillRuns(db.kysely, MIGRATIONS_SHOWN),
     stuck: await listStuckEvents(db.kysely, STUCK_EVENTS_SHOWN),
     flags: await listFlags(db.kysely),
+    openFindings: (await countFindings(db.kysely)).filter((count) => count.status === "open").reduce((sum, count) => sum + count.count, 0),
   };
 }

@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { runReckon } from "../../test/support/runReckon.js";
+import { storeFindings } from "../providerSync/storeFindings.js";
 import { openDatabase } from "../storage/openDatabase.js";
+import { withTransaction } from "../storage/withTransaction.js";
 
 const dir = mkdtempSync(join(tmpdir(), "reckon-cli-reports-"));
 const url = `file:${join(dir, "cli.db")}`;
@@ -60,5 +62,38 @@ describe("reckon reconcile and reckon reports verify [sqlite]", () => {
     expect(truncated.code).toBe(1);
     expect(JSON.parse(truncated.stdout)).toMatchObject({ verdict: "failed", problems: 1 });
     expect(truncated.stderr).toContain("the anchor records chain position 2 (2026-01-02) but the database ends at 1: runs were deleted");
+  });
+});
+
+describe("reckon reports verify covers the provider findings each run committed to [sqlite]", () => {
+  const findingsUrl = `file:${join(dir, "cli-findings.db")}`;
+  const run = (args: string[]) => runReckon(args, { DATABASE_URL: findingsUrl, LOG_LEVEL: "info" });
+
+  it("a finding edited after its run makes verify exit 1, naming the finding and its run", async () => {
+    expect((await run(["migrate"])).code).toBe(0);
+    const db = openDatabase(findingsUrl);
+    try {
+      const draft = { provider: "paynow" as const, kind: "paid_not_credited" as const, subject: "paynow:order:77", status: "open" as const, date: "2026-02-01", uid: null, amountMinor: 900, detail: {} };
+      await withTransaction(db, (trx) => storeFindings(trx, "bf_cli", [draft], new Date("2026-02-02T01:00:00.000Z")));
+    } finally {
+      await db.close();
+    }
+    expect((await run(["reconcile", "--date", "2026-02-02"])).code).toBe(0);
+    const clean = await run(["reports", "verify"]);
+    expect([clean.code, JSON.parse(clean.stdout)]).toEqual([2, expect.objectContaining({ verdict: "unsigned", problems: 0, findingsChecked: 1 })]);
+    expect((await run(["reports", "verify", "--human"])).stdout).toContain("checked 1 run, 0 lines and 1 provider finding");
+
+    const edit = openDatabase(findingsUrl);
+    let id: string;
+    try {
+      id = (await edit.kysely.selectFrom("provider_findings").select("id").executeTakeFirstOrThrow()).id;
+      await sql`UPDATE provider_findings SET amount_minor = 1 WHERE id = ${id}`.execute(edit.kysely);
+    } finally {
+      await edit.close();
+    }
+    const tampered = await run(["reports", "verify"]);
+    expect(tampered.code).toBe(1);
+    expect(JSON.parse(tampered.stdout)).toMatchObject({ verdict: "failed", problems: 2 });
+    expect(tampered.stderr).toContain(`2026-02-02: provider finding ${id} was altered (run 1)`);
   });
 });

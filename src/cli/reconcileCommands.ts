@@ -157,8 +157,8 @@ export function registerReconcileCommands(program: Command, config: () => Config
     if (verdict.note) console.error(verdict.note);
     const scope =
       "fileSha256" in result
-        ? { runsChecked: result.runs.length, linesChecked: result.lines, positions: result.trailer ? [result.trailer.firstPosition, result.trailer.lastPosition] : null, fileSha256: result.fileSha256 }
-        : { runsChecked: result.runsChecked, linesChecked: result.linesChecked, head: result.head, archived: archivedRange(result.archived) };
+        ? { runsChecked: result.runs.length, linesChecked: result.lines, findingsChecked: result.findings, positions: result.trailer ? [result.trailer.firstPosition, result.trailer.lastPosition] : null, fileSha256: result.fileSha256 }
+        : { runsChecked: result.runsChecked, linesChecked: result.linesChecked, findingsChecked: result.findingsChecked, head: result.head, archived: archivedRange(result.archived) };
     if ("archived" in scope && scope.archived) console.error(scope.archived.note);
     await printResult(options, {
       json: () => JSON.stringify({ verdict: result.verdict, ok: result.ok, problems: result.problems.length, ...scope }),
@@ -168,6 +168,7 @@ export function registerReconcileCommands(program: Command, config: () => Config
             verdict: result.verdict,
             runsChecked: scope.runsChecked,
             linesChecked: scope.linesChecked,
+            findingsChecked: scope.findingsChecked,
             problems: result.problems.length,
             head: ("head" in scope ? scope.head : null) ?? null,
             archive: options.archive ?? null,

@@ -127,6 +127,8 @@ export interface VerifySummary {
   verdict: Verdict;
   runsChecked: number;
   linesChecked: number;
+  /** Provider findings the checked runs committed to. */
+  findingsChecked: number;
   problems: number;
   head: ChainHead | null;
   archive: string | null;
@@ -136,7 +138,9 @@ export function describeVerify(result: VerifySummary, note: string | null, style
   const where = result.archive ? `archive ${result.archive}` : "report chain";
   const head = result.archive ? "" : `; ${result.head ? `chain head position ${result.head.position} (${result.head.date})` : "no runs yet"}`;
   const verdict = { verified: style.good("verified"), failed: style.bad("FAILED"), unsigned: style.bad("unsigned"), unanchored: style.bad("unanchored") }[result.verdict];
-  const lines = [`The ${where}: ${verdict}; checked ${plural(result.runsChecked, "run")} and ${plural(result.linesChecked, "line")}${head}.`];
+  const findings = result.findingsChecked > 0 ? ` and ${plural(result.findingsChecked, "provider finding")}` : "";
+  const checked = `${plural(result.runsChecked, "run")}${findings ? ", " : " and "}${plural(result.linesChecked, "line")}${findings}`;
+  const lines = [`The ${where}: ${verdict}; checked ${checked}${head}.`];
   if (result.problems > 0) lines.push(style.bad(`${plural(result.problems, "problem")} (listed on stderr): reports were altered or runs deleted.`));
   if (note) lines.push(`Next: ${note}.`);
   return lines.join("\n");

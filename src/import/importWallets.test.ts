@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runReconciliation } from "../reconcile/runReconciliation.js";
 import type { Db } from "../storage/openDatabase.js";
 import { exportFolder, firestoreLines, reckonLines, type LegacyUser } from "../../test/support/legacyExport.js";
+import { refuseEntriesFor } from "../../test/support/refuseEntries.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } from "../../test/support/testDatabase.js";
 import { importWallets, type ImportSummary } from "./importWallets.js";
@@ -36,8 +37,12 @@ async function walletsOf(db: Db) {
   return Object.fromEntries((await db.kysely.selectFrom("wallets").select(["uid", "points"]).execute()).map((row) => [row.uid, row.points]));
 }
 
-for (const engine of ENGINES) {
-  describe(`legacy import [${engine}]`, () => {
+// On SQLite the suite runs twice: batches committed on the caller's connection (small
+// exports), and by the import's writer thread (large ones), which must answer the same.
+const VARIANTS = ENGINES.flatMap((engine) => (engine === "sqlite" ? [false, true] : [false]).map((writerThread) => ({ engine, writerThread })));
+
+for (const { engine, writerThread } of VARIANTS) {
+  describe(`legacy import [${engine}${writerThread ? ", writer thread" : ""}]`, () => {
     const files = exportFolder();
     let database: TestDatabase;
     const fresh = async () => {
@@ -46,7 +51,7 @@ for (const engine of ENGINES) {
       return database.db;
     };
     const run = (db: Db, file: string, format: ImportFormat, dryRun = false): Promise<ImportSummary> =>
-      importWallets(db, { file, format, dryRun, actor: "cli:test", now: NOW });
+      importWallets(db, { file, format, dryRun, actor: "cli:test", now: NOW, writerThread });
     afterAll(async () => {
       await database?.drop();
       files.remove();
@@ -151,6 +156,20 @@ for (const engine of ENGINES) {
       expect(summary).toMatchObject({ users: 2, usersSkipped: 7 });
       expect(await walletsOf(db)).toEqual({ u01: 10, u10: 10 });
       expect((await entriesOf(db)).map((entry) => entry.uid)).toEqual(["u01", "u10"]);
+    });
+
+    it("a batch the database fails to write stops the import: the batches before it stay, nothing after it is written", async () => {
+      const db = await fresh();
+      // 2,500 users of one entry each: three batches (of 1,000 users), the second holding u1500.
+      const users = Array.from({ length: 2_500 }, (_, index): LegacyUser => {
+        const uid = `u${String(index).padStart(4, "0")}`;
+        return { uid, points: 10, entries: [{ id: `${uid}-1`, amount: 10, at: "2025-01-01T00:00:00Z" }] };
+      });
+      await refuseEntriesFor(db, "u1500");
+      await expect(run(db, files.write("fails.jsonl", reckonLines(users)), "reckon")).rejects.toThrow(/refused by test trigger for u1500/);
+      const wallets = await db.kysely.selectFrom("wallets").select("uid").orderBy("uid").execute();
+      expect(wallets.map((wallet) => wallet.uid)).toEqual(users.slice(0, 1_000).map((user) => user.uid));
+      expect(await invariantViolations(db)).toEqual([]);
     });
 
     it("the first reconciliation after an import heals the reported drift by its policy", async () => {

@@ -1,8 +1,9 @@
 import { statSync } from "node:fs";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction } from "../storage/withTransaction.js";
-import { applyImportBatch, type BatchResult, type ImportContext, type ImportedUser, type ReadyUser } from "./applyImportBatch.js";
+import type { ImportedUser, ReadyUser } from "./applyImportBatch.js";
+import type { CommitSettings, CommittedBatch } from "./commitImportBatch.js";
 import { UserGrouper, type GroupEvent } from "./groupUsers.js";
+import { importWriterFor } from "./importWriter.js";
 import type { ImportFormat, LineProblem, ParsedLine } from "./LegacyRecord.js";
 import { parseFirestoreLine } from "./parseFirestoreLine.js";
 import { parseReckonLine } from "./parseReckonLine.js";
@@ -13,13 +14,24 @@ export const MAX_LINE_BYTES = 1 << 20;
 /** A batch commits once it holds this many entries (or `BATCH_USERS` users). */
 const BATCH_ENTRIES = 5_000;
 const BATCH_USERS = 1_000;
+/**
+ * Batches handed to the writer and not yet answered: one being committed and the next
+ * waiting, while a third is read. More would only hold memory.
+ */
+const BATCHES_IN_FLIGHT = 2;
+/**
+ * From this size an export is committed by a writer thread where the database allows one
+ * (`importWriterFor`). Starting the thread and its connection costs tens of milliseconds
+ * (a second under tsx), more than a small file takes to import on one thread.
+ */
+export const WRITER_THREAD_MIN_BYTES = 4 << 20;
 
-export interface ImportOptions extends ImportContext {
+export interface ImportOptions extends CommitSettings {
   file: string;
   format: ImportFormat;
-  /** Read, check and decide everything, then roll every batch back. */
-  dryRun: boolean;
   onProgress?: (progress: ImportProgress) => void;
+  /** Whether batches may be committed by a writer thread; by default, from `WRITER_THREAD_MIN_BYTES`. */
+  writerThread?: boolean;
 }
 
 export interface ImportProgress {
@@ -54,19 +66,13 @@ export const LINE_PARSERS: Record<ImportFormat, (line: string, now: Date) => Par
   firestore: parseFirestoreLine,
 };
 
-/** Rolls a dry run's batch back while keeping what it decided. */
-class DryRunRollback extends Error {
-  constructor(readonly result: BatchResult) {
-    super("dry run: rolled back");
-  }
-}
-
 /**
  * `reckon import wallets`: streams a legacy export into the ledger a batch of users at a
  * time (docs/import-format.md). Every imported entry keeps its legacy id and time and is
  * idempotent under `import:<uid>/<id>`, so running the same file again, or a later export
  * that overlaps it, adds only what is new. A user with any bad line is skipped whole and
- * reported with the line numbers; the rest goes on.
+ * reported with the line numbers; the rest goes on. Batches are committed by an
+ * `ImportWriter` while the next ones are read; problems are listed in file order.
  */
 export async function importWallets(db: Db, options: ImportOptions): Promise<ImportSummary> {
   const summary: ImportSummary = {
@@ -86,13 +92,27 @@ export async function importWallets(db: Db, options: ImportOptions): Promise<Imp
   const parse = LINE_PARSERS[options.format];
   let batch: ReadyUser[] = [];
   let batchEntries = 0;
+  const settings = { actor: options.actor, now: options.now, dryRun: options.dryRun };
+  const writer = importWriterFor(db, settings, options.writerThread ?? bytesTotal >= WRITER_THREAD_MIN_BYTES);
+  const inFlight: Promise<CommittedBatch>[] = [];
 
+  /** Takes in the oldest batch's outcome, in the order batches were read. */
+  const settle = async () => {
+    const committed = await inFlight.shift()!;
+    for (const user of committed.imported) record(summary, user);
+    summary.usersSkipped += new Set(committed.refused.map((refused) => refused.uid)).size;
+    for (const { uid, problem } of committed.refused) summary.problems.push({ ...problem, uid });
+    options.onProgress?.({ bytesRead: reader.bytesRead(), bytesTotal, users: summary.users, entriesPosted: summary.entriesPosted });
+  };
   const flush = async () => {
     if (batch.length === 0) return;
-    await commitBatch(db, batch, options, summary);
+    const committed = writer.commit(batch);
+    // Awaited in turn by `settle`; until then a failure must not count as unhandled.
+    committed.catch(() => undefined);
+    inFlight.push(committed);
     batch = [];
     batchEntries = 0;
-    options.onProgress?.({ bytesRead: reader.bytesRead(), bytesTotal, users: summary.users, entriesPosted: summary.entriesPosted });
+    if (inFlight.length >= BATCHES_IN_FLIGHT) await settle();
   };
   const take = async (events: GroupEvent[]) => {
     for (const event of events) {
@@ -112,46 +132,23 @@ export async function importWallets(db: Db, options: ImportOptions): Promise<Imp
     }
   };
 
-  for await (const line of reader.lines) {
-    const parsed: ParsedLine =
-      "unreadable" in line
-        ? { ok: false, uid: null, code: line.unreadable, problem: line.unreadable === "not_utf8" ? "not valid UTF-8" : `longer than ${MAX_LINE_BYTES} bytes` }
-        : parse(line.text, options.now);
-    await take(grouper.push(line.number, parsed));
-  }
-  await take(grouper.end());
-  await flush();
-  return summary;
-}
-
-/** Commits one batch, running it again without any user the ledger refused. */
-async function commitBatch(db: Db, users: ReadyUser[], options: ImportOptions, summary: ImportSummary): Promise<void> {
-  let remaining = users;
-  while (remaining.length > 0) {
-    const result = await runBatch(db, remaining, options);
-    if (result.outcome === "applied") {
-      for (const user of result.users) record(summary, user);
-      return;
-    }
-    const refused = new Set(result.problems.map((problem) => problem.uid));
-    summary.usersSkipped += refused.size;
-    for (const { uid, problem } of result.problems) summary.problems.push({ ...problem, uid });
-    remaining = remaining.filter((user) => !refused.has(user.uid));
-  }
-}
-
-async function runBatch(db: Db, users: ReadyUser[], options: ImportOptions): Promise<BatchResult> {
   try {
-    return await withTransaction(db, async (trx) => {
-      const result = await applyImportBatch(trx, users, options);
-      // A refused user's entries are in this transaction too: undo the batch, keep the answer.
-      if (options.dryRun || result.outcome === "refused") throw new DryRunRollback(result);
-      return result;
-    });
-  } catch (error) {
-    if (error instanceof DryRunRollback) return error.result;
-    throw error;
+    for await (const line of reader.lines) {
+      const parsed: ParsedLine =
+        "unreadable" in line
+          ? { ok: false, uid: null, code: line.unreadable, problem: line.unreadable === "not_utf8" ? "not valid UTF-8" : `longer than ${MAX_LINE_BYTES} bytes` }
+          : parse(line.text, options.now);
+      await take(grouper.push(line.number, parsed));
+    }
+    await take(grouper.end());
+    await flush();
+    while (inFlight.length > 0) await settle();
+  } finally {
+    await writer.close();
   }
+  // A refused user's problem arrives after later users' were read: list them in file order.
+  summary.problems.sort((a, b) => a.line - b.line);
+  return summary;
 }
 
 function record(summary: ImportSummary, user: ImportedUser): void {

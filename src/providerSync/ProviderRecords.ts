@@ -196,9 +196,10 @@ export interface ProviderClient {
  *
  * - `missing_delivery`: the provider has a delivery (with payload) whose event id Reckon
  *   never stored. Repaired: stored as imported and applied through the live path.
- * - `paid_not_credited`: a paid purchase with no credit in Reckon and no delivery to
- *   import. Open until `reckon provider resolve FINDING --uid U` credits it (or the uid
- *   came with the record, then repaired through the same path).
+ * - `paid_not_credited`: a paid purchase with no credit in Reckon: no delivery to
+ *   import, or one whose payload names no usable user (one finding per sale). Open
+ *   until `reckon provider resolve FINDING --uid U` credits it (or the uid came with the
+ *   record, then repaired through the same path).
  * - `refund_not_reversed`: a completed refund Reckon never applied, with no delivery
  *   to import. Repaired through the same refund path when the purchase is credited;
  *   otherwise open.
@@ -210,8 +211,8 @@ export interface ProviderClient {
  *   the provider's. Reported only.
  * - `credited_not_paid`: a credit whose purchase the provider does not know or shows
  *   as canceled/unpaid. Reported only, never healed automatically.
- * - `user_unknown`: a purchase (or its delivery) that names no usable user id. Open
- *   until resolved with `--uid`.
+ * - `user_unknown`: no longer produced (such a sale is one `paid_not_credited`); kept
+ *   for findings stored before, which are resolved with `--uid`.
  * - `malformed_record`: the provider answered an item Reckon cannot read. Reported only.
  */
 export const FINDING_KINDS = [
@@ -229,8 +230,9 @@ export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /**
  * `open`: needs a person (or a later sync). `repaired`: a sync applied it through the
- * live path. `resolved`: an admin acted on it (audited). `reported`: kinds that are
- * never healed, kept as a standing report.
+ * live path. `resolved`: an admin acted on it, or a later sync found its cause fixed
+ * (`close_reason`; audited either way). `reported`: kinds that are never healed, kept as
+ * a standing report.
  */
 export const FINDING_STATUSES = ["open", "repaired", "resolved", "reported"] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];

@@ -24,7 +24,12 @@ export interface Compared {
   matched: number;
   /** References of the purchases the provider listed, so the credits it did not list can be looked up. */
   listedPurchaseRefs: string[];
+  /** References of the listed purchases the provider shows paid: a `credited_not_paid` finding on one of them closes. */
+  paidPurchaseRefs: string[];
 }
+
+/** One finding per cause: a cause seen twice in a run (its delivery, then its purchase) is one finding, keyed like the stored row. */
+export const causeOf = (finding: Pick<FindingDraft, "kind" | "subject">): string => `${finding.kind} ${finding.subject}`;
 
 /**
  * Compares one page of a provider's records with what Reckon holds, inside `trx`, and
@@ -32,16 +37,20 @@ export interface Compared {
  * is stored as imported and applied exactly like a webhook (so a later real delivery
  * is a duplicate). Everything else becomes a finding (docs/decisions/provider-sync-repairs.md).
  * Deliveries come first in a walk, so a purchase or reversal they repaired is found
- * applied by the time its own record is compared.
+ * applied by the time its own record is compared. `seen` holds the causes the run
+ * already reported (across its pages), so each cause is one finding.
  */
-export async function compareRecords(trx: Trx, context: CompareContext, records: readonly ProviderRecord[]): Promise<Compared> {
-  const compared: Compared = { findings: [], repaired: 0, matched: 0, listedPurchaseRefs: [] };
+export async function compareRecords(trx: Trx, context: CompareContext, records: readonly ProviderRecord[], seen: Set<string> = new Set()): Promise<Compared> {
+  const compared: Compared = { findings: [], repaired: 0, matched: 0, listedPurchaseRefs: [], paidPurchaseRefs: [] };
   // Oldest delivery first, as the provider sent them: a refund then finds its purchase.
   const ordered = [...records].sort((a, b) => (a.kind === "delivery" && b.kind === "delivery" ? a.occurredAt.localeCompare(b.occurredAt) : 0));
   for (const record of ordered) {
     const finding = await compareOne(trx, context, record, compared);
     if (finding === null) compared.matched++;
-    else compared.findings.push(finding);
+    else if (!seen.has(causeOf(finding))) {
+      seen.add(causeOf(finding));
+      compared.findings.push(finding);
+    }
   }
   return compared;
 }
@@ -53,6 +62,7 @@ async function compareOne(trx: Trx, context: CompareContext, record: ProviderRec
       return compareDelivery(trx, context, record, compared);
     case "purchase":
       compared.listedPurchaseRefs.push(...record.credit.purchaseRefs);
+      if (record.status === "paid") compared.paidPurchaseRefs.push(...record.credit.purchaseRefs);
       return comparePurchase(trx, context, record);
     case "refund":
       return compareRefund(trx, context, record);
@@ -70,14 +80,13 @@ async function compareOne(trx: Trx, context: CompareContext, record: ProviderRec
   }
 }
 
+/** The stored delivery of a provider's event, if Reckon holds one. */
+export async function storedEventOf(trx: Trx, provider: Provider, eventId: string) {
+  return trx.selectFrom("webhook_events").select(["id", "status"]).where("provider", "=", provider).where("event_id", "=", eventId).executeTakeFirst();
+}
+
 async function compareDelivery(trx: Trx, context: CompareContext, record: DeliveryRecord, compared: Compared): Promise<FindingDraft | null> {
-  const stored = await trx
-    .selectFrom("webhook_events")
-    .select("id")
-    .where("provider", "=", context.provider)
-    .where("event_id", "=", record.eventId)
-    .executeTakeFirst();
-  if (stored) return null;
+  if (await storedEventOf(trx, context.provider, record.eventId)) return null;
   const base = { provider: context.provider, subject: record.eventId, date: dayOf(record.occurredAt), uid: null, amountMinor: null };
   const rawBody = Buffer.from(record.payload);
   const read = readStoredDelivery(context.provider, rawBody);
@@ -109,14 +118,23 @@ async function compareDelivery(trx: Trx, context: CompareContext, record: Delive
   const event = read.event;
   const detail = { eventType: read.eventType, deliveryState: record.state, applied: result.status, ...(result.status === "failed" ? { reason: result.reason } : {}) };
   if (result.status === "failed" && result.reason === "unknown_user" && event.kind === "credit") {
-    // The provider's own payload names no user: the credit waits for an admin's uid.
-    return { ...base, kind: "user_unknown", subject: event.purchaseKey, status: "open", amountMinor: event.paidMinor, detail: { ...detail, eventId: record.eventId, credit: event } };
+    // Paid and not credited because the provider's own payload names no user: the one
+    // finding of this sale (its purchase record adds none), waiting for an admin's uid.
+    return {
+      ...base,
+      kind: "paid_not_credited",
+      subject: event.purchaseKey,
+      status: "open",
+      amountMinor: event.paidMinor,
+      detail: { ...detail, why: "no_usable_uid", eventId: record.eventId, occurredAt: record.occurredAt, credit: event },
+    };
   }
   if (result.status === "processed") compared.repaired++;
   return { ...base, kind: "missing_delivery", status: result.status === "processed" ? "repaired" : "open", detail };
 }
 
-async function creditOf(trx: Trx, refs: readonly string[]) {
+/** Reckon's credit of a purchase known by any of `refs`, if there is one. */
+export async function creditOf(trx: Trx, refs: readonly string[]) {
   return trx.selectFrom("webhook_purchases").select(["purchase_ref", "uid", "paid_minor", "entry_id", "created_at"]).where("purchase_ref", "in", [...refs]).executeTakeFirst();
 }
 
@@ -132,7 +150,13 @@ async function comparePurchase(trx: Trx, context: CompareContext, record: Purcha
     if (Number(credited.paid_minor) === record.credit.paidMinor) return null;
     return { ...base, kind: "amount_mismatch", status: "reported", uid: credited.uid, detail: { ...said, providerPaidMinor: record.credit.paidMinor, creditedPaidMinor: Number(credited.paid_minor) } };
   }
-  return { ...base, kind: "paid_not_credited", status: "open", uid: record.uid, detail: { ...said, credit: { kind: "credit", ...record.credit, uid: record.uid } } };
+  return {
+    ...base,
+    kind: "paid_not_credited",
+    status: "open",
+    uid: record.uid,
+    detail: { ...said, occurredAt: record.occurredAt, credit: { kind: "credit", ...record.credit, uid: record.uid } },
+  };
 }
 
 async function compareRefund(trx: Trx, context: CompareContext, record: RefundRecord): Promise<FindingDraft | null> {
@@ -168,12 +192,15 @@ async function compareChargeback(trx: Trx, context: CompareContext, record: Char
 }
 
 /** Findings for credits the walk did not list: unknown to the provider or not paid there; a listed one is compared as usual. */
-export async function compareUnlisted(trx: Trx, context: CompareContext, credits: readonly UnlistedCredit[]): Promise<FindingDraft[]> {
+export async function compareUnlisted(trx: Trx, context: CompareContext, credits: readonly UnlistedCredit[], seen: Set<string> = new Set()): Promise<FindingDraft[]> {
   const findings: FindingDraft[] = [];
   for (const { ref, purchase } of credits) {
     if (purchase !== null) {
       const finding = await comparePurchase(trx, context, purchase);
-      if (finding !== null) findings.push(finding);
+      if (finding !== null && !seen.has(causeOf(finding))) {
+        seen.add(causeOf(finding));
+        findings.push(finding);
+      }
       continue;
     }
     const credited = await creditOf(trx, [ref]);

@@ -55,8 +55,9 @@ export async function planProviderSync(deps: BackfillDeps, request: BackfillRequ
     await deps.db.kysely.transaction().setIsolationLevel("repeatable read").execute(async (trx) => {
       const before = await lastEntryId(trx);
       const context = compareContext(deps, request, runId);
-      const compared = await compareRecords(trx, context, records);
-      const findings = [...compared.findings, ...(await compareUnlisted(trx, context, unlisted.credits))];
+      const seen = new Set<string>();
+      const compared = await compareRecords(trx, context, records, seen);
+      const findings = [...compared.findings, ...(await compareUnlisted(trx, context, unlisted.credits, seen))];
       const entries = await entriesWrittenSince(trx, before);
       throw new SyncPlanRollback({
         scanned: records.length + unlisted.credits.length,

@@ -28,6 +28,9 @@ class NotApplied extends Error {
 
 const CREDIT_KINDS = new Set(["paid_not_credited", "user_unknown"]);
 
+/** The audit action of an admin's resolve. */
+export const RESOLVE_ACTION = "provider_finding.resolve";
+
 /**
  * Acts on an open finding with one audited action: a credit the provider's records
  * could not attribute is credited to `uid`, a refund or chargeback never applied is
@@ -57,7 +60,7 @@ export async function resolveFinding(
       if (applied.status !== "processed") throw new NotApplied(applied);
       const closed = await trx
         .updateTable("provider_findings")
-        .set({ status: "resolved", closed_by: input.actor, closed_at: input.now.toISOString(), ...(event.kind === "credit" ? { uid: event.uid } : {}) })
+        .set({ status: "resolved", closed_by: input.actor, closed_at: input.now.toISOString(), close_reason: "resolved_by_admin", ...(event.kind === "credit" ? { uid: event.uid } : {}) })
         .where("id", "=", found.id)
         .where("status", "=", "open")
         .returningAll()
@@ -65,7 +68,7 @@ export async function resolveFinding(
       if (!closed) throw new NotApplied({ status: "failed", reason: "ledger_conflict", detail: "the finding was closed meanwhile" });
       await recordAudit(trx, {
         actor: input.actor,
-        action: "provider_finding.resolve",
+        action: RESOLVE_ACTION,
         subject: found.id,
         details: { kind: found.kind, subject: found.subject, ...(event.kind === "credit" ? { uid: event.uid } : {}) },
         now: input.now,

@@ -5,6 +5,7 @@ import type { RunHandle } from "../backfill/runLease.js";
 import type { BackfillDeps } from "../backfill/startBackfill.js";
 import { markStoredStateChanged } from "../ops/storedStateChanged.js";
 import { withTransaction } from "../storage/withTransaction.js";
+import { closeStaleFindings } from "./closeStaleFindings.js";
 import { compareRecords, compareUnlisted, type CompareContext } from "./compareRecords.js";
 import type { ProviderClient, ProviderReadFailure } from "./ProviderRecords.js";
 import { saveSyncProgress } from "./saveSyncProgress.js";
@@ -41,6 +42,8 @@ export async function runProviderSync(deps: BackfillDeps, run: RunHandle, reques
   const client = syncClient(deps, request);
   const window = rangeOf(request);
   const listed = new Set<string>();
+  const paid = new Set<string>();
+  const seen = new Set<string>();
   let cursor = start.cursor;
   let scanned = start.scanned;
   while (cursor !== WALK_DONE) {
@@ -51,12 +54,13 @@ export async function runProviderSync(deps: BackfillDeps, run: RunHandle, reques
     const next = page.next ?? WALK_DONE;
     const compared = await withTransaction(deps.db, async (trx) => {
       const context = compareContext(deps, request, run.id);
-      const result = await compareRecords(trx, context, page.records);
+      const result = await compareRecords(trx, context, page.records, seen);
       await storeFindings(trx, run.id, result.findings, context.now);
       await saveSyncProgress(trx, run, { scanned: page.records.length, processed: result.repaired, skipped: result.matched, findings: result.findings }, next, context.now);
       return result;
     });
     for (const ref of compared.listedPurchaseRefs) listed.add(ref);
+    for (const ref of compared.paidPurchaseRefs) paid.add(ref);
     scanned += page.records.length;
     cursor = next;
     markStoredStateChanged();
@@ -67,8 +71,11 @@ export async function runProviderSync(deps: BackfillDeps, run: RunHandle, reques
   if (!unlisted.ok) return providerFailed(unlisted.failure);
   await withTransaction(deps.db, async (trx) => {
     const context = compareContext(deps, request, run.id);
-    const findings = await compareUnlisted(trx, context, unlisted.credits);
+    const findings = await compareUnlisted(trx, context, unlisted.credits, seen);
     await storeFindings(trx, run.id, findings, context.now);
+    for (const { purchase } of unlisted.credits) if (purchase?.status === "paid") for (const ref of purchase.credit.purchaseRefs) paid.add(ref);
+    // Last, so a cause this run repaired or found fixed is closed in the same commit.
+    await closeStaleFindings(trx, { provider: context.provider, runId: run.id, now: context.now, paidRefs: paid });
     await saveSyncProgress(trx, run, { scanned: unlisted.credits.length, processed: 0, skipped: unlisted.credits.length - findings.length, findings }, undefined, context.now);
   });
   markStoredStateChanged();

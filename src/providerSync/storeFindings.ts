@@ -12,6 +12,8 @@ export interface ProviderFinding extends FindingDraft {
   foundAt: string;
   closedBy: string | null;
   closedAt: string | null;
+  /** Why it was closed: `resolved_by_admin`, or a sync's `CloseReason` (`closeStaleFindings.ts`). */
+  closeReason: string | null;
 }
 
 export function newFindingId(now: Date): string {
@@ -33,6 +35,7 @@ export function toFinding(row: Selectable<ProviderFindingsTable>): ProviderFindi
     foundAt: new Date(row.found_at).toISOString(),
     closedBy: row.closed_by,
     closedAt: row.closed_at === null ? null : new Date(row.closed_at).toISOString(),
+    closeReason: row.close_reason,
   };
 }
 
@@ -121,4 +124,21 @@ export async function findingsFoundOn(db: Kysely<Schema>, date: string): Promise
     .orderBy("status")
     .execute();
   return rows.map((row) => ({ provider: row.provider, kind: row.kind, status: row.status, count: Number(row.count) }));
+}
+
+/**
+ * What a chained run committed to of the provider findings, by provider, kind and the
+ * status the run saw (a finding closed since keeps the status it was committed with).
+ */
+export async function findingsCommittedBy(db: Kysely<Schema>, runId: number): Promise<FindingCount[]> {
+  const rows = await db
+    .selectFrom("provider_findings")
+    .select(["provider", "kind", "report_status", (eb) => eb.fn.countAll<number>().as("count")])
+    .where("report_run_id", "=", runId)
+    .groupBy(["provider", "kind", "report_status"])
+    .orderBy("provider")
+    .orderBy("kind")
+    .orderBy("report_status")
+    .execute();
+  return rows.map((row) => ({ provider: row.provider, kind: row.kind, status: row.report_status ?? "", count: Number(row.count) }));
 }

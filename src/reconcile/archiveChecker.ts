@@ -1,6 +1,7 @@
 import { createHash, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import type { AnchorRead } from "./reportAnchor.js";
+import { findingHash, FindingsFold, type CommittedFinding } from "./reportFindings.js";
 import { lineHash, LINE_ACTIONS, type ReportLine } from "./reportHashes.js";
 import type { ReportProblem } from "./reportProblems.js";
 import { checkRunFigures, type RunRecord } from "./runRecord.js";
@@ -15,13 +16,18 @@ import { checkAnchor, checkChain } from "./verifyChain.js";
  * checked as on the database, the runs as a chain from the run before the first, the
  * signatures with the verify key; the trailer makes a cut or a changed byte show even
  * where no hash covers it.
+ *
+ * Version 2 adds, after each run's lines, the provider findings the run committed to
+ * (each with its hash), the run's `findingsCount` and `findingsDigest`, and the
+ * trailer's `findings` count. A version 1 file (no findings) still reads and verifies.
  */
 export const ARCHIVE_FORMAT = "reckon.report-archive";
-export const ARCHIVE_VERSION = 1;
+export const ARCHIVE_VERSION = 2;
+const ARCHIVE_VERSIONS = [1, 2] as const;
 
 export interface ArchiveHeader {
   format: typeof ARCHIVE_FORMAT;
-  version: typeof ARCHIVE_VERSION;
+  version: (typeof ARCHIVE_VERSIONS)[number];
   before: string;
   createdAt: string;
 }
@@ -29,6 +35,8 @@ export interface ArchiveHeader {
 export interface ArchiveTrailer {
   runs: number;
   lines: number;
+  /** Provider findings (version 2 on). */
+  findings?: number;
   firstPosition: number;
   lastPosition: number;
   /** What the first run links to: the checksum of the run before it, null at position 1. */
@@ -39,7 +47,12 @@ export interface ArchiveTrailer {
   sha256: string;
 }
 
-export type ArchiveRecord = { header: ArchiveHeader } | { run: RunRecord } | { line: ReportLine & { lineHash: string } } | { trailer: ArchiveTrailer };
+export type ArchiveRecord =
+  | { header: ArchiveHeader }
+  | { run: RunRecord }
+  | { line: ReportLine & { lineHash: string } }
+  | { finding: CommittedFinding }
+  | { trailer: ArchiveTrailer };
 
 export function archiveLine(record: ArchiveRecord): string {
   return `${JSON.stringify(record)}\n`;
@@ -74,10 +87,27 @@ const Run = z.strictObject({
   previousChecksum: z.string().nullable(),
   checksumVersion: Int,
   signature: z.string().nullable(),
+  // Absent from version 1 files, whose runs committed to no finding.
+  findingsCount: Int.default(0),
+  findingsDigest: z.string().nullable().default(null),
+});
+const Finding = z.strictObject({
+  id: z.string(),
+  provider: z.string(),
+  kind: z.string(),
+  subject: z.string(),
+  date: z.string(),
+  amountMinor: Int.nullable(),
+  uid: z.string().nullable(),
+  status: z.string(),
+  foundAt: z.string(),
+  detailSha256: z.string(),
+  findingHash: z.string(),
 });
 const Trailer = z.strictObject({
   runs: Int,
   lines: Int,
+  findings: Int.optional(),
   firstPosition: Int,
   lastPosition: Int,
   firstPreviousChecksum: z.string().nullable(),
@@ -85,11 +115,12 @@ const Trailer = z.strictObject({
   lastChecksum: z.string(),
   sha256: z.string(),
 });
-const Header = z.strictObject({ format: z.literal(ARCHIVE_FORMAT), version: z.literal(ARCHIVE_VERSION), before: z.string(), createdAt: z.string() });
+const Header = z.strictObject({ format: z.literal(ARCHIVE_FORMAT), version: z.union(ARCHIVE_VERSIONS.map((version) => z.literal(version))), before: z.string(), createdAt: z.string() });
 const Record = z.union([
   z.strictObject({ header: Header }),
   z.strictObject({ run: Run }),
   z.strictObject({ line: Line }),
+  z.strictObject({ finding: Finding }),
   z.strictObject({ trailer: Trailer }),
 ]);
 
@@ -99,6 +130,7 @@ export interface ArchiveCheck {
   trailer: ArchiveTrailer | null;
   runs: RunRecord[];
   lines: number;
+  findings: number;
 }
 
 /**
@@ -111,8 +143,9 @@ export class ArchiveChecker {
   readonly #runs: RunRecord[] = [];
   #header: ArchiveHeader | null = null;
   #trailer: ArchiveTrailer | null = null;
-  #current: { run: RunRecord; fold: LinesFold } | null = null;
+  #current: { run: RunRecord; fold: LinesFold; findings: FindingsFold } | null = null;
   #lines = 0;
+  #findings = 0;
   #lineNumber = 0;
 
   constructor(private readonly options: { verifyKey: KeyObject | null; anchor: { read: AnchorRead; file: string } | null }) {}
@@ -140,10 +173,17 @@ export class ArchiveChecker {
       this.#corrupt("it does not start with an archive header");
     } else if ("run" in record) {
       this.#endRun();
-      this.#current = { run: record.run, fold: new LinesFold() };
+      this.#current = { run: record.run, fold: new LinesFold(), findings: new FindingsFold() };
       this.#runs.push(record.run);
     } else if (!this.#current) {
       this.#corrupt(`line ${this.#lineNumber} belongs to no run`);
+    } else if ("finding" in record) {
+      const { run, findings } = this.#current;
+      const { findingHash: stored, ...finding } = record.finding;
+      const recomputed = findingHash(run.runDate, finding);
+      if (recomputed !== stored) this.#problems.push({ problem: "finding_altered", date: run.runDate, runId: run.id, findingId: finding.id });
+      findings.add(recomputed);
+      this.#findings += 1;
     } else {
       const { run, fold } = this.#current;
       const { lineHash: stored, ...line } = record.line;
@@ -163,6 +203,7 @@ export class ArchiveChecker {
       const ends = [
         ["runs", trailer.runs, this.#runs.length],
         ["lines", trailer.lines, this.#lines],
+        ["findings", trailer.findings ?? 0, this.#findings],
         ["first position", trailer.firstPosition, first.chainPosition],
         ["last position", trailer.lastPosition, last.chainPosition],
       ] as const;
@@ -180,11 +221,12 @@ export class ArchiveChecker {
       // The anchor goes on past the archive's last run: that is the database's part of the chain.
       this.#problems.push(...anchored.filter((problem) => problem.problem !== "truncated"));
     }
-    return { problems: this.#problems, header: this.#header, trailer, runs: this.#runs, lines: this.#lines };
+    return { problems: this.#problems, header: this.#header, trailer, runs: this.#runs, lines: this.#lines, findings: this.#findings };
   }
 
   #endRun(): void {
-    if (this.#current) checkRunFigures(this.#current.run, this.#current.fold.summary(), this.#problems);
+    const current = this.#current;
+    if (current) checkRunFigures(current.run, current.fold.summary(), current.run.checksumVersion >= 3 ? current.findings.summary() : null, this.#problems);
     this.#current = null;
   }
 

@@ -10,6 +10,7 @@ import { archivableRuns } from "./archivableRuns.js";
 import type { ReportSettings } from "./publishChainHead.js";
 import { readPrunedArchive, runsDigest } from "./readArchives.js";
 import type { ReportProblem } from "./reportProblems.js";
+import { summarizeFindings } from "./reportFindings.js";
 import { checkRunFigures, type RunRecord } from "./runRecord.js";
 import { summarizeLines } from "./summarizeLines.js";
 import { verifyArchive } from "./verifyArchive.js";
@@ -51,7 +52,7 @@ export async function archiveReports(db: Kysely<Schema>, request: { before: stri
   const base = pruned ? { position: pruned.lastPosition, date: pruned.lastDate, checksum: pruned.lastChecksum } : null;
   const problems = checkChain(runs, null, base);
   const partial = `${request.file}.partial`;
-  const lines = await writeArchive(db, runs, { before: request.before, createdAt: request.now.toISOString(), file: partial, problems });
+  const { lines } = await writeArchive(db, runs, { before: request.before, createdAt: request.now.toISOString(), file: partial, problems });
   if (problems.length > 0) {
     await rm(partial, { force: true });
     return { outcome: "chain_has_problems", problems };
@@ -104,12 +105,12 @@ export async function archiveReports(db: Kysely<Schema>, request: { before: stri
 
 const WRITE_BATCH_CHARS = 256 * 1024;
 
-/** Streams the runs and their lines (read a page at a time) into a gzip file; returns the line count. */
+/** Streams the runs, their lines (read a page at a time) and their findings into a gzip file; returns the counts. */
 async function writeArchive(
   db: Kysely<Schema>,
   runs: readonly RunRecord[],
   target: { before: string; createdAt: string; file: string; problems: ReportProblem[] },
-): Promise<number> {
+): Promise<{ lines: number; findings: number }> {
   const gzip = createGzip();
   const out = createWriteStream(target.file);
   gzip.pipe(out);
@@ -131,6 +132,7 @@ async function writeArchive(
   };
   write({ header: { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, before: target.before, createdAt: target.createdAt } });
   let lines = 0;
+  let findings = 0;
   for (const run of runs) {
     write({ run });
     const summary = await summarizeLines(db, run.id, run.runDate, (line, recomputed) => {
@@ -138,13 +140,23 @@ async function writeArchive(
       write({ line });
       lines += 1;
     });
-    checkRunFigures(run, summary, target.problems);
+    const committed =
+      run.checksumVersion < 3
+        ? null
+        : await summarizeFindings(db, run.id, run.runDate, (finding, recomputed) => {
+            if (finding.findingHash !== recomputed) target.problems.push({ problem: "finding_altered", date: run.runDate, runId: run.id, findingId: finding.id });
+            const { now: _now, ...committedFinding } = finding;
+            write({ finding: committedFinding });
+            findings += 1;
+          });
+    checkRunFigures(run, summary, committed, target.problems);
   }
   const first = runs[0]!;
   const last = runs.at(-1)!;
   const trailer = {
     runs: runs.length,
     lines,
+    findings,
     firstPosition: first.chainPosition!,
     lastPosition: last.chainPosition!,
     firstPreviousChecksum: first.previousChecksum,
@@ -155,5 +167,5 @@ async function writeArchive(
   flush();
   gzip.end(archiveLine({ trailer }));
   await once(out, "close");
-  return lines;
+  return { lines, findings };
 }

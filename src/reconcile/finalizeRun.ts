@@ -1,6 +1,7 @@
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { isStale } from "./openRun.js";
+import { commitFindings } from "./reportFindings.js";
 import { CHECKSUM_VERSION, runChecksum } from "./reportHashes.js";
 import { signHead, type ChainHead } from "./reportSigning.js";
 import { summarizeLines } from "./summarizeLines.js";
@@ -20,8 +21,9 @@ const CHAIN_LOCK_KEY = 727_274_004;
 /**
  * Completes a run once all its chunks are done: totals and the line digest come from
  * the stored lines themselves, then, in one short transaction, the run takes the next
- * chain position, its finish time, the checksum of (previous checksum, its position,
- * status, times, figures, digest) and the Ed25519 signature of the new head.
+ * chain position, its finish time, the provider findings no run has committed to yet
+ * (`commitFindings`), the checksum of (previous checksum, its position, status, times,
+ * figures, line digest, findings) and the Ed25519 signature of the new head.
  */
 export async function finalizeRun(db: Db, runId: number, now: () => Date, signingKey: KeyObject | null): Promise<FinalizeOutcome> {
   const open = await db.kysely
@@ -53,6 +55,7 @@ export async function finalizeRun(db: Db, runId: number, now: () => Date, signin
       .limit(1)
       .executeTakeFirst();
     const previousChecksum = previous?.checksum ?? null;
+    const findings = await commitFindings(trx, runId, run.run_date);
     const figures = {
       runDate: run.run_date,
       healPolicy: run.heal_policy,
@@ -64,6 +67,7 @@ export async function finalizeRun(db: Db, runId: number, now: () => Date, signin
       status: "completed",
       startedAt: run.started_at,
       finishedAt: now().toISOString(),
+      findings,
     };
     const checksum = runChecksum(CHECKSUM_VERSION, previousChecksum, figures, lines.digest);
     const next = { position: figures.chainPosition, date: run.run_date, checksum };
@@ -82,6 +86,8 @@ export async function finalizeRun(db: Db, runId: number, now: () => Date, signin
         checksum_version: CHECKSUM_VERSION,
         chain_position: figures.chainPosition,
         signature,
+        findings_count: findings.count,
+        findings_digest: findings.digest,
       })
       .where("id", "=", runId)
       .execute();

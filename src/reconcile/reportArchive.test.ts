@@ -6,9 +6,12 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, expect, it } from "vitest";
+import { rewriteAsVersion2 } from "../../test/support/oldFormatRun.js";
 import { describeEachEngine, tableCounts } from "../../test/support/testDatabase.js";
 import { loadConfig } from "../config.js";
 import { postEntry } from "../ledger/postEntry.js";
+import type { FindingDraft } from "../providerSync/FindingDraft.js";
+import { storeFindings } from "../providerSync/storeFindings.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { archiveReports } from "./archiveReports.js";
@@ -192,5 +195,70 @@ describeEachEngine("report retention in the scheduler", (db, engine) => {
     } finally {
       scheduled.stop();
     }
+  });
+});
+
+describeEachEngine("report archives carry the provider findings their runs committed to", (db, engine) => {
+  const unsigned = { verifyKey: null, anchorFile: null };
+  const reports: ReportSettings = { keys: { signingKey: null, verifyKey: null }, anchorFile: null };
+  const file = join(dir, `findings-${engine}.jsonl.gz`);
+  const finding = (subject: string, kind: FindingDraft["kind"], status: FindingDraft["status"]): FindingDraft => ({
+    provider: "paynow", kind, subject, status, date: "2026-11-01", uid: null, amountMinor: 700, detail: { providerId: subject },
+  });
+
+  it("an archive of old-format and newer runs holds each run's findings, verifies, and prune leaves the findings and a chain that verifies", async () => {
+    await withTransaction(db(), (trx) => postEntry(trx, { uid: "af1", kind: "purchase", amount: 9, idempotencyKey: "af-1", source: "test", now: NOW }));
+    await reconcile(db(), DATES[0]!, reports);
+    const first = await db().kysely.selectFrom("reconciliation_runs").select("id").executeTakeFirstOrThrow();
+    await rewriteAsVersion2(db(), first.id);
+    await withTransaction(db(), (trx) => storeFindings(trx, "bf_archive", [finding("paynow:order:1", "paid_not_credited", "open"), finding("evt_2", "missing_delivery", "repaired")], NOW));
+    for (const date of DATES.slice(1, 4)) await reconcile(db(), date, reports);
+
+    const archived = await archiveReports(db().kysely, { before: DATES[2]!, file, now: NOW, reports });
+    expect(archived).toMatchObject({ outcome: "archived", archive: { runs: 2 } });
+    const check = await verifyArchive(file, unsigned);
+    expect(check).toMatchObject({ verdict: "unsigned", problems: [], findings: 2, header: { version: 2 }, trailer: { findings: 2 } });
+    expect(records(file).filter((text) => text.startsWith('{"finding"'))).toHaveLength(2);
+
+    expect(await pruneReports(db(), { before: DATES[2]!, now: NOW, partial: false })).toMatchObject({ outcome: "pruned", runs: 2 });
+    expect(await db().kysely.selectFrom("provider_findings").select("id").execute()).toHaveLength(2);
+    expect(await verifyReports(db().kysely)).toMatchObject({ verdict: "unsigned", problems: [], runsChecked: 2 });
+  });
+
+  it("an archived finding edited (trailer recomputed) is named with its run", async () => {
+    const lines = records(file);
+    const index = lines.findIndex((text) => text.startsWith('{"finding"'));
+    const edited = withTrailerRecomputed(lines, (copy) => {
+      const record = JSON.parse(copy[index]!) as { finding: { amountMinor: number; id: string } };
+      record.finding.amountMinor += 1;
+      copy[index] = JSON.stringify(record);
+    });
+    const result = await verifyArchive(rewrite(file, edited), unsigned);
+    const id = (JSON.parse(lines[index]!) as { finding: { id: string } }).finding.id;
+    expect(result.problems).toEqual([
+      { problem: "finding_altered", date: DATES[1], runId: expect.any(Number), findingId: id },
+      { problem: "findings_altered", date: DATES[1], runId: expect.any(Number) },
+    ]);
+  });
+
+  it("a version 1 archive, written before findings were archived, still verifies", async () => {
+    const lines = records(file);
+    // The old-format run alone, as a version 1 file held it: no findings fields anywhere.
+    const runIndex = lines.findIndex((text) => text.startsWith('{"run"'));
+    const nextRun = lines.findIndex((text, index) => index > runIndex && text.startsWith('{"run"'));
+    const header = JSON.parse(lines[0]!) as { header: { version: number } };
+    header.header.version = 1;
+    const { run } = JSON.parse(lines[runIndex]!) as { run: Record<string, unknown> };
+    expect(run.checksumVersion).toBe(2);
+    delete run.findingsCount;
+    delete run.findingsDigest;
+    const trailer = JSON.parse(lines.at(-1)!) as { trailer: Record<string, unknown> };
+    const oldLines = lines.slice(runIndex + 1, nextRun);
+    const last = run as { chainPosition: number; runDate: string; checksum: string };
+    const v1 = withTrailerRecomputed([JSON.stringify(header), JSON.stringify({ run }), ...oldLines, ""], (copy) => {
+      const { findings: _findings, ...rest } = trailer.trailer;
+      copy[copy.length - 1] = JSON.stringify({ trailer: { ...rest, runs: 1, lines: oldLines.length, lastPosition: last.chainPosition, lastDate: last.runDate, lastChecksum: last.checksum } });
+    });
+    expect(await verifyArchive(rewrite(file, v1), unsigned)).toMatchObject({ verdict: "unsigned", problems: [], runs: [expect.objectContaining({ checksumVersion: 2, findingsCount: 0, findingsDigest: null })] });
   });
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, expect, it } from "vitest";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
+import { verifyTampered as verifyTamperedWith } from "../../test/support/verifyTampered.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { scrapeMetrics } from "../ops/scrapeMetrics.js";
 import type { Db } from "../storage/openDatabase.js";
@@ -29,23 +30,9 @@ function settingsFor(engine: string): ReportSettings {
   return { keys: { signingKey: privateKey, verifyKey: publicKey }, anchorFile: join(dir, `anchor-${engine}.jsonl`) };
 }
 
-class Rollback extends Error {}
-
-/** Tampers inside a transaction, verifies what the tamperer left, then rolls the tampering back. */
-async function verifyTampered(db: Db, settings: ReportSettings, tamper: (trx: Trx) => Promise<void>): Promise<VerifyResult> {
-  let result: VerifyResult | undefined;
-  await db.kysely
-    .transaction()
-    .execute(async (trx) => {
-      await tamper(trx);
-      result = await verifyReports(trx, { verifyKey: settings.keys.verifyKey, anchorFile: settings.anchorFile });
-      throw new Rollback();
-    })
-    .catch((error: unknown) => {
-      if (!(error instanceof Rollback)) throw error;
-    });
-  return result!;
-}
+/** Tampers, verifies with the keys and anchor of `settings`, then rolls the tampering back. */
+const verifyTampered = (db: Db, settings: ReportSettings, tamper: (trx: Trx) => Promise<void>): Promise<VerifyResult> =>
+  verifyTamperedWith(db, { verifyKey: settings.keys.verifyKey, anchorFile: settings.anchorFile }, tamper);
 
 async function runsByPosition(db: Trx | Db["kysely"]) {
   return db.selectFrom("reconciliation_runs").selectAll().where("chain_position", "is not", null).orderBy("chain_position").execute();
@@ -133,6 +120,7 @@ describeEachEngine("reports verify checks the chain against its signatures and i
         const figures = {
           runDate: run.run_date, healPolicy: run.heal_policy, usersChecked: run.users_checked, violations: run.violations, refused: run.refused,
           adjustmentAbsTotal: run.adjustment_abs_total, chainPosition: Number(run.chain_position), status: run.status, startedAt: run.started_at, finishedAt: run.finished_at,
+          findings: { count: Number(run.findings_count), digest: run.findings_digest },
         };
         const checksum = runChecksum(Number(run.checksum_version), previous, figures, digest);
         await trx.updateTable("reconciliation_runs").set({ previous_checksum: previous, checksum }).where("id", "=", run.id).execute();

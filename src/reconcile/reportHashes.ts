@@ -66,22 +66,29 @@ export interface RunFigures {
   status: string;
   startedAt: string;
   finishedAt: string | null;
+  /** Covered from checksum version 3 on: the provider findings the run committed to (`reportFindings.ts`). */
+  findings?: { count: number; digest: string | null };
 }
 
-/** The formula new runs use; version 1 is kept to verify runs completed before it. */
-export const CHECKSUM_VERSION = 2;
+/** The formula new runs use; versions 1 and 2 are kept to verify runs completed before it. */
+export const CHECKSUM_VERSION = 3;
 
 /**
  * The chain link: the previous run's checksum (empty for the first run) and this run's
  * content. Version 2 also covers the run's position in the chain, its status, its
  * times and its refusals, so none of them can be edited unnoticed; version 1 did not.
+ * Version 3 also covers the count and digest of the provider findings the run
+ * committed to; a version 3 run without them has the count 0 and no digest.
  */
 export function runChecksum(version: number, previousChecksum: string | null, figures: RunFigures, linesDigest: string): string {
   const common = [figures.runDate, figures.healPolicy, figures.usersChecked, figures.violations, figures.adjustmentAbsTotal];
+  const v2 = [`v${version}`, previousChecksum ?? "", figures.chainPosition, ...common, figures.refused, figures.status, figures.startedAt, figures.finishedAt, linesDigest];
   const content =
     version === 1
       ? [previousChecksum ?? "", ...common, linesDigest]
-      : [`v${version}`, previousChecksum ?? "", figures.chainPosition, ...common, figures.refused, figures.status, figures.startedAt, figures.finishedAt, linesDigest];
+      : version === 2
+        ? v2
+        : [...v2, figures.findings?.count ?? 0, figures.findings?.digest ?? null];
   return createHash("sha256").update(JSON.stringify(content)).digest("hex");
 }
 

@@ -4,8 +4,14 @@ import { unreachable } from "../unreachable.js";
 export type ReportProblem =
   /** A line's fields no longer match its hash: someone edited it. */
   | { problem: "line_altered"; date: string; runId: number; uid: string }
-  /** A figure of the run row disagrees with its lines. */
+  /** A figure of the run row disagrees with its lines (or, for `findings_count`, with the findings it committed to). */
   | { problem: "run_altered"; date: string; runId: number; field: string; stored: number; fromLines: number }
+  /** A provider finding the run committed to no longer matches its hash: someone edited it. */
+  | { problem: "finding_altered"; date: string; runId: number; findingId: string }
+  /** The findings the run committed to no longer give the digest its checksum covers: one was deleted, added or edited. */
+  | { problem: "findings_altered"; date: string; runId: number }
+  /** A finding the run committed to changed status or uid without an audited close. */
+  | { problem: "finding_changed_unaudited"; date: string; runId: number; findingId: string }
   /** The run's checksum is not the one its content, status, times and predecessor give. */
   | { problem: "checksum_mismatch"; date: string; runId: number }
   /** The run does not point at the checksum of the run before it in the chain. */
@@ -39,7 +45,13 @@ export function describeProblem(problem: ReportProblem): string {
     case "line_altered":
       return `${problem.date}: line of user ${problem.uid} was altered (run ${problem.runId})`;
     case "run_altered":
-      return `${problem.date}: run ${problem.runId} ${problem.field} is ${problem.stored} but its lines give ${problem.fromLines}`;
+      return `${problem.date}: run ${problem.runId} ${problem.field} is ${problem.stored} but its ${problem.field === "findings_count" ? "findings" : "lines"} give ${problem.fromLines}`;
+    case "finding_altered":
+      return `${problem.date}: provider finding ${problem.findingId} was altered (run ${problem.runId})`;
+    case "findings_altered":
+      return `${problem.date}: run ${problem.runId} provider findings differ from the ones it committed to (one was deleted, added or edited)`;
+    case "finding_changed_unaudited":
+      return `${problem.date}: provider finding ${problem.findingId} changed after run ${problem.runId} without an audited close`;
     case "checksum_mismatch":
       return `${problem.date}: run ${problem.runId} checksum does not match its content`;
     case "chain_broken":

@@ -5,6 +5,7 @@ import { chainBaseOf, readPrunedArchive, type PrunedArchive } from "./readArchiv
 import { readAnchor } from "./reportAnchor.js";
 import type { ReportProblem } from "./reportProblems.js";
 import type { ChainHead } from "./reportSigning.js";
+import { summarizeFindings, unauditedChanges, type CheckedFinding } from "./reportFindings.js";
 import { summarizeLines } from "./summarizeLines.js";
 import { checkRunFigures, toRunRecord, type RunRecord } from "./runRecord.js";
 import { checkAnchor, checkChain } from "./verifyChain.js";
@@ -35,6 +36,8 @@ export interface VerifyResult {
   verdict: Verdict;
   runsChecked: number;
   linesChecked: number;
+  /** Provider findings the checked runs committed to (`reportFindings.ts`). */
+  findingsChecked: number;
   problems: ReportProblem[];
   /** The database's chain head. */
   head: ChainHead | null;
@@ -45,7 +48,8 @@ export interface VerifyResult {
 /**
  * Checks the report chain: its positions, links and signatures and the anchor (every
  * run), then, for the completed runs of one date or of all dates, every line hash,
- * every run's figures and its checksum. Reads only.
+ * every committed provider finding's hash and any change to it since, every run's
+ * figures and its checksum. Reads only.
  */
 export async function verifyReports(db: Kysely<Schema>, options: VerifyOptions = {}): Promise<VerifyResult> {
   const verifyKey = options.verifyKey ?? null;
@@ -61,25 +65,39 @@ export async function verifyReports(db: Kysely<Schema>, options: VerifyOptions =
   if (options.anchorFile) problems.push(...checkAnchor(await readAnchor(options.anchorFile), runs, verifyKey, options.anchorFile));
   let runsChecked = 0;
   let linesChecked = 0;
+  let findingsChecked = 0;
   for (const run of runs) {
     if (run.chainPosition === null || (options.date !== undefined && run.runDate !== options.date)) continue;
     runsChecked += 1;
-    linesChecked += await checkRunContent(db, run, problems);
+    const checked = await checkRunContent(db, run, problems);
+    linesChecked += checked.lines;
+    findingsChecked += checked.findings;
   }
   const chained = runs.filter((run) => run.chainPosition !== null);
   const newest = chained.at(-1);
   const head = newest ? { position: newest.chainPosition!, date: newest.runDate, checksum: newest.checksum ?? "" } : null;
   const verdict: Verdict = problems.length > 0 ? "failed" : verifyKey === null ? "unsigned" : !options.anchorFile ? "unanchored" : "verified";
-  return { ok: verdict === "verified", verdict, runsChecked, linesChecked, problems, head, archived };
+  return { ok: verdict === "verified", verdict, runsChecked, linesChecked, findingsChecked, problems, head, archived };
 }
 
-/** Recomputes one run's lines, figures and checksum; returns the number of lines read. */
-async function checkRunContent(db: Kysely<Schema>, run: RunRecord, problems: ReportProblem[]): Promise<number> {
+/** Recomputes one run's lines, findings, figures and checksum; returns the number of lines and findings read. */
+async function checkRunContent(db: Kysely<Schema>, run: RunRecord, problems: ReportProblem[]): Promise<{ lines: number; findings: number }> {
   let lines = 0;
+  const where = { date: run.runDate, runId: run.id };
   const summary = await summarizeLines(db, run.id, run.runDate, (line, recomputed) => {
     lines += 1;
-    if (line.lineHash !== recomputed) problems.push({ problem: "line_altered", date: run.runDate, runId: run.id, uid: line.uid });
+    if (line.lineHash !== recomputed) problems.push({ problem: "line_altered", ...where, uid: line.uid });
   });
-  checkRunFigures(run, summary, problems);
-  return lines;
+  if (run.checksumVersion < 3) {
+    checkRunFigures(run, summary, null, problems);
+    return { lines, findings: 0 };
+  }
+  const checked: CheckedFinding[] = [];
+  const findings = await summarizeFindings(db, run.id, run.runDate, (finding, recomputed) => {
+    checked.push(finding);
+    if (finding.findingHash !== recomputed) problems.push({ problem: "finding_altered", ...where, findingId: finding.id });
+  });
+  checkRunFigures(run, summary, findings, problems);
+  for (const findingId of await unauditedChanges(db, checked)) problems.push({ problem: "finding_changed_unaudited", ...where, findingId });
+  return { lines, findings: checked.length };
 }

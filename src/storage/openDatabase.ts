@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import {
@@ -6,6 +6,7 @@ import {
   Kysely,
   PostgresDialect,
   SqliteDialect,
+  SelectQueryNode,
   SqliteDriver,
   type DatabaseConnection,
   type SqliteDatabase,
@@ -20,6 +21,7 @@ import { hostListPool } from "./hostListPool.js";
 import type { Schema } from "./schema.js";
 import type { SeparateWriter, WriteTurns } from "./SeparateWriter.js";
 import { sqliteAdapter } from "./sqlite/sqliteAdapter.js";
+import { WalSync } from "./sqlite/walSync.js";
 
 export type { DialectName } from "./EngineAdapter.js";
 
@@ -40,6 +42,12 @@ export interface Db {
    * its writes on a connection of its own (the webhook writer); null otherwise.
    */
   separateWriter: SeparateWriter | null;
+  /**
+   * Set for a SQLite database opened with `walSyncAfterCommit`: its commits are not on
+   * disk until a `walSync.sync()` called after them resolves. Null: a commit is durable
+   * when it returns.
+   */
+  walSync: WalSync | null;
   /** Runs `hook` (in registration order) when the database closes, before its connections do. */
   beforeClose(hook: () => Promise<void>): void;
   close(): Promise<void>;
@@ -58,6 +66,13 @@ export interface OpenDatabaseOptions {
    * (`Db.separateWriter`); default true. The thread's own connection opens with false.
    */
   writerThread?: boolean;
+  /**
+   * File-backed SQLite only, for the webhook writer thread: commits do not fsync
+   * (`synchronous = NORMAL`) and `Db.walSync` makes them durable, so the fsync runs off
+   * the thread while it prepares the next batch. Everything committed on this connection
+   * must await `walSync.sync()` before it is acknowledged.
+   */
+  walSyncAfterCommit?: boolean;
 }
 
 /**
@@ -65,7 +80,7 @@ export interface OpenDatabaseOptions {
  * Nothing is created in a PostgreSQL server; a SQLite file's folder is created.
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db {
-  if (url.startsWith("file:")) return openSqlite(url.slice("file:".length), options.writerThread ?? true);
+  if (url.startsWith("file:")) return openSqlite(url.slice("file:".length), options);
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return openPostgres(url, options);
   throw new Error("DATABASE_URL must start with file: or postgres://");
 }
@@ -81,6 +96,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
   #held: WriteTurns | null = null;
   #inTransaction = false;
   readonly #database: SqliteDatabase;
+  readonly #readonlyByText = new Map<string, boolean>();
 
   constructor(database: SqliteDatabase) {
     super({ database });
@@ -92,7 +108,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
     return {
       // A write outside a transaction takes its turn too (see `SeparateWriter`).
       executeQuery: async (query) => {
-        const turns = this.#turnsFor(query.sql);
+        const turns = this.#turnsFor(query);
         if (!turns) return connection.executeQuery(query);
         await turns.take();
         try {
@@ -106,9 +122,25 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 
   /** The turns a statement must take: those of a writer thread, for a write outside a transaction. */
-  #turnsFor(text: string): WriteTurns | null {
+  #turnsFor(query: CompiledQuery): WriteTurns | null {
     if (!this.turns || this.#inTransaction) return null;
-    return (this.#database.prepare(text) as unknown as BetterSqlite3.Statement).readonly ? null : this.turns;
+    return this.#readsOnly(query) ? null : this.turns;
+  }
+
+  /**
+   * Whether a statement only reads. A Kysely select does (SQLite has no writing CTEs);
+   * raw SQL is asked of SQLite once per text and remembered, rather than looked up in
+   * the statement cache at every run (and compiled again once evicted from it).
+   */
+  #readsOnly(query: CompiledQuery): boolean {
+    if (SelectQueryNode.is(query.query)) return true;
+    let readonly = this.#readonlyByText.get(query.sql);
+    if (readonly === undefined) {
+      readonly = (this.#database.prepare(query.sql) as unknown as BetterSqlite3.Statement).readonly;
+      if (this.#readonlyByText.size >= STATEMENT_CACHE_SIZE) this.#readonlyByText.delete(this.#readonlyByText.keys().next().value!);
+      this.#readonlyByText.set(query.sql, readonly);
+    }
+    return readonly;
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -186,13 +218,16 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   } as unknown as SqliteDatabase;
 }
 
-function openSqlite(path: string, writerThread: boolean): Db {
+function openSqlite(path: string, options: OpenDatabaseOptions): Db {
   const memory = path === ":memory:";
   if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma("journal_mode = WAL");
+  // SQLite names the log after the file a symbolic link points to.
+  const walSync = options.walSyncAfterCommit && !memory ? WalSync.ofFile(`${realpathSync(resolve(path))}-wal`) : null;
   // FULL fsyncs the write-ahead log at every commit: a committed row survives a power cut.
-  sqlite.pragma("synchronous = FULL");
+  // With a WalSync, the same fsync runs after the commit, before anything is acknowledged.
+  sqlite.pragma(walSync ? "synchronous = NORMAL" : "synchronous = FULL");
   sqlite.pragma("busy_timeout = 10000");
   // A 64 MiB page cache (the default is 2 MiB): a 200k-event replay ran 7% faster
   // (bench:backfill, back to back); see docs/decisions/storage-engines.md.
@@ -204,7 +239,7 @@ function openSqlite(path: string, writerThread: boolean): Db {
   registerEngine(kysely, engine);
   // An in-memory database exists only on this connection: no other thread can share it.
   const separateWriter: SeparateWriter | null =
-    writerThread && !memory
+    (options.writerThread ?? true) && !memory
       ? {
           url: `file:${resolve(path)}`,
           takeTurnsWith: (turns) => {
@@ -212,7 +247,8 @@ function openSqlite(path: string, writerThread: boolean): Db {
           },
         }
       : null;
-  return withCloseHooks({ kysely, engine, dialect: "sqlite", displayUrl: `file:${path}`, sqlite, separateWriter }, async () => {
+  return withCloseHooks({ kysely, engine, dialect: "sqlite", displayUrl: `file:${path}`, sqlite, separateWriter, walSync }, async () => {
+    await walSync?.close();
     await kysely.destroy();
     // Kysely closes only a connection it has used; `migrate` alone works on the raw handle.
     if (sqlite.open) sqlite.close();
@@ -287,7 +323,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   pool.on("connect", (client) => client.on("error", () => undefined));
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   registerEngine(kysely, postgresAdapter);
-  return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null }, async () => {
+  return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null, walSync: null }, async () => {
     await kysely.destroy();
     // Kysely ends only a pool it has used; `migrate` alone works on the raw pool, and an
     // idle client left open kept a finished command alive until pg's idle timeout (10 s).

@@ -114,6 +114,9 @@ export interface ReconciliationRunsTable {
   checksum_version: Defaulted<number>;
   /** Ed25519 signature (base64) of the run's chain head, made with REPORT_SIGNING_KEY_FILE (migration 6). */
   signature: Defaulted<string | null>;
+  /** How many provider findings the run committed to, and the digest of their hashes; null before checksum version 3 (migration 12). */
+  findings_count: Defaulted<number>;
+  findings_digest: Defaulted<string | null>;
 }
 
 export interface ReconciliationUserReportsTable {
@@ -313,6 +316,13 @@ export interface ProviderFindingsTable {
   found_at: string;
   closed_by: string | null;
   closed_at: string | null;
+  /** The run whose checksum commits to this finding, and the status, uid and hash it committed to (migration 12). */
+  report_run_id: Defaulted<number | null>;
+  report_status: Defaulted<string | null>;
+  report_uid: Defaulted<string | null>;
+  report_hash: Defaulted<string | null>;
+  /** Why a finding was closed without an admin (`fixed_by_delivery`, `provider_shows_paid`), or by one (`resolved_by_admin`). */
+  close_reason: Defaulted<string | null>;
 }
 
 export interface Schema {

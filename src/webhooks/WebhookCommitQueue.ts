@@ -28,11 +28,16 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
+/** How a delivery is answered once what its batch committed is on disk. */
+type Answer = () => void;
+
 /**
  * Group commit (docs/decisions/webhook-durability.md): deliveries that arrive while a
  * commit is under way wait, and the next transaction stores and applies all of them,
  * so one fsync covers the whole batch. A promise resolves only after its transaction
- * has committed, so no delivery is acknowledged before it is durable.
+ * has committed, so no delivery is acknowledged before it is durable. Where commits do
+ * not fsync themselves (`db.walSync`, the writer thread's connection), the next batch
+ * starts as soon as one commits, and its deliveries are answered once the fsync after it ends.
  */
 export class WebhookCommitQueue {
   readonly #queue: Waiting[] = [];
@@ -44,6 +49,8 @@ export class WebhookCommitQueue {
   #paused = false;
   /** Called each time a batch finishes. */
   #settled: (() => void)[] = [];
+  /** Batches committed whose fsync (`db.walSync`) has not ended: their deliveries wait unanswered. */
+  readonly #syncing = new Set<Promise<void>>();
 
   /**
    * @param maxInFlight batches committed at once, at most.
@@ -85,6 +92,7 @@ export class WebhookCommitQueue {
       if (this.#inFlight.size === 0) this.#schedule();
       await new Promise<void>((resolve) => this.#settled.push(resolve));
     }
+    await Promise.all(this.#syncing);
   }
 
   async #idle(): Promise<void> {
@@ -119,8 +127,9 @@ export class WebhookCommitQueue {
       if (batch.length === 0) return;
       const started = { startedAt: performance.now() };
       this.#inFlight.add(started);
-      void this.#commit(batch).finally(() => {
+      void this.#commit(batch).then((answers) => {
         this.#inFlight.delete(started);
+        this.#answerWhenDurable(batch, answers);
         for (const settled of this.#settled.splice(0)) settled();
         this.#schedule();
       });
@@ -128,24 +137,47 @@ export class WebhookCommitQueue {
     });
   }
 
-  async #commit(batch: Waiting[]): Promise<void> {
+  /**
+   * Answers at once where a commit is durable when it returns; otherwise after the fsync
+   * that follows it. If that fsync fails, every delivery of the batch is refused with
+   * its `WalSyncError` (the writer thread then ends: webhookWriterWorker.ts).
+   */
+  #answerWhenDurable(batch: Waiting[], answers: Answer[]): void {
+    const walSync = this.db.walSync;
+    if (!walSync) {
+      for (const answer of answers) answer();
+      return;
+    }
+    const syncing = walSync.sync().then(
+      () => {
+        for (const answer of answers) answer();
+      },
+      (error: unknown) => {
+        for (const waiting of batch) waiting.reject(error);
+      },
+    );
+    this.#syncing.add(syncing);
+    void syncing.finally(() => this.#syncing.delete(syncing));
+  }
+
+  /** Commits a batch; hands back how to answer each delivery, not answering yet. */
+  async #commit(batch: Waiting[]): Promise<Answer[]> {
     try {
       const results = await withTransaction(this.db, (trx) => storeDeliveries(trx, batch.map((waiting) => waiting.delivery)));
-      batch.forEach((waiting, index) => waiting.resolve(results[index]!));
+      return batch.map((waiting, index) => () => waiting.resolve(results[index]!));
     } catch (error) {
-      if (batch.length === 1) {
-        await this.#storeFailed(batch[0]!, error);
-        return;
-      }
+      if (batch.length === 1) return [await this.#storeFailed(batch[0]!, error)];
       // One bad delivery must not refuse the others: commit each on its own.
+      const answers: Answer[] = [];
       for (const waiting of batch) {
         try {
           const [result] = await withTransaction(this.db, (trx) => storeDeliveries(trx, [waiting.delivery]));
-          waiting.resolve(result!);
+          answers.push(() => waiting.resolve(result!));
         } catch (single) {
-          await this.#storeFailed(waiting, single);
+          answers.push(await this.#storeFailed(waiting, single));
         }
       }
+      return answers;
     }
   }
 
@@ -154,7 +186,7 @@ export class WebhookCommitQueue {
    * retries): store it without applying, as failed `internal_error`, so it is
    * acknowledged and replayable. If even that fails, the provider gets a 5xx and retries.
    */
-  async #storeFailed(waiting: Waiting, error: unknown): Promise<void> {
+  async #storeFailed(waiting: Waiting, error: unknown): Promise<Answer> {
     try {
       const row = {
         ...waiting.delivery.row,
@@ -169,9 +201,9 @@ export class WebhookCommitQueue {
           .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
           .execute(),
       );
-      waiting.resolve({ duplicate: false, status: "failed" });
+      return () => waiting.resolve({ duplicate: false, status: "failed" });
     } catch {
-      waiting.reject(error);
+      return () => waiting.reject(error);
     }
   }
 }

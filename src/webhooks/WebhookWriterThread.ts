@@ -1,14 +1,11 @@
 import { once } from "node:events";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Db } from "../storage/openDatabase.js";
+import { startModuleWorker } from "../threads/startModuleWorker.js";
 import type { SeparateWriter, WriteTurns } from "../storage/SeparateWriter.js";
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
 import { webhookWriterExitsTotal } from "./metrics.js";
-import type { VerifiedDelivery } from "./pendingDelivery.js";
-import type { StoredDelivery } from "./WebhookCommitQueue.js";
+import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
 
 /** The writer thread ended (or is closing) before this delivery committed: nothing was acknowledged. */
@@ -21,7 +18,7 @@ export class WriterUnavailableError extends Error {
 }
 
 interface Waiting {
-  resolve(stored: StoredDelivery): void;
+  resolve(written: WrittenDelivery): void;
   reject(error: unknown): void;
 }
 
@@ -60,7 +57,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     return this.#worker;
   }
 
-  submit(verified: VerifiedDelivery): Promise<StoredDelivery> {
+  submit(verified: VerifiedDelivery): Promise<WrittenDelivery> {
     if (this.#closing) return Promise.reject(new WriterUnavailableError("is closing"));
     const worker = this.#running();
     const id = this.#nextId++;
@@ -69,7 +66,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
       worker.ref();
       // Like the in-thread queue: every request already read in this turn joins one batch.
       if (this.#outbox.length === 0) setImmediate(() => this.#send());
-      this.#outbox.push({ id, delivery: { ...verified, rawBody: ownedBytes(verified.rawBody) } });
+      this.#outbox.push({ id, delivery: { ...verified } });
     });
   }
 
@@ -78,7 +75,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     this.#outbox = [];
     const worker = this.#worker;
     if (!worker || deliveries.length === 0) return;
-    worker.postMessage({ kind: "store", deliveries } satisfies ToWriter, deliveries.map(({ delivery }) => delivery.rawBody.buffer as ArrayBuffer));
+    worker.postMessage({ kind: "store", deliveries } satisfies ToWriter, [packBodies(deliveries.map(({ delivery }) => delivery))]);
   }
 
   take(): Promise<void> {
@@ -117,7 +114,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
 
   #running(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = spawnWriter({ url: this.url });
+    const worker = startModuleWorker(import.meta.url, "webhookWriterWorker", { url: this.url } satisfies WriterData);
     worker.on("message", (message: FromWriter) => this.#receive(message));
     // An error ends the thread; "exit" follows and fails what it held.
     let cause: unknown;
@@ -138,7 +135,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     for (const result of message.results) {
       const waiting = this.#waiting.get(result.id);
       this.#waiting.delete(result.id);
-      if ("stored" in result) waiting?.resolve(result.stored);
+      if ("written" in result) waiting?.resolve(result.written);
       else waiting?.reject(new Error(result.failure));
     }
     this.#refreshRef();
@@ -166,28 +163,20 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
 }
 
 /**
- * The body's bytes in a buffer of their own, which is moved to the thread. Cloning the
- * request's view instead would copy its whole backing buffer (Node's 8 KiB pool or a
- * 64 KiB socket read), and moving that buffer itself would empty it under whoever
- * still holds it (a caller may send the same bytes twice).
+ * Copies the bodies of one message into one buffer of their own, each delivery's
+ * `rawBody` becoming its slice, and returns that buffer, which is moved to the thread:
+ * one allocation and one transfer per message, not one per body. Cloning the request's
+ * view instead would copy its whole backing buffer (Node's 8 KiB pool or a 64 KiB
+ * socket read), and moving that buffer itself would empty it under whoever still holds
+ * it (a caller may send the same bytes twice).
  */
-function ownedBytes(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
-}
-
-/**
- * From built JavaScript the thread runs `webhookWriterWorker.js`; from the TypeScript
- * sources (tests, `tsx`) it loads `webhookWriterWorker.ts` through tsx's loader.
- */
-function spawnWriter(data: WriterData): Worker {
-  const fromSources = import.meta.url.endsWith(".ts");
-  const entry = new URL(fromSources ? "./webhookWriterWorker.ts" : "./webhookWriterWorker.js", import.meta.url);
-  if (!fromSources) return new Worker(entry, { workerData: data });
-  // tsx's ESM entry (its package's `exports`, `import` condition); its `register` hooks the thread's imports.
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve("tsx/package.json");
-  const manifest = require(manifestPath) as { exports: Record<string, { import: { default: string } }> };
-  const tsxApi = pathToFileURL(join(dirname(manifestPath), manifest.exports["./esm/api"]!.import.default)).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
+function packBodies(deliveries: VerifiedDelivery[]): ArrayBuffer {
+  const packed = new Uint8Array(deliveries.reduce((total, delivery) => total + delivery.rawBody.byteLength, 0));
+  let offset = 0;
+  for (const delivery of deliveries) {
+    packed.set(delivery.rawBody, offset);
+    delivery.rawBody = packed.subarray(offset, offset + delivery.rawBody.byteLength);
+    offset += delivery.rawBody.byteLength;
+  }
+  return packed.buffer;
 }

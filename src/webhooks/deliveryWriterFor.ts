@@ -1,13 +1,11 @@
-import type { ReadDelivery } from "../providers/PaymentEvent.js";
 import type { Db } from "../storage/openDatabase.js";
-import { pendingDelivery, type VerifiedDelivery } from "./pendingDelivery.js";
-import { MAX_BATCH, WebhookCommitQueue, type StoredDelivery } from "./WebhookCommitQueue.js";
+import { writeVerified, type VerifiedDelivery, type WrittenDelivery } from "./pendingDelivery.js";
+import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
 import { WebhookWriterThread } from "./WebhookWriterThread.js";
 
-/** Where verified deliveries go to be stored and applied; a promise resolves once its batch committed. */
+/** Where verified deliveries go to be read, stored and applied (`writeVerified`); a promise resolves once its batch committed. */
 export interface DeliveryWriter {
-  /** `read` is the body as the caller already read it from `verified.rawBody`. */
-  submit(verified: VerifiedDelivery, read: ReadDelivery): Promise<StoredDelivery>;
+  submit(verified: VerifiedDelivery): Promise<WrittenDelivery>;
 }
 
 const WRITERS = new WeakMap<Db, DeliveryWriter>();
@@ -31,5 +29,5 @@ export function deliveryWriterFor(db: Db): DeliveryWriter {
 function inThreadWriter(db: Db): DeliveryWriter {
   const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
   const queue = new WebhookCommitQueue(db, MAX_BATCH, maxInFlight, nextBatchAfterMs);
-  return { submit: (verified, read) => queue.submit(pendingDelivery(verified, read)) };
+  return { submit: (verified) => writeVerified(queue, verified) };
 }

@@ -5,7 +5,6 @@ import type { SignatureCheck, SignatureFailure } from "../providers/SignatureChe
 import { verifyStripeSignature } from "../providers/stripe/verifyStripeSignature.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { WebhookStatus } from "../storage/schema.js";
-import { readStoredDelivery } from "./readStoredDelivery.js";
 import { webhookAckSeconds, webhookDeliveriesTotal } from "./metrics.js";
 import { deliveryWriterFor } from "./deliveryWriterFor.js";
 import type { VerifiedDelivery } from "./pendingDelivery.js";
@@ -67,7 +66,8 @@ function verify(delivery: Delivery, config: Config, now: Date): SignatureCheck |
 /**
  * Verifies a delivery on its raw bytes, stores it durably, applies it, and says how to
  * answer. A signed body that cannot be read is stored as failed and still stored:
- * the provider must not retry it forever, and an operator can replay it.
+ * the provider must not retry it forever, and an operator can replay it. The body is
+ * read by the writer (`writeVerified`), on the writer thread where there is one.
  */
 export async function ingestDelivery(db: Db, config: Config, delivery: Delivery, now: Date): Promise<IngestOutcome> {
   const startedAt = performance.now();
@@ -83,10 +83,6 @@ async function ingest(db: Db, config: Config, delivery: Delivery, now: Date): Pr
   if (check === null) return { outcome: "not_configured" };
   if (!check.ok) return { outcome: "signature_refused", failure: check.failure };
 
-  const read = readStoredDelivery(delivery.provider, delivery.rawBody);
-  if (read.livemode !== null && read.livemode !== (config.environment === "prod")) {
-    return { outcome: "livemode_mismatch", livemode: read.livemode };
-  }
   const kept: Record<string, string> = {};
   for (const name of KEPT_HEADERS[delivery.provider]) {
     const value = header(delivery.headers, name);
@@ -98,10 +94,10 @@ async function ingest(db: Db, config: Config, delivery: Delivery, now: Date): Pr
     headers: JSON.stringify(kept),
     receivedAt: now,
     reversalPolicy: config.webhooks.reversalPolicy,
+    environment: config.environment,
   };
   try {
-    const stored = await deliveryWriterFor(db).submit(verified, read);
-    return { outcome: "stored", eventId: read.eventId, status: stored.status, duplicate: stored.duplicate };
+    return await deliveryWriterFor(db).submit(verified);
   } catch (error) {
     if (error instanceof WriterUnavailableError) return { outcome: "not_stored" };
     throw error;

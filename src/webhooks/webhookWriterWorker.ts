@@ -5,15 +5,17 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
-import { pendingDelivery } from "./pendingDelivery.js";
+import { WalSyncError } from "../storage/sqlite/walSync.js";
+import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
 import { unreachable } from "../unreachable.js";
 
 const port = parentPort!;
 const { url } = workerData as WriterData;
-// This connection is the writer: it must not start a thread of its own.
-const db = openDatabase(url, { writerThread: false });
+// This connection is the writer: it must not start a thread of its own. Its commits do not
+// fsync; the queue answers a batch once the fsync after it ends, while the next batch runs.
+const db = openDatabase(url, { writerThread: false, walSyncAfterCommit: true });
 const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
 const queue = new WebhookCommitQueue(db, MAX_BATCH, maxInFlight, nextBatchAfterMs);
 
@@ -31,8 +33,17 @@ function flush(): void {
 
 async function store({ id, delivery }: Extract<ToWriter, { kind: "store" }>["deliveries"][number]): Promise<void> {
   try {
-    answer({ id, stored: await queue.submit(pendingDelivery(delivery)) });
+    answer({ id, written: await writeVerified(queue, delivery) });
   } catch (error) {
+    // After a failed fsync, what this connection committed since the last one may not be
+    // on disk: the thread ends, so what it had not answered gets 503 and is sent again
+    // (a delivery that did land is then answered as a duplicate).
+    if (error instanceof WalSyncError) {
+      setImmediate(() => {
+        throw error;
+      });
+      return;
+    }
     answer({ id, failure: String((error as Error)?.message ?? error) });
   }
 }

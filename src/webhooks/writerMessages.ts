@@ -1,5 +1,4 @@
-import type { VerifiedDelivery } from "./pendingDelivery.js";
-import type { StoredDelivery } from "./WebhookCommitQueue.js";
+import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 
 /** What the main thread sends the webhook writer thread. */
 export type ToWriter =
@@ -13,8 +12,8 @@ export type ToWriter =
 
 /** What the writer thread answers. */
 export type FromWriter =
-  /** Deliveries whose batch committed (or that could not be stored: `failure` set). */
-  | { kind: "settled"; results: ({ id: number; stored: StoredDelivery } | { id: number; failure: string })[] }
+  /** Deliveries whose batch committed or that were refused (or that could not be stored: `failure` set). */
+  | { kind: "settled"; results: ({ id: number; written: WrittenDelivery } | { id: number; failure: string })[] }
   | { kind: "paused" };
 
 /** What the thread is started with. */

@@ -4,7 +4,9 @@ import { backfillDeps } from "../../src/backfill/backfillDeps.js";
 import { startBackfill } from "../../src/backfill/startBackfill.js";
 import { loadConfig } from "../../src/config.js";
 import { reconcileJob } from "../../src/reconcile/reconcileJob.js";
+import { listFindings, storeFindings } from "../../src/providerSync/storeFindings.js";
 import type { Db } from "../../src/storage/openDatabase.js";
+import { withTransaction } from "../../src/storage/withTransaction.js";
 import { catalogue, eventRow, flakeId, paynowOrder, paynowRefund, sendPaynow, webhookHarness, type WebhookHarness } from "./webhookFixtures.js";
 
 /** The admin page's tests run on 2026-03-10 (UTC); the runs are of the three days before. */
@@ -29,6 +31,48 @@ export interface AdminSeed {
   failedEventId: number;
   parkedEventId: number;
   migrationId: string;
+  /** An open `paid_not_credited` finding: a paid PayNow order of 3 × P50 (150 points) that names no user. */
+  unclaimedFindingId: string;
+  /** A `credited_not_paid` standing report on page_user_1's order, which no action may touch. */
+  reportedFindingId: string;
+}
+
+export const UNCLAIMED_POINTS = 150;
+
+/**
+ * What a PayNow sync stores for an order whose delivery named no user, and for a credit
+ * whose order the provider shows canceled (the shapes `compareRecords` gives them).
+ */
+async function plantFindings(db: Db): Promise<{ unclaimedFindingId: string; reportedFindingId: string }> {
+  const orderId = flakeId();
+  const purchaseKey = `paynow:order:${orderId}`;
+  const credit = { kind: "credit", purchaseKey, purchaseRefs: [purchaseKey], uid: null, lines: [{ catalogueIds: ["P50"], quantity: 3 }], paidMinor: 1500 };
+  const credited = await db.kysely.selectFrom("webhook_purchases").select(["purchase_ref", "entry_id", "paid_minor"]).where("uid", "=", "page_user_1").executeTakeFirstOrThrow();
+  await withTransaction(db, (trx) =>
+    storeFindings(
+      trx,
+      "page-seed-sync",
+      [
+        { provider: "paynow", kind: "paid_not_credited", subject: purchaseKey, status: "open", date: "2026-03-09", uid: null, amountMinor: 1500, detail: { providerStatus: "completed", currency: "EUR", credit } },
+        {
+          provider: "paynow",
+          kind: "credited_not_paid",
+          subject: credited.purchase_ref,
+          status: "reported",
+          date: "2026-03-09",
+          uid: "page_user_1",
+          amountMinor: Number(credited.paid_minor),
+          detail: { providerStatus: "canceled", creditedEntryId: Number(credited.entry_id) },
+        },
+      ],
+      PAGE_NOW,
+    ),
+  );
+  const stored = await listFindings(db.kysely, { limit: 10 });
+  return {
+    unclaimedFindingId: stored.find((finding) => finding.kind === "paid_not_credited")!.id,
+    reportedFindingId: stored.find((finding) => finding.kind === "credited_not_paid")!.id,
+  };
 }
 
 /**
@@ -78,5 +122,6 @@ export async function seedAdminPage(db: Db): Promise<AdminSeed> {
     failedEventId: (await eventRow(db, "paynow", failed.event_id))!.id,
     parkedEventId: (await eventRow(db, "paynow", parked.event_id))!.id,
     migrationId: record.id,
+    ...(await plantFindings(db)),
   };
 }

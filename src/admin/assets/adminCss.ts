@@ -50,6 +50,12 @@ figcaption { font-weight: 600; margin-bottom: 4px; }
 button { font: inherit; padding: 4px 12px; border: 1px solid #b8c2cc; border-radius: 4px; background: #fff; cursor: pointer; }
 button:hover { background: #eef2f6; }
 input { font: inherit; padding: 4px 8px; border: 1px solid #b8c2cc; border-radius: 4px; }
+header.top nav.pages { display: flex; gap: 16px; margin-right: auto; margin-left: 32px; }
+header.top nav.pages a { color: #cfe0ff; }
+select { font: inherit; padding: 4px 8px; border: 1px solid #b8c2cc; border-radius: 4px; background: #fff; }
+form.resolve { display: flex; gap: 6px; align-items: center; }
+.badge.finding-open { background: #fdf1dc; color: var(--warn); }
+.badge.finding-repaired, .badge.finding-resolved { background: #e3f3e8; color: var(--ok); }
 form.lookup, form.adjust { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 form.adjust input[name=reason] { min-width: 280px; }
 section.login { max-width: 460px; margin: 40px auto; }

@@ -148,7 +148,7 @@ const lookup = html`<form class="lookup" method="get" action="/admin/users">
 </form>`;
 
 export function dashboardPage(dashboard: Dashboard, session: LayoutSession, notice: SafeHtml | null): SafeHtml {
-  const body = html`${notice ?? ""}<div class="title-row"><h1>Overview</h1>${lookup}</div>
+  const body = html`${notice ?? ""}<div class="title-row"><h1>Overview</h1><a id="open-findings" href="/admin/findings?status=open">${formatPoints(dashboard.openFindings)} open provider finding${dashboard.openFindings === 1 ? "" : "s"}</a>${lookup}</div>
 ${chartsSection(dashboard)}
 <div class="columns">${lastRunSection(dashboard)}${verifySection(dashboard.verify)}</div>
 ${eventsSection(dashboard.stuck, session.csrf)}

@@ -25,6 +25,7 @@ ${options.charts ? html`<link rel="stylesheet" href="/admin/assets/uPlot.min.css
 <body>
 <header class="top">
   <a class="brand" href="/admin">Reckon <span>revenue assurance</span></a>
+  ${session ? html`<nav class="pages"><a href="/admin">Overview</a><a href="/admin/findings?status=open">Provider findings</a></nav>` : ""}
   ${
     session
       ? html`<form class="logout" method="post" action="/admin/logout">

@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { FINDING_STATUSES } from "../../providerSync/ProviderRecords.js";
 import { PROVIDERS } from "../../providers/PaymentEvent.js";
-import { resolveFinding } from "../../providerSync/resolveFinding.js";
+import { resolveFinding, type ResolveOutcome } from "../../providerSync/resolveFinding.js";
 import { listFindings } from "../../providerSync/storeFindings.js";
 import { AppError } from "../errors.js";
 import { parseBody, parseQuery } from "../input.js";
-import { actorOf, type RouteDef } from "../RouteDef.js";
+import { actorOf, type Reply, type RouteDef } from "../RouteDef.js";
 
-const FindingsQuery = z.strictObject({
+/** The filter the findings list takes, on the API and the admin page. */
+export const FindingsQuery = z.strictObject({
   date: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
@@ -23,6 +24,31 @@ const ResolveBody = z.strictObject({
 });
 
 const FINDING_ID = /^pf_[A-Za-z0-9_]{1,64}$/;
+
+export function parseFindingId(value: unknown): string {
+  if (typeof value !== "string" || !FINDING_ID.test(value)) throw new AppError("invalid_finding_id", "a finding id is pf_ and letters, digits or _");
+  return value;
+}
+
+/** The answer to a resolve, for the API and the admin page alike. */
+export function answerResolve(id: string, outcome: ResolveOutcome): Reply {
+  switch (outcome.outcome) {
+    case "resolved":
+      return { status: 200, body: outcome };
+    case "finding_not_found":
+      throw new AppError("finding_not_found", `no provider finding ${id}`);
+    case "finding_not_open":
+      throw new AppError("finding_not_open", `the finding is ${outcome.status}; only open findings are resolved`, { status: outcome.status });
+    case "uid_required":
+      throw new AppError("uid_required", "this credit names no usable user: send { \"uid\": \"…\" }");
+    case "not_applied":
+      throw new AppError("finding_not_applied", `the ledger did not apply it: ${outcome.result.status}`, { result: outcome.result });
+    default: {
+      const never: never = outcome;
+      throw new Error(`unhandled resolve outcome ${JSON.stringify(never)}`);
+    }
+  }
+}
 
 export const providerFindingRoutes: RouteDef[] = [
   {
@@ -50,8 +76,7 @@ export const providerFindingRoutes: RouteDef[] = [
     schema: { body: ResolveBody, bodyOptional: true },
     errors: ["invalid_finding_id", "finding_not_found", "finding_not_open", "uid_required", "finding_not_applied"],
     async handle(request, context) {
-      const id = (request.params as { id?: unknown }).id;
-      if (typeof id !== "string" || !FINDING_ID.test(id)) throw new AppError("invalid_finding_id", "a finding id is pf_ and letters, digits or _");
+      const id = parseFindingId((request.params as { id?: unknown }).id);
       const body = parseBody(ResolveBody, request.body ?? {});
       const outcome = await resolveFinding(context.db, {
         id,
@@ -60,18 +85,7 @@ export const providerFindingRoutes: RouteDef[] = [
         now: context.now(),
         reversalPolicy: context.config.webhooks.reversalPolicy,
       });
-      switch (outcome.outcome) {
-        case "resolved":
-          return { status: 200, body: outcome };
-        case "finding_not_found":
-          throw new AppError("finding_not_found", `no provider finding ${id}`);
-        case "finding_not_open":
-          throw new AppError("finding_not_open", `the finding is ${outcome.status}; only open findings are resolved`, { status: outcome.status });
-        case "uid_required":
-          throw new AppError("uid_required", "this credit names no usable user: send { \"uid\": \"…\" }");
-        case "not_applied":
-          throw new AppError("finding_not_applied", `the ledger did not apply it: ${outcome.result.status}`, { result: outcome.result });
-      }
+      return answerResolve(id, outcome);
     },
   },
 ];

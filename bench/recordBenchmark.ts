@@ -13,7 +13,8 @@ against a baseline measured in the same run matter more than absolute numbers.
  * Prints the benchmark's figures as one JSON object and replaces its section of
  * docs/benchmarks.md, leaving the other benchmarks' sections as they are.
  */
-export function recordBenchmark(name: string, figures: Record<string, unknown>, notes: string[] = []): void {
+/** `command` is what produced the figures, when it is not `npm run bench:<name>`. */
+export function recordBenchmark(name: string, figures: Record<string, unknown>, notes: string[] = [], command = `npm run bench:${name}`): void {
   const result = { benchmark: name, at: new Date().toISOString(), ...figures };
   console.log(JSON.stringify(result));
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? "unknown"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -21,7 +22,7 @@ export function recordBenchmark(name: string, figures: Record<string, unknown>, 
     `<!-- bench:${name} -->`,
     `## ${name}`,
     "",
-    `Run \`npm run bench:${name}\` on ${result.at.slice(0, 10)}; ${machine}.`,
+    `Run \`${command}\` on ${result.at.slice(0, 10)}; ${machine}.`,
     "",
     ...notes.map((note) => `${note}`),
     ...(notes.length > 0 ? [""] : []),

@@ -5,7 +5,7 @@ import { exportFolder, firestoreLines, reckonLines, type LegacyUser } from "../.
 import { refuseEntriesFor } from "../../test/support/refuseEntries.js";
 import { tableHashes } from "../../test/support/tableHashes.js";
 import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } from "../../test/support/testDatabase.js";
-import { importWallets, type ImportSummary } from "./importWallets.js";
+import { BATCH_USERS, importWallets, type ImportSummary } from "./importWallets.js";
 import type { ImportFormat } from "./LegacyRecord.js";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
@@ -160,15 +160,16 @@ for (const { engine, writerThread } of VARIANTS) {
 
     it("a batch the database fails to write stops the import: the batches before it stay, nothing after it is written", async () => {
       const db = await fresh();
-      // 2,500 users of one entry each: three batches (of 1,000 users), the second holding u1500.
-      const users = Array.from({ length: 2_500 }, (_, index): LegacyUser => {
+      // Users of one entry each: three batches (of BATCH_USERS users), the second holding u1500's index.
+      const users = Array.from({ length: BATCH_USERS * 2.5 }, (_, index): LegacyUser => {
         const uid = `u${String(index).padStart(4, "0")}`;
         return { uid, points: 10, entries: [{ id: `${uid}-1`, amount: 10, at: "2025-01-01T00:00:00Z" }] };
       });
-      await refuseEntriesFor(db, "u1500");
-      await expect(run(db, files.write("fails.jsonl", reckonLines(users)), "reckon")).rejects.toThrow(/refused by test trigger for u1500/);
+      const refused = users[BATCH_USERS * 1.5]!.uid;
+      await refuseEntriesFor(db, refused);
+      await expect(run(db, files.write("fails.jsonl", reckonLines(users)), "reckon")).rejects.toThrow(new RegExp(`refused by test trigger for ${refused}`));
       const wallets = await db.kysely.selectFrom("wallets").select("uid").orderBy("uid").execute();
-      expect(wallets.map((wallet) => wallet.uid)).toEqual(users.slice(0, 1_000).map((user) => user.uid));
+      expect(wallets.map((wallet) => wallet.uid)).toEqual(users.slice(0, BATCH_USERS).map((user) => user.uid));
       expect(await invariantViolations(db)).toEqual([]);
     });
 

@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../../test/support/testDatabase.js";
 import { migrate } from "./migrate.js";
@@ -26,3 +28,23 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe.runIf(ENGINES.includes("postgres"))("a command that never closes its database [postgres]", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase("postgres");
+  });
+  afterAll(async () => database.drop());
+
+  it("still exits once its work is done: the connection the pool keeps (min: 1) does not hold the process", () => {
+    // The compiled build (test/support/buildOnce.ts), as `node bin/reckon.js` runs it.
+    const compiled = fileURLToPath(new URL("../../dist/storage/openDatabase.js", import.meta.url));
+    const script = `const { openDatabase } = await import(${JSON.stringify(compiled)});
+      const db = openDatabase(process.env.URL);
+      await db.kysely.selectFrom("wallets").select("uid").execute();
+      console.log(db.pool.totalCount);`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, URL: database.url }, encoding: "utf8", timeout: 30_000 });
+    // Killed by the timeout, it would have no status and the signal SIGTERM.
+    expect({ status: child.status, signal: child.signal, stdout: child.stdout.trim(), stderr: child.stderr }).toEqual({ status: 0, signal: null, stdout: "1", stderr: "" });
+  });
+});

@@ -69,15 +69,13 @@ describeEachEngine("stored-state metrics", (db) => {
 });
 
 describe.runIf(ENGINES.includes("postgres"))("stored-state reads on a fresh PostgreSQL pool [postgres]", () => {
-  it("one scrape opens one connection, and the pool keeps it past pg's idle timeout", async () => {
+  it("one scrape opens one connection", async () => {
     // A fresh server, or one whose idle connections had timed out, used to open a backend
     // per read: five for one scrape, each loading its catalogue caches (35–210 ms).
     const fresh = await createTestDatabase("postgres");
     try {
       await storedStateMetrics(fresh.db).metrics();
       expect(fresh.db.pool!.totalCount).toBe(1);
-      // `min: 1`: that connection is not the idle timeout's to close.
-      expect((fresh.db.pool as unknown as { options: { min: number } }).options.min).toBe(1);
     } finally {
       await fresh.drop();
     }

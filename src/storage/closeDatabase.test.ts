@@ -36,7 +36,7 @@ describe.runIf(ENGINES.includes("postgres"))("a command that never closes its da
   });
   afterAll(async () => database.drop());
 
-  it("still exits once its work is done: the connection the pool keeps (min: 1) does not hold the process", () => {
+  it("still exits once its work is done: no pooled connection holds the process for good", () => {
     // The compiled build (test/support/buildOnce.ts), as `node bin/reckon.js` runs it.
     const compiled = fileURLToPath(new URL("../../dist/storage/openDatabase.js", import.meta.url));
     const script = `const { openDatabase } = await import(${JSON.stringify(compiled)});

@@ -308,13 +308,6 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
     ...fromUrl,
     ...(options.password === undefined ? {} : { password: options.password }),
     max: options.poolSize ?? 10,
-    // One connection outlives pg's 10 s idle timeout: a scrape every 15–60 s on an otherwise
-    // idle server, or the first delivery after a quiet spell, would otherwise open a backend
-    // (and load its catalogue caches) each time.
-    min: 1,
-    // …without holding the process: a command that never closed its database still exits
-    // when its work is done (a server is held by its listener, not by idle connections).
-    allowExitOnIdle: true,
     types: pgTypes,
     connectionTimeoutMillis: 10_000,
   };

@@ -37,6 +37,10 @@ export const postgresAdapter: EngineAdapter = {
 
   // The planner walks the primary key by itself once its statistics are fresh (`refreshStatistics`).
   walkPrimaryKey: (table: string) => sql.table(table),
+  async readAlongIndexes(trx: Kysely<any>): Promise<void> {
+    await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
+    await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+  },
   async refreshStatistics(db: Kysely<any>, table: string): Promise<void> {
     await sql`analyze ${sql.table(table)}`.execute(db);
   },
@@ -99,6 +103,7 @@ export const postgresAdapter: EngineAdapter = {
 
   jsonText: (value: RawBuilder<unknown>) => sql`CAST(to_json(CAST(${value} AS text)) AS text)`,
   sha256Hex: (text: RawBuilder<unknown>) => sql`encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`,
+  concatInOrder: (value: RawBuilder<unknown>, key: RawBuilder<unknown>) => sql`string_agg(${value}, '' ORDER BY ${key})`,
 
   async runScript(db: Kysely<any>, script: string): Promise<void> {
     // Without parameters pg sends the text as one simple query, which may hold several statements.

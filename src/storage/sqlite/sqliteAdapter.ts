@@ -56,6 +56,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     walkPrimaryKey: (table: string) => sql`${sql.table(table)} not indexed`,
     // It plans these walks well without statistics.
     refreshStatistics: async () => undefined,
+    readAlongIndexes: async () => undefined,
 
     valuesCell: (value: unknown, _type: ValuesColumnType) => sql`${value}`,
     /**
@@ -89,6 +90,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
 
     jsonText: (value: RawBuilder<unknown>) => sql`json_quote(${value})`,
     sha256Hex: null,
+    concatInOrder: (value: RawBuilder<unknown>, key: RawBuilder<unknown>) => sql`group_concat(${value}, '' ORDER BY ${key})`,
 
     async runScript(_db: Kysely<any>, script: string): Promise<void> {
       raw.exec(script);

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType, WebhookEventRow } from "../EngineAdapter.js";
+import { statementChunks } from "../setBased.js";
 
 /** Lines per statement: they travel as one JSON parameter that PostgreSQL unpacks. */
 const LINES_PER_STATEMENT = 5_000;
@@ -78,6 +79,20 @@ export const postgresAdapter: EngineAdapter = {
           ${column("reason")}::text[], ${column("content_hash")}::text[], ${column("created_at")}::timestamptz[])
         RETURNING id, idempotency_key`.execute(trx);
       for (const row of result.rows) inserted.push(row);
+    }
+    return inserted;
+  },
+  /** A multi-row insert of a group commit's events, as `storeDeliveries` always sent it. */
+  async insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number> {
+    let inserted = 0;
+    for (const chunk of statementChunks(rows, 13)) {
+      const returned = await trx
+        .insertInto("webhook_events")
+        .values(chunk)
+        .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
+        .returning("id")
+        .execute();
+      inserted += returned.length;
     }
     return inserted;
   },

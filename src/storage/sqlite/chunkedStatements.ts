@@ -21,6 +21,8 @@ export interface ChunkedStatements {
    * back the rows the statements return (none unless the text has RETURNING).
    */
   run<T, R = never>(rows: readonly T[], push: (parameters: unknown[], row: T) => void): R[];
+  /** As `run` for a text without RETURNING: how many rows the statements changed. */
+  write<T>(rows: readonly T[], push: (parameters: unknown[], row: T) => void): number;
 }
 
 /**
@@ -41,19 +43,30 @@ export function chunkedStatements(raw: BetterSqlite3.Database, textFor: (rows: n
     }
     return statement;
   };
+  const each = <T>(rows: readonly T[], push: (parameters: unknown[], row: T) => void, execute: (statement: BetterSqlite3.Statement, parameters: unknown[]) => void) => {
+    let start = 0;
+    for (const size of chunkSizes(rows.length, fullRows)) {
+      const parameters: unknown[] = [];
+      for (let index = start; index < start + size; index++) push(parameters, rows[index]!);
+      execute(statementFor(size), parameters);
+      start += size;
+    }
+  };
   return {
     run<T, R = never>(rows: readonly T[], push: (parameters: unknown[], row: T) => void): R[] {
       const returned: R[] = [];
-      let start = 0;
-      for (const size of chunkSizes(rows.length, fullRows)) {
-        const parameters: unknown[] = [];
-        for (let index = start; index < start + size; index++) push(parameters, rows[index]!);
-        const statement = statementFor(size);
+      each(rows, push, (statement, parameters) => {
         if (statement.reader) for (const row of statement.all(parameters) as R[]) returned.push(row);
         else statement.run(parameters);
-        start += size;
-      }
+      });
       return returned;
+    },
+    write<T>(rows: readonly T[], push: (parameters: unknown[], row: T) => void): number {
+      let changes = 0;
+      each(rows, push, (statement, parameters) => {
+        changes += statement.run(parameters).changes;
+      });
+      return changes;
     },
   };
 }

@@ -65,8 +65,11 @@ export interface EngineAdapter extends Capabilities {
 
   /** One cell of a `valuesTable` row, typed where the engine would otherwise guess text. */
   valuesCell(value: unknown, type: ValuesColumnType): RawBuilder<unknown>;
-  /** Appends report lines inside `trx`; a line already stored for its run and user is kept. */
-  insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void>;
+  /**
+   * Appends report lines inside `trx`; a line already stored for its run and user is kept.
+   * Returns how many of `rows` were written (the others were already stored).
+   */
+  insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number>;
   /**
    * Appends ledger entries inside `trx` and returns each one's id, in no particular
    * order; a taken key fails the statement. The ledger's rules are decided before

@@ -73,10 +73,10 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
      * Prepared statements on the raw connection (`chunkedStatements`): `trx` holds that
      * one connection with BEGIN IMMEDIATE, so the rows land in the same transaction.
      */
-    async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void> {
+    async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number> {
       assertInTransaction(trx, raw, "report lines");
       lineStatements ??= chunkedStatements(raw, (count) => `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${placeholderRows(count, 11)} ON CONFLICT DO NOTHING`, LINES_PER_STATEMENT);
-      lineStatements.run(rows, pushLine);
+      return lineStatements.write(rows, pushLine);
     },
     /** As `insertReportLines`; a taken key fails the statement, and with it the transaction's work. */
     async insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]> {

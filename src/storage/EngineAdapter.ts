@@ -58,13 +58,21 @@ export interface EngineAdapter extends Capabilities {
 
   /** `table` as a FROM item that walks its primary key instead of a secondary index. */
   walkPrimaryKey(table: string): RawBuilder<unknown>;
+  /**
+   * Within `trx`, reads along an index that gives the order a statement asks for, even
+   * where stale statistics would make the planner sort instead (a table just filled).
+   */
+  readAlongIndexes(trx: Kysely<any>): Promise<void>;
   /** Refreshes the planner's statistics of `table` where the planner needs them fresh. */
   refreshStatistics(db: Kysely<any>, table: string): Promise<void>;
 
   /** One cell of a `valuesTable` row, typed where the engine would otherwise guess text. */
   valuesCell(value: unknown, type: ValuesColumnType): RawBuilder<unknown>;
-  /** Appends report lines inside `trx`; a line already stored for its run and user is kept. */
-  insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void>;
+  /**
+   * Appends report lines inside `trx`; a line already stored for its run and user is kept.
+   * Returns how many of `rows` were written (the others were already stored).
+   */
+  insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number>;
   /**
    * Appends ledger entries inside `trx` and returns each one's id, in no particular
    * order; a taken key fails the statement. The ledger's rules are decided before
@@ -85,6 +93,8 @@ export interface EngineAdapter extends Capabilities {
   jsonText(value: RawBuilder<unknown>): RawBuilder<unknown>;
   /** SQL for the lowercase hex SHA-256 of the UTF-8 bytes of `text`, or null where the engine has none. */
   readonly sha256Hex: ((text: RawBuilder<unknown>) => RawBuilder<unknown>) | null;
+  /** SQL aggregate: the texts `value` of a group concatenated in `key` order, without a separator. */
+  concatInOrder(value: RawBuilder<unknown>, key: RawBuilder<unknown>): RawBuilder<unknown>;
 
   /** Runs a script of several statements (a migration's SQL) outside any transaction of Kysely's. */
   runScript(db: Kysely<any>, script: string): Promise<void>;

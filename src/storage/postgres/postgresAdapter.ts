@@ -38,23 +38,30 @@ export const postgresAdapter: EngineAdapter = {
 
   // The planner walks the primary key by itself once its statistics are fresh (`refreshStatistics`).
   walkPrimaryKey: (table: string) => sql.table(table),
+  async readAlongIndexes(trx: Kysely<any>): Promise<void> {
+    await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
+    await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+  },
   async refreshStatistics(db: Kysely<any>, table: string): Promise<void> {
     await sql`analyze ${sql.table(table)}`.execute(db);
   },
 
   // An untyped parameter in a VALUES list is text to PostgreSQL: cast it to its column's type.
   valuesCell: (value: unknown, type: ValuesColumnType) => sql`cast(${value} as ${sql.raw(type)})`,
-  async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void> {
+  async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number> {
+    let written = 0;
     for (let start = 0; start < rows.length; start += LINES_PER_STATEMENT) {
       const json = JSON.stringify(rows.slice(start, start + LINES_PER_STATEMENT));
-      await sql`
+      const result = await sql`
         INSERT INTO reconciliation_user_reports
           (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash, reason, detail)
         SELECT x.run_id, x.uid, x.wallet_points, x.ledger_sum, x.ledger_count, x.delta, x.action, x.adjustment_entry_id, x.line_hash, x.reason, x.detail
         FROM jsonb_to_recordset(${json}::jsonb) AS x(run_id bigint, uid text, wallet_points bigint, ledger_sum bigint, ledger_count bigint,
              delta bigint, action text, adjustment_entry_id bigint, line_hash text, reason text, detail text)
         ON CONFLICT DO NOTHING`.execute(trx);
+      written += Number(result.numAffectedRows ?? 0);
     }
+    return written;
   },
   /**
    * One array per column, unpacked by `unnest`: eleven parameters and one short text
@@ -124,6 +131,7 @@ export const postgresAdapter: EngineAdapter = {
 
   jsonText: (value: RawBuilder<unknown>) => sql`CAST(to_json(CAST(${value} AS text)) AS text)`,
   sha256Hex: (text: RawBuilder<unknown>) => sql`encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`,
+  concatInOrder: (value: RawBuilder<unknown>, key: RawBuilder<unknown>) => sql`string_agg(${value}, '' ORDER BY ${key})`,
 
   async runScript(db: Kysely<any>, script: string): Promise<void> {
     // Without parameters pg sends the text as one simple query, which may hold several statements.

@@ -75,16 +75,17 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     walkPrimaryKey: (table: string) => sql`${sql.table(table)} not indexed`,
     // It plans these walks well without statistics.
     refreshStatistics: async () => undefined,
+    readAlongIndexes: async () => undefined,
 
     valuesCell: (value: unknown, _type: ValuesColumnType) => sql`${value}`,
     /**
      * Prepared statements on the raw connection (`chunkedStatements`): `trx` holds that
      * one connection with BEGIN IMMEDIATE, so the rows land in the same transaction.
      */
-    async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void> {
+    async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number> {
       assertInTransaction(trx, raw, "report lines");
       lineStatements ??= chunkedStatements(raw, (count) => `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${placeholderRows(count, 11)} ON CONFLICT DO NOTHING`, LINES_PER_STATEMENT);
-      lineStatements.run(rows, pushLine);
+      return lineStatements.write(rows, pushLine);
     },
     /** As `insertReportLines`; a taken key fails the statement, and with it the transaction's work. */
     async insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]> {
@@ -142,6 +143,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
 
     jsonText: (value: RawBuilder<unknown>) => sql`json_quote(${value})`,
     sha256Hex: null,
+    concatInOrder: (value: RawBuilder<unknown>, key: RawBuilder<unknown>) => sql`group_concat(${value}, '' ORDER BY ${key})`,
 
     async runScript(_db: Kysely<any>, script: string): Promise<void> {
       raw.exec(script);

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow } from "../EngineAdapter.js";
+import { statementChunks } from "../setBased.js";
 
 /** Lines per statement: they travel as one JSON parameter that PostgreSQL unpacks. */
 const LINES_PER_STATEMENT = 5_000;
@@ -37,6 +38,10 @@ export const postgresAdapter: EngineAdapter = {
 
   // The planner walks the primary key by itself once its statistics are fresh (`refreshStatistics`).
   walkPrimaryKey: (table: string) => sql.table(table),
+  async readAlongIndexes(trx: Kysely<any>): Promise<void> {
+    await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
+    await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+  },
   async refreshStatistics(db: Kysely<any>, table: string): Promise<void> {
     await sql`analyze ${sql.table(table)}`.execute(db);
   },
@@ -88,6 +93,20 @@ export const postgresAdapter: EngineAdapter = {
     }
     return inserted;
   },
+  /** A multi-row insert of a group commit's events, as `storeDeliveries` always sent it. */
+  async insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number> {
+    let inserted = 0;
+    for (const chunk of statementChunks(rows, 13)) {
+      const returned = await trx
+        .insertInto("webhook_events")
+        .values(chunk)
+        .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
+        .returning("id")
+        .execute();
+      inserted += returned.length;
+    }
+    return inserted;
+  },
   /**
    * One cursor: right after a run wrote its lines the table's statistics still describe
    * it empty, and a keyset page (`key > last`) was then planned as a bitmap scan plus a
@@ -110,6 +129,7 @@ export const postgresAdapter: EngineAdapter = {
 
   jsonText: (value: RawBuilder<unknown>) => sql`CAST(to_json(CAST(${value} AS text)) AS text)`,
   sha256Hex: (text: RawBuilder<unknown>) => sql`encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`,
+  concatInOrder: (value: RawBuilder<unknown>, key: RawBuilder<unknown>) => sql`string_agg(${value}, '' ORDER BY ${key})`,
 
   async runScript(db: Kysely<any>, script: string): Promise<void> {
     // Without parameters pg sends the text as one simple query, which may hold several statements.

@@ -7,18 +7,21 @@ import { STALE_AFTER_MS } from "./openRun.js";
 
 export type Chunk = Selectable<ReconciliationChunksTable>;
 
+/** A claimed chunk; `fresh` when nobody had claimed it before (it was pending). */
+export type ClaimedChunk = Chunk & { fresh: boolean };
+
 /**
  * Claims the next chunk of a run for `holder`: a pending one, or one whose claimer
  * went silent. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several instances claim
  * different chunks at once without waiting on each other; on SQLite the single
  * writer (BEGIN IMMEDIATE) makes the read-then-update atomic.
  */
-export async function claimChunk(db: Db, runId: number, holder: string, now: Date): Promise<Chunk | undefined> {
+export async function claimChunk(db: Db, runId: number, holder: string, now: Date): Promise<ClaimedChunk | undefined> {
   const staleBefore = new Date(now.getTime() - STALE_AFTER_MS).toISOString();
   return withTransaction(db, async (trx) => {
     let query = trx
       .selectFrom("reconciliation_chunks")
-      .select("chunk_no")
+      .select(["chunk_no", "status"])
       .where("run_id", "=", runId)
       .where((eb) =>
         eb.or([eb("status", "=", "pending"), eb.and([eb("status", "=", "claimed"), eb("claimed_at", "<", staleBefore)])]),
@@ -37,6 +40,6 @@ export async function claimChunk(db: Db, runId: number, holder: string, now: Dat
       .returningAll()
       .executeTakeFirstOrThrow();
     await trx.updateTable("reconciliation_runs").set({ heartbeat_at: at }).where("id", "=", runId).execute();
-    return claimed;
+    return { ...claimed, fresh: next.status === "pending" };
   });
 }

@@ -3,6 +3,7 @@ import { engineOf } from "../storage/EngineAdapter.js";
 import type { ReconciliationUserReportsTable, Schema } from "../storage/schema.js";
 import type { RefusalReason } from "./planHeal.js";
 import { lineHash, lineTotals, LinesDigest, type LineAction, type ReportLine } from "./reportHashes.js";
+import { rangeOn } from "./readSweptUsers.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export type StoredLine = ReportLine & { lineHash: string };
@@ -126,12 +127,62 @@ export async function summarizeLines(
     });
   } else if (engineOf(db).inProcess) {
     await foldStoredPages(db, runId, lines);
-  } else {
+  } else if (!(await foldChunkRanges(db, runId, lines))) {
     await forEachLinePage(db, runId, { columns: SUMMARY_COLUMNS, asText: false }, (rows) => {
       for (const row of rows) fold(row.line_hash, { delta: Number(row.delta), action: row.action as LineAction });
     });
   }
   return lines.summary();
+}
+
+/**
+ * Finalize where queries run in their own backends (PostgreSQL): for one chunk's
+ * user-id range at a time, the database concatenates the stored hashes in user-id
+ * order and counts the lines of each delta and action, so no line crosses the wire as
+ * a row. The chunks of a run partition the user ids (the first has no lower bound, the
+ * last no upper one, each starts where the one before ended), so their ranges in order
+ * give the same stream of hashes as one read of every line. Each range is a bounded
+ * read along the primary key (`readAlongIndexes`: right after the run the table's
+ * statistics still say it is empty). All of it reads one snapshot, in a transaction of
+ * its own unless `db` is one. False, having folded
+ * nothing, when the run's chunks do not partition the ids (its chunk rows are gone).
+ */
+async function foldChunkRanges(db: Kysely<Schema>, runId: number, lines: LinesFold): Promise<boolean> {
+  const fold = async (trx: Kysely<Schema>, ownTransaction: boolean): Promise<boolean> => {
+    const chunks = await trx
+      .selectFrom("reconciliation_chunks")
+      .select(["uid_after", "uid_last"])
+      .where("run_id", "=", runId)
+      .orderBy("chunk_no")
+      .execute();
+    if (!partitionsUserIds(chunks)) return false;
+    const engine = engineOf(trx);
+    if (ownTransaction) await engine.readAlongIndexes(trx);
+    for (const chunk of chunks) {
+      const inRange = sql`run_id = ${runId} AND ${rangeOn(sql.ref("uid"), { after: chunk.uid_after, last: chunk.uid_last })}`;
+      // The in-balance lines' count rides on the row of the hashes; the others come grouped.
+      const rows = await sql<{ hashes: string | null; delta: number | string; action: LineAction; lines: number | string }>`
+        SELECT ${engine.concatInOrder(sql.ref("line_hash"), sql.ref("uid"))} AS hashes, 0 AS delta, 'ok' AS action,
+          COUNT(CASE WHEN delta = 0 AND action = 'ok' THEN 1 END) AS lines
+        FROM reconciliation_user_reports WHERE ${inRange}
+        UNION ALL
+        SELECT NULL, delta, action, COUNT(*) FROM reconciliation_user_reports
+        WHERE ${inRange} AND NOT (delta = 0 AND action = 'ok') GROUP BY delta, action`.execute(trx);
+      const groups = rows.rows.map((row) => ({ delta: Number(row.delta), action: row.action, lines: Number(row.lines) }));
+      lines.addPage(rows.rows.find((row) => row.hashes !== null)?.hashes ?? "", groups);
+      await yieldToRequests();
+    }
+    return true;
+  };
+  return db.isTransaction ? fold(db, false) : db.transaction().setIsolationLevel("repeatable read").execute((trx) => fold(trx, true));
+}
+
+/** Whether ranges, in order, cover every user id once: from none, each after the last one's end, to none. */
+export function partitionsUserIds(chunks: readonly { uid_after: string | null; uid_last: string | null }[]): boolean {
+  if (chunks.length === 0) return false;
+  return chunks.every((chunk, index) =>
+    index === 0 ? chunk.uid_after === null : chunk.uid_after !== null && chunk.uid_after === chunks[index - 1]!.uid_last,
+  ) && chunks[chunks.length - 1]!.uid_last === null;
 }
 
 /**

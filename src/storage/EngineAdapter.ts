@@ -11,6 +11,13 @@ export type ValuesColumnType = "text" | "bigint" | "smallint" | "timestamptz";
 /** A report line as stored, its hash already computed. */
 export type ReportLineRow = Required<Insertable<ReconciliationUserReportsTable>>;
 
+/** A user in balance as the sweep read them: their `ok` line holds these figures, delta 0 and no adjustment. */
+export interface SettledLine {
+  uid: string;
+  points: number;
+  count: number;
+}
+
 /** An entry as written: every column but the id, which the engine gives. */
 export type LedgerEntryRow = Omit<Required<Insertable<LedgerEntriesTable>>, "id">;
 
@@ -73,6 +80,8 @@ export interface EngineAdapter extends Capabilities {
    * Returns how many of `rows` were written (the others were already stored).
    */
   insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number>;
+  /** As `insertReportLines` for the `ok` lines of `lines`, `hashes[i]` the hash of `lines[i]`'s line. */
+  insertSettledLines(trx: Kysely<any>, runId: number, lines: readonly SettledLine[], hashes: readonly string[]): Promise<number>;
   /**
    * Appends ledger entries inside `trx` and returns each one's id, in no particular
    * order; a taken key fails the statement. The ledger's rules are decided before

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely, type QueryResult, type RawBuilder } from "kysely";
-import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { chunkedStatements, ONE_BY_ONE_BELOW, placeholderRows, type ChunkedStatements } from "./chunkedStatements.js";
 
 /** Lines per bulk statement: 1,100 parameters, far below SQLite's limit of 32,766. */
@@ -10,6 +10,14 @@ const LINE_COLUMNS = "(run_id, uid, wallet_points, ledger_sum, ledger_count, del
 function pushLine(parameters: unknown[], row: ReportLineRow): void {
   parameters.push(row.run_id, row.uid, row.wallet_points, row.ledger_sum, row.ledger_count, row.delta, row.action, row.adjustment_entry_id, row.line_hash, row.reason, row.detail);
 }
+
+/**
+ * An `ok` line binds six values (its run, user, points twice, count and hash); the
+ * columns every such line shares are constants of the statement's text. Against the
+ * eleven of `pushLine`, and no row object per line: hashing and inserting 200k lines
+ * took 0.54–0.63 s of CPU instead of 0.71–0.83 s (docs/decisions/reconciliation-reader-thread.md).
+ */
+const SETTLED_LINE_VALUES = "(?, ?, ?, ?, ?, 0, 'ok', NULL, ?, NULL, NULL)";
 
 /** Entries per bulk statement: 5,500 parameters. */
 const ENTRIES_PER_STATEMENT = 500;
@@ -47,6 +55,7 @@ function assertInTransaction(trx: Kysely<any>, raw: BetterSqlite3.Database, what
  */
 export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
   let lineStatements: ChunkedStatements | undefined;
+  let settledStatements: ChunkedStatements | undefined;
   let entryStatements: ChunkedStatements | undefined;
   let oneEntry: BetterSqlite3.Statement | undefined;
   let eventStatements: ChunkedStatements | undefined;
@@ -86,6 +95,15 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
       assertInTransaction(trx, raw, "report lines");
       lineStatements ??= chunkedStatements(raw, (count) => `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${placeholderRows(count, 11)} ON CONFLICT DO NOTHING`, LINES_PER_STATEMENT);
       return lineStatements.write(rows, pushLine);
+    },
+    async insertSettledLines(trx: Kysely<any>, runId: number, lines: readonly SettledLine[], hashes: readonly string[]): Promise<number> {
+      assertInTransaction(trx, raw, "report lines");
+      if (hashes.length !== lines.length) throw new Error(`${lines.length} settled lines with ${hashes.length} hashes`);
+      settledStatements ??= chunkedStatements(raw, (count) => `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${Array.from({ length: count }, () => SETTLED_LINE_VALUES).join(", ")} ON CONFLICT DO NOTHING`, LINES_PER_STATEMENT);
+      let index = 0;
+      return settledStatements.write(lines, (parameters, line) => {
+        parameters.push(runId, line.uid, line.points, line.points, line.count, hashes[index++]);
+      });
     },
     /** As `insertReportLines`; a taken key fails the statement, and with it the transaction's work. */
     async insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]> {

@@ -3,7 +3,9 @@ import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { claimChunk } from "./claimChunk.js";
+import { observeRange } from "./observeRange.js";
 import { openRun, STALE_AFTER_MS } from "./openRun.js";
+import { verifyReports } from "./verifyReports.js";
 import { runReconciliation } from "./runReconciliation.js";
 
 const T0 = new Date("2026-08-01T02:00:00.000Z");
@@ -30,5 +32,35 @@ describeEachEngine("chunks of a run and a process that went silent", (db) => {
     expect(resumed.run).toMatchObject({ usersChecked: 9, violations: 0, status: "completed" });
     const chunks = await db().kysely.selectFrom("reconciliation_chunks").select(["chunk_no", "status", "claimed_by"]).orderBy("chunk_no").execute();
     expect(chunks.every((chunk) => chunk.status === "done" && chunk.claimed_by === "heir")).toBe(true);
+  });
+
+  it("a chunk taken over after its first claimer wrote its lines is swept again, each line kept once", async () => {
+    for (let index = 0; index < 6; index++) {
+      await withTransaction(db(), (trx) =>
+        postEntry(trx, { uid: `t${index}`, kind: "purchase", amount: 7, idempotencyKey: `t-${index}`, source: "test", now: T0 }),
+      );
+    }
+    const date = "2026-07-30";
+    const opened = await openRun(db(), { date, policy: "adjust_ledger", chunkUsers: 100, mode: "start", now: T0 });
+    if (opened.outcome !== "opened") throw new Error(opened.outcome);
+    const first = await claimChunk(db(), opened.runId, "ghost", T0);
+    expect(first).toMatchObject({ chunk_no: 0, firstClaim: true });
+    const ghostSaw = await observeRange(db(), { runId: opened.runId, date, chunk: first!, holder: "ghost", firstClaim: first!.firstClaim });
+    const wallets = (await db().kysely.selectFrom("wallets").select("uid").orderBy("uid").execute()).map((wallet) => wallet.uid);
+    expect(ghostSaw).toMatchObject({ kept: true, usersChecked: wallets.length });
+
+    // The ghost goes silent before marking the chunk done; the heir's claim is not a first one.
+    const retaken = await claimChunk(db(), opened.runId, "heir", later);
+    expect(retaken).toMatchObject({ chunk_no: 0, firstClaim: false });
+    const heirSaw = await observeRange(db(), { runId: opened.runId, date, chunk: retaken!, holder: "heir", firstClaim: retaken!.firstClaim });
+    expect(heirSaw).toMatchObject({ kept: true, drifted: [] });
+    await db().kysely.updateTable("reconciliation_chunks").set({ status: "done" }).where("run_id", "=", opened.runId).execute();
+
+    const finished = await runReconciliation(db(), { date, policy: "adjust_ledger", chunkUsers: 100, mode: "join", now: () => later, holder: "heir" });
+    if (finished.outcome !== "completed") throw new Error(finished.outcome);
+    const lines = await db().kysely.selectFrom("reconciliation_user_reports").select("uid").where("run_id", "=", opened.runId).execute();
+    expect(lines.map((line) => line.uid).sort()).toEqual([...wallets].sort());
+    expect(finished.run.usersChecked).toBe(wallets.length);
+    expect((await verifyReports(db().kysely)).problems).toEqual([]);
   });
 });

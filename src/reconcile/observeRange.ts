@@ -26,6 +26,13 @@ export interface ObservedChunk {
   date: string;
   chunk: Pick<Chunk, "chunk_no" | "uid_after" | "uid_last">;
   holder: string;
+  /**
+   * The holder is the chunk's first claimer (`ClaimedChunk.firstClaim`), so no line of
+   * its range exists and none can be written but by this statement: the lines go in
+   * without the per-row check for an earlier one. Otherwise a line already written by an
+   * earlier claimer is kept.
+   */
+  firstClaim?: boolean;
 }
 
 /**
@@ -36,7 +43,7 @@ export interface ObservedChunk {
  */
 export async function observeRange(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const { inProcess, writableCtes, rowLocks } = db.engine;
-  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED) : null;
+  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED, { keepEarlier: target.firstClaim !== true }) : null;
   return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target);
 }
 

@@ -1,6 +1,6 @@
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
-import type { Chunk } from "./claimChunk.js";
+import type { ClaimedChunk } from "./claimChunk.js";
 import type { HealRun } from "./healUser.js";
 import { healUsers, type HealedLines } from "./healUsers.js";
 import { observeRange } from "./observeRange.js";
@@ -28,8 +28,8 @@ export interface ChunkResult {
  * lines, then the chunk is marked done. No transaction spans the chunk, so live
  * purchases, spends and webhooks wait at most for one slice or one heal batch.
  */
-export async function sweepChunk(db: Db, run: HealRun, chunk: Chunk, holder: string, now: () => Date): Promise<ChunkResult> {
-  const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder });
+export async function sweepChunk(db: Db, run: HealRun, chunk: ClaimedChunk, holder: string, now: () => Date): Promise<ChunkResult> {
+  const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder, firstClaim: chunk.firstClaim });
   const totals = { usersChecked: observed.usersChecked, violations: 0, refused: 0, adjustmentAbsTotal: 0 };
   if (!observed.kept) return { ...totals, kept: false, healed: [], lines: null };
   let healed: HealedLines = { lines: [], hashes: [], complete: true };

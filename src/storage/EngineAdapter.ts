@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, RawBuilder } from "kysely";
 import type { Capabilities } from "./capabilities.js";
-import type { LedgerEntriesTable, ReconciliationUserReportsTable, WebhookEventsTable } from "./schema.js";
+import type { LedgerEntriesTable, ReconciliationUserReportsTable, WebhookEventsTable, WebhookPurchasesTable } from "./schema.js";
 
 /** The engines Reckon runs on. */
 export type DialectName = "sqlite" | "postgres";
@@ -23,6 +23,9 @@ export type LedgerEntryRow = Omit<Required<Insertable<LedgerEntriesTable>>, "id"
 
 /** A webhook event as stored by the live path, its outcome already decided: every column but the id and `imported`. */
 export type WebhookEventRow = Omit<Required<Insertable<WebhookEventsTable>>, "id" | "imported">;
+
+/** A purchase a credit landed, as recorded. */
+export type WebhookPurchaseRow = Insertable<WebhookPurchasesTable>;
 
 /** An entry just inserted: the id the engine gave it, found by its key. */
 export interface InsertedEntryId {
@@ -90,6 +93,8 @@ export interface EngineAdapter extends Capabilities {
    * stored already, and returns how many it inserted.
    */
   insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number>;
+  /** Records purchases inside `trx`; a reference already recorded keeps its row. */
+  insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
 

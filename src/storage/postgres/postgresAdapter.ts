@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { statementChunks } from "../setBased.js";
 
 /** Lines per statement: they travel as one JSON parameter that PostgreSQL unpacks. */
@@ -106,6 +106,16 @@ export const postgresAdapter: EngineAdapter = {
       inserted += returned.length;
     }
     return inserted;
+  },
+  /** A multi-row insert of a group commit's purchases, as `applyCredits` always sent it. */
+  async insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void> {
+    for (const chunk of statementChunks(rows, 6)) {
+      await trx
+        .insertInto("webhook_purchases")
+        .values(chunk)
+        .onConflict((conflict) => conflict.column("purchase_ref").doNothing())
+        .execute();
+    }
   },
   /**
    * One cursor: right after a run wrote its lines the table's statistics still describe

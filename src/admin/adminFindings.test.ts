@@ -164,5 +164,56 @@ for (const engine of ENGINES) {
       expect(await readFinding(suite.database.db.kysely, id)).toMatchObject({ status: "resolved", uid: winner });
       expect((await resolveAudits()).length).toBe(audited + 1);
     });
+
+    it("past 200 findings the page links to the next page; following the links lists every finding once, in the list's order; a page after an unknown finding is refused", async () => {
+      const kysely = suite.database.db.kysely;
+      // 230 standing reports over three days and several times found, so the order has ties to break.
+      for (let batch = 0; batch < 10; batch++) {
+        const now = new Date(Date.UTC(2026, 2, 10, 9, batch % 4));
+        const drafts = Array.from({ length: 23 }, (_, index) => ({
+          provider: "paynow" as const,
+          kind: "credited_not_paid" as const,
+          subject: `paynow:order:paging_${batch}_${index}`,
+          status: "reported" as const,
+          date: `2026-03-1${batch % 3}`,
+          uid: null,
+          amountMinor: 500,
+          detail: {},
+        }));
+        await withTransaction(suite.database.db, (trx) => storeFindings(trx, "test-sync", drafts, now));
+      }
+      const all = await kysely.selectFrom("provider_findings").select(["id", "date", "found_at"]).where("status", "=", "reported").execute();
+      const key = (row: { id: string; date: string; found_at: string }) => [row.date, row.found_at, row.id];
+      const expected = all
+        .sort((a, b) => {
+          const [x, y] = [key(a), key(b)];
+          for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+          return 0;
+        })
+        .map((row) => row.id);
+      expect(expected.length).toBeGreaterThan(230);
+
+      const seen: string[] = [];
+      let url: string | null = "/admin/findings?status=reported";
+      let pages = 0;
+      while (url !== null) {
+        const listed = await page(url);
+        expect(listed.statusCode).toBe(200);
+        seen.push(...[...listed.body.matchAll(/data-finding-id="([^"]+)"/g)].map((match) => match[1]!));
+        const next = /<a id="findings-next" href="([^"]+)"/.exec(listed.body);
+        url = next ? next[1]!.replaceAll("&amp;", "&") : null;
+        if (pages > 0) expect(listed.body).toContain('id="findings-first" href="/admin/findings?status=reported"');
+        pages += 1;
+      }
+      expect(pages).toBe(2);
+      expect(seen).toEqual(expected);
+
+      const before = await tableHashes(suite.database.db);
+      const unknown = await suite.app.inject({ method: "GET", url: "/admin/findings?after=pf_20260310T0900_0000000000", headers: { cookie: suite.session.cookie, accept: "application/json" } });
+      expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, "finding_not_found"]);
+      const malformed = await suite.app.inject({ method: "GET", url: "/admin/findings?after=x%00y", headers: { cookie: suite.session.cookie, accept: "application/json" } });
+      expect(malformed.statusCode).toBe(400);
+      expect(await tableHashes(suite.database.db)).toEqual(before);
+    });
   });
 }

@@ -11,7 +11,7 @@ import { readWallet } from "../ledger/readWallet.js";
 import { readLatestRun } from "../reconcile/listRunsByDay.js";
 import { checkRunDate } from "../reconcile/checkRunDate.js";
 import { readUserLine } from "../reconcile/readReports.js";
-import { FindingsQuery } from "../http/routes/providerFindingRoutes.js";
+import { FindingsQuery, findingsFilter, listFindingsPage } from "../http/routes/providerFindingRoutes.js";
 import { listFindings } from "../providerSync/storeFindings.js";
 import { NoticeQuery, readNotice } from "./adminNotices.js";
 import { readSession, type AdminSession } from "./adminSession.js";
@@ -92,9 +92,10 @@ export function adminPages(scope: FastifyInstance, context: AppContext): void {
 
   scope.get("/admin/findings", async (request, reply) => {
     const session = await readSession(request, context);
-    const { date, status, provider, ...noticeFields } = parseQuery(FindingsPageQuery, request.query);
-    const filter = { ...(date ? { date } : {}), ...(status ? { status } : {}), ...(provider ? { provider } : {}) };
-    const view = { filter, findings: await listFindings(context.db.kysely, { ...filter, limit: FINDINGS_SHOWN }), limit: FINDINGS_SHOWN };
+    const { date, status, provider, after, ...noticeFields } = parseQuery(FindingsPageQuery, request.query);
+    const filter = findingsFilter({ date, status, provider });
+    const findings = await listFindingsPage(context.db.kysely, { ...filter, limit: FINDINGS_SHOWN, ...(after ? { after } : {}) });
+    const view = { filter, findings, limit: FINDINGS_SHOWN, after: after ?? null };
     const notice = await readNotice(context.db, noticeFields);
     return reply.type("text/html; charset=utf-8").send(asHtml(findingsPage(view, layoutSession(session, context), notice)));
   });

@@ -5,7 +5,7 @@ import type { RunHandle } from "../backfill/runLease.js";
 import type { BackfillDeps } from "../backfill/startBackfill.js";
 import { markStoredStateChanged } from "../ops/storedStateChanged.js";
 import { withTransaction } from "../storage/withTransaction.js";
-import { closeStaleFindings } from "./closeStaleFindings.js";
+import { closeFixedFindings, closePaidFindings } from "./closeStaleFindings.js";
 import { compareRecords, compareUnlisted, type CompareContext } from "./compareRecords.js";
 import type { ProviderClient, ProviderReadFailure } from "./ProviderRecords.js";
 import { saveSyncProgress } from "./saveSyncProgress.js";
@@ -74,10 +74,11 @@ export async function runProviderSync(deps: BackfillDeps, run: RunHandle, reques
     const findings = await compareUnlisted(trx, context, unlisted.credits, seen);
     await storeFindings(trx, run.id, findings, context.now);
     for (const { purchase } of unlisted.credits) if (purchase?.status === "paid") for (const ref of purchase.credit.purchaseRefs) paid.add(ref);
-    // Last, so a cause this run repaired or found fixed is closed in the same commit.
-    await closeStaleFindings(trx, { provider: context.provider, runId: run.id, now: context.now, paidRefs: paid });
+    await closePaidFindings(trx, { provider: context.provider, runId: run.id, now: context.now, paidRefs: paid });
     await saveSyncProgress(trx, run, { scanned: unlisted.credits.length, processed: 0, skipped: unlisted.credits.length - findings.length, findings }, undefined, context.now);
   });
+  // After the run's own writes, so a cause this run repaired is found fixed.
+  await closeFixedFindings(deps.db, { provider: request.provider!, runId: run.id, now: deps.now() });
   markStoredStateChanged();
   return { end: "finished", status: "completed", failure: null };
 }

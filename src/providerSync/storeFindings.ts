@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Kysely, Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { Provider } from "../providers/PaymentEvent.js";
 import type { ProviderFindingsTable, Schema } from "../storage/schema.js";
 import type { Trx } from "../storage/withTransaction.js";
@@ -73,6 +73,8 @@ export interface FindingsQuery {
   date?: string;
   status?: FindingStatus;
   limit: number;
+  /** Only findings listed after this one (by day, time found, id): the next page. An unknown id lists none. */
+  after?: string;
 }
 
 export async function listFindings(db: Kysely<Schema>, query: FindingsQuery): Promise<ProviderFinding[]> {
@@ -80,6 +82,11 @@ export async function listFindings(db: Kysely<Schema>, query: FindingsQuery): Pr
   if (query.date) select = select.where("date", "=", query.date);
   if (query.provider) select = select.where("provider", "=", query.provider);
   if (query.status) select = select.where("status", "=", query.status);
+  if (query.after !== undefined) {
+    const after = query.after;
+    // A row-value comparison (SQLite and PostgreSQL alike) in the list's own order.
+    select = select.where(sql<boolean>`(date, found_at, id) > (select a.date, a.found_at, a.id from provider_findings a where a.id = ${after})`);
+  }
   const rows = await select.orderBy("date").orderBy("found_at").orderBy("id").limit(query.limit).execute();
   return rows.map(toFinding);
 }

@@ -4,7 +4,7 @@ import { isStale } from "./openRun.js";
 import { commitFindings } from "./reportFindings.js";
 import { CHECKSUM_VERSION, runChecksum } from "./reportHashes.js";
 import { signHead, type ChainHead } from "./reportSigning.js";
-import { summarizeLines } from "./summarizeLines.js";
+import { summarizeLines, type LinesSummary } from "./summarizeLines.js";
 import type { KeyObject } from "node:crypto";
 
 export type FinalizeOutcome =
@@ -20,12 +20,14 @@ const CHAIN_LOCK_KEY = 727_274_004;
 
 /**
  * Completes a run once all its chunks are done: totals and the line digest come from
- * the stored lines themselves, then, in one short transaction, the run takes the next
+ * the stored lines themselves, or from `swept` when the caller wrote every line of the
+ * run and folded them as it wrote them (`SweepFold`: the same figures and digest without
+ * reading the lines back), then, in one short transaction, the run takes the next
  * chain position, its finish time, the provider findings no run has committed to yet
  * (`commitFindings`), the checksum of (previous checksum, its position, status, times,
  * figures, line digest, findings) and the Ed25519 signature of the new head.
  */
-export async function finalizeRun(db: Db, runId: number, now: () => Date, signingKey: KeyObject | null): Promise<FinalizeOutcome> {
+export async function finalizeRun(db: Db, runId: number, now: () => Date, signingKey: KeyObject | null, swept: LinesSummary | null = null): Promise<FinalizeOutcome> {
   const open = await db.kysely
     .selectFrom("reconciliation_chunks")
     .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -44,7 +46,7 @@ export async function finalizeRun(db: Db, runId: number, now: () => Date, signin
     .executeTakeFirst();
   if (Number(claimed.numUpdatedRows) === 0) return { outcome: "others_working" };
 
-  const lines = await summarizeLines(db.kysely, runId, run.run_date);
+  const lines = swept ?? (await summarizeLines(db.kysely, runId, run.run_date));
   const head = await withTransaction(db, async (trx) => {
     await db.engine.lockKey(trx, CHAIN_LOCK_KEY);
     const previous = await trx

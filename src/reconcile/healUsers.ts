@@ -3,7 +3,12 @@ import { isRetryable, type Trx } from "../storage/withTransaction.js";
 import { healUser, refusedLine, type HealRun } from "./healUser.js";
 import { readHealCandidates, type HealCandidate } from "./readHealCandidates.js";
 import type { ReportLine } from "./reportHashes.js";
-import { writeLines } from "./writeLines.js";
+import { writeLines, type WrittenLines } from "./writeLines.js";
+
+/** A chunk's heal lines, one per drifted user in the order given, as written (`writeLines`). */
+export interface HealedLines extends WrittenLines {
+  lines: ReportLine[];
+}
 
 /** Longest error text a `heal_failed` line keeps. */
 const DETAIL_CHARS_MAX = 300;
@@ -11,7 +16,7 @@ const DETAIL_CHARS_MAX = 300;
 /**
  * Heals the drifted users of a chunk in `trx`, in the given (user-id) order, and writes
  * their report lines in the same `trx` with one statement, so a heal is never without
- * its line. Returns the lines. Their wallets are locked and read together first
+ * its line. Returns the lines and their hashes. Their wallets are locked and read together first
  * (`readHealCandidates`: three statements for the chunk, not per user).
  *
  * Each heal writes inside its own savepoint, so users never share a fate: a heal that
@@ -20,12 +25,12 @@ const DETAIL_CHARS_MAX = 300;
  * (a deadlock, a serialization failure, a busy database) leave here: `withTransaction`
  * then runs the whole heal transaction again.
  */
-export async function healUsers(trx: Trx, run: HealRun, uids: readonly string[], now: () => Date): Promise<ReportLine[]> {
+export async function healUsers(trx: Trx, run: HealRun, uids: readonly string[], now: () => Date): Promise<HealedLines> {
   const candidates = await readHealCandidates(trx, run.date, uids);
   const lines: ReportLine[] = [];
   for (const candidate of candidates) lines.push(await healIsolated(trx, run, candidate, now()));
-  await writeLines(trx, run.runId, run.date, lines);
-  return lines;
+  const written = await writeLines(trx, run.runId, run.date, lines);
+  return { lines, ...written };
 }
 
 /** One user's heal; its writes, if any, inside the savepoint `heal_user`. */

@@ -4,7 +4,8 @@ import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
 import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
 import type { ReportLine } from "./reportHashes.js";
-import { settledLinesInsert, writeLines, type SettledColumns } from "./writeLines.js";
+import type { SweptLines } from "./sweepFold.js";
+import { settledLinesInsert, writeLines, type SettledColumns, type WrittenLines } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface RangeObserved {
@@ -16,6 +17,8 @@ export interface RangeObserved {
   drifted: string[];
   /** False when the chunk is no longer ours (a stale claim another process took over): nothing was written. */
   kept: boolean;
+  /** The `ok` lines with their hashes where this process wrote them (in slices); null where the engine wrote them in SQL. */
+  okLines: SweptLines | null;
 }
 
 export interface ObservedChunk {
@@ -24,12 +27,12 @@ export interface ObservedChunk {
   chunk: Pick<Chunk, "chunk_no" | "uid_after" | "uid_last">;
   holder: string;
   /**
-   * The holder is the chunk's first claimer (`ClaimedChunk.firstClaim`), so no line of
+   * The holder is the chunk's first claimer (`ClaimedChunk.fresh`), so no line of
    * its range exists and none can be written but by this statement: the lines go in
    * without the per-row check for an earlier one. Otherwise a line already written by an
    * earlier claimer is kept.
    */
-  firstClaim?: boolean;
+  freshClaim?: boolean;
 }
 
 /**
@@ -40,7 +43,7 @@ export interface ObservedChunk {
  */
 export async function observeRange(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const { inProcess, writableCtes, rowLocks } = db.engine;
-  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED, { keepEarlier: target.firstClaim !== true }) : null;
+  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED, { keepEarlier: target.freshClaim !== true }) : null;
   return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target);
 }
 
@@ -92,7 +95,7 @@ async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawB
     ORDER BY d.uid`.execute(db.kysely);
   const first = result.rows[0]!;
   const drifted = result.rows.filter((row) => row.uid !== null).map((row) => row.uid!);
-  return { usersChecked: Number(first.checked), drifted, kept: first.kept };
+  return { usersChecked: Number(first.checked), drifted, kept: first.kept, okLines: null };
 }
 
 class ChunkLost extends Error {}
@@ -111,29 +114,36 @@ const SLICE_USERS = 1_000;
  */
 async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const drifted: string[] = [];
+  const okLines: SweptLines = { hashes: [], driftedAfter: [], complete: true };
   let usersChecked = 0;
   let after = target.chunk.uid_after;
   for (;;) {
     const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SLICE_USERS);
     if (slice.length === 0) break;
-    const okLines: ReportLine[] = [];
+    const settled: ReportLine[] = [];
     for (const seen of slice) {
-      if (!seen.settled) drifted.push(seen.uid);
-      else okLines.push({ uid: seen.uid, walletPoints: seen.points, ledgerSum: seen.points, ledgerCount: seen.count, delta: 0, action: "ok", adjustmentEntryId: null, reason: null, detail: null });
+      if (!seen.settled) {
+        drifted.push(seen.uid);
+        okLines.driftedAfter.push(okLines.hashes.length + settled.length);
+      } else settled.push({ uid: seen.uid, walletPoints: seen.points, ledgerSum: seen.points, ledgerCount: seen.count, delta: 0, action: "ok", adjustmentEntryId: null, reason: null, detail: null });
     }
     await yieldToRequests();
-    if (!(await appendIfOurs(db, target, okLines))) return { usersChecked, drifted: [], kept: false };
+    const written = await appendIfOurs(db, target, settled);
+    if (!written) return { usersChecked, drifted: [], kept: false, okLines: null };
+    for (const hash of written.hashes) okLines.hashes.push(hash);
+    okLines.complete &&= written.complete;
     usersChecked += slice.length;
     await yieldToRequests();
     if (slice.length < SLICE_USERS) break;
     after = slice[slice.length - 1]!.uid;
   }
-  return { usersChecked, drifted, kept: true };
+  return { usersChecked, drifted, kept: true, okLines };
 }
 
-async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]): Promise<boolean> {
+/** Writes `lines` if the chunk is still ours: what was written, or null when it is not. */
+async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]): Promise<WrittenLines | null> {
   try {
-    await withTransaction(db, async (trx) => {
+    return await withTransaction(db, async (trx) => {
       const ours = await trx
         .selectFrom("reconciliation_chunks")
         .select("chunk_no")
@@ -143,11 +153,10 @@ async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]):
         .where("claimed_by", "=", target.holder)
         .executeTakeFirst();
       if (!ours) throw new ChunkLost();
-      await writeLines(trx, target.runId, target.date, lines);
+      return writeLines(trx, target.runId, target.date, lines);
     });
-    return true;
   } catch (error) {
-    if (error instanceof ChunkLost) return false;
+    if (error instanceof ChunkLost) return null;
     throw error;
   }
 }

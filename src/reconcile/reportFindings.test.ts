@@ -3,7 +3,7 @@ import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { rewriteAsVersion2 } from "../../test/support/oldFormatRun.js";
 import { verifyTampered } from "../../test/support/verifyTampered.js";
 import { postEntry } from "../ledger/postEntry.js";
-import { closeStaleFindings } from "../providerSync/closeStaleFindings.js";
+import { closePaidFindings } from "../providerSync/closeStaleFindings.js";
 import type { FindingDraft } from "../providerSync/FindingDraft.js";
 import { readDayReport } from "../providerSync/readDayReport.js";
 import { storeFindings } from "../providerSync/storeFindings.js";
@@ -82,7 +82,7 @@ describeEachEngine("provider findings in the report chain", (db) => {
 
   it("a finding closed after its run is audited; the run still shows and verifies what it committed to", async () => {
     const closed = await withTransaction(db(), (trx) =>
-      closeStaleFindings(trx, { provider: "paynow", runId: "bf_test_later", now: NOW, paidRefs: new Set(["paynow:order:1002"]) }),
+      closePaidFindings(trx, { provider: "paynow", runId: "bf_test_later", now: NOW, paidRefs: new Set(["paynow:order:1002"]) }),
     );
     expect(closed.map((finding) => [finding.subject, finding.status, finding.closeReason])).toEqual([["paynow:order:1002", "resolved", "provider_shows_paid"]]);
     const audit = await db().kysely.selectFrom("audit_log").select(["action", "subject"]).where("subject", "=", findingIds["paynow:order:1002"]!).execute();

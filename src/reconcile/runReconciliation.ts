@@ -11,6 +11,7 @@ import { publishChainHead, type AnchorOutcome, type ChainLogger, type ReportSett
 import { NO_REPORT_KEYS, type ChainHead } from "./reportSigning.js";
 import { readRun, type RunSummary } from "./readReports.js";
 import { sweepChunk } from "./sweepChunk.js";
+import { SweepFold } from "./sweepFold.js";
 
 export interface ReconcileRequest {
   date: string;
@@ -81,21 +82,24 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
       : 0;
     let chunksDone = 0;
     let usersChecked = 0;
+    const concurrency = request.concurrency ?? db.engine.sweepConcurrency;
+    // One sweeper takes chunks in order; several would finish them out of order.
+    const fold = concurrency === 1 ? new SweepFold() : null;
     const sweeper = async () => {
       for (;;) {
         const chunk = await claimChunk(db, runId, holder, request.now());
         if (!chunk) return;
         const result = await sweepChunk(db, run, chunk, holder, request.now);
+        fold?.add(chunk, result.kept, result.lines);
         if (request.logger) logHeals(request.logger, run, request.requestId ?? null, result.healed);
         chunksDone += 1;
         usersChecked += result.usersChecked;
         request.onProgress?.({ chunksDone, chunksTotal: Number(total.n), usersChecked, usersTotal });
       }
     };
-    const concurrency = request.concurrency ?? db.engine.sweepConcurrency;
     await Promise.all(Array.from({ length: concurrency }, sweeper));
     const settings = request.reports ?? { keys: NO_REPORT_KEYS, anchorFile: null };
-    const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey);
+    const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey, fold?.summary(Number(total.n)) ?? null);
     const summary = await readRun(db.kysely, runId);
     if (finalized.outcome === "others_working") return { outcome: "shared", run: summary };
     markStoredStateChanged();

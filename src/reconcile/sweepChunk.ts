@@ -2,9 +2,10 @@ import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { ClaimedChunk } from "./claimChunk.js";
 import type { HealRun } from "./healUser.js";
-import { healUsers } from "./healUsers.js";
+import { healUsers, type HealedLines } from "./healUsers.js";
 import { observeRange } from "./observeRange.js";
 import { lineTotals, type ReportLine } from "./reportHashes.js";
+import type { ChunkLines } from "./sweepFold.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface ChunkResult {
@@ -16,6 +17,8 @@ export interface ChunkResult {
   kept: boolean;
   /** The lines of the drifted users, as their heal transaction committed them. */
   healed: ReportLine[];
+  /** Every line this process wrote for the chunk, with their hashes, where it wrote the `ok` lines itself (`SweepFold`). */
+  lines: ChunkLines | null;
 }
 
 /**
@@ -26,16 +29,16 @@ export interface ChunkResult {
  * purchases, spends and webhooks wait at most for one slice or one heal batch.
  */
 export async function sweepChunk(db: Db, run: HealRun, chunk: ClaimedChunk, holder: string, now: () => Date): Promise<ChunkResult> {
-  const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder, firstClaim: chunk.firstClaim });
+  const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder, freshClaim: chunk.fresh });
   const totals = { usersChecked: observed.usersChecked, violations: 0, refused: 0, adjustmentAbsTotal: 0 };
-  if (!observed.kept) return { ...totals, kept: false, healed: [] };
-  let healed: ReportLine[] = [];
+  if (!observed.kept) return { ...totals, kept: false, healed: [], lines: null };
+  let healed: HealedLines = { lines: [], hashes: [], complete: true };
   await yieldToRequests();
   // One transaction heals the chunk's drifted users, each under its own wallet lock, in
   // user-id order, and writes their lines.
   if (observed.drifted.length > 0) {
     healed = await withTransaction(db, (trx) => healUsers(trx, run, observed.drifted, now));
-    for (const line of healed) {
+    for (const line of healed.lines) {
       const counted = lineTotals(line);
       totals.violations += counted.violation;
       totals.refused += counted.refused;
@@ -52,5 +55,11 @@ export async function sweepChunk(db: Db, run: HealRun, chunk: ClaimedChunk, hold
     .where("claimed_by", "=", holder)
     .executeTakeFirst();
   await yieldToRequests();
-  return { ...totals, kept: Number(done.numUpdatedRows) > 0, healed };
+  const lines = observed.okLines && {
+    ...observed.okLines,
+    // healUsers answers one line per user in the order given; checked, since the fold relies on it.
+    complete: observed.okLines.complete && healed.complete && healed.lines.every((line, index) => line.uid === observed.drifted[index]),
+    healed,
+  };
+  return { ...totals, kept: Number(done.numUpdatedRows) > 0, healed: healed.lines, lines };
 }

@@ -12,13 +12,21 @@ import { lineHash, type ReportLine } from "./reportHashes.js";
  * the engine computes from the same canonical form (`lineCanonicalForm.ts`).
  */
 
+/** What `writeLines` wrote. */
+export interface WrittenLines {
+  /** The hash of each line given, in the order given. */
+  hashes: string[];
+  /** False when a line was already stored for one of the users (and kept). */
+  complete: boolean;
+}
+
 /**
  * Appends report lines for a run inside `trx`. A line already written for a user (by
  * an earlier claimer of the chunk) is kept: the first word on a user is the one the
  * report holds.
  */
-export async function writeLines(trx: Kysely<Schema>, runId: number, runDate: string, lines: readonly ReportLine[]): Promise<void> {
-  if (lines.length === 0) return;
+export async function writeLines(trx: Kysely<Schema>, runId: number, runDate: string, lines: readonly ReportLine[]): Promise<WrittenLines> {
+  if (lines.length === 0) return { hashes: [], complete: true };
   const rows = lines.map((line) => ({
     run_id: runId,
     uid: line.uid,
@@ -32,7 +40,8 @@ export async function writeLines(trx: Kysely<Schema>, runId: number, runDate: st
     reason: line.reason,
     detail: line.detail,
   }));
-  await engineOf(trx).insertReportLines(trx, rows);
+  const written = await engineOf(trx).insertReportLines(trx, rows);
+  return { hashes: rows.map((row) => row.line_hash), complete: written === rows.length };
 }
 
 /** Where a settled user's figures are, in the statement that embeds `settledLinesInsert`. */

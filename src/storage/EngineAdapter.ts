@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, RawBuilder } from "kysely";
 import type { Capabilities } from "./capabilities.js";
-import type { LedgerEntriesTable, ReconciliationUserReportsTable } from "./schema.js";
+import type { LedgerEntriesTable, ReconciliationUserReportsTable, WebhookEventsTable } from "./schema.js";
 
 /** The engines Reckon runs on. */
 export type DialectName = "sqlite" | "postgres";
@@ -13,6 +13,9 @@ export type ReportLineRow = Required<Insertable<ReconciliationUserReportsTable>>
 
 /** An entry as written: every column but the id, which the engine gives. */
 export type LedgerEntryRow = Omit<Required<Insertable<LedgerEntriesTable>>, "id">;
+
+/** A webhook event as stored by the live path, its outcome already decided: every column but the id and `imported`. */
+export type WebhookEventRow = Omit<Required<Insertable<WebhookEventsTable>>, "id" | "imported">;
 
 /** An entry just inserted: the id the engine gave it, found by its key. */
 export interface InsertedEntryId {
@@ -62,14 +65,22 @@ export interface EngineAdapter extends Capabilities {
 
   /** One cell of a `valuesTable` row, typed where the engine would otherwise guess text. */
   valuesCell(value: unknown, type: ValuesColumnType): RawBuilder<unknown>;
-  /** Appends report lines inside `trx`; a line already stored for its run and user is kept. */
-  insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void>;
+  /**
+   * Appends report lines inside `trx`; a line already stored for its run and user is kept.
+   * Returns how many of `rows` were written (the others were already stored).
+   */
+  insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number>;
   /**
    * Appends ledger entries inside `trx` and returns each one's id, in no particular
    * order; a taken key fails the statement. The ledger's rules are decided before
    * (`ledger/postEntries.ts`) and held again by the schema's own constraints.
    */
   insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]>;
+  /**
+   * Appends webhook events inside `trx`, skipping any whose provider and event id are
+   * stored already, and returns how many it inserted.
+   */
+  insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
 

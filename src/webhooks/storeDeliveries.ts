@@ -61,16 +61,19 @@ export async function storeDeliveries(trx: Trx, deliveries: PendingDelivery[]): 
  * so parked events are released in the order they arrived, as one delivery at a time would.
  */
 async function insertApplied(trx: Trx, fresh: PendingDelivery[], applied: ApplyResult[]): Promise<void> {
-  const rows = fresh.map((delivery, index) => ({ ...delivery.row, ...outcomeColumns(applied[index]!, delivery.now), attempts: 1 }));
-  for (const chunk of statementChunks(rows, 15)) {
-    const inserted = await trx
-      .insertInto("webhook_events")
-      .values(chunk)
-      .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
-      .returning("id")
-      .execute();
-    if (inserted.length !== chunk.length) throw new ConcurrentWriteError("a webhook event of this batch was stored by another transaction");
-  }
+  const rows = fresh.map(({ row, now }, index) => ({
+    provider: row.provider,
+    event_id: row.event_id,
+    event_type: row.event_type,
+    headers: row.headers,
+    livemode: row.livemode ?? null,
+    received_at: row.received_at,
+    raw_body: row.raw_body,
+    ...outcomeColumns(applied[index]!, now),
+    attempts: 1,
+  }));
+  const inserted = await engineOf(trx).insertWebhookEvents(trx, rows);
+  if (inserted !== rows.length) throw new ConcurrentWriteError("a webhook event of this batch was stored by another transaction");
 }
 
 /**

@@ -9,8 +9,17 @@ export interface FindingsView {
   /** The filter as asked (empty = any). */
   filter: { date?: string; status?: string; provider?: string };
   findings: ProviderFinding[];
-  /** How many the page shows at most; more exist when `findings.length` reaches it. */
+  /** How many the page shows at most; more may exist when `findings.length` reaches it. */
   limit: number;
+  /** The finding this page lists after (null: the first page). */
+  after: string | null;
+}
+
+/** The address of the page after this one, with the same filter; null when this page is not full. */
+function nextPage(view: FindingsView): string | null {
+  if (view.findings.length < view.limit) return null;
+  const query = new URLSearchParams({ ...view.filter, after: view.findings.at(-1)!.id });
+  return `/admin/findings?${query.toString()}`;
 }
 
 /**
@@ -63,11 +72,17 @@ function filterForm(filter: FindingsView["filter"]): SafeHtml {
 </form>`;
 }
 
+function pager(view: FindingsView): SafeHtml {
+  const next = nextPage(view);
+  const filtered = new URLSearchParams(view.filter).toString();
+  return html`<p class="pager">${view.after ? html`<a id="findings-first" href="/admin/findings${filtered ? `?${filtered}` : ""}">First page</a> ` : ""}${next ? html`<a id="findings-next" href="${next}">Next ${view.limit} →</a>` : ""}</p>`;
+}
+
 export function findingsPage(view: FindingsView, session: LayoutSession, notice: SafeHtml | null): SafeHtml {
   const body = html`${notice ?? ""}<p class="crumbs"><a href="/admin">Overview</a> / provider findings</p>
 <div class="title-row"><h1>Provider findings</h1>${filterForm(view.filter)}</div>
 <section id="findings">
-<h2>Differences between the providers' records and the ledger <span class="sub">${formatPoints(view.findings.length)} shown${view.findings.length >= view.limit ? html`, the first ${view.limit}; narrow the filter` : ""}; amounts in minor units</span></h2>
+<h2>Differences between the providers' records and the ledger <span class="sub">${formatPoints(view.findings.length)} shown${view.after ? ", after the previous page" : ""}; amounts in minor units</span></h2>
 ${
   view.findings.length === 0
     ? html`<p class="empty">No finding matches.</p>`
@@ -76,6 +91,7 @@ ${
 <tbody>${view.findings.map((finding) => findingRow(finding, session.csrf))}</tbody>
 </table>`
 }
+${pager(view)}
 <p class="hint">Crediting or applying goes through the webhook path under the provider's own keys (a late delivery is then a duplicate), audited under your name; the CLI's <code>reckon provider resolve</code> does the same.</p>
 </section>`;
   return layout("Provider findings", body, session);

@@ -2,7 +2,9 @@ import { z } from "zod";
 import { FINDING_STATUSES } from "../../providerSync/ProviderRecords.js";
 import { PROVIDERS } from "../../providers/PaymentEvent.js";
 import { resolveFinding, type ResolveOutcome } from "../../providerSync/resolveFinding.js";
-import { listFindings } from "../../providerSync/storeFindings.js";
+import { listFindings, readFinding, type FindingsQuery as ListQuery } from "../../providerSync/storeFindings.js";
+import type { Kysely } from "kysely";
+import type { Schema } from "../../storage/schema.js";
 import { AppError } from "../errors.js";
 import { parseBody, parseQuery } from "../input.js";
 import { actorOf, type Reply, type RouteDef } from "../RouteDef.js";
@@ -16,12 +18,25 @@ export const FindingsQuery = z.strictObject({
   status: z.enum(FINDING_STATUSES, { error: `must be one of ${FINDING_STATUSES.join(", ")}` }).optional(),
   provider: z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(", ")}` }).optional(),
   limit: z.string().regex(/^([1-9]\d{0,2}|1000)$/, "must be a whole number from 1 to 1000").optional(),
+  /** The last finding of the previous page (`next` of its answer). */
+  after: z.string().regex(/^pf_[A-Za-z0-9_]{1,64}$/, "must be a finding id (pf_…)").optional(),
 });
 
 const ResolveBody = z.strictObject({
   /** The user to credit, for a credit the provider's records could not attribute. */
   uid: z.string({ error: "must be a string" }).optional(),
 });
+
+/** The filter fields of a parsed findings query. */
+export function findingsFilter(query: z.infer<typeof FindingsQuery>): Pick<ListQuery, "date" | "status" | "provider"> {
+  return { ...(query.date ? { date: query.date } : {}), ...(query.status ? { status: query.status } : {}), ...(query.provider ? { provider: query.provider } : {}) };
+}
+
+/** A page of findings; a page after a finding that does not exist is refused, not shown empty. */
+export async function listFindingsPage(db: Kysely<Schema>, query: ListQuery): Promise<Awaited<ReturnType<typeof listFindings>>> {
+  if (query.after !== undefined && !(await readFinding(db, query.after))) throw new AppError("finding_not_found", `no provider finding ${query.after} to list after`);
+  return listFindings(db, query);
+}
 
 const FINDING_ID = /^pf_[A-Za-z0-9_]{1,64}$/;
 
@@ -55,17 +70,14 @@ export const providerFindingRoutes: RouteDef[] = [
     method: "GET",
     url: "/api/reconciliation/provider-findings",
     access: ["admin"],
-    summary: "Differences between the providers' own records and the ledger, by day and status",
+    summary: "Differences between the providers' own records and the ledger, by day and status; `next` is the `after` of the following page",
     schema: { query: FindingsQuery },
+    errors: ["finding_not_found"],
     async handle(request, context) {
       const query = parseQuery(FindingsQuery, request.query);
-      const findings = await listFindings(context.db.kysely, {
-        ...(query.date ? { date: query.date } : {}),
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.provider ? { provider: query.provider } : {}),
-        limit: Number(query.limit ?? 500),
-      });
-      return { status: 200, body: { findings } };
+      const limit = Number(query.limit ?? 500);
+      const findings = await listFindingsPage(context.db.kysely, { ...findingsFilter(query), limit, ...(query.after ? { after: query.after } : {}) });
+      return { status: 200, body: { findings, next: findings.length === limit ? findings.at(-1)!.id : null } };
     },
   },
   {

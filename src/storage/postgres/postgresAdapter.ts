@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType, WebhookEventRow } from "../EngineAdapter.js";
+import { statementChunks } from "../setBased.js";
 
 /** Lines per statement: they travel as one JSON parameter that PostgreSQL unpacks. */
 const LINES_PER_STATEMENT = 5_000;
@@ -47,17 +48,20 @@ export const postgresAdapter: EngineAdapter = {
 
   // An untyped parameter in a VALUES list is text to PostgreSQL: cast it to its column's type.
   valuesCell: (value: unknown, type: ValuesColumnType) => sql`cast(${value} as ${sql.raw(type)})`,
-  async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void> {
+  async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number> {
+    let written = 0;
     for (let start = 0; start < rows.length; start += LINES_PER_STATEMENT) {
       const json = JSON.stringify(rows.slice(start, start + LINES_PER_STATEMENT));
-      await sql`
+      const result = await sql`
         INSERT INTO reconciliation_user_reports
           (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash, reason, detail)
         SELECT x.run_id, x.uid, x.wallet_points, x.ledger_sum, x.ledger_count, x.delta, x.action, x.adjustment_entry_id, x.line_hash, x.reason, x.detail
         FROM jsonb_to_recordset(${json}::jsonb) AS x(run_id bigint, uid text, wallet_points bigint, ledger_sum bigint, ledger_count bigint,
              delta bigint, action text, adjustment_entry_id bigint, line_hash text, reason text, detail text)
         ON CONFLICT DO NOTHING`.execute(trx);
+      written += Number(result.numAffectedRows ?? 0);
     }
+    return written;
   },
   /**
    * One array per column, unpacked by `unnest`: eleven parameters and one short text
@@ -78,6 +82,20 @@ export const postgresAdapter: EngineAdapter = {
           ${column("reason")}::text[], ${column("content_hash")}::text[], ${column("created_at")}::timestamptz[])
         RETURNING id, idempotency_key`.execute(trx);
       for (const row of result.rows) inserted.push(row);
+    }
+    return inserted;
+  },
+  /** A multi-row insert of a group commit's events, as `storeDeliveries` always sent it. */
+  async insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number> {
+    let inserted = 0;
+    for (const chunk of statementChunks(rows, 13)) {
+      const returned = await trx
+        .insertInto("webhook_events")
+        .values(chunk)
+        .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
+        .returning("id")
+        .execute();
+      inserted += returned.length;
     }
     return inserted;
   },

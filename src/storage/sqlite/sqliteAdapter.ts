@@ -1,6 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely, type QueryResult, type RawBuilder } from "kysely";
-import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType, WebhookEventRow } from "../EngineAdapter.js";
 import { chunkedStatements, placeholderRows, type ChunkedStatements } from "./chunkedStatements.js";
 
 /** Lines per bulk statement: 1,100 parameters, far below SQLite's limit of 32,766. */
@@ -19,6 +19,15 @@ function pushEntry(parameters: unknown[], row: LedgerEntryRow): void {
   parameters.push(row.uid, row.amount, row.kind, row.idempotency_key, row.reverses_entry_id, row.balance_after, row.source, row.source_ref, row.reason, row.content_hash, row.created_at);
 }
 
+/** Events per bulk statement: 6,500 parameters. */
+const EVENTS_PER_STATEMENT = 500;
+const EVENT_COLUMNS =
+  "(provider, event_id, event_type, status, failure_reason, failure_detail, headers, livemode, waiting_for, attempts, received_at, processed_at, raw_body)";
+
+function pushEvent(parameters: unknown[], row: WebhookEventRow): void {
+  parameters.push(row.provider, row.event_id, row.event_type, row.status, row.failure_reason, row.failure_detail, row.headers, row.livemode, row.waiting_for, row.attempts, row.received_at, row.processed_at, row.raw_body);
+}
+
 /** Bulk statements run on the raw connection only inside the transaction `trx` holds on it. */
 function assertInTransaction(trx: Kysely<any>, raw: BetterSqlite3.Database, what: string): void {
   if (!trx.isTransaction || !raw.inTransaction) throw new Error(`${what} are written inside a transaction`);
@@ -32,6 +41,7 @@ function assertInTransaction(trx: Kysely<any>, raw: BetterSqlite3.Database, what
 export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
   let lineStatements: ChunkedStatements | undefined;
   let entryStatements: ChunkedStatements | undefined;
+  let eventStatements: ChunkedStatements | undefined;
   return {
     name: "sqlite",
     rowLocks: false,
@@ -63,16 +73,29 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
      * Prepared statements on the raw connection (`chunkedStatements`): `trx` holds that
      * one connection with BEGIN IMMEDIATE, so the rows land in the same transaction.
      */
-    async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<void> {
+    async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number> {
       assertInTransaction(trx, raw, "report lines");
       lineStatements ??= chunkedStatements(raw, (count) => `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${placeholderRows(count, 11)} ON CONFLICT DO NOTHING`, LINES_PER_STATEMENT);
-      lineStatements.run(rows, pushLine);
+      return lineStatements.write(rows, pushLine);
     },
     /** As `insertReportLines`; a taken key fails the statement, and with it the transaction's work. */
     async insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]> {
       assertInTransaction(trx, raw, "ledger entries");
       entryStatements ??= chunkedStatements(raw, (count) => `INSERT INTO ledger_entries ${ENTRY_COLUMNS} VALUES ${placeholderRows(count, 11)} RETURNING id, idempotency_key`, ENTRIES_PER_STATEMENT);
       return entryStatements.run<LedgerEntryRow, InsertedEntryId>(rows, pushEntry);
+    },
+    /**
+     * As `insertReportLines`: a group commit's events, without Kysely building a statement
+     * of some 400 parameters for each batch. SQLite counts only the rows it inserted.
+     */
+    async insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number> {
+      assertInTransaction(trx, raw, "webhook events");
+      eventStatements ??= chunkedStatements(
+        raw,
+        (count) => `INSERT INTO webhook_events ${EVENT_COLUMNS} VALUES ${placeholderRows(count, 13)} ON CONFLICT (provider, event_id) DO NOTHING`,
+        EVENTS_PER_STATEMENT,
+      );
+      return eventStatements.write(rows, pushEvent);
     },
     /** A page at a time along the key (`key > last`), each page one short synchronous read. */
     async readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void> {

@@ -1,0 +1,95 @@
+/**
+ * npx tsx bench/webhookCpu.ts — CPU per durable delivery of the SQLite webhook path, by
+ * thread of the server: a fixed open-loop rate (BENCH_RATE, default 1,500/s) for
+ * BENCH_SECONDS (default 10) after a warm-up, with each thread's CPU read from
+ * /proc/<pid>/task/<tid>/stat before and after. Throughput means nothing on a shared
+ * machine; CPU per delivery (µs) mostly does. The main thread is the task whose id is the
+ * process id; the writer thread is the busiest other JavaScript thread (`node` or
+ * `WebhookWriter…`); libuv's pool (`libuv-worker`, the fsyncs) and V8's helpers are summed
+ * by name. BENCH_ROUNDS (default 1) fresh databases one after the other.
+ */
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { setCatalogueProduct } from "../src/catalogue/setCatalogueProduct.js";
+import { createTestDatabase } from "../test/support/testDatabase.js";
+import { runOpenLoop, startServer, stopServer, summarise } from "./openLoop.js";
+import { auditIngest, LOAD_POINTS_PER_UNIT, LOAD_PRODUCT, PaynowLoad } from "./paynowLoad.js";
+
+const RATE = Number(process.env.BENCH_RATE ?? 1_500);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+const WARMUP = { ratePerSecond: 800, durationMs: 4_000 };
+const CLOCK_TICKS_PER_SECOND = 100;
+
+interface ThreadCpu {
+  name: string;
+  ticks: number;
+}
+
+/** Every thread of `pid`: its name and its user + system clock ticks. */
+function threadTicks(pid: number): Map<number, ThreadCpu> {
+  const threads = new Map<number, ThreadCpu>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      threads.set(Number(tid), { name, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
+}
+
+async function measure() {
+  const database = await createTestDatabase("sqlite");
+  const secrets = [randomBytes(24).toString("hex")];
+  try {
+    await setCatalogueProduct(database.db, { provider: "paynow", productId: LOAD_PRODUCT, pointsPerUnit: LOAD_POINTS_PER_UNIT, actor: "bench", now: new Date() });
+    const env = { PAYNOW_WEBHOOK_SECRETS: secrets.join(","), ENVIRONMENT: "test", DATABASE_URL: database.url };
+    const { child, port } = await startServer("reckon", env);
+    const load = new PaynowLoad(secrets);
+    const answers = [];
+    try {
+      const warm = await runOpenLoop({ port, ...WARMUP, shot: (i) => load.shot(i) });
+      answers.push(...warm.answers);
+      const before = threadTicks(child.pid!);
+      const run = await runOpenLoop({ port, ratePerSecond: RATE, durationMs: SECONDS * 1000, shot: (i) => load.shot(warm.sent + i) });
+      const after = threadTicks(child.pid!);
+      answers.push(...run.answers);
+      const summary = summarise(run);
+      const deltas = [...after].map(([tid, thread]) => ({ tid, name: thread.name, ticks: thread.ticks - (before.get(tid)?.ticks ?? 0) }));
+      const usPerDelivery = (ticks: number) => Math.round(((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / summary.acked);
+      const main = deltas.find((thread) => thread.tid === child.pid)!;
+      const others = deltas.filter((thread) => thread.tid !== child.pid);
+      const writer = others.filter((thread) => !/^(libuv-worker|V8 |node$)/.test(thread.name) || thread.name === "node").sort((a, b) => b.ticks - a.ticks)[0]!;
+      const byName = new Map<string, number>();
+      for (const thread of others) if (thread !== writer) byName.set(thread.name, (byName.get(thread.name) ?? 0) + thread.ticks);
+      return {
+        acked: summary.acked,
+        achievedPerSecond: summary.achievedPerSecond,
+        p99Ms: summary.latencyMs.p99,
+        usPerDelivery: {
+          main: usPerDelivery(main.ticks),
+          writer: usPerDelivery(writer.ticks),
+          writerName: writer.name,
+          rest: Object.fromEntries([...byName].map(([name, ticks]) => [name, usPerDelivery(ticks)])),
+          process: usPerDelivery(deltas.reduce((sum, thread) => sum + thread.ticks, 0)),
+        },
+        audit: await auditIngest(database.db, load, answers),
+      };
+    } finally {
+      await stopServer(child);
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+for (let round = 0; round < ROUNDS; round++) {
+  const loadStart = loadavg()[0]!.toFixed(1);
+  const result = await measure();
+  console.log(JSON.stringify({ rate: RATE, seconds: SECONDS, load1: loadStart, ...result }));
+}

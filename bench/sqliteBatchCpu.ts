@@ -47,11 +47,11 @@ if (process.env.BENCH_STATEMENTS === "1") {
       try {
         return original.apply(this, args);
       } finally {
-        const key = this.source.replace(/\s+/g, " ").replace(/(\(\?(, \?)*\))(, \(\?(, \?)*\))+/g, "$1…").slice(0, 90);
-        const entry = statementTimes.get(key) ?? { runs: 0, ms: 0 };
+        const ms = performance.now() - started;
+        let entry = statementTimes.get(this.source);
+        if (!entry) statementTimes.set(this.source, (entry = { runs: 0, ms: 0 }));
         entry.runs++;
-        entry.ms += performance.now() - started;
-        statementTimes.set(key, entry);
+        entry.ms += ms;
       }
     };
   }
@@ -93,7 +93,8 @@ try {
   const wallMs = performance.now() - started;
   timing = false;
   batchUs.sort((a, b) => a - b);
-  for (const [text, { runs, ms }] of [...statementTimes].sort((a, b) => b[1].ms - a[1].ms)) {
+  for (const [source, { runs, ms }] of [...statementTimes].sort((a, b) => b[1].ms - a[1].ms)) {
+    const text = source.replace(/\s+/g, " ").replace(/(\(\?(, \?)*\))(, \(\?(, \?)*\))+/g, "$1…").slice(0, 90);
     console.log(`${((ms * 1e3) / DELIVERIES).toFixed(1).padStart(6)} µs/delivery ${String(runs).padStart(6)} runs  ${text}`);
   }
   await db.close();

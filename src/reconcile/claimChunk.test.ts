@@ -44,15 +44,15 @@ describeEachEngine("chunks of a run and a process that went silent", (db) => {
     const opened = await openRun(db(), { date, policy: "adjust_ledger", chunkUsers: 100, mode: "start", now: T0 });
     if (opened.outcome !== "opened") throw new Error(opened.outcome);
     const first = await claimChunk(db(), opened.runId, "ghost", T0);
-    expect(first).toMatchObject({ chunk_no: 0, fresh: true });
-    const ghostSaw = await observeRange(db(), { runId: opened.runId, date, chunk: first!, holder: "ghost", freshClaim: first!.fresh });
+    expect(first).toMatchObject({ chunk_no: 0, firstClaim: true });
+    const ghostSaw = await observeRange(db(), { runId: opened.runId, date, chunk: first!, holder: "ghost", firstClaim: first!.firstClaim });
     const wallets = (await db().kysely.selectFrom("wallets").select("uid").orderBy("uid").execute()).map((wallet) => wallet.uid);
     expect(ghostSaw).toMatchObject({ kept: true, usersChecked: wallets.length });
 
     // The ghost goes silent before marking the chunk done; the heir's claim is not a first one.
     const retaken = await claimChunk(db(), opened.runId, "heir", later);
-    expect(retaken).toMatchObject({ chunk_no: 0, fresh: false });
-    const heirSaw = await observeRange(db(), { runId: opened.runId, date, chunk: retaken!, holder: "heir", freshClaim: retaken!.fresh });
+    expect(retaken).toMatchObject({ chunk_no: 0, firstClaim: false });
+    const heirSaw = await observeRange(db(), { runId: opened.runId, date, chunk: retaken!, holder: "heir", firstClaim: retaken!.firstClaim });
     expect(heirSaw).toMatchObject({ kept: true, drifted: [] });
     await db().kysely.updateTable("reconciliation_chunks").set({ status: "done" }).where("run_id", "=", opened.runId).execute();
 

@@ -7,8 +7,11 @@ import { STALE_AFTER_MS } from "./openRun.js";
 
 export type Chunk = Selectable<ReconciliationChunksTable>;
 
-/** A claimed chunk; `fresh` when nobody had claimed it before (it was pending). */
-export type ClaimedChunk = Chunk & { fresh: boolean };
+/** A chunk as its claimer holds it. */
+export interface ClaimedChunk extends Chunk {
+  /** No one held it before: no line of its range can have been written by anyone yet. */
+  firstClaim: boolean;
+}
 
 /**
  * Claims the next chunk of a run for `holder`: a pending one, or one whose claimer
@@ -40,6 +43,6 @@ export async function claimChunk(db: Db, runId: number, holder: string, now: Dat
       .returningAll()
       .executeTakeFirstOrThrow();
     await trx.updateTable("reconciliation_runs").set({ heartbeat_at: at }).where("id", "=", runId).execute();
-    return { ...claimed, fresh: next.status === "pending" };
+    return { ...claimed, firstClaim: next.status === "pending" };
   });
 }

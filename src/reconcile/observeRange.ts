@@ -1,11 +1,11 @@
 import { sql, type RawBuilder } from "kysely";
+import type { SettledLine } from "../storage/EngineAdapter.js";
 import type { Db } from "../storage/openDatabase.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import type { Chunk } from "./claimChunk.js";
 import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
-import type { ReportLine } from "./reportHashes.js";
 import type { SweptLines } from "./sweepFold.js";
-import { settledLinesInsert, writeLines, type SettledColumns, type WrittenLines } from "./writeLines.js";
+import { settledLinesInsert, writeSettledLines, type SettledColumns, type WrittenLines } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface RangeObserved {
@@ -27,12 +27,12 @@ export interface ObservedChunk {
   chunk: Pick<Chunk, "chunk_no" | "uid_after" | "uid_last">;
   holder: string;
   /**
-   * The holder is the chunk's first claimer (`ClaimedChunk.fresh`), so no line of
+   * The holder is the chunk's first claimer (`ClaimedChunk.firstClaim`), so no line of
    * its range exists and none can be written but by this statement: the lines go in
    * without the per-row check for an earlier one. Otherwise a line already written by an
    * earlier claimer is kept.
    */
-  freshClaim?: boolean;
+  firstClaim?: boolean;
 }
 
 /**
@@ -43,7 +43,7 @@ export interface ObservedChunk {
  */
 export async function observeRange(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const { inProcess, writableCtes, rowLocks } = db.engine;
-  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED, { keepEarlier: target.freshClaim !== true }) : null;
+  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED, { keepEarlier: target.firstClaim !== true }) : null;
   return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target);
 }
 
@@ -109,7 +109,7 @@ const SLICE_USERS = 1_000;
 
 /**
  * Otherwise the range is walked a slice at a time: read the slice, then write its `ok`
- * lines through `writeLines` in one short write transaction that first checks the
+ * lines through `writeSettledLines` in one short write transaction that first checks the
  * chunk is still ours, with a turn for live requests in between.
  */
 async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
@@ -120,12 +120,12 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
   for (;;) {
     const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SLICE_USERS);
     if (slice.length === 0) break;
-    const settled: ReportLine[] = [];
+    const settled: SettledLine[] = [];
     for (const seen of slice) {
       if (!seen.settled) {
         drifted.push(seen.uid);
         okLines.driftedAfter.push(okLines.hashes.length + settled.length);
-      } else settled.push({ uid: seen.uid, walletPoints: seen.points, ledgerSum: seen.points, ledgerCount: seen.count, delta: 0, action: "ok", adjustmentEntryId: null, reason: null, detail: null });
+      } else settled.push(seen);
     }
     await yieldToRequests();
     const written = await appendIfOurs(db, target, settled);
@@ -141,7 +141,7 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
 }
 
 /** Writes `lines` if the chunk is still ours: what was written, or null when it is not. */
-async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]): Promise<WrittenLines | null> {
+async function appendIfOurs(db: Db, target: ObservedChunk, lines: SettledLine[]): Promise<WrittenLines | null> {
   try {
     return await withTransaction(db, async (trx) => {
       const ours = await trx
@@ -153,7 +153,7 @@ async function appendIfOurs(db: Db, target: ObservedChunk, lines: ReportLine[]):
         .where("claimed_by", "=", target.holder)
         .executeTakeFirst();
       if (!ours) throw new ChunkLost();
-      return writeLines(trx, target.runId, target.date, lines);
+      return writeSettledLines(trx, target.runId, target.date, lines);
     });
   } catch (error) {
     if (error instanceof ChunkLost) return null;

@@ -42,6 +42,16 @@ export function lineHash(runDate: string, line: ReportLine): string {
   return hash("sha256", text, "hex");
 }
 
+/**
+ * `lineHash` of the `ok` lines of one run (delta 0, no adjustment, no reason), with the
+ * parts every such line shares written once: the sweep hashes one line per user in
+ * balance. `lineCanonicalForm.test.ts` holds it equal to `lineHash`.
+ */
+export function okLineHasher(runDate: string): (uid: string, points: number, count: number) => string {
+  const head = "[" + JSON.stringify(runDate) + ",";
+  return (uid, points, count) => hash("sha256", head + JSON.stringify(uid) + "," + points + "," + points + "," + count + ',0,"ok",null]', "hex");
+}
+
 /** Folds line hashes, fed in user-id order, into one digest without holding them. */
 export class LinesDigest {
   readonly #hash = createHash("sha256");

@@ -29,7 +29,7 @@ export interface ChunkResult {
  * purchases, spends and webhooks wait at most for one slice or one heal batch.
  */
 export async function sweepChunk(db: Db, run: HealRun, chunk: ClaimedChunk, holder: string, now: () => Date): Promise<ChunkResult> {
-  const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder, freshClaim: chunk.fresh });
+  const observed = await observeRange(db, { runId: run.runId, date: run.date, chunk, holder, firstClaim: chunk.firstClaim });
   const totals = { usersChecked: observed.usersChecked, violations: 0, refused: 0, adjustmentAbsTotal: 0 };
   if (!observed.kept) return { ...totals, kept: false, healed: [], lines: null };
   let healed: HealedLines = { lines: [], hashes: [], complete: true };

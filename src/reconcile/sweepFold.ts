@@ -38,9 +38,9 @@ export class SweepFold {
   #holds = true;
 
   /** Folds one swept chunk; `lines` is null where the engine wrote them in SQL. */
-  add(chunk: Pick<Chunk, "chunk_no"> & { fresh: boolean }, kept: boolean, lines: ChunkLines | null): void {
+  add(chunk: Pick<Chunk, "chunk_no"> & { firstClaim: boolean }, kept: boolean, lines: ChunkLines | null): void {
     if (!this.#holds) return;
-    if (!chunk.fresh || !kept || chunk.chunk_no !== this.#nextChunk || lines === null || !lines.complete || !this.#fold(lines)) {
+    if (!chunk.firstClaim || !kept || chunk.chunk_no !== this.#nextChunk || lines === null || !lines.complete || !this.#fold(lines)) {
       this.#holds = false;
       return;
     }

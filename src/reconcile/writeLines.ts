@@ -1,8 +1,8 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import { engineOf, type EngineAdapter } from "../storage/EngineAdapter.js";
+import { engineOf, type EngineAdapter, type SettledLine } from "../storage/EngineAdapter.js";
 import type { Schema } from "../storage/schema.js";
 import { lineHashSql, type CanonicalField, type FieldSource } from "./lineCanonicalForm.js";
-import { lineHash, type ReportLine } from "./reportHashes.js";
+import { lineHash, okLineHasher, type ReportLine } from "./reportHashes.js";
 
 /**
  * How report lines are written, in one place. Lines decided in TypeScript (the heals,
@@ -42,6 +42,23 @@ export async function writeLines(trx: Kysely<Schema>, runId: number, runDate: st
   }));
   const written = await engineOf(trx).insertReportLines(trx, rows);
   return { hashes: rows.map((row) => row.line_hash), complete: written === rows.length };
+}
+
+/**
+ * Appends the `ok` lines of users in balance, as `writeLines` would write them
+ * (`okLineHasher` is `lineHash` for such a line), through the engine's fixed-shape
+ * statement: the sweep writes one per user.
+ */
+export async function writeSettledLines(trx: Kysely<Schema>, runId: number, runDate: string, lines: readonly SettledLine[]): Promise<WrittenLines> {
+  if (lines.length === 0) return { hashes: [], complete: true };
+  const hashOf = okLineHasher(runDate);
+  const hashes = new Array<string>(lines.length);
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    hashes[index] = hashOf(line.uid, line.points, line.count);
+  }
+  const written = await engineOf(trx).insertSettledLines(trx, runId, lines, hashes);
+  return { hashes, complete: written === lines.length };
 }
 
 /** Where a settled user's figures are, in the statement that embeds `settledLinesInsert`. */

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, RawBuilder } from "kysely";
 import type { Capabilities } from "./capabilities.js";
-import type { LedgerEntriesTable, ReconciliationUserReportsTable, WebhookEventsTable } from "./schema.js";
+import type { LedgerEntriesTable, ReconciliationUserReportsTable, WebhookEventsTable, WebhookPurchasesTable } from "./schema.js";
 
 /** The engines Reckon runs on. */
 export type DialectName = "sqlite" | "postgres";
@@ -11,11 +11,21 @@ export type ValuesColumnType = "text" | "bigint" | "smallint" | "timestamptz";
 /** A report line as stored, its hash already computed. */
 export type ReportLineRow = Required<Insertable<ReconciliationUserReportsTable>>;
 
+/** A user in balance as the sweep read them: their `ok` line holds these figures, delta 0 and no adjustment. */
+export interface SettledLine {
+  uid: string;
+  points: number;
+  count: number;
+}
+
 /** An entry as written: every column but the id, which the engine gives. */
 export type LedgerEntryRow = Omit<Required<Insertable<LedgerEntriesTable>>, "id">;
 
 /** A webhook event as stored by the live path, its outcome already decided: every column but the id and `imported`. */
 export type WebhookEventRow = Omit<Required<Insertable<WebhookEventsTable>>, "id" | "imported">;
+
+/** A purchase a credit landed, as recorded. */
+export type WebhookPurchaseRow = Insertable<WebhookPurchasesTable>;
 
 /** An entry just inserted: the id the engine gave it, found by its key. */
 export interface InsertedEntryId {
@@ -70,6 +80,8 @@ export interface EngineAdapter extends Capabilities {
    * Returns how many of `rows` were written (the others were already stored).
    */
   insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number>;
+  /** As `insertReportLines` for the `ok` lines of `lines`, `hashes[i]` the hash of `lines[i]`'s line. */
+  insertSettledLines(trx: Kysely<any>, runId: number, lines: readonly SettledLine[], hashes: readonly string[]): Promise<number>;
   /**
    * Appends ledger entries inside `trx` and returns each one's id, in no particular
    * order; a taken key fails the statement. The ledger's rules are decided before
@@ -81,6 +93,8 @@ export interface EngineAdapter extends Capabilities {
    * stored already, and returns how many it inserted.
    */
   insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number>;
+  /** Records purchases inside `trx`; a reference already recorded keeps its row. */
+  insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
 

@@ -1,6 +1,7 @@
 import { postEntries } from "../ledger/postEntries.js";
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
 import type { PaymentEvent, Provider, PurchaseLine } from "../providers/PaymentEvent.js";
+import { engineOf } from "../storage/EngineAdapter.js";
 import { statementChunks } from "../storage/setBased.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { failed, type ApplyContext, type ApplyResult } from "./ApplyResult.js";
@@ -85,13 +86,7 @@ export async function applyCredits(trx: Trx, credits: readonly Credit[], refsLoc
         unreachable(outcome, "purchase outcome");
     }
   }
-  for (const chunk of statementChunks(purchases, 6)) {
-    await trx
-      .insertInto("webhook_purchases")
-      .values(chunk)
-      .onConflict((conflict) => conflict.column("purchase_ref").doNothing())
-      .execute();
-  }
+  await engineOf(trx).insertWebhookPurchases(trx, purchases);
   return results;
 }
 

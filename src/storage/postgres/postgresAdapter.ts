@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType, WebhookEventRow } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { statementChunks } from "../setBased.js";
 
 /** Lines per statement: they travel as one JSON parameter that PostgreSQL unpacks. */
@@ -48,6 +48,14 @@ export const postgresAdapter: EngineAdapter = {
 
   // An untyped parameter in a VALUES list is text to PostgreSQL: cast it to its column's type.
   valuesCell: (value: unknown, type: ValuesColumnType) => sql`cast(${value} as ${sql.raw(type)})`,
+  /** Its sweep writes `ok` lines in SQL (`settledLinesInsert`); this is for callers that decided them in TypeScript. */
+  insertSettledLines(trx: Kysely<any>, runId: number, lines: readonly SettledLine[], hashes: readonly string[]): Promise<number> {
+    const rows = lines.map((line, index) => ({
+      run_id: runId, uid: line.uid, wallet_points: line.points, ledger_sum: line.points, ledger_count: line.count,
+      delta: 0, action: "ok", adjustment_entry_id: null, line_hash: hashes[index]!, reason: null, detail: null,
+    }));
+    return postgresAdapter.insertReportLines(trx, rows);
+  },
   async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number> {
     let written = 0;
     for (let start = 0; start < rows.length; start += LINES_PER_STATEMENT) {
@@ -98,6 +106,16 @@ export const postgresAdapter: EngineAdapter = {
       inserted += returned.length;
     }
     return inserted;
+  },
+  /** A multi-row insert of a group commit's purchases, as `applyCredits` always sent it. */
+  async insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void> {
+    for (const chunk of statementChunks(rows, 6)) {
+      await trx
+        .insertInto("webhook_purchases")
+        .values(chunk)
+        .onConflict((conflict) => conflict.column("purchase_ref").doNothing())
+        .execute();
+    }
   },
   /**
    * One cursor: right after a run wrote its lines the table's statistics still describe

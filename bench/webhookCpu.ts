@@ -19,6 +19,8 @@ import { auditIngest, LOAD_POINTS_PER_UNIT, LOAD_PRODUCT, PaynowLoad } from "./p
 const RATE = Number(process.env.BENCH_RATE ?? 1_500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+/** `bare`: the HMAC-only route of `webhookServer.ts`, the floor the main thread's figure compares with. */
+const MODE = process.env.BENCH_MODE === "bare" ? "bare" : "reckon";
 const WARMUP = { ratePerSecond: 800, durationMs: 4_000 };
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -49,7 +51,7 @@ async function measure() {
   try {
     await setCatalogueProduct(database.db, { provider: "paynow", productId: LOAD_PRODUCT, pointsPerUnit: LOAD_POINTS_PER_UNIT, actor: "bench", now: new Date() });
     const env = { PAYNOW_WEBHOOK_SECRETS: secrets.join(","), ENVIRONMENT: "test", DATABASE_URL: database.url };
-    const { child, port } = await startServer("reckon", env);
+    const { child, port } = await startServer(MODE, env);
     const load = new PaynowLoad(secrets);
     const answers = [];
     try {
@@ -64,7 +66,7 @@ async function measure() {
       const usPerDelivery = (ticks: number) => Math.round(((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / summary.acked);
       const main = deltas.find((thread) => thread.tid === child.pid)!;
       const others = deltas.filter((thread) => thread.tid !== child.pid);
-      const writer = others.filter((thread) => !/^(libuv-worker|V8 |node$)/.test(thread.name) || thread.name === "node").sort((a, b) => b.ticks - a.ticks)[0]!;
+      const writer = others.filter((thread) => !/^(libuv-worker|V8 )/.test(thread.name)).sort((a, b) => b.ticks - a.ticks)[0] ?? { tid: 0, name: "none", ticks: 0 };
       const byName = new Map<string, number>();
       for (const thread of others) if (thread !== writer) byName.set(thread.name, (byName.get(thread.name) ?? 0) + thread.ticks);
       return {
@@ -78,7 +80,7 @@ async function measure() {
           rest: Object.fromEntries([...byName].map(([name, ticks]) => [name, usPerDelivery(ticks)])),
           process: usPerDelivery(deltas.reduce((sum, thread) => sum + thread.ticks, 0)),
         },
-        audit: await auditIngest(database.db, load, answers),
+        audit: MODE === "bare" ? null : await auditIngest(database.db, load, answers),
       };
     } finally {
       await stopServer(child);
@@ -91,5 +93,5 @@ async function measure() {
 for (let round = 0; round < ROUNDS; round++) {
   const loadStart = loadavg()[0]!.toFixed(1);
   const result = await measure();
-  console.log(JSON.stringify({ rate: RATE, seconds: SECONDS, load1: loadStart, ...result }));
+  console.log(JSON.stringify({ mode: MODE, rate: RATE, seconds: SECONDS, load1: loadStart, ...result }));
 }

@@ -16,10 +16,10 @@ export interface RunningServer {
 }
 
 /** Prepares the database and listens; `stop` drains requests, then closes the database. */
-export async function serve(config: Config, options: { log: boolean }): Promise<RunningServer> {
+export async function serve(config: Config, options: { log: boolean; oneBatchAtATime?: boolean }): Promise<RunningServer> {
   const db = await prepareDatabase(config);
   // The webhook writer (a thread of its own on SQLite) is ready before the first delivery.
-  deliveryWriterFor(db);
+  deliveryWriterFor(db, { oneBatchAtATime: options.oneBatchAtATime ?? false });
   const app = await buildApp({ db, config, log: options.log });
   try {
     await warmMetrics(db);

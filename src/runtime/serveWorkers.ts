@@ -83,7 +83,9 @@ export async function serveWorkers(config: Config, options: { workers: WorkersOp
 }
 
 async function serveInWorker(config: Config, log: boolean): Promise<Serving> {
-  const server = await serve(config, { log });
+  // N workers already commit N batches at once on 2 cores: a second batch per worker only split
+  // the load into smaller batches, each costing the same round trips (webhook-durability.md).
+  const server = await serve(config, { log, oneBatchAtATime: true });
   const message: WorkerMessage = { reckon: "listening", url: server.url, dialect: server.db.dialect };
   process.send?.(message);
   let stopping: Promise<void> | undefined;

@@ -14,6 +14,7 @@ import {
 } from "../../test/support/webhookFixtures.js";
 import type { Config } from "../config.js";
 import { signPaynow } from "../providers/paynow/verifyPaynowSignature.js";
+import { deliveryWriterFor } from "./deliveryWriterFor.js";
 import { ingestDelivery } from "./ingestDelivery.js";
 
 const PRODUCT = "458255405240287301";
@@ -108,6 +109,50 @@ describe.runIf(ENGINES.includes("postgres"))("a batch stuck on a lock does not h
       await locker.query("ROLLBACK");
       expect(await held).toMatchObject({ outcome: "stored", duplicate: false, status: "processed" });
       expect(await walletPoints(db, "held")).toBe(100);
+    } finally {
+      await locker.end();
+    }
+  });
+});
+
+describe.runIf(ENGINES.includes("postgres"))("a serve --workers worker commits one batch at a time [postgres]", () => {
+  let database: TestDatabase;
+  let config: Config;
+  beforeAll(async () => {
+    database = await createTestDatabase("postgres");
+    config = webhookConfig(makeSecrets());
+    await catalogue(database.db, "paynow", PRODUCT, 50);
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it("holds a later delivery until the batch waiting for a wallet lock commits, then commits it", async () => {
+    const db = database.db;
+    // As `serveInWorker` sets it up, before the first delivery.
+    deliveryWriterFor(db, { oneBatchAtATime: true });
+    const order = (uid: string) => paynowOrder({ orderId: flakeId(), uid, lines: [{ productId: PRODUCT, quantity: 1 }] });
+    await ingestDelivery(db, config, delivery(config, order("held")), NOW);
+    const locker = new pg.Client({ connectionString: database.url });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("SELECT points FROM wallets WHERE uid = 'held' FOR UPDATE");
+      const held = ingestDelivery(db, config, delivery(config, order("held")), NOW);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      let freeSettled = false;
+      const free = ingestDelivery(db, config, delivery(config, order("free")), NOW).finally(() => {
+        freeSettled = true;
+      });
+      // Far past the 15 ms after which the engine's own setting would start a second batch.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(freeSettled).toBe(false);
+      expect(await walletPoints(db, "free")).toBeNull();
+      await locker.query("ROLLBACK");
+      expect(await held).toMatchObject({ outcome: "stored", duplicate: false, status: "processed" });
+      expect(await free).toMatchObject({ outcome: "stored", duplicate: false, status: "processed" });
+      expect(await walletPoints(db, "held")).toBe(100);
+      expect(await walletPoints(db, "free")).toBe(50);
     } finally {
       await locker.end();
     }

@@ -10,12 +10,16 @@ import type { StoredDelivery } from "./WebhookCommitQueue.js";
 const PRODUCT = "concurrent_batches_product";
 const POINTS = 100;
 
-/** One group commit, as a worker's commit queue runs it. */
+/**
+ * One group commit, as a worker's commit queue runs it, but with a single attempt: two
+ * batches must wait for each other, never deadlock (PostgreSQL would detect it after a
+ * second and fail one of them, which the queue would run again; here that fails the test).
+ */
 function commit(db: Db, bodies: Record<string, unknown>[]): Promise<StoredDelivery[]> {
   const pending = bodies.map((body) =>
     pendingDelivery({ provider: "paynow", rawBody: Buffer.from(JSON.stringify(body)), headers: "{}", receivedAt: NOW, reversalPolicy: "allow_negative" }),
   );
-  return withTransaction(db, (trx) => storeDeliveries(trx, pending));
+  return withTransaction(db, (trx) => storeDeliveries(trx, pending), 1);
 }
 
 /** Rotates `items` by `by`, so two batches hold the same deliveries in different orders. */
@@ -65,5 +69,19 @@ describeEachEngine("batches committed at once by two processes", (db) => {
     expect(purchases.filter((row) => Number(row.n) !== 1)).toEqual([]);
     const statuses = await db().kysely.selectFrom("webhook_events").select("status").distinct().where("provider", "=", "paynow").execute();
     expect(statuses.map((row) => row.status)).toEqual(["processed"]);
+  });
+
+  it("two batches each crediting one user and refunding the other's earlier purchase, in opposite orders, wait for each other instead of deadlocking", async () => {
+    for (let round = 0; round < 10; round++) {
+      const [u1, u2] = [`cross_a_${round}`, `cross_b_${round}`];
+      const earlier = [u1, u2].map((uid) => ({ uid, orderId: flakeId() }));
+      await commit(db(), earlier.map(({ uid, orderId }) => paynowOrder({ orderId, uid, lines: [{ productId: PRODUCT, quantity: 2 }] })));
+      // Distinct purchases on each side, so no purchase name is shared: only the wallets are.
+      const batchA = [paynowOrder({ orderId: flakeId(), uid: u1, lines: [{ productId: PRODUCT, quantity: 1 }] }), paynowRefund({ orderId: earlier[1]!.orderId, refundedMinor: 500 })];
+      const batchB = [paynowOrder({ orderId: flakeId(), uid: u2, lines: [{ productId: PRODUCT, quantity: 1 }] }), paynowRefund({ orderId: earlier[0]!.orderId, refundedMinor: 500 })];
+      await Promise.all([commit(db(), batchA), commit(db(), batchB)]);
+      // 200 bought, 100 more, and the first order refunded in full.
+      expect([await walletPoints(db(), u1), await walletPoints(db(), u2)]).toEqual([100, 100]);
+    }
   });
 });

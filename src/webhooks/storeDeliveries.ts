@@ -1,5 +1,6 @@
 import { sql, type Insertable } from "kysely";
 import type { WebhookEventsTable, WebhookStatus } from "../storage/schema.js";
+import { lockWallets } from "../ledger/lockWallets.js";
 import { engineOf } from "../storage/EngineAdapter.js";
 import { ConcurrentWriteError, type Trx } from "../storage/withTransaction.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
@@ -26,12 +27,16 @@ export async function storeDeliveries(trx: Trx, deliveries: PendingDelivery[]): 
   const firsts = new Map<string, PendingDelivery>();
   for (const delivery of deliveries) if (!firsts.has(eventKey(delivery.row))) firsts.set(eventKey(delivery.row), delivery);
   // Taken before the read below, so a batch storing the same event waits for ours to commit
-  // and then finds it stored; with them, in the same sorted statement, the purchases the batch credits.
+  // and then finds it stored; with them, in the same sorted statement, the purchases the batch
+  // credits and the purchases it reverses.
   const firstReads = [...firsts.values()];
+  const reversed = firstReads.flatMap(({ read }) => (read.event.kind === "refund" || read.event.kind === "chargeback" || read.event.kind === "chargeback_won" ? [read.event.purchaseRef] : []));
   await engineOf(trx).lockNames(trx, [
     ...firstReads.map(({ row }) => `webhook_event:${row.provider}:${row.event_id}`),
     ...firstReads.flatMap(({ read }) => (read.event.kind === "credit" ? read.event.purchaseRefs : [])),
+    ...reversed,
   ]);
+  if (reversed.length > 0) await lockBatchWallets(trx, firstReads, reversed);
   const stored = await storedStatuses(trx, firstReads.map((delivery) => delivery.row));
   const fresh = firstReads.filter((delivery) => !stored.has(eventKey(delivery.row)));
   const applied = await applyEvents(
@@ -93,4 +98,24 @@ async function storedStatuses(trx: Trx, rows: Insertable<WebhookEventsTable>[]):
     for (const row of found) if (row.status !== null) statuses.set(eventKey(row), row.status);
   }
   return statuses;
+}
+
+/**
+ * Where rows are locked (PostgreSQL), a batch that reverses purchases locks, right after its
+ * names and in one sorted pass, every wallet it can move: its buyers' and the reversed
+ * purchases' owners. Otherwise its credits lock their wallets together and each reversal then
+ * locks one more, in the batch's order, and two batches doing so in opposite orders deadlock
+ * (PostgreSQL detects it after a second and one of them runs again; five times in a row and
+ * the deliveries are refused). The owners cannot change meanwhile: a purchase is recorded
+ * only under its name's lock, which this batch already holds. Later locks of the same wallets
+ * in this transaction are then taken again, never waited for.
+ */
+async function lockBatchWallets(trx: Trx, reads: readonly PendingDelivery[], reversed: readonly string[]): Promise<void> {
+  if (!engineOf(trx).rowLocks) return;
+  const uids = new Set<string>();
+  for (const { read } of reads) if (read.event.kind === "credit" && read.event.uid !== null) uids.add(read.event.uid);
+  for (const chunk of statementChunks([...new Set(reversed)], 1)) {
+    for (const row of await trx.selectFrom("webhook_purchases").select("uid").where("purchase_ref", "in", chunk).execute()) uids.add(row.uid);
+  }
+  for (const chunk of statementChunks([...uids].sort(), 1)) await lockWallets(trx, chunk).select("uid").execute();
 }

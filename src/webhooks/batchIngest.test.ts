@@ -73,7 +73,8 @@ describeEachEngine("deliveries that arrive together are stored and applied as on
   });
 });
 
-describe.runIf(ENGINES.includes("postgres"))("a batch stuck on a lock does not hold the deliveries after it [postgres]", () => {
+/** A PostgreSQL database with the product on sale, for the lock cases below. */
+function postgresSuite(): { database: () => TestDatabase; config: () => Config } {
   let database: TestDatabase;
   let config: Config;
   beforeAll(async () => {
@@ -84,16 +85,34 @@ describe.runIf(ENGINES.includes("postgres"))("a batch stuck on a lock does not h
   afterAll(async () => {
     await database.drop();
   });
+  return { database: () => database, config: () => config };
+}
+
+const order = (uid: string) => paynowOrder({ orderId: flakeId(), uid, lines: [{ productId: PRODUCT, quantity: 1 }] });
+
+/**
+ * Credits `held` once, then runs `work` while another session holds `held`'s wallet row
+ * locked; `work` releases it (`ROLLBACK`) when it wants the held batch to go on.
+ */
+async function whileWalletHeld(database: TestDatabase, config: Config, work: (locker: pg.Client) => Promise<void>): Promise<void> {
+  await ingestDelivery(database.db, config, delivery(config, order("held")), NOW);
+  const locker = new pg.Client({ connectionString: database.url });
+  await locker.connect();
+  try {
+    await locker.query("BEGIN");
+    await locker.query("SELECT points FROM wallets WHERE uid = 'held' FOR UPDATE");
+    await work(locker);
+  } finally {
+    await locker.end();
+  }
+}
+
+describe.runIf(ENGINES.includes("postgres"))("a batch stuck on a lock does not hold the deliveries after it [postgres]", () => {
+  const suite = postgresSuite();
 
   it("commits a later delivery on a second batch while the first waits for a wallet lock", async () => {
-    const db = database.db;
-    const order = (uid: string) => paynowOrder({ orderId: flakeId(), uid, lines: [{ productId: PRODUCT, quantity: 1 }] });
-    await ingestDelivery(db, config, delivery(config, order("held")), NOW);
-    const locker = new pg.Client({ connectionString: database.url });
-    await locker.connect();
-    try {
-      await locker.query("BEGIN");
-      await locker.query("SELECT points FROM wallets WHERE uid = 'held' FOR UPDATE");
+    const [db, config] = [suite.database().db, suite.config()];
+    await whileWalletHeld(suite.database(), config, async (locker) => {
       let heldSettled = false;
       const held = ingestDelivery(db, config, delivery(config, order("held")), NOW).finally(() => {
         heldSettled = true;
@@ -109,35 +128,18 @@ describe.runIf(ENGINES.includes("postgres"))("a batch stuck on a lock does not h
       await locker.query("ROLLBACK");
       expect(await held).toMatchObject({ outcome: "stored", duplicate: false, status: "processed" });
       expect(await walletPoints(db, "held")).toBe(100);
-    } finally {
-      await locker.end();
-    }
+    });
   });
 });
 
 describe.runIf(ENGINES.includes("postgres"))("a serve --workers worker commits one batch at a time [postgres]", () => {
-  let database: TestDatabase;
-  let config: Config;
-  beforeAll(async () => {
-    database = await createTestDatabase("postgres");
-    config = webhookConfig(makeSecrets());
-    await catalogue(database.db, "paynow", PRODUCT, 50);
-  });
-  afterAll(async () => {
-    await database.drop();
-  });
+  const suite = postgresSuite();
 
   it("holds a later delivery until the batch waiting for a wallet lock commits, then commits it", async () => {
-    const db = database.db;
+    const [db, config] = [suite.database().db, suite.config()];
     // As `serveInWorker` sets it up, before the first delivery.
     deliveryWriterFor(db, { oneBatchAtATime: true });
-    const order = (uid: string) => paynowOrder({ orderId: flakeId(), uid, lines: [{ productId: PRODUCT, quantity: 1 }] });
-    await ingestDelivery(db, config, delivery(config, order("held")), NOW);
-    const locker = new pg.Client({ connectionString: database.url });
-    await locker.connect();
-    try {
-      await locker.query("BEGIN");
-      await locker.query("SELECT points FROM wallets WHERE uid = 'held' FOR UPDATE");
+    await whileWalletHeld(suite.database(), config, async (locker) => {
       const held = ingestDelivery(db, config, delivery(config, order("held")), NOW);
       await new Promise((resolve) => setTimeout(resolve, 50));
       let freeSettled = false;
@@ -153,8 +155,6 @@ describe.runIf(ENGINES.includes("postgres"))("a serve --workers worker commits o
       expect(await free).toMatchObject({ outcome: "stored", duplicate: false, status: "processed" });
       expect(await walletPoints(db, "held")).toBe(100);
       expect(await walletPoints(db, "free")).toBe(50);
-    } finally {
-      await locker.end();
-    }
+    });
   });
 });

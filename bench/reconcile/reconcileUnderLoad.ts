@@ -6,6 +6,7 @@ import { setCatalogueProduct } from "../../src/catalogue/setCatalogueProduct.js"
 import { loadConfig, type Config } from "../../src/config.js";
 import { buildApp } from "../../src/http/buildApp.js";
 import { warmMetrics } from "../../src/ops/scrapeMetrics.js";
+import { deliveryWriterFor } from "../../src/webhooks/deliveryWriterFor.js";
 import { STORED_STATE_CACHE_MS } from "../../src/ops/storedStateMetrics.js";
 import { todayUtc } from "../../src/reconcile/checkRunDate.js";
 import { readTopDeltas } from "../../src/reconcile/readTopDeltas.js";
@@ -39,6 +40,9 @@ async function main() {
   const paynowSecrets = [randomBytes(24).toString("hex"), randomBytes(24).toString("hex")].join(",");
   await setCatalogueProduct(db, { provider: "paynow", productId: LOAD_PRODUCT, pointsPerUnit: LOAD_POINTS_PER_UNIT, actor: "bench", now });
   const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent", PAYNOW_WEBHOOK_SECRETS: paynowSecrets });
+  // As `reckon serve` does: the webhook writer (a thread of its own on SQLite) starts before
+  // the first delivery, and loads while the load generator starts, not under the first requests.
+  deliveryWriterFor(db, { oneBatchAtATime: false });
   const app = await buildApp({ db, config });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();

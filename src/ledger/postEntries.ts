@@ -180,7 +180,9 @@ async function entriesByKey(trx: Trx, keys: string[]): Promise<Selectable<Ledger
 
 /** Inserts the wallets the batch created and moves the ones it changed, each in their final state. */
 async function writeWallets(trx: Trx, states: WalletState[]): Promise<void> {
-  const created = states.filter((state) => state.created);
+  // In one order for every batch: two batches creating the same new wallets in opposite
+  // orders would each wait on the other's uncommitted row (a deadlock on PostgreSQL).
+  const created = states.filter((state) => state.created).sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
   for (const chunk of statementChunks(created, 6)) {
     const inserted = await trx
       .insertInto("wallets")

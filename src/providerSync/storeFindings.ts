@@ -73,8 +73,8 @@ export interface FindingsQuery {
   date?: string;
   status?: FindingStatus;
   limit: number;
-  /** Only findings listed after this one (by day, time found, id): the next page. An unknown id lists none. */
-  after?: string;
+  /** Only findings listed after this one (by day, time found, id): the next page. */
+  after?: Pick<ProviderFinding, "date" | "foundAt" | "id">;
 }
 
 export async function listFindings(db: Kysely<Schema>, query: FindingsQuery): Promise<ProviderFinding[]> {
@@ -83,9 +83,9 @@ export async function listFindings(db: Kysely<Schema>, query: FindingsQuery): Pr
   if (query.provider) select = select.where("provider", "=", query.provider);
   if (query.status) select = select.where("status", "=", query.status);
   if (query.after !== undefined) {
-    const after = query.after;
+    const { date, foundAt, id } = query.after;
     // A row-value comparison (SQLite and PostgreSQL alike) in the list's own order.
-    select = select.where(sql<boolean>`(date, found_at, id) > (select a.date, a.found_at, a.id from provider_findings a where a.id = ${after})`);
+    select = select.where(sql<boolean>`(date, found_at, id) > (${date}, ${foundAt}, ${id})`);
   }
   const rows = await select.orderBy("date").orderBy("found_at").orderBy("id").limit(query.limit).execute();
   return rows.map(toFinding);

@@ -2,12 +2,14 @@ import { z } from "zod";
 import { FINDING_STATUSES } from "../../providerSync/ProviderRecords.js";
 import { PROVIDERS } from "../../providers/PaymentEvent.js";
 import { resolveFinding, type ResolveOutcome } from "../../providerSync/resolveFinding.js";
-import { listFindings, readFinding, type FindingsQuery as ListQuery } from "../../providerSync/storeFindings.js";
+import { listFindings, readFinding, type FindingsQuery as ListQuery, type ProviderFinding } from "../../providerSync/storeFindings.js";
 import type { Kysely } from "kysely";
 import type { Schema } from "../../storage/schema.js";
 import { AppError } from "../errors.js";
 import { parseBody, parseQuery } from "../input.js";
 import { actorOf, type Reply, type RouteDef } from "../RouteDef.js";
+
+const FINDING_ID = /^pf_[A-Za-z0-9_]{1,64}$/;
 
 /** The filter the findings list takes, on the API and the admin page. */
 export const FindingsQuery = z.strictObject({
@@ -19,7 +21,7 @@ export const FindingsQuery = z.strictObject({
   provider: z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(", ")}` }).optional(),
   limit: z.string().regex(/^([1-9]\d{0,2}|1000)$/, "must be a whole number from 1 to 1000").optional(),
   /** The last finding of the previous page (`next` of its answer). */
-  after: z.string().regex(/^pf_[A-Za-z0-9_]{1,64}$/, "must be a finding id (pf_…)").optional(),
+  after: z.string().regex(FINDING_ID, "must be a finding id (pf_…)").optional(),
 });
 
 const ResolveBody = z.strictObject({
@@ -32,13 +34,14 @@ export function findingsFilter(query: z.infer<typeof FindingsQuery>): Pick<ListQ
   return { ...(query.date ? { date: query.date } : {}), ...(query.status ? { status: query.status } : {}), ...(query.provider ? { provider: query.provider } : {}) };
 }
 
-/** A page of findings; a page after a finding that does not exist is refused, not shown empty. */
-export async function listFindingsPage(db: Kysely<Schema>, query: ListQuery): Promise<Awaited<ReturnType<typeof listFindings>>> {
-  if (query.after !== undefined && !(await readFinding(db, query.after))) throw new AppError("finding_not_found", `no provider finding ${query.after} to list after`);
-  return listFindings(db, query);
+/** A page of findings after the finding `after` names; a page after one that does not exist is refused, not shown empty. */
+export async function listFindingsPage(db: Kysely<Schema>, query: Omit<ListQuery, "after"> & { after?: string }): Promise<ProviderFinding[]> {
+  const { after, ...rest } = query;
+  if (after === undefined) return listFindings(db, rest);
+  const previous = await readFinding(db, after);
+  if (!previous) throw new AppError("finding_not_found", `no provider finding ${after} to list after`);
+  return listFindings(db, { ...rest, after: previous });
 }
-
-const FINDING_ID = /^pf_[A-Za-z0-9_]{1,64}$/;
 
 export function parseFindingId(value: unknown): string {
   if (typeof value !== "string" || !FINDING_ID.test(value)) throw new AppError("invalid_finding_id", "a finding id is pf_ and letters, digits or _");

@@ -13,7 +13,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { setCatalogueProduct } from "../src/catalogue/setCatalogueProduct.js";
 import { createTestDatabase } from "../test/support/testDatabase.js";
-import { runOpenLoop, startServer, stopServer, summarise } from "./openLoop.js";
+import { runClosedLoop } from "./closedLoop.js";
+import { runOpenLoop, startServer, stopServer, summarise, type Answer } from "./openLoop.js";
 import { auditIngest, LOAD_POINTS_PER_UNIT, LOAD_PRODUCT, PaynowLoad } from "./paynowLoad.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 1_500);
@@ -21,6 +22,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 /** `bare`: the HMAC-only route of `webhookServer.ts`, the floor the main thread's figure compares with. */
 const MODE = process.env.BENCH_MODE === "bare" ? "bare" : "reckon";
+/** `closed`: BENCH_CONNECTIONS (default 64) closed-loop connections instead of the fixed rate: saturation. */
+const LOOP = process.env.BENCH_LOOP === "closed" ? "closed" : "open";
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const WARMUP = { ratePerSecond: 800, durationMs: 4_000 };
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -58,10 +62,18 @@ async function measure() {
       const warm = await runOpenLoop({ port, ...WARMUP, shot: (i) => load.shot(i) });
       answers.push(...warm.answers);
       const before = threadTicks(child.pid!);
-      const run = await runOpenLoop({ port, ratePerSecond: RATE, durationMs: SECONDS * 1000, shot: (i) => load.shot(warm.sent + i) });
+      const generatorBefore = process.cpuUsage();
+      const startedAt = performance.now();
+      const run = LOOP === "open" ? await runOpenLoop({ port, ratePerSecond: RATE, durationMs: SECONDS * 1000, shot: (i) => load.shot(warm.sent + i) }) : null;
+      const closedAnswers: Answer[] = [];
+      const closed = run ? null : await runClosedLoop({ port, connections: CONNECTIONS, seconds: SECONDS, shot: (i) => load.shot(warm.sent + i), onAnswer: (answer) => closedAnswers.push(answer) });
       const after = threadTicks(child.pid!);
-      answers.push(...run.answers);
-      const summary = summarise(run);
+      const wallSeconds = (performance.now() - startedAt) / 1000;
+      const generator = process.cpuUsage(generatorBefore);
+      answers.push(...(run ? run.answers : closedAnswers));
+      const summary = run
+        ? summarise(run)
+        : { acked: closedAnswers.filter((answer) => answer.status >= 200 && answer.status < 300).length, achievedPerSecond: closed!.ackedPerSecond, latencyMs: closed!.latencyMs };
       const deltas = [...after].map(([tid, thread]) => ({ tid, name: thread.name, ticks: thread.ticks - (before.get(tid)?.ticks ?? 0) }));
       const usPerDelivery = (ticks: number) => Math.round(((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / summary.acked);
       const main = deltas.find((thread) => thread.tid === child.pid)!;
@@ -69,8 +81,11 @@ async function measure() {
       const writer = others.filter((thread) => !/^(libuv-worker|V8 )/.test(thread.name)).sort((a, b) => b.ticks - a.ticks)[0] ?? { tid: 0, name: "none", ticks: 0 };
       const byName = new Map<string, number>();
       for (const thread of others) if (thread !== writer) byName.set(thread.name, (byName.get(thread.name) ?? 0) + thread.ticks);
+      const busy = (ticks: number) => Math.round((ticks / CLOCK_TICKS_PER_SECOND / wallSeconds) * 100) / 100;
       return {
+        loop: LOOP,
         acked: summary.acked,
+        p50Ms: summary.latencyMs.p50,
         achievedPerSecond: summary.achievedPerSecond,
         p99Ms: summary.latencyMs.p99,
         usPerDelivery: {
@@ -79,7 +94,10 @@ async function measure() {
           writerName: writer.name,
           rest: Object.fromEntries([...byName].map(([name, ticks]) => [name, usPerDelivery(ticks)])),
           process: usPerDelivery(deltas.reduce((sum, thread) => sum + thread.ticks, 0)),
+          generator: Math.round((generator.user + generator.system) / summary.acked),
         },
+        /** Share of one core each thread used over the run (1 = saturated). */
+        busy: { main: busy(main.ticks), writer: busy(writer.ticks), generator: Math.round(((generator.user + generator.system) / 1e6 / wallSeconds) * 100) / 100 },
         audit: MODE === "bare" ? null : await auditIngest(database.db, load, answers),
       };
     } finally {

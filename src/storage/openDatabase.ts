@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import {
@@ -21,7 +21,7 @@ import { hostListPool } from "./hostListPool.js";
 import type { Schema } from "./schema.js";
 import type { SeparateWriter, WriteTurns } from "./SeparateWriter.js";
 import { sqliteAdapter } from "./sqlite/sqliteAdapter.js";
-import { WalSync } from "./sqlite/walSync.js";
+import { WalSync, walPathOf } from "./sqlite/walSync.js";
 
 export type { DialectName } from "./EngineAdapter.js";
 
@@ -223,8 +223,7 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
   if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma("journal_mode = WAL");
-  // SQLite names the log after the file a symbolic link points to.
-  const walSync = options.walSyncAfterCommit && !memory ? WalSync.ofFile(`${realpathSync(resolve(path))}-wal`) : null;
+  const walSync = options.walSyncAfterCommit && !memory ? WalSync.ofFile(walPathOf(path)) : null;
   // FULL fsyncs the write-ahead log at every commit: a committed row survives a power cut.
   // With a WalSync, the same fsync runs after the commit, before anything is acknowledged.
   sqlite.pragma(walSync ? "synchronous = NORMAL" : "synchronous = FULL");

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import type { Worker } from "node:worker_threads";
 import type { Db } from "../storage/openDatabase.js";
 import { startModuleWorker } from "../threads/startModuleWorker.js";
+import { WalSync, walPathOf } from "../storage/sqlite/walSync.js";
 import type { SeparateWriter, WriteTurns } from "../storage/SeparateWriter.js";
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
 import { webhookWriterExitsTotal } from "./metrics.js";
@@ -31,18 +32,28 @@ interface Waiting {
  */
 export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   #worker: Worker | null = null;
+  /** Fsyncs the log after the running thread's commits; one per thread, since one that failed refuses every later call. */
+  #walSync: WalSync | null = null;
   readonly #waiting = new Map<number, Waiting>();
+  /** Deliveries committed by the thread and answered once the fsync after their commit ends. */
+  readonly #syncing = new Set<Promise<void>>();
   #nextId = 1;
   #turn: { worker: Worker; granted: () => void } | null = null;
   #closing: Promise<void> | null = null;
   /** Deliveries submitted in this turn of the event loop, sent together at its end. */
   #outbox: Extract<ToWriter, { kind: "store" }>["deliveries"] = [];
 
-  private constructor(private readonly url: string) {}
+  private constructor(
+    private readonly url: string,
+    private readonly walSyncOf: (walPath: string) => WalSync,
+  ) {}
 
-  /** The thread for `db`: the main connection takes turns with it, and `db.close()` drains and ends it. */
-  static start(db: Db, separate: SeparateWriter): WebhookWriterThread {
-    const thread = new WebhookWriterThread(separate.url);
+  /**
+   * The thread for `db`: the main connection takes turns with it, and `db.close()` drains
+   * and ends it. `walSyncOf` fsyncs the log after the thread's commits (tests hold or fail it).
+   */
+  static start(db: Db, separate: SeparateWriter, walSyncOf: (walPath: string) => WalSync = (walPath) => WalSync.ofFile(walPath)): WebhookWriterThread {
+    const thread = new WebhookWriterThread(separate.url, walSyncOf);
     separate.takeTurnsWith(thread);
     db.beforeClose(async () => {
       separate.takeTurnsWith(null);
@@ -108,6 +119,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
       this.#send();
       worker.postMessage({ kind: "close" } satisfies ToWriter);
       await exited;
+      await Promise.all(this.#syncing);
     })();
     return this.#closing;
   }
@@ -124,6 +136,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     worker.on("exit", () => this.#exited(worker, cause));
     worker.unref();
     this.#worker = worker;
+    this.#walSync = this.walSyncOf(walPathOf(this.url.slice("file:".length)));
     return worker;
   }
 
@@ -132,18 +145,55 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
       this.#turn?.granted();
       return;
     }
+    const written: [Waiting, WrittenDelivery][] = [];
     for (const result of message.results) {
       const waiting = this.#waiting.get(result.id);
       this.#waiting.delete(result.id);
-      if ("written" in result) waiting?.resolve(result.written);
-      else waiting?.reject(new Error(result.failure));
+      if (!waiting) continue;
+      if ("written" in result) written.push([waiting, result.written]);
+      else waiting.reject(new Error(result.failure));
     }
+    if (written.length > 0) this.#answerWhenSynced(written);
     this.#refreshRef();
+  }
+
+  /**
+   * The thread's commits do not fsync (docs/decisions/sqlite-writer-thread.md, "Fourth
+   * round"): it answers each batch as it commits, and this thread fsyncs the log before
+   * answering the requests, while the writer runs its next batch; its event loop, busy
+   * with that batch, would notice the fsync's end only after it. A failed fsync refuses
+   * these deliveries and every later one, and ends the thread (a new one starts at the
+   * next delivery): what it committed since its last good fsync may not be on disk.
+   */
+  #answerWhenSynced(written: [Waiting, WrittenDelivery][]): void {
+    const worker = this.#worker;
+    const walSync = this.#walSync;
+    if (!worker || !walSync) {
+      const error = new WriterUnavailableError("stopped before the delivery was on disk");
+      for (const [waiting] of written) waiting.reject(error);
+      return;
+    }
+    const syncing = walSync.sync().then(
+      () => {
+        for (const [waiting, delivery] of written) waiting.resolve(delivery);
+      },
+      (cause: unknown) => {
+        const error = new WriterUnavailableError("could not fsync what it committed", { cause });
+        for (const [waiting] of written) waiting.reject(error);
+        void worker.terminate();
+      },
+    );
+    this.#syncing.add(syncing);
+    void syncing.finally(() => this.#syncing.delete(syncing));
   }
 
   #exited(worker: Worker, cause: unknown): void {
     if (this.#worker !== worker) return;
     this.#worker = null;
+    // Its commits still in the page cache are fsynced and answered; then the log's handle closes.
+    const walSync = this.#walSync;
+    this.#walSync = null;
+    void Promise.all(this.#syncing).finally(() => walSync?.close());
     if (!this.#closing || this.#waiting.size > 0) webhookWriterExitsTotal.inc();
     const error = new WriterUnavailableError("stopped before the delivery committed", { cause });
     for (const waiting of this.#waiting.values()) waiting.reject(error);

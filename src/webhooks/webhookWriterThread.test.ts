@@ -2,12 +2,13 @@ import BetterSqlite3 from "better-sqlite3";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } from "../../test/support/testDatabase.js";
-import { catalogue, flakeId, paynowOrder, sendPaynow, walletPoints, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
+import { catalogue, flakeId, NOW, paynowOrder, sendPaynow, walletPoints, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
 import { postEntry } from "../ledger/postEntry.js";
 import { openDatabase } from "../storage/openDatabase.js";
+import { WalSync } from "../storage/sqlite/walSync.js";
 import { withTransaction } from "../storage/withTransaction.js";
 import { deliveryWriterFor } from "./deliveryWriterFor.js";
-import { WebhookWriterThread } from "./WebhookWriterThread.js";
+import { WebhookWriterThread, WriterUnavailableError } from "./WebhookWriterThread.js";
 
 const PRODUCT = "458255405240287377";
 const POINTS_PER_UNIT = 7;
@@ -27,6 +28,11 @@ async function stateOf(promise: Promise<unknown>): Promise<"settled" | "pending"
  * the test holds. Nothing is timed: if they have not arrived yet, they are still unanswered.
  */
 const reachTheWriter = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+/** Waits, a turn at a time, until `done` holds; nothing is timed. */
+async function until(done: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 describe.runIf(ENGINES.includes("sqlite"))("the SQLite webhook writer thread [sqlite]", () => {
   let database: TestDatabase;
@@ -143,6 +149,44 @@ describe.runIf(ENGINES.includes("sqlite"))("the SQLite webhook writer thread [sq
     );
     expect(await invariantViolations(database.db)).toEqual([]);
   });
+  it("acknowledges a delivery only once an fsync of the log, begun after its commit, has ended; a failed fsync refuses it (503) and the next delivery starts a new thread", async () => {
+    const fsyncs: { resolve(): void; reject(error: Error): void }[] = [];
+    const db = openDatabase(database.url);
+    const thread = WebhookWriterThread.start(db, db.separateWriter!, () => new WalSync(() => new Promise<void>((resolve, reject) => fsyncs.push({ resolve, reject }))));
+    const verified = (uid: string, quantity: number) => ({
+      provider: "paynow" as const,
+      rawBody: Buffer.from(JSON.stringify(order(uid, quantity))),
+      headers: "{}",
+      receivedAt: NOW,
+      reversalPolicy: "allow_negative" as const,
+      environment: "test" as const,
+    });
+    try {
+      const first = thread.submit(verified("thread_fsync", 2));
+      await until(() => fsyncs.length === 1);
+      // Committed (the main connection sees it), not yet on disk: not answered.
+      expect(await walletPoints(database.db, "thread_fsync")).toBe(2 * POINTS_PER_UNIT);
+      expect(await stateOf(first)).toBe("pending");
+      fsyncs[0]!.resolve();
+      await expect(first).resolves.toMatchObject({ outcome: "stored", status: "processed", duplicate: false });
+
+      const failedWorker = thread.worker;
+      const second = thread.submit(verified("thread_fsync", 1));
+      await until(() => fsyncs.length === 2);
+      fsyncs[1]!.reject(new Error("EIO"));
+      await expect(second).rejects.toBeInstanceOf(WriterUnavailableError);
+      await until(() => thread.worker === null);
+
+      const third = thread.submit(verified("thread_fsync_after", 1));
+      expect(thread.worker).not.toBe(failedWorker);
+      await until(() => fsyncs.length === 3);
+      fsyncs[2]!.resolve();
+      await expect(third).resolves.toMatchObject({ outcome: "stored", status: "processed" });
+    } finally {
+      await db.close();
+    }
+  });
+
   it("commits every delivery sent before the database closes", async () => {
     const orders = Array.from({ length: 150 }, (_, index) => order(`thread_close_${index % 3}`));
     const sent = orders.map((payload) => sendPaynow(harness, payload));

@@ -14,15 +14,19 @@ import { unreachable } from "../unreachable.js";
 const port = parentPort!;
 const { url } = workerData as WriterData;
 // This connection is the writer: it must not start a thread of its own. Its commits do not
-// fsync; the queue answers a batch once the fsync after it ends, while the next batch runs.
+// fsync: the queue answers a batch as soon as it commits, and the main thread fsyncs the log
+// before it acknowledges anything (WebhookWriterThread), while this thread runs the next batch.
 const db = openDatabase(url, { writerThread: false, walSyncAfterCommit: true });
 const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
-const queue = new WebhookCommitQueue(db, MAX_BATCH, maxInFlight, nextBatchAfterMs);
+const queue = new WebhookCommitQueue({ ...db, walSync: null }, MAX_BATCH, maxInFlight, nextBatchAfterMs);
 
-// Answers go back one message per turn of this thread's loop, not one per delivery.
+// Answers go back one message per batch, once the promises of its deliveries have settled
+// (process.nextTick runs after them) and before the next batch starts (a setImmediate).
 let settled: Extract<FromWriter, { kind: "settled" }>["results"] = [];
 function answer(result: (typeof settled)[number]): void {
-  if (settled.length === 0) setImmediate(flush);
+  if (settled.length === 0) {
+    process.nextTick(flush);
+  }
   settled.push(result);
 }
 function flush(): void {

@@ -1,4 +1,11 @@
+import { realpathSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
+import { resolve } from "node:path";
+
+/** The write-ahead log of the SQLite file at `path`: SQLite names it after the file a symbolic link points to. */
+export function walPathOf(path: string): string {
+  return `${realpathSync(resolve(path))}-wal`;
+}
 
 /** The write-ahead log could not be fsynced: what was committed since the last fsync may not be on disk. */
 export class WalSyncError extends Error {
@@ -10,23 +17,46 @@ export class WalSyncError extends Error {
 }
 
 /**
+ * fsyncs of the log at once. Two let a commit made during an fsync start its own at once;
+ * more would only add fsyncs (docs/decisions/sqlite-writer-thread.md, "Fourth round").
+ */
+const MAX_RUNNING_FSYNCS = 2;
+
+/**
  * Makes a SQLite connection's commits durable off its thread (docs/decisions/sqlite-writer-thread.md,
  * "The fsync after the commit"). The connection commits with `synchronous = NORMAL`: a
  * commit writes its frames to the write-ahead log without waiting for the disk, and
  * `sync()` then fsyncs the log from libuv's thread pool (what `synchronous = FULL` does
  * inside the commit) while the writer goes on with its next batch. Whoever acknowledges
  * a commit awaits a `sync()` called after it.
+ *
+ * Up to `maxRunning` fsyncs run at once, so a commit made while one runs starts its own
+ * instead of waiting for it to end first (about one fsync of waiting instead of one and a
+ * half); calls made while `maxRunning` run share the next one to start. A `sync()`
+ * resolves only once its fsync and every fsync started before it have succeeded: the log
+ * is read back in order, so a commit is only as safe as the frames before it. After one
+ * fsync fails, every `sync()` not yet resolved and every later one rejects: a later fsync
+ * of the same file may report success although the failed pages never reached the disk.
  */
 export class WalSync {
-  /** The fsync under way; it may have started before the latest commit, so it covers only what came before it. */
-  #running: Promise<void> | null = null;
-  /** The fsync that starts once `#running` ends, shared by every `sync()` called meanwhile. */
+  /** fsyncs under way. */
+  #running = 0;
+  /** The fsync that starts once one under way ends, shared by every `sync()` called meanwhile. */
   #next: Promise<void> | null = null;
+  /** Started when an fsync under way ends. */
+  readonly #onSlotFree: (() => void)[] = [];
+  /** Settles once the latest fsync and every one before it have succeeded (rejects if any failed). */
+  #ordered: Promise<void> = Promise.resolve();
+  #failed: WalSyncError | null = null;
 
-  /** `fsync` flushes the log to disk; `release` lets go of what it holds. */
+  /**
+   * `fsync` flushes the log to disk; `release` lets go of what it holds; `maxRunning`
+   * fsyncs at once, at most.
+   */
   constructor(
     private readonly fsync: () => Promise<void>,
     private readonly release: () => Promise<void> = async () => undefined,
+    private readonly maxRunning = MAX_RUNNING_FSYNCS,
   ) {}
 
   /** Syncs the log at `walPath` (the database's path with `-wal`), opened at the first sync. */
@@ -41,29 +71,34 @@ export class WalSync {
 
   /** Resolves once everything committed before this call is on disk; rejects with `WalSyncError`. */
   sync(): Promise<void> {
-    if (!this.#running) return this.#start();
-    this.#next ??= this.#running.then(
-      () => this.#startNext(),
-      () => this.#startNext(),
-    );
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#running < this.maxRunning) return this.#start();
+    this.#next ??= new Promise<void>((resolve, reject) => {
+      this.#onSlotFree.push(() => {
+        this.#next = null;
+        if (this.#failed) reject(this.#failed);
+        else this.#start().then(resolve, reject);
+      });
+    });
     return this.#next;
   }
 
-  #startNext(): Promise<void> {
-    this.#next = null;
-    return this.#start();
-  }
-
   #start(): Promise<void> {
-    const running = this.fsync()
+    this.#running++;
+    const own = this.fsync()
       .catch((cause: unknown) => {
-        throw new WalSyncError({ cause });
+        throw (this.#failed ??= new WalSyncError({ cause }));
       })
       .finally(() => {
-        if (this.#running === running) this.#running = null;
+        this.#running--;
+        this.#onSlotFree.shift()?.();
       });
-    this.#running = running;
-    return running;
+    // Handled below, through `ordered`; this only keeps its own rejection from being reported twice.
+    own.catch(() => undefined);
+    const ordered = this.#ordered.then(() => own);
+    ordered.catch(() => undefined);
+    this.#ordered = ordered;
+    return ordered;
   }
 
   /** Once the last `sync()` has settled. */

@@ -11,7 +11,7 @@ interface Flush {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("WalSync: an acknowledgement waits for an fsync that started after its commit", () => {
-  it("answers each sync() once the first fsync that starts after it and every earlier one have succeeded, at most two at once, however calls and fsyncs interleave; after a failure, every later answer is a refusal", async () => {
+  it("answers each sync() once the first fsync that starts after it and every earlier one have succeeded, at most `maxRunning` at once, however calls and fsyncs interleave; after a failure, every later answer is a refusal", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof(fc.constant("sync" as const), fc.boolean()), { maxLength: 40 }), fc.integer({ min: 1, max: 3 }), async (steps, maxRunning) => {
         const flushes: Flush[] = [];

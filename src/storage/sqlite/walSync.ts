@@ -17,10 +17,11 @@ export class WalSyncError extends Error {
 }
 
 /**
- * fsyncs of the log at once. Two let a commit made during an fsync start its own at once;
- * more would only add fsyncs (docs/decisions/sqlite-writer-thread.md, "Fourth round").
+ * fsyncs of the log at once, by default. Two (a commit made during an fsync starts its own
+ * at once) did not measure better than one (docs/decisions/sqlite-writer-thread.md, "Fourth
+ * round"), and one keeps the disk's work to one fsync per wait.
  */
-const MAX_RUNNING_FSYNCS = 2;
+const MAX_RUNNING_FSYNCS = 1;
 
 /**
  * Makes a SQLite connection's commits durable off its thread (docs/decisions/sqlite-writer-thread.md,
@@ -30,9 +31,9 @@ const MAX_RUNNING_FSYNCS = 2;
  * inside the commit) while the writer goes on with its next batch. Whoever acknowledges
  * a commit awaits a `sync()` called after it.
  *
- * Up to `maxRunning` fsyncs run at once, so a commit made while one runs starts its own
- * instead of waiting for it to end first (about one fsync of waiting instead of one and a
- * half); calls made while `maxRunning` run share the next one to start. A `sync()`
+ * Up to `maxRunning` fsyncs run at once; calls made while that many run share the next one
+ * to start (with one at a time, a commit made during an fsync waits for it to end and then
+ * for its own, which every commit made meanwhile shares). A `sync()`
  * resolves only once its fsync and every fsync started before it have succeeded: the log
  * is read back in order, so a commit is only as safe as the frames before it. After one
  * fsync fails, every `sync()` not yet resolved and every later one rejects: a later fsync

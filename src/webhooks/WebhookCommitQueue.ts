@@ -101,9 +101,9 @@ export class WebhookCommitQueue {
     });
   }
 
-  /** Resolves once every delivery submitted so far has been committed (or refused). */
+  /** Resolves once every delivery (and `between` write) submitted so far has been committed (or refused). */
   async drain(): Promise<void> {
-    while (this.#queue.length > 0 || this.#inFlight.size > 0) {
+    while (this.#queue.length > 0 || this.#between.length > 0 || this.#inFlight.size > 0) {
       if (this.#inFlight.size === 0) this.#schedule();
       await new Promise<void>((resolve) => this.#settled.push(resolve));
     }

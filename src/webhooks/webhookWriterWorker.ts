@@ -20,9 +20,9 @@ const { url } = workerData as WriterData;
 // fsync; the queue answers a batch once the fsync after it ends, while the next batch runs.
 // Its page cache is the import writer's 16 MiB, not the main connection's 64: a batch
 // touches the tails of the tables it appends to and one leaf per user in each index, and
-// the interior pages that lead there fit many times over, while a cache that fills with
-// random leaves held 64 MiB of the serving process for nothing the OS cache does not
-// hold too (docs/decisions/reconciliation-reader-thread.md, "Peak RSS").
+// the interior pages that lead there fit many times over; random leaves miss at either
+// size on a large file, and a 64 MiB cache full of them counted in the serving process's
+// resident memory (docs/decisions/reconciliation-reader-thread.md, "Peak RSS").
 const db = openDatabase(url, { writerThread: false, walSyncAfterCommit: true, cacheKiB: WRITER_CACHE_KIB });
 const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
 const queue = new WebhookCommitQueue(db, MAX_BATCH, maxInFlight, nextBatchAfterMs);

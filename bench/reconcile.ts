@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { loadavg } from "node:os";
+import { buildMeasured } from "./reconcile/buildMeasured.js";
 import { recordBenchmark } from "./recordBenchmark.js";
 import { scratchDatabase } from "./scratchDatabase.js";
 
@@ -12,7 +13,8 @@ import { scratchDatabase } from "./scratchDatabase.js";
  * RECKON_BENCH_ENGINES (sqlite,postgres), RECKON_BENCH_RATE (500),
  * RECKON_BENCH_ROUTE ("webhook" = signed PayNow deliveries to POST /api/webhooks/paynow, the
  * issue's target; "spend" = POST /api/wallets/:uid/spend; or a path with :uid),
- * RECKON_BENCH_CHUNK_USERS (5000).
+ * RECKON_BENCH_CHUNK_USERS (5000), RECKON_BENCH_METRICS=0 (skip the /metrics scrapes after the run),
+ * RECKON_BENCH_LINES_ON_WRITER=0 (the sweep writes its `ok` lines on the main connection, taking turns).
  * Only the full size at 500/s is written to docs/benchmarks.md (RECKON_BENCH_RECORD=1 forces it).
  */
 const env = process.env;
@@ -23,8 +25,10 @@ const rate = Number(env.RECKON_BENCH_RATE ?? 500);
 const route = env.RECKON_BENCH_ROUTE ?? "webhook";
 const chunkUsers = Number(env.RECKON_BENCH_CHUNK_USERS ?? 5000);
 
+/** Runs a bench script (TypeScript, through tsx) or a built one (`.js`, under plain node) and returns its last line's JSON. */
 function child(script: string, args: string[]): Record<string, unknown> {
-  const output = execFileSync(process.execPath, ["--import", "tsx", new URL(script, import.meta.url).pathname, ...args], {
+  const entry = script.endsWith(".js") ? [script] : ["--import", "tsx", new URL(script, import.meta.url).pathname];
+  const output = execFileSync(process.execPath, [...entry, ...args], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     timeout: 30 * 60_000,
@@ -34,12 +38,16 @@ function child(script: string, args: string[]): Record<string, unknown> {
   return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
 }
 
+// The measured process runs the build, as `reckon serve` does.
+const measured = buildMeasured();
+const offerLoad = new URL("./reconcile/offerLoad.ts", import.meta.url).pathname;
+
 async function benchEngine(engine: string): Promise<Record<string, unknown>> {
   const { url, drop: cleanup } = await scratchDatabase(engine, `reckon_bench_${process.pid}`);
   try {
     const dataset = child("./reconcile/buildDataset.ts", [url, String(users), String(perUser)]);
     console.error(`${engine}: built ${JSON.stringify(dataset)}`);
-    const run = child("./reconcile/reconcileUnderLoad.ts", [url, String(users), String(users * perUser), String(rate), route, String(chunkUsers)]);
+    const run = child(measured, [url, String(users), String(users * perUser), String(rate), route, String(chunkUsers), offerLoad]);
     console.error(`${engine}: ${JSON.stringify(run)}`);
     return { dataset, ...run, driftsPlanted: dataset.plantedDrifts, plantedSum: dataset.plantedSum };
   } finally {

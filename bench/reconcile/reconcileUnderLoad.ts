@@ -12,27 +12,36 @@ import { todayUtc } from "../../src/reconcile/checkRunDate.js";
 import { readTopDeltas } from "../../src/reconcile/readTopDeltas.js";
 import { runReconciliation } from "../../src/reconcile/runReconciliation.js";
 import { openDatabase, type Db } from "../../src/storage/openDatabase.js";
+import type { SeparateWriter, WriteTurns } from "../../src/storage/SeparateWriter.js";
 import { LOAD_POINTS_PER_UNIT, LOAD_PRODUCT } from "../paynowLoad.js";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { MemorySampler } from "./memorySampler.js";
 
 /**
  * The measured process: it serves the HTTP API and runs the reconciliation on the same
  * database handle, as `reckon serve` does when its scheduler fires, while a separate
  * process offers load to one route. Prints one JSON object.
  *
- * argv: url users entries rate route chunkUsers
+ * Run from the build (`buildMeasured`, plain node, as the server runs); the load
+ * generator is a TypeScript file run through tsx in its own process.
+ *
+ * argv: url users entries rate route chunkUsers offerLoadPath
  */
-const [url, usersText, entriesText, rateText, route, chunkText] = process.argv.slice(2);
+const [url, usersText, entriesText, rateText, route, chunkText, offerLoadPath] = process.argv.slice(2);
 const users = Number(usersText);
 const entries = Number(entriesText);
 
 async function main() {
+  const memory = new MemorySampler();
   const db = openDatabase(url!, { poolSize: 10 });
+  memory.mark("opened");
   const aggregateStarted = performance.now();
   const bare = await sql<{ violations: number | string }>`
     SELECT COUNT(*) AS violations FROM wallets w
     LEFT JOIN (SELECT uid, SUM(amount) AS total FROM ledger_entries GROUP BY uid) e ON e.uid = w.uid
     WHERE w.points <> COALESCE(e.total, 0)`.execute(db.kysely);
   const bareAggregateSeconds = (performance.now() - aggregateStarted) / 1000;
+  memory.mark("bareAggregateDone");
 
   const now = new Date();
   const token = await createApiToken(db.kysely, { role: "service", name: "bench", now });
@@ -42,33 +51,45 @@ async function main() {
   const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent", PAYNOW_WEBHOOK_SECRETS: paynowSecrets });
   // As `reckon serve` does: the webhook writer (a thread of its own on SQLite) starts before
   // the first delivery, and loads while the load generator starts, not under the first requests.
-  deliveryWriterFor(db, { oneBatchAtATime: false });
+  const writer = deliveryWriterFor(db, { oneBatchAtATime: false });
+  const turns = db.separateWriter ? timeTurns(db.separateWriter, writer as unknown as WriteTurns) : null;
   const app = await buildApp({ db, config });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
+  memory.mark("serving");
 
   const offered = Number(rateText) > 0;
-  const loader = !offered ? undefined : fork(new URL("./offerLoad.ts", import.meta.url).pathname, [`http://127.0.0.1:${port}`, token.token, rateText!, "600", route!, String(users)], {
+  const loader = !offered ? undefined : fork(offerLoadPath!, [`http://127.0.0.1:${port}`, token.token, rateText!, "600", route!, String(users)], {
     execArgv: ["--import", "tsx"],
     env: { ...process.env, RECKON_BENCH_PAYNOW_SECRETS: paynowSecrets },
   });
   const loadResult = new Promise<unknown>((resolve) => (loader ? loader.once("message", resolve) : resolve("not offered")));
   if (loader) await new Promise((resolve) => setTimeout(resolve, 3000));
   loader?.send("load");
+  memory.mark("runStarts");
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const cpuBefore = process.cpuUsage();
+  turns?.reset();
 
   // As `reckon serve` does: on PostgreSQL the run has its own small pool.
   const jobsDb = db.dialect === "postgres" ? openDatabase(url!, { poolSize: 2 }) : db;
   const started = performance.now();
   const outcome = await runReconciliation(jobsDb, { date: todayUtc(now), policy: "adjust_ledger", chunkUsers: Number(chunkText), mode: "start", now: () => new Date() });
   const reconcileSeconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  loopDelay.disable();
+  const turnsDuringRun = turns?.summary() ?? null;
+  memory.mark("runEnded");
   loader?.send("stop");
   const load = await loadResult;
   if (outcome.outcome !== "completed") throw new Error(`run ended ${outcome.outcome}`);
 
   // Closing waits for the requests the load left queued; the scrapes then see an idle server, as on a quiet night.
   await app.close();
-  const metrics = await scrapeAfterRun(config, db, outcome.run.runId);
+  // RECKON_BENCH_METRICS=0 skips the scrapes (over a minute of idle spacing) when iterating on the run.
+  const metrics = process.env.RECKON_BENCH_METRICS === "0" ? "skipped" : await scrapeAfterRun(config, db, outcome.run.runId);
 
   const adjustments = await db.kysely
     .selectFrom("ledger_entries")
@@ -83,6 +104,14 @@ async function main() {
       usersPerSecond: Math.round(users / reconcileSeconds),
       entriesPerSecond: Math.round(entries / reconcileSeconds),
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      // Where the resident memory was (MiB) at each moment, and its peak in each phase (docs/decisions/reconciliation-reader-thread.md).
+      memory: memory.stop(),
+      // Every thread of this process (the main thread, the webhook writer, libuv), during the run.
+      processCpuSecondsDuringRun: Math.round((cpu.user + cpu.system) / 10_000) / 100,
+      // How long the main thread's event loop was held during the run (ms).
+      // The main connection's turns at the write lock during the run: the webhook writer thread stands still from asking to giving back.
+      writerTurnsDuringRun: turnsDuringRun,
+      eventLoopDelayMs: { p50: Math.round(loopDelay.percentile(50) / 1e5) / 10, p99: Math.round(loopDelay.percentile(99) / 1e5) / 10, max: Math.round(loopDelay.max / 1e5) / 10 },
       usersChecked: outcome.run.usersChecked,
       driftsFound: outcome.run.violations,
       adjustmentEntries: Number(adjustments.n),
@@ -95,6 +124,45 @@ async function main() {
       metrics,
     }),
   );
+}
+
+/**
+ * Times the main connection's turns at the write lock (`SeparateWriter`): from asking the
+ * writer thread to pause until it is given back, the thread's batches wait.
+ */
+function timeTurns(separate: SeparateWriter, thread: WriteTurns) {
+  let waitedMs: number[] = [];
+  let heldMs: number[] = [];
+  let askedAt = 0;
+  let grantedAt = 0;
+  separate.takeTurnsWith({
+    take: async () => {
+      askedAt = performance.now();
+      await thread.take();
+      grantedAt = performance.now();
+    },
+    give: () => {
+      waitedMs.push(grantedAt - askedAt);
+      heldMs.push(performance.now() - grantedAt);
+      thread.give();
+    },
+    // The sweep's `ok` lines, where the thread writes them, take no turn. RECKON_BENCH_LINES_ON_WRITER=0
+    // leaves them on the main connection, as before (the A side of an A/B pair).
+    ...(process.env.RECKON_BENCH_LINES_ON_WRITER === "0" ? {} : { appendSettledLines: thread.appendSettledLines?.bind(thread) }),
+  });
+  const figures = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const at = (p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0) * 10) / 10;
+    return { totalMs: Math.round(sorted.reduce((sum, ms) => sum + ms, 0)), p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+  };
+  return {
+    reset: () => {
+      waitedMs = [];
+      heldMs = [];
+    },
+    /** `waited`: until the thread finished its batch and the main thread saw it paused; `held`: the main connection's write. */
+    summary: () => ({ turns: heldMs.length, waited: figures(waitedMs), held: figures(heldMs) }),
+  };
 }
 
 const SCRAPES = 6;

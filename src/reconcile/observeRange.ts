@@ -1,11 +1,12 @@
 import { sql, type RawBuilder } from "kysely";
 import type { SettledLine } from "../storage/EngineAdapter.js";
 import type { Db } from "../storage/openDatabase.js";
-import { withTransaction } from "../storage/withTransaction.js";
+import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
 import type { Chunk } from "./claimChunk.js";
 import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
 import type { SweptLines } from "./sweepFold.js";
-import { settledLinesInsert, writeSettledLines, type SettledColumns, type WrittenLines } from "./writeLines.js";
+import { appendSettledLines } from "./appendSettledLines.js";
+import { hashSettledLines, settledLinesInsert, type SettledColumns } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface RangeObserved {
@@ -98,8 +99,6 @@ async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawB
   return { usersChecked: Number(first.checked), drifted, kept: first.kept, okLines: null };
 }
 
-class ChunkLost extends Error {}
-
 /**
  * Users per slice where queries run in this process. Reading and writing are
  * synchronous there and share the one connection with live requests; a slice of 1,000
@@ -108,9 +107,11 @@ class ChunkLost extends Error {}
 const SLICE_USERS = 1_000;
 
 /**
- * Otherwise the range is walked a slice at a time: read the slice, then write its `ok`
- * lines through `writeSettledLines` in one short write transaction that first checks the
- * chunk is still ours, with a turn for live requests in between.
+ * Otherwise the range is walked a slice at a time: read the slice, hash its `ok` lines
+ * (no lock is held meanwhile), then write them in one short write transaction that
+ * first checks the chunk is still ours (`appendSettledLines`), with a turn for live
+ * requests in between. Where a webhook writer thread owns a connection of its own, that
+ * thread runs the write between two of its batches; otherwise this connection does.
  */
 async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const drifted: string[] = [];
@@ -127,11 +128,20 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
         okLines.driftedAfter.push(okLines.hashes.length + settled.length);
       } else settled.push(seen);
     }
+    const hashes = hashSettledLines(target.date, settled);
     await yieldToRequests();
-    const written = await appendIfOurs(db, target, settled);
-    if (!written) return { usersChecked, drifted: [], kept: false, okLines: null };
-    for (const hash of written.hashes) okLines.hashes.push(hash);
-    okLines.complete &&= written.complete;
+    const written = await appendIfOurs(db, {
+      runId: target.runId,
+      chunkNo: target.chunk.chunk_no,
+      holder: target.holder,
+      uids: settled.map((line) => line.uid),
+      points: settled.map((line) => line.points),
+      counts: settled.map((line) => line.count),
+      hashes,
+    });
+    if (written.outcome === "chunk_lost") return { usersChecked, drifted: [], kept: false, okLines: null };
+    for (const hash of hashes) okLines.hashes.push(hash);
+    okLines.complete &&= written.rows === settled.length;
     usersChecked += slice.length;
     await yieldToRequests();
     if (slice.length < SLICE_USERS) break;
@@ -140,23 +150,9 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
   return { usersChecked, drifted, kept: true, okLines };
 }
 
-/** Writes `lines` if the chunk is still ours: what was written, or null when it is not. */
-async function appendIfOurs(db: Db, target: ObservedChunk, lines: SettledLine[]): Promise<WrittenLines | null> {
-  try {
-    return await withTransaction(db, async (trx) => {
-      const ours = await trx
-        .selectFrom("reconciliation_chunks")
-        .select("chunk_no")
-        .where("run_id", "=", target.runId)
-        .where("chunk_no", "=", target.chunk.chunk_no)
-        .where("status", "=", "claimed")
-        .where("claimed_by", "=", target.holder)
-        .executeTakeFirst();
-      if (!ours) throw new ChunkLost();
-      return writeSettledLines(trx, target.runId, target.date, lines);
-    });
-  } catch (error) {
-    if (error instanceof ChunkLost) return null;
-    throw error;
-  }
+/** Through the writer thread where one runs, else on this connection. */
+async function appendIfOurs(db: Db, write: SettledLinesWrite): Promise<Exclude<SettledLinesWritten, { outcome: "unavailable" }>> {
+  const viaWriter = await db.separateWriter?.turns?.appendSettledLines?.(write);
+  if (viaWriter && viaWriter.outcome !== "unavailable") return viaWriter;
+  return appendSettledLines(db, write);
 }

@@ -51,14 +51,20 @@ export async function writeLines(trx: Kysely<Schema>, runId: number, runDate: st
  */
 export async function writeSettledLines(trx: Kysely<Schema>, runId: number, runDate: string, lines: readonly SettledLine[]): Promise<WrittenLines> {
   if (lines.length === 0) return { hashes: [], complete: true };
+  const hashes = hashSettledLines(runDate, lines);
+  const written = await engineOf(trx).insertSettledLines(trx, runId, lines, hashes);
+  return { hashes, complete: written === lines.length };
+}
+
+/** The hash of each `ok` line, in the order given (`okLineHasher`). */
+export function hashSettledLines(runDate: string, lines: readonly SettledLine[]): string[] {
   const hashOf = okLineHasher(runDate);
   const hashes = new Array<string>(lines.length);
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
     hashes[index] = hashOf(line.uid, line.points, line.count);
   }
-  const written = await engineOf(trx).insertSettledLines(trx, runId, lines, hashes);
-  return { hashes, complete: written === lines.length };
+  return hashes;
 }
 
 /** Where a settled user's figures are, in the statement that embeds `settledLinesInsert`. */

@@ -1,3 +1,5 @@
+import type { SettledLine } from "./EngineAdapter.js";
+
 /**
  * Turns at a SQLite file's one write lock, between this thread's connection and a
  * writer thread that owns another connection to the same file (the webhook writer,
@@ -7,7 +9,34 @@
 export interface WriteTurns {
   take(): Promise<void>;
   give(): void;
+  /**
+   * Appends a reconciliation chunk's `ok` lines on the writer's own connection, between
+   * two of its batches, in one transaction that first checks the chunk is still
+   * `holder`'s: no turn is taken, so webhook batches wait for the insert alone, not for
+   * a round trip through both threads' event loops
+   * (docs/decisions/reconciliation-reader-thread.md, "Webhook tail").
+   * `unavailable`: no writer is running now; the caller writes on its own connection.
+   */
+  appendSettledLines?(write: SettledLinesWrite): Promise<SettledLinesWritten>;
 }
+
+/** A chunk's `ok` lines, hashed by the caller (`okLineHasher`), as arrays: they cross threads as four arrays, not a thousand objects. */
+export interface SettledLinesWrite {
+  runId: number;
+  chunkNo: number;
+  holder: string;
+  uids: string[];
+  points: number[];
+  counts: number[];
+  hashes: string[];
+}
+
+export type SettledLinesWritten =
+  /** Committed; `rows` below the lines sent means some were already stored (and kept). */
+  | { outcome: "written"; rows: number }
+  /** The chunk is no longer `holder`'s: nothing was written. */
+  | { outcome: "chunk_lost" }
+  | { outcome: "unavailable" };
 
 /** A database whose writes a thread of this process may own, on its own connection. */
 export interface SeparateWriter {
@@ -20,4 +49,6 @@ export interface SeparateWriter {
    * behind a writer that starts its next batch the moment one commits.
    */
   takeTurnsWith(turns: WriteTurns | null): void;
+  /** The writer this connection takes turns with now, if any. */
+  readonly turns: WriteTurns | null;
 }

@@ -73,7 +73,16 @@ export interface OpenDatabaseOptions {
    * must await `walSync.sync()` before it is acknowledged.
    */
   walSyncAfterCommit?: boolean;
+  /** SQLite's page cache for this connection, in KiB; `DEFAULT_CACHE_KIB` unless given. */
+  cacheKiB?: number;
 }
+
+/**
+ * A 64 MiB page cache (the default is 2 MiB): a 200k-event replay ran 7% faster
+ * (bench:backfill, back to back); see docs/decisions/storage-engines.md. Each connection
+ * has its own, and it counts in the process's resident memory once filled.
+ */
+export const DEFAULT_CACHE_KIB = 65_536;
 
 /**
  * Opens `file:<path>` (SQLite, embedded) or `postgres://…` (PostgreSQL).
@@ -228,9 +237,7 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
   // With a WalSync, the same fsync runs after the commit, before anything is acknowledged.
   sqlite.pragma(walSync ? "synchronous = NORMAL" : "synchronous = FULL");
   sqlite.pragma("busy_timeout = 10000");
-  // A 64 MiB page cache (the default is 2 MiB): a 200k-event replay ran 7% faster
-  // (bench:backfill, back to back); see docs/decisions/storage-engines.md.
-  sqlite.pragma("cache_size = -65536");
+  sqlite.pragma(`cache_size = -${Math.trunc(options.cacheKiB ?? DEFAULT_CACHE_KIB)}`);
   sqlite.pragma("foreign_keys = ON");
   const dialect = new ImmediateSqliteDialect(sqlite);
   const kysely = new Kysely<Schema>({ dialect });
@@ -243,6 +250,9 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
           url: `file:${resolve(path)}`,
           takeTurnsWith: (turns) => {
             dialect.driver.turns = turns;
+          },
+          get turns() {
+            return dialect.driver.turns;
           },
         }
       : null;

@@ -47,6 +47,8 @@ export class WebhookCommitQueue {
   #hedge: NodeJS.Timeout | undefined;
   /** Set while another connection has its turn at the write lock: no batch starts. */
   #paused = false;
+  /** Other writes of this connection waiting to run between two batches (`between`). */
+  readonly #between: (() => Promise<void>)[] = [];
   /** Called each time a batch finishes. */
   #settled: (() => void)[] = [];
   /** Batches committed whose fsync (`db.walSync`) has not ended: their deliveries wait unanswered. */
@@ -86,9 +88,22 @@ export class WebhookCommitQueue {
     this.#schedule();
   }
 
-  /** Resolves once every delivery submitted so far has been committed (or refused). */
+  /**
+   * Runs `work` (a write transaction of its own on this connection) between two batches,
+   * as if it were one: no batch runs beside it and `pause` waits for it. It goes before
+   * the deliveries waiting, which then form the next batch. What it commits is not
+   * fsynced by the queue: its caller answers for the durability it needs.
+   */
+  between<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.#between.push(() => work().then(resolve, reject));
+      this.#schedule();
+    });
+  }
+
+  /** Resolves once every delivery (and `between` write) submitted so far has been committed (or refused). */
   async drain(): Promise<void> {
-    while (this.#queue.length > 0 || this.#inFlight.size > 0) {
+    while (this.#queue.length > 0 || this.#between.length > 0 || this.#inFlight.size > 0) {
       if (this.#inFlight.size === 0) this.#schedule();
       await new Promise<void>((resolve) => this.#settled.push(resolve));
     }
@@ -108,7 +123,7 @@ export class WebhookCommitQueue {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#queue.length === 0) return;
+    if (this.#scheduled || (this.#queue.length === 0 && this.#between.length === 0)) return;
     const wait = this.#wait();
     if (wait === Infinity) return;
     if (wait > 0) {
@@ -123,6 +138,17 @@ export class WebhookCommitQueue {
     setImmediate(() => {
       this.#scheduled = false;
       if (this.#wait() > 0) return this.#schedule();
+      const other = this.#between.shift();
+      if (other) {
+        const started = { startedAt: performance.now() };
+        this.#inFlight.add(started);
+        void other().finally(() => {
+          this.#inFlight.delete(started);
+          for (const settled of this.#settled.splice(0)) settled();
+          this.#schedule();
+        });
+        return;
+      }
       const batch = this.#queue.splice(0, this.maxBatch);
       if (batch.length === 0) return;
       const started = { startedAt: performance.now() };

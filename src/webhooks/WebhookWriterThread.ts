@@ -3,7 +3,7 @@ import type { Worker } from "node:worker_threads";
 import type { Db } from "../storage/openDatabase.js";
 import { startModuleWorker } from "../threads/startModuleWorker.js";
 import { WalSync, walPathOf } from "../storage/sqlite/walSync.js";
-import type { SeparateWriter, WriteTurns } from "../storage/SeparateWriter.js";
+import type { SeparateWriter, SettledLinesWrite, SettledLinesWritten, WriteTurns } from "../storage/SeparateWriter.js";
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
 import { webhookWriterExitsTotal } from "./metrics.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
@@ -37,6 +37,8 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   readonly #waiting = new Map<number, Waiting>();
   /** Deliveries committed by the thread and answered once the fsync after their commit ends. */
   readonly #syncing = new Set<Promise<void>>();
+  /** `appendSettledLines` calls the thread has not answered, by id (from the same counter as deliveries). */
+  readonly #lines = new Map<number, { resolve(written: SettledLinesWritten): void; reject(error: Error): void }>();
   #nextId = 1;
   #turn: { worker: Worker; granted: () => void } | null = null;
   #closing: Promise<void> | null = null;
@@ -109,6 +111,24 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     }
   }
 
+  /**
+   * Hands a chunk's `ok` lines to the thread, which writes them between two batches.
+   * Only to a thread already running: one is not started for this (tests and CLI runs
+   * reconcile without one, on their own connection). A thread that ends first answers
+   * `unavailable`: its transaction, if open, rolled back with its connection, or it
+   * committed and the caller's own write keeps the stored lines (`ON CONFLICT DO NOTHING`).
+   */
+  appendSettledLines(write: SettledLinesWrite): Promise<SettledLinesWritten> {
+    const worker = this.#worker;
+    if (!worker || this.#closing) return Promise.resolve({ outcome: "unavailable" });
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#lines.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ kind: "lines", id, write } satisfies ToWriter);
+    });
+  }
+
   /** Commits everything sent so far, then ends the thread. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -143,6 +163,15 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   #receive(message: FromWriter): void {
     if (message.kind === "paused") {
       this.#turn?.granted();
+      return;
+    }
+    if (message.kind === "lines") {
+      const waiting = this.#lines.get(message.id);
+      this.#lines.delete(message.id);
+      // A failure in the thread is the caller's to see, as it would be on its own connection.
+      if (message.written.outcome === "failed") waiting?.reject(new Error(message.written.failure));
+      else waiting?.resolve(message.written);
+      this.#refreshRef();
       return;
     }
     const written: [Waiting, WrittenDelivery][] = [];
@@ -198,6 +227,8 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     const error = new WriterUnavailableError("stopped before the delivery committed", { cause });
     for (const waiting of this.#waiting.values()) waiting.reject(error);
     this.#waiting.clear();
+    for (const waiting of this.#lines.values()) waiting.resolve({ outcome: "unavailable" });
+    this.#lines.clear();
     this.#outbox = [];
     // The thread's connection closed with it: its lock, and its turn, are free.
     if (this.#turn?.worker === worker) this.#turn.granted();
@@ -207,7 +238,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   #refreshRef(): void {
     const worker = this.#worker;
     if (!worker) return;
-    if (this.#waiting.size > 0 || this.#turn || this.#closing) worker.ref();
+    if (this.#waiting.size > 0 || this.#lines.size > 0 || this.#turn || this.#closing) worker.ref();
     else worker.unref();
   }
 }

@@ -6,17 +6,25 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
 import { WalSyncError } from "../storage/sqlite/walSync.js";
+import { appendSettledLines } from "../reconcile/appendSettledLines.js";
+import type { SettledLinesWrite } from "../storage/SeparateWriter.js";
 import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
 import { unreachable } from "../unreachable.js";
 
 const port = parentPort!;
+const WRITER_CACHE_KIB = 16_384;
 const { url } = workerData as WriterData;
 // This connection is the writer: it must not start a thread of its own. Its commits do not
 // fsync: the queue answers a batch as soon as it commits, and the main thread fsyncs the log
 // before it acknowledges anything (WebhookWriterThread), while this thread runs the next batch.
-const db = openDatabase(url, { writerThread: false, walSyncAfterCommit: true });
+// Its page cache is the import writer's 16 MiB, not the main connection's 64: a batch
+// touches the tails of the tables it appends to and one leaf per user in each index, and
+// the interior pages that lead there fit many times over; random leaves miss at either
+// size on a large file, and a 64 MiB cache full of them counted in the serving process's
+// resident memory (docs/decisions/reconciliation-reader-thread.md, "Peak RSS").
+const db = openDatabase(url, { writerThread: false, walSyncAfterCommit: true, cacheKiB: WRITER_CACHE_KIB });
 const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
 const queue = new WebhookCommitQueue({ ...db, walSync: null }, MAX_BATCH, maxInFlight, nextBatchAfterMs);
 
@@ -52,6 +60,21 @@ async function store({ id, delivery }: Extract<ToWriter, { kind: "store" }>["del
   }
 }
 
+/**
+ * The reconciliation's `ok` lines, between two batches (docs/decisions/reconciliation-reader-thread.md,
+ * "Webhook tail"). Not fsynced here: the sweep marks the chunk done afterwards on the main
+ * connection, whose commit fsyncs the same log with these frames before it; a power cut
+ * before that leaves the chunk claimed, and its next claimer writes the lines again.
+ */
+async function appendLines(id: number, write: SettledLinesWrite): Promise<void> {
+  try {
+    const written = await queue.between(() => appendSettledLines(db, write));
+    port.postMessage({ kind: "lines", id, written } satisfies FromWriter);
+  } catch (error) {
+    port.postMessage({ kind: "lines", id, written: { outcome: "failed", failure: String((error as Error)?.message ?? error) } } satisfies FromWriter);
+  }
+}
+
 async function close(): Promise<void> {
   await queue.drain();
   flush();
@@ -70,6 +93,9 @@ port.on("message", (message: ToWriter) => {
       return;
     case "resume":
       queue.resume();
+      return;
+    case "lines":
+      void appendLines(message.id, message.write);
       return;
     case "close":
       void close();

@@ -1,3 +1,4 @@
+import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 
 /** What the main thread sends the webhook writer thread. */
@@ -7,6 +8,8 @@ export type ToWriter =
   /** Finish the batch in flight, start no other, answer `paused`: the main connection writes. */
   | { kind: "pause" }
   | { kind: "resume" }
+  /** Append a reconciliation chunk's `ok` lines between two batches (`appendSettledLines`); answer `lines` with this `id`. */
+  | { kind: "lines"; id: number; write: SettledLinesWrite }
   /** Commit what was sent, answer it, close the connection and end the thread. */
   | { kind: "close" };
 
@@ -14,7 +17,8 @@ export type ToWriter =
 export type FromWriter =
   /** Deliveries whose batch committed or that were refused (or that could not be stored: `failure` set). */
   | { kind: "settled"; results: ({ id: number; written: WrittenDelivery } | { id: number; failure: string })[] }
-  | { kind: "paused" };
+  | { kind: "paused" }
+  | { kind: "lines"; id: number; written: SettledLinesWritten | { outcome: "failed"; failure: string } };
 
 /** What the thread is started with. */
 export interface WriterData {

@@ -1,0 +1,35 @@
+import type { SettledLine } from "../storage/EngineAdapter.js";
+import type { Db } from "../storage/openDatabase.js";
+import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
+import { withTransaction } from "../storage/withTransaction.js";
+
+class ChunkLost extends Error {}
+
+/**
+ * Writes a chunk's `ok` lines, already hashed, in one transaction on `db` that first
+ * checks the chunk is still `holder`'s, so a claimer whose claim went stale adds nothing
+ * to a run another process may be finalizing. A line already stored for a user is kept.
+ * The sweep's own connection runs it, or the SQLite writer thread on its connection
+ * (`WriteTurns.appendSettledLines`); either way the same statements.
+ */
+export async function appendSettledLines(db: Db, write: SettledLinesWrite): Promise<Exclude<SettledLinesWritten, { outcome: "unavailable" }>> {
+  const lines: SettledLine[] = write.uids.map((uid, index) => ({ uid, points: write.points[index]!, count: write.counts[index]! }));
+  try {
+    const rows = await withTransaction(db, async (trx) => {
+      const ours = await trx
+        .selectFrom("reconciliation_chunks")
+        .select("chunk_no")
+        .where("run_id", "=", write.runId)
+        .where("chunk_no", "=", write.chunkNo)
+        .where("status", "=", "claimed")
+        .where("claimed_by", "=", write.holder)
+        .executeTakeFirst();
+      if (!ours) throw new ChunkLost();
+      return lines.length === 0 ? 0 : db.engine.insertSettledLines(trx, write.runId, lines, write.hashes);
+    });
+    return { outcome: "written", rows };
+  } catch (error) {
+    if (error instanceof ChunkLost) return { outcome: "chunk_lost" };
+    throw error;
+  }
+}

@@ -1,0 +1,91 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } from "../../test/support/testDatabase.js";
+import { catalogue, flakeId, paynowOrder, sendPaynow, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
+import type { SettledLinesWritten } from "../storage/SeparateWriter.js";
+import { deliveryWriterFor } from "../webhooks/deliveryWriterFor.js";
+import { WebhookWriterThread } from "../webhooks/WebhookWriterThread.js";
+import { claimChunk } from "./claimChunk.js";
+import { openRun } from "./openRun.js";
+import { runReconciliation } from "./runReconciliation.js";
+import { verifyReports } from "./verifyReports.js";
+
+const PRODUCT = "458255405240287377";
+const USERS = 2_600;
+const DRIFTED = ["w0000007", "w0001500", "w0002599"];
+const T0 = new Date("2026-10-01T02:00:00.000Z");
+
+/** Users `w0000001…` with three entries each, in balance but for `DRIFTED`, written in SQL (the sweep is what is tested). */
+async function seed(database: TestDatabase): Promise<void> {
+  const sqlite = database.db.sqlite!;
+  sqlite.exec(`BEGIN;
+    WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${USERS})
+    INSERT INTO wallets (uid, points, version, negative_flagged, created_at, updated_at)
+    SELECT printf('w%07d', n), 3 * n + 6, 3, 0, '${T0.toISOString()}', '${T0.toISOString()}' FROM seq;
+    WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${USERS}), ks(k) AS (VALUES (1), (2), (3))
+    INSERT INTO ledger_entries (uid, amount, kind, idempotency_key, reverses_entry_id, balance_after, source, source_ref, reason, content_hash, created_at)
+    SELECT printf('w%07d', n), n + k, 'purchase', printf('s%07d%d', n, k), NULL, 0, 'test', NULL, NULL, '', '${T0.toISOString()}' FROM seq, ks;
+    COMMIT;`);
+  for (const uid of DRIFTED) await sql`UPDATE wallets SET points = points + 5 WHERE uid = ${uid}`.execute(database.db.kysely);
+}
+
+describe.runIf(ENGINES.includes("sqlite"))("the sweep's ok lines on the webhook writer thread [sqlite]", () => {
+  let database: TestDatabase;
+  let harness: WebhookHarness;
+  let thread: WebhookWriterThread;
+  beforeAll(async () => {
+    database = await createTestDatabase("sqlite");
+    await seed(database);
+    harness = await webhookHarness(database.db);
+    await catalogue(database.db, "paynow", PRODUCT, 7);
+    thread = deliveryWriterFor(database.db) as WebhookWriterThread;
+  });
+  afterAll(async () => {
+    await harness.app.close();
+    await database.drop();
+  });
+
+  it("the thread writes every slice's ok lines while deliveries keep coming, and the report verifies", async () => {
+    expect(database.db.separateWriter?.turns).toBe(thread);
+    const answers: SettledLinesWritten[] = [];
+    const append = vi.spyOn(thread, "appendSettledLines");
+    append.mockImplementation(async function (this: WebhookWriterThread, write) {
+      const written = await WebhookWriterThread.prototype.appendSettledLines.call(this, write);
+      answers.push(written);
+      return written;
+    });
+    try {
+      const deliveries = Array.from({ length: 40 }, (_, index) =>
+        sendPaynow(harness, paynowOrder({ orderId: flakeId(), uid: `w${String(1 + index * 61).padStart(7, "0")}`, lines: [{ productId: PRODUCT, quantity: 1 }] })),
+      );
+      const outcome = await runReconciliation(database.db, { date: "2026-10-01", policy: "adjust_ledger", chunkUsers: 1_000, mode: "start", now: () => T0 });
+      for (const response of await Promise.all(deliveries)) expect(response.statusCode).toBe(200);
+      expect(outcome.outcome).toBe("completed");
+      if (outcome.outcome !== "completed") return;
+      expect(outcome.run.usersChecked).toBe(USERS);
+      expect(outcome.run.violations).toBe(DRIFTED.length);
+      // Slices of 1,000 in chunks of 1,000 and the last of 600: every slice went to the thread, and it wrote all of them.
+      expect(answers.map((answer) => answer.outcome)).toEqual(["written", "written", "written"]);
+      expect(answers.reduce((sum, answer) => sum + (answer.outcome === "written" ? answer.rows : 0), 0)).toBe(USERS - DRIFTED.length);
+      const verified = await verifyReports(database.db.kysely, { date: "2026-10-01" });
+      expect(verified.problems).toEqual([]);
+      expect(verified.linesChecked).toBe(USERS);
+      expect(await invariantViolations(database.db)).toEqual([]);
+    } finally {
+      append.mockRestore();
+    }
+  });
+
+  it("writes nothing for a chunk that is no longer the caller's", async () => {
+    const opened = await openRun(database.db, { date: "2026-10-02", policy: "adjust_ledger", chunkUsers: 1_000, mode: "start", now: T0 });
+    if (opened.outcome !== "opened") throw new Error(`run not opened: ${opened.outcome}`);
+    const chunk = await claimChunk(database.db, opened.runId, "holder-a", T0);
+    const write = { runId: opened.runId, chunkNo: chunk!.chunk_no, uids: ["w0000001"], points: [9], counts: [3], hashes: ["0".repeat(64)] };
+    expect(await thread.appendSettledLines({ ...write, holder: "holder-b" })).toEqual({ outcome: "chunk_lost" });
+    const stored = () => database.db.kysely.selectFrom("reconciliation_user_reports").select("uid").where("run_id", "=", opened.runId).execute();
+    expect(await stored()).toEqual([]);
+    // The same write by the holder lands, so the refusal above was the claim's.
+    expect(await thread.appendSettledLines({ ...write, holder: "holder-a" })).toEqual({ outcome: "written", rows: 1 });
+    expect(await stored()).toEqual([{ uid: "w0000001" }]);
+  });
+});

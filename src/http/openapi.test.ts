@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { buildTestApp, type TestApp } from "../../test/support/testApp.js";
 import { describeEachEngine, tableCounts } from "../../test/support/testDatabase.js";
+import { BODY_LIMIT_BYTES } from "./buildApp.js";
 import { ERROR_STATUS } from "./errors.js";
 import { ROUTES } from "./routes.js";
 
@@ -170,17 +171,21 @@ describeEachEngine("GET /openapi.json", (db) => {
     }
   });
 
-  it("a body its schema rejects (per ajv, not zod) is answered 400 and changes nothing", async () => {
+  it("a body its schema rejects (per ajv, not zod) is answered 400, or 413 past the route's body limit, and changes nothing", async () => {
     const ajv = new Ajv2020({ strict: false, allErrors: false });
     const before = await tableCounts(db());
     for (const [index, route] of FUZZED.entries()) {
       const operation = document.paths[templated(route.path)][route.method.toLowerCase()];
       const validate = ajv.compile(operation.requestBody.content["application/json"].schema);
       expect(validate(route.valid), route.path).toBe(true);
+      const limitBytes = ROUTES.find((candidate) => candidate.method === route.method && candidate.url === route.path)!.bodyLimitBytes ?? BODY_LIMIT_BYTES;
+      // Rejected by its schema and one byte past the route's body limit (the flag route's is 1 KB).
+      const overLimit = { ...route.valid, padding: "x".repeat(limitBytes) };
       let sent = 0;
       await fc.assert(
         fc.asyncProperty(brokenBody(route.valid), async (body) => {
           fc.pre(!validate(body));
+          const payload = JSON.stringify(body);
           sent += 1;
           const response = await t.app.inject({
             method: route.method,
@@ -190,13 +195,21 @@ describeEachEngine("GET /openapi.json", (db) => {
               "content-type": "application/json",
               ...(route.idempotent ? { "idempotency-key": `fuzz-${index}-${sent}` } : {}),
             },
-            payload: JSON.stringify(body),
+            payload,
           });
+          // The route's body limit is checked before its schema (abuseLimits.test.ts covers every route).
+          if (Buffer.byteLength(payload) > limitBytes) {
+            expect(response.statusCode).toBe(413);
+            expect(response.json().error.code).toBe("body_too_large");
+            return;
+          }
           expect(response.statusCode).toBe(400);
           // invalid_json: a `__proto__` key is refused by the JSON parser before the schema.
           expect(["invalid_body", "unknown_field", "invalid_json"]).toContain(response.json().error.code);
         }),
-        { numRuns: 40 },
+        // Each run is a request through the app: shrinking a JSON body can take tens of thousands of
+        // them, past the test timeout, so a failure is reported as found, with its seed to replay.
+        { numRuns: 40, endOnFailure: true, ...(limitBytes < BODY_LIMIT_BYTES ? { examples: [[overLimit]] } : {}) },
       );
       expect(sent, route.path).toBeGreaterThan(0);
     }

@@ -16,6 +16,11 @@ import { ROUTES } from "./routes.js";
  */
 
 const RUNS_PER_ROUTE = 40;
+/**
+ * Each run is a request through the app: shrinking can take tens of thousands of them, past
+ * the test timeout, so a failure is reported as found, with its seed and path to replay.
+ */
+const RUN_OPTIONS = { numRuns: RUNS_PER_ROUTE, endOnFailure: true };
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 
 /** Credentials this route must refuse: none, garbage, forged JWTs, and valid ones of other roles. */
@@ -131,7 +136,7 @@ describeEachEngine("random requests to every route", (db) => {
           expect(response.statusCode, response.body).toBeLessThan(500);
           expect(await tableCounts(db())).toEqual(before);
         }),
-        { numRuns: RUNS_PER_ROUTE },
+        RUN_OPTIONS,
       );
       const health = await app.inject({ method: "GET", url: "/healthz" });
       expect(health.statusCode).toBe(200);
@@ -198,7 +203,7 @@ describeEachEngine("text holding NUL, from a caller the route accepts", (db) => 
           expect(response.statusCode, response.body).toBe(400);
           expect(response.json().error.code, response.body).toBe("nul_character");
         }),
-        { numRuns: RUNS_PER_ROUTE },
+        RUN_OPTIONS,
       );
       expect(await tableCounts(db())).toEqual(before);
     });

@@ -1,7 +1,8 @@
 import { recordAudit } from "../audit/recordAudit.js";
-import { postEntry } from "../ledger/postEntry.js";
+import type { BatchEntryInput } from "../ledger/postEntries.js";
+import { postEntry, type PostEntryOutcome } from "../ledger/postEntry.js";
 import { restoreWallet } from "../ledger/restoreWallet.js";
-import type { Trx } from "../storage/withTransaction.js";
+import { isRetryable, type Trx } from "../storage/withTransaction.js";
 import type { ExactReading } from "./exactFigures.js";
 import { planHeal, type HealPlan, type HealPolicy, type Observation, type RefusalReason } from "./planHeal.js";
 import type { HealCandidate } from "./readHealCandidates.js";
@@ -73,9 +74,11 @@ async function claimHeal(trx: Trx, run: HealRun, uid: string, action: "adjusted"
     .execute();
 }
 
-async function adjust(trx: Trx, run: HealRun, seen: Observation, plan: Extract<HealPlan, { action: "adjust" }>, now: Date): Promise<ReportLine> {
-  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: plan.delta, reason: null, detail: null };
-  const posted = await postEntry(trx, {
+export type AdjustPlan = Extract<HealPlan, { action: "adjust" }>;
+
+/** The `reconcile_adjustment` entry of an adjust_ledger heal, as `postEntry` and `postEntries` take it. */
+export function adjustmentEntry(run: HealRun, seen: Observation, plan: AdjustPlan, now: Date): BatchEntryInput {
+  return {
     uid: seen.uid,
     kind: "reconcile_adjustment",
     amount: plan.amount,
@@ -83,12 +86,15 @@ async function adjust(trx: Trx, run: HealRun, seen: Observation, plan: Extract<H
     source: "reconcile",
     sourceRef: `run:${run.runId}`,
     reason: `reconciliation ${run.date}: wallet ${seen.walletPoints}, ledger ${seen.ledgerSum}`,
-    expectedWalletVersion: seen.walletVersion,
     now,
-  });
+  };
+}
+
+/** The line an adjust_ledger heal gets from the ledger's answer; an `adjusted` line needs its claim written. */
+export function adjustedLine(seen: Observation, plan: AdjustPlan, posted: PostEntryOutcome): ReportLine {
+  const base = { uid: seen.uid, walletPoints: seen.walletPoints, ledgerSum: seen.ledgerSum, ledgerCount: seen.ledgerCount, delta: plan.delta, reason: null, detail: null };
   switch (posted.outcome) {
     case "posted":
-      await claimHeal(trx, run, seen.uid, "adjusted", posted.entry.id, now);
       return { ...base, action: "adjusted", adjustmentEntryId: posted.entry.id };
     case "duplicate":
       return { ...base, action: "already_healed", adjustmentEntryId: posted.entry.id };
@@ -102,6 +108,13 @@ async function adjust(trx: Trx, run: HealRun, seen: Observation, plan: Extract<H
       return refusedLine(seen.uid, seen, "ledger_refused", `the ledger answered ${posted.outcome} to a reconcile_adjustment of ${plan.amount}`);
   }
   return unreachable(posted, "ledger outcome");
+}
+
+async function adjust(trx: Trx, run: HealRun, seen: Observation, plan: AdjustPlan, now: Date): Promise<ReportLine> {
+  const posted = await postEntry(trx, { ...adjustmentEntry(run, seen, plan, now), expectedWalletVersion: seen.walletVersion });
+  const line = adjustedLine(seen, plan, posted);
+  if (line.action === "adjusted") await claimHeal(trx, run, seen.uid, "adjusted", line.adjustmentEntryId, now);
+  return line;
 }
 
 async function restore(trx: Trx, run: HealRun, seen: Observation, plan: Extract<HealPlan, { action: "restore" }>, now: Date): Promise<ReportLine> {
@@ -123,4 +136,13 @@ async function restore(trx: Trx, run: HealRun, seen: Observation, plan: Extract<
       return refusedLine(seen.uid, seen, "ledger_refused", `the ledger answered ${restored.outcome} to restoring the wallet`);
   }
   return unreachable(restored, "restore outcome");
+}
+
+/**
+ * `withTransaction` also retries a unique violation, since a concurrent writer may have
+ * won a race; in a heal every write happens under the user's wallet lock, so one is not a
+ * race but this user's failure, and retrying it would only fail the chunk five times.
+ */
+export function isTransientHealError(error: unknown): boolean {
+  return isRetryable(error) && (error as { code?: unknown }).code !== "23505";
 }

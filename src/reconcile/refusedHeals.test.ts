@@ -86,3 +86,34 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
     expect(await adjustmentsOf(db(), "poisoned")).toEqual([7]);
   });
 });
+
+describeEachEngine("adjust_ledger heals written together still keep each user's fate their own", (db) => {
+  it("one of three heals in a chunk rejected by the database is that user's heal_failed line; the two beside it are adjusted", async () => {
+    for (const uid of ["batch-a", "batch-b", "batch-c"]) await postPurchase(db(), uid, 10, NOW);
+    if (db().dialect === "postgres") {
+      await sql`CREATE FUNCTION refuse_batch_b() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.uid = 'batch-b' THEN RAISE EXCEPTION 'entries of batch-b are refused'; END IF; RETURN NEW; END $$`.execute(db().kysely);
+      await sql`CREATE TRIGGER refuse_batch_b BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION refuse_batch_b()`.execute(db().kysely);
+    } else {
+      await sql`CREATE TRIGGER refuse_batch_b BEFORE INSERT ON ledger_entries WHEN NEW.uid = 'batch-b'
+        BEGIN SELECT RAISE(ABORT, 'entries of batch-b are refused'); END`.execute(db().kysely);
+    }
+    await editWallet(db(), "batch-a", 4);
+    await editWallet(db(), "batch-b", -6);
+    await editWallet(db(), "batch-c", 9);
+
+    const result = await runReconciliation(db(), { ...request("2026-07-30"), chunkUsers: 10 });
+
+    if (result.outcome !== "completed") throw new Error(result.outcome);
+    expect(await reportLine(db(), result.run.runId, "batch-a")).toMatchObject({ delta: 4, action: "adjusted" });
+    expect(await reportLine(db(), result.run.runId, "batch-b")).toMatchObject({ delta: -6, action: "refused", reason: "heal_failed" });
+    expect(await reportLine(db(), result.run.runId, "batch-c")).toMatchObject({ delta: 9, action: "adjusted" });
+    expect(await adjustmentsOf(db(), "batch-a")).toEqual([4]);
+    expect(await adjustmentsOf(db(), "batch-b")).toEqual([]);
+    expect(await adjustmentsOf(db(), "batch-c")).toEqual([9]);
+    const claims = await db().kysely.selectFrom("reconciliation_heals").select("uid").where("run_date", "=", "2026-07-30").orderBy("uid").execute();
+    expect(claims.map((claim) => claim.uid)).toEqual(["batch-a", "batch-c"]);
+    expect(result.run).toMatchObject({ violations: 3, refused: 1, adjustmentAbsTotal: 13 });
+    expect((await verifyReports(db().kysely)).problems).toEqual([]);
+  });
+});

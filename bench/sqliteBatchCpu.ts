@@ -2,10 +2,12 @@
  * npx tsx bench/sqliteBatchCpu.ts — the writer thread's work per delivery on SQLite, without
  * HTTP or threads: signed PayNow bodies (every tenth a repeat) read and committed through
  * `writeVerified` and a `WebhookCommitQueue` on a connection opened as the writer thread
- * opens its own, BENCH_BATCH (default 32) submitted per turn, so every batch has that size.
- * Prints the CPU of this thread (µs per delivery, from /proc/thread-self/stat; the fsyncs
- * run in libuv's pool and are not counted) for BENCH_DELIVERIES (default 12,800) after a
- * warm-up of 3,200. Run it with `--cpu-prof` to see where the time goes.
+ * opens its own, BENCH_BATCH (default 32) submitted per turn, so every batch has that size,
+ * and the log fsynced after each batch before the next is submitted, as the main thread
+ * does before it answers. Prints the CPU of this thread (µs per delivery, from
+ * /proc/thread-self/stat; the fsyncs run in libuv's pool and are not counted) for
+ * BENCH_DELIVERIES (default 12,800) after a warm-up of 3,200. Run it with `--cpu-prof` to
+ * see where the time goes.
  */
 import { randomBytes } from "node:crypto";
 import BetterSqlite3 from "better-sqlite3";
@@ -13,6 +15,7 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { setCatalogueProduct } from "../src/catalogue/setCatalogueProduct.js";
 import { openDatabase } from "../src/storage/openDatabase.js";
+import { WalSync, walPathOf } from "../src/storage/sqlite/walSync.js";
 import { writeVerified } from "../src/webhooks/pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "../src/webhooks/WebhookCommitQueue.js";
 import { createTestDatabase } from "../test/support/testDatabase.js";
@@ -60,7 +63,8 @@ if (process.env.BENCH_STATEMENTS === "1") {
 const database = await createTestDatabase("sqlite");
 try {
   await setCatalogueProduct(database.db, { provider: "paynow", productId: LOAD_PRODUCT, pointsPerUnit: LOAD_POINTS_PER_UNIT, actor: "bench", now: new Date() });
-  const db = openDatabase(database.url, { writerThread: false, walSyncAfterCommit: true });
+  const db = openDatabase(database.url, { writerThread: false, callerFsyncsLog: true });
+  const walSync = WalSync.ofFile(walPathOf(database.url.slice("file:".length)));
   const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
   const queue = new WebhookCommitQueue(db, MAX_BATCH, maxInFlight, nextBatchAfterMs);
   const load = new PaynowLoad([randomBytes(24).toString("hex")]);
@@ -78,6 +82,7 @@ try {
           writeVerified(queue, { provider: "paynow", rawBody: Buffer.from(shot.body), headers: "{}", receivedAt: new Date(), reversalPolicy: "allow_negative", environment: "test" }),
         ),
       );
+      await walSync.sync();
       const used = process.cpuUsage(batchStarted);
       if (timing) batchUs.push((used.user + used.system) / shots.length);
       written.forEach((result, index) => answers.push({ tag: shots[index]!.tag, status: result.outcome === "stored" ? 200 : 400, latencyMs: 0 }));
@@ -97,6 +102,7 @@ try {
     const text = source.replace(/\s+/g, " ").replace(/(\(\?(, \?)*\))(, \(\?(, \?)*\))+/g, "$1…").slice(0, 90);
     console.log(`${((ms * 1e3) / DELIVERIES).toFixed(1).padStart(6)} µs/delivery ${String(runs).padStart(6)} runs  ${text}`);
   }
+  await walSync.close();
   await db.close();
   const audit = await auditIngest(database.db, load, answers);
   console.log(

@@ -21,7 +21,6 @@ import { hostListPool } from "./hostListPool.js";
 import type { Schema } from "./schema.js";
 import type { SeparateWriter, WriteTurns } from "./SeparateWriter.js";
 import { sqliteAdapter } from "./sqlite/sqliteAdapter.js";
-import { WalSync, walPathOf } from "./sqlite/walSync.js";
 
 export type { DialectName } from "./EngineAdapter.js";
 
@@ -42,12 +41,6 @@ export interface Db {
    * its writes on a connection of its own (the webhook writer); null otherwise.
    */
   separateWriter: SeparateWriter | null;
-  /**
-   * Set for a SQLite database opened with `walSyncAfterCommit`: its commits are not on
-   * disk until a `walSync.sync()` called after them resolves. Null: a commit is durable
-   * when it returns.
-   */
-  walSync: WalSync | null;
   /** Runs `hook` (in registration order) when the database closes, before its connections do. */
   beforeClose(hook: () => Promise<void>): void;
   close(): Promise<void>;
@@ -67,12 +60,13 @@ export interface OpenDatabaseOptions {
    */
   writerThread?: boolean;
   /**
-   * File-backed SQLite only, for the webhook writer thread: commits do not fsync
-   * (`synchronous = NORMAL`) and `Db.walSync` makes them durable, so the fsync runs off
-   * the thread while it prepares the next batch. Everything committed on this connection
-   * must await `walSync.sync()` before it is acknowledged.
+   * SQLite only, for the webhook writer thread's connection: the caller fsyncs the log.
+   * Commits do not fsync (`synchronous = NORMAL`), so nothing committed on this connection
+   * may be acknowledged before an fsync of its write-ahead log (`WalSync`) that began
+   * after the commit has ended; the main thread does that for the writer thread
+   * (`WebhookWriterThread`). Every other connection commits with `synchronous = FULL`.
    */
-  walSyncAfterCommit?: boolean;
+  callerFsyncsLog?: boolean;
   /** SQLite's page cache for this connection, in KiB; `DEFAULT_CACHE_KIB` unless given. */
   cacheKiB?: number;
 }
@@ -232,10 +226,9 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
   if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma("journal_mode = WAL");
-  const walSync = options.walSyncAfterCommit && !memory ? WalSync.ofFile(walPathOf(path)) : null;
   // FULL fsyncs the write-ahead log at every commit: a committed row survives a power cut.
-  // With a WalSync, the same fsync runs after the commit, before anything is acknowledged.
-  sqlite.pragma(walSync ? "synchronous = NORMAL" : "synchronous = FULL");
+  // With `callerFsyncsLog`, the caller runs the same fsync after the commit, before it acknowledges.
+  sqlite.pragma(options.callerFsyncsLog ? "synchronous = NORMAL" : "synchronous = FULL");
   sqlite.pragma("busy_timeout = 10000");
   sqlite.pragma(`cache_size = -${Math.trunc(options.cacheKiB ?? DEFAULT_CACHE_KIB)}`);
   sqlite.pragma("foreign_keys = ON");
@@ -256,8 +249,7 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
           },
         }
       : null;
-  return withCloseHooks({ kysely, engine, dialect: "sqlite", displayUrl: `file:${path}`, sqlite, separateWriter, walSync }, async () => {
-    await walSync?.close();
+  return withCloseHooks({ kysely, engine, dialect: "sqlite", displayUrl: `file:${path}`, sqlite, separateWriter }, async () => {
     await kysely.destroy();
     // Kysely closes only a connection it has used; `migrate` alone works on the raw handle.
     if (sqlite.open) sqlite.close();
@@ -328,7 +320,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   pool.on("connect", (client) => client.on("error", () => undefined));
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   registerEngine(kysely, postgresAdapter);
-  return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null, walSync: null }, async () => {
+  return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null }, async () => {
     await kysely.destroy();
     // Kysely ends only a pool it has used; `migrate` alone works on the raw pool, and an
     // idle client left open kept a finished command alive until pg's idle timeout (10 s).

@@ -28,16 +28,16 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-/** How a delivery is answered once what its batch committed is on disk. */
+/** How a delivery is answered, once every commit of its batch (whole, or one by one) has ended. */
 type Answer = () => void;
 
 /**
  * Group commit (docs/decisions/webhook-durability.md): deliveries that arrive while a
  * commit is under way wait, and the next transaction stores and applies all of them,
  * so one fsync covers the whole batch. A promise resolves only after its transaction
- * has committed, so no delivery is acknowledged before it is durable. Where commits do
- * not fsync themselves (`db.walSync`, the writer thread's connection), the next batch
- * starts as soon as one commits, and its deliveries are answered once the fsync after it ends.
+ * has committed, so no delivery is acknowledged before it is durable: the commit fsyncs,
+ * except on the writer thread's connection (`callerFsyncsLog`), whose answers the main
+ * thread holds until it has fsynced the log (WebhookWriterThread).
  */
 export class WebhookCommitQueue {
   readonly #queue: Waiting[] = [];
@@ -51,8 +51,6 @@ export class WebhookCommitQueue {
   readonly #between: (() => Promise<void>)[] = [];
   /** Called each time a batch finishes. */
   #settled: (() => void)[] = [];
-  /** Batches committed whose fsync (`db.walSync`) has not ended: their deliveries wait unanswered. */
-  readonly #syncing = new Set<Promise<void>>();
 
   /**
    * @param maxInFlight batches committed at once, at most.
@@ -91,8 +89,8 @@ export class WebhookCommitQueue {
   /**
    * Runs `work` (a write transaction of its own on this connection) between two batches,
    * as if it were one: no batch runs beside it and `pause` waits for it. It goes before
-   * the deliveries waiting, which then form the next batch. What it commits is not
-   * fsynced by the queue: its caller answers for the durability it needs.
+   * the deliveries waiting, which then form the next batch. Its caller answers for the
+   * durability it needs (on the writer thread's connection a commit does not fsync).
    */
   between<T>(work: () => Promise<T>): Promise<T> {
     return new Promise((resolve, reject) => {
@@ -107,7 +105,6 @@ export class WebhookCommitQueue {
       if (this.#inFlight.size === 0) this.#schedule();
       await new Promise<void>((resolve) => this.#settled.push(resolve));
     }
-    await Promise.all(this.#syncing);
   }
 
   async #idle(): Promise<void> {
@@ -155,35 +152,12 @@ export class WebhookCommitQueue {
       this.#inFlight.add(started);
       void this.#commit(batch).then((answers) => {
         this.#inFlight.delete(started);
-        this.#answerWhenDurable(batch, answers);
+        for (const answer of answers) answer();
         for (const settled of this.#settled.splice(0)) settled();
         this.#schedule();
       });
       this.#schedule();
     });
-  }
-
-  /**
-   * Answers at once where a commit is durable when it returns; otherwise after the fsync
-   * that follows it. If that fsync fails, every delivery of the batch is refused with
-   * its `WalSyncError` (the writer thread then ends: webhookWriterWorker.ts).
-   */
-  #answerWhenDurable(batch: Waiting[], answers: Answer[]): void {
-    const walSync = this.db.walSync;
-    if (!walSync) {
-      for (const answer of answers) answer();
-      return;
-    }
-    const syncing = walSync.sync().then(
-      () => {
-        for (const answer of answers) answer();
-      },
-      (error: unknown) => {
-        for (const waiting of batch) waiting.reject(error);
-      },
-    );
-    this.#syncing.add(syncing);
-    void syncing.finally(() => this.#syncing.delete(syncing));
   }
 
   /** Commits a batch; hands back how to answer each delivery, not answering yet. */

@@ -5,7 +5,6 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
-import { WalSyncError } from "../storage/sqlite/walSync.js";
 import { appendSettledLines } from "../reconcile/appendSettledLines.js";
 import type { SettledLinesWrite } from "../storage/SeparateWriter.js";
 import { writeVerified } from "./pendingDelivery.js";
@@ -17,16 +16,17 @@ const port = parentPort!;
 const WRITER_CACHE_KIB = 16_384;
 const { url } = workerData as WriterData;
 // This connection is the writer: it must not start a thread of its own. Its commits do not
-// fsync: the queue answers a batch as soon as it commits, and the main thread fsyncs the log
-// before it acknowledges anything (WebhookWriterThread), while this thread runs the next batch.
+// fsync (`callerFsyncsLog`): the queue answers a batch as soon as it commits, and the main
+// thread fsyncs the log before it acknowledges anything (WebhookWriterThread), while this
+// thread runs the next batch.
 // Its page cache is the import writer's 16 MiB, not the main connection's 64: a batch
 // touches the tails of the tables it appends to and one leaf per user in each index, and
 // the interior pages that lead there fit many times over; random leaves miss at either
 // size on a large file, and a 64 MiB cache full of them counted in the serving process's
 // resident memory (docs/decisions/reconciliation-reader-thread.md, "Peak RSS").
-const db = openDatabase(url, { writerThread: false, walSyncAfterCommit: true, cacheKiB: WRITER_CACHE_KIB });
+const db = openDatabase(url, { writerThread: false, callerFsyncsLog: true, cacheKiB: WRITER_CACHE_KIB });
 const { maxInFlight, nextBatchAfterMs } = db.engine.commitQueue;
-const queue = new WebhookCommitQueue({ ...db, walSync: null }, MAX_BATCH, maxInFlight, nextBatchAfterMs);
+const queue = new WebhookCommitQueue(db, MAX_BATCH, maxInFlight, nextBatchAfterMs);
 
 // Answers go back one message per batch, once the promises of its deliveries have settled
 // (process.nextTick runs after them) and before the next batch starts (a setImmediate).
@@ -47,15 +47,6 @@ async function store({ id, delivery }: Extract<ToWriter, { kind: "store" }>["del
   try {
     answer({ id, written: await writeVerified(queue, delivery) });
   } catch (error) {
-    // After a failed fsync, what this connection committed since the last one may not be
-    // on disk: the thread ends, so what it had not answered gets 503 and is sent again
-    // (a delivery that did land is then answered as a duplicate).
-    if (error instanceof WalSyncError) {
-      setImmediate(() => {
-        throw error;
-      });
-      return;
-    }
     answer({ id, failure: String((error as Error)?.message ?? error) });
   }
 }

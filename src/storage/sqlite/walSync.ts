@@ -25,11 +25,11 @@ const MAX_RUNNING_FSYNCS = 1;
 
 /**
  * Makes a SQLite connection's commits durable off its thread (docs/decisions/sqlite-writer-thread.md,
- * "The fsync after the commit"). The connection commits with `synchronous = NORMAL`: a
- * commit writes its frames to the write-ahead log without waiting for the disk, and
- * `sync()` then fsyncs the log from libuv's thread pool (what `synchronous = FULL` does
- * inside the commit) while the writer goes on with its next batch. Whoever acknowledges
- * a commit awaits a `sync()` called after it.
+ * "The fsync after the commit"). The connection (opened with `callerFsyncsLog`) commits with
+ * `synchronous = NORMAL`: a commit writes its frames to the write-ahead log without
+ * waiting for the disk, and `sync()` then fsyncs the log from libuv's thread pool (what
+ * `synchronous = FULL` does inside the commit) while the writer goes on with its next
+ * batch. Whoever acknowledges a commit awaits a `sync()` called after it.
  *
  * Up to `maxRunning` fsyncs run at once; calls made while that many run share the next one
  * to start (with one at a time, a commit made during an fsync waits for it to end and then

@@ -23,6 +23,25 @@ function request(date: string, policy: HealPolicy = "adjust_ledger") {
   return { date, policy, chunkUsers: 3, mode: "start" as const, now };
 }
 
+/**
+ * A trigger that refuses `uid`'s ledger entries stands for any write the ledger cannot
+ * make (a constraint, a conflict): the class, not one cause. Answers how to drop it.
+ */
+async function refuseEntriesOf(db: Db, uid: string): Promise<() => Promise<void>> {
+  const name = `refuse_${uid.replace(/[^a-z]/g, "_")}`;
+  if (db.dialect === "postgres") {
+    await sql`CREATE FUNCTION ${sql.raw(name)}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.uid = ${sql.lit(uid)} THEN RAISE EXCEPTION 'entries of % are refused', NEW.uid; END IF; RETURN NEW; END $$`.execute(db.kysely);
+    await sql`CREATE TRIGGER ${sql.raw(name)} BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION ${sql.raw(name)}()`.execute(db.kysely);
+  } else {
+    await sql`CREATE TRIGGER ${sql.raw(name)} BEFORE INSERT ON ledger_entries WHEN NEW.uid = ${sql.lit(uid)}
+      BEGIN SELECT RAISE(ABORT, 'entries are refused'); END`.execute(db.kysely);
+  }
+  return async () => {
+    await sql`DROP TRIGGER ${sql.raw(name)}${sql.raw(db.dialect === "postgres" ? " ON ledger_entries" : "")}`.execute(db.kysely);
+  };
+}
+
 describeEachEngine("a heal the ledger refuses is that user's refused line, never the run's failure", (db) => {
   it("a drift above the per-entry maximum is refused for its user while the +5 beside it is healed and the run completes", async () => {
     await postPurchase(db(), "huge", 100, NOW);
@@ -50,18 +69,9 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
   });
 
   it("a heal the database itself rejects is refused for that user alone; the chunk's other heals commit", async () => {
-    // A trigger that refuses this one user's entries stands for any write the ledger
-    // cannot make (a constraint, a conflict): the class, not one cause.
     await postPurchase(db(), "poisoned", 10, NOW);
     await postPurchase(db(), "neighbour", 10, NOW);
-    if (db().dialect === "postgres") {
-      await sql`CREATE FUNCTION refuse_poisoned() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN IF NEW.uid = 'poisoned' THEN RAISE EXCEPTION 'entries of poisoned are refused'; END IF; RETURN NEW; END $$`.execute(db().kysely);
-      await sql`CREATE TRIGGER refuse_poisoned BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION refuse_poisoned()`.execute(db().kysely);
-    } else {
-      await sql`CREATE TRIGGER refuse_poisoned BEFORE INSERT ON ledger_entries WHEN NEW.uid = 'poisoned'
-        BEGIN SELECT RAISE(ABORT, 'entries of poisoned are refused'); END`.execute(db().kysely);
-    }
+    const allowPoisoned = await refuseEntriesOf(db(), "poisoned");
     await editWallet(db(), "poisoned", 7);
     await editWallet(db(), "neighbour", -3);
 
@@ -76,7 +86,7 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
     // The first test's user is still refused: nobody fixed that wallet.
     expect(result.run.refused).toBe(2);
     expect((await verifyReports(db().kysely)).problems).toEqual([]);
-    await sql`DROP TRIGGER refuse_poisoned${sql.raw(db().dialect === "postgres" ? " ON ledger_entries" : "")}`.execute(db().kysely);
+    await allowPoisoned();
   });
 
   it("a refused user is tried again on the next run of the date, and healed once the cause is gone", async () => {
@@ -90,14 +100,7 @@ describeEachEngine("a heal the ledger refuses is that user's refused line, never
 describeEachEngine("adjust_ledger heals written together still keep each user's fate their own", (db) => {
   it("one of three heals in a chunk rejected by the database is that user's heal_failed line; the two beside it are adjusted", async () => {
     for (const uid of ["batch-a", "batch-b", "batch-c"]) await postPurchase(db(), uid, 10, NOW);
-    if (db().dialect === "postgres") {
-      await sql`CREATE FUNCTION refuse_batch_b() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN IF NEW.uid = 'batch-b' THEN RAISE EXCEPTION 'entries of batch-b are refused'; END IF; RETURN NEW; END $$`.execute(db().kysely);
-      await sql`CREATE TRIGGER refuse_batch_b BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION refuse_batch_b()`.execute(db().kysely);
-    } else {
-      await sql`CREATE TRIGGER refuse_batch_b BEFORE INSERT ON ledger_entries WHEN NEW.uid = 'batch-b'
-        BEGIN SELECT RAISE(ABORT, 'entries of batch-b are refused'); END`.execute(db().kysely);
-    }
+    await refuseEntriesOf(db(), "batch-b");
     await editWallet(db(), "batch-a", 4);
     await editWallet(db(), "batch-b", -6);
     await editWallet(db(), "batch-c", 9);

@@ -1,9 +1,10 @@
-import { sql, type RawBuilder } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import type { Schema } from "../storage/schema.js";
 import type { SettledLine } from "../storage/EngineAdapter.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
 import type { Chunk } from "./claimChunk.js";
-import { rangeOn, readSweptUsers, settledOn } from "./readSweptUsers.js";
+import { rangeOn, readSweptUsers, settledOn, type UidRange } from "./readSweptUsers.js";
 import type { SweptLines } from "./sweepFold.js";
 import { appendSettledLines } from "./appendSettledLines.js";
 import { hashSettledLines, settledLinesInsert, type SettledColumns } from "./writeLines.js";
@@ -74,7 +75,25 @@ interface ObservedRow {
  */
 async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawBuilder<unknown>): Promise<RangeObserved> {
   const range = { after: target.chunk.uid_after, last: target.chunk.uid_last };
-  const result = await sql<ObservedRow>`
+  // The planner estimates a chunk's rows from the user-id histogram, which for text ids can
+  // be off by orders of magnitude (1 row for 5,000 in the bench's last histogram bucket).
+  // Believing one row, it joined each wallet to a re-run of the whole range's aggregate:
+  // 12.5M rows through the join and 29-44 s for that one chunk. Without nested loops the join is a
+  // merge or hash join, linear whatever the estimate. The nested loop that remains (the count
+  // joined to the drifted rows, one row) then costs "disabled", which would JIT-compile every
+  // chunk's statement (0.8 s each): no JIT either; it never pays for a 5,000-user statement.
+  // See docs/decisions/reconciliation-performance.md, "The 35 s mode".
+  const result = await db.kysely.transaction().execute(async (trx) => {
+    await sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`.execute(trx);
+    return observeStatement(trx, target, range, insert);
+  });
+  const first = result.rows[0]!;
+  const drifted = result.rows.filter((row) => row.uid !== null).map((row) => row.uid!);
+  return { usersChecked: Number(first.checked), drifted, kept: first.kept, okLines: null };
+}
+
+function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: UidRange, insert: RawBuilder<unknown>) {
+  return sql<ObservedRow>`
     WITH ours AS (
       SELECT 1 FROM reconciliation_chunks
       WHERE run_id = ${target.runId} AND chunk_no = ${target.chunk.chunk_no} AND status = 'claimed' AND claimed_by = ${target.holder}
@@ -93,10 +112,7 @@ async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawB
     SELECT counted.checked, d.uid, EXISTS (SELECT 1 FROM ours) AS kept
     FROM (SELECT COUNT(*) AS checked FROM seen) counted
     LEFT JOIN seen d ON NOT ${settledOn(sql.ref("d.points"), sql.ref("d.total"))}
-    ORDER BY d.uid`.execute(db.kysely);
-  const first = result.rows[0]!;
-  const drifted = result.rows.filter((row) => row.uid !== null).map((row) => row.uid!);
-  return { usersChecked: Number(first.checked), drifted, kept: first.kept, okLines: null };
+    ORDER BY d.uid`.execute(trx);
 }
 
 /**

@@ -28,7 +28,7 @@ async function openAndClaim(db: Db, date: string) {
   return { runId: opened.runId, chunk };
 }
 
-describeEachEngine("observing a chunk writes the lines of users in balance", (db) => {
+describeEachEngine("observing a chunk writes the lines of users in balance", (db, engine) => {
   it("every written line carries the hash lineHash gives, whatever the user id and amounts", async () => {
     for (const [index, uid] of AWKWARD_UIDS.entries()) await credit(db(), uid, 1 + index, `awkward-${index}`);
     await credit(db(), "big", 999_999_999_999, "big-1");
@@ -60,4 +60,23 @@ describeEachEngine("observing a chunk writes the lines of users in balance", (db
     const lines = await db().kysely.selectFrom("reconciliation_user_reports").select("uid").where("run_id", "=", runId).execute();
     expect(lines).toEqual([]);
   });
+  // A chunk's range can sit where the user-id statistics estimate one row for thousands;
+  // the statement then runs without nested loops or JIT (docs/decisions/reconciliation-performance.md,
+  // "The 35 s mode"), and those settings must not outlive it on a pooled connection.
+  if (engine === "postgres") {
+    it("plans its statement without nested loops or JIT, and the pooled connection plans as before afterwards", async () => {
+      await db().kysely.connection().execute(async (connection) => {
+        const settings = async (on: typeof connection) =>
+          (await sql<{ nestloop: string; jit: string }>`SELECT current_setting('enable_nestloop') AS nestloop, current_setting('jit') AS jit`.execute(on)).rows[0]!;
+        const before = await settings(connection);
+        expect(before.nestloop).toBe("on");
+        const inside = await connection.transaction().execute(async (trx) => {
+          await db().engine.joinWithoutTrustingEstimates(trx);
+          return settings(trx);
+        });
+        expect(inside).toEqual({ nestloop: "off", jit: "off" });
+        expect(await settings(connection)).toEqual(before);
+      });
+    });
+  }
 });

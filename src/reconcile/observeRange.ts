@@ -84,7 +84,7 @@ async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawB
   // chunk's statement (0.8 s each): no JIT either; it never pays for a 5,000-user statement.
   // See docs/decisions/reconciliation-performance.md, "The 35 s mode".
   const result = await db.kysely.transaction().execute(async (trx) => {
-    await sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`.execute(trx);
+    await db.engine.joinWithoutTrustingEstimates(trx);
     return observeStatement(trx, target, range, insert);
   });
   const first = result.rows[0]!;

@@ -70,6 +70,12 @@ export interface EngineAdapter extends Capabilities {
    * where stale statistics would make the planner sort instead (a table just filled).
    */
   readAlongIndexes(trx: Kysely<any>): Promise<void>;
+  /**
+   * Within `trx`, joins are planned so that a wrong row estimate cannot make them
+   * quadratic: no nested loops (a range the statistics put at one row may hold
+   * thousands), and no JIT, which the cost of a disabled plan would otherwise trigger.
+   */
+  joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void>;
   /** Refreshes the planner's statistics of `table` where the planner needs them fresh. */
   refreshStatistics(db: Kysely<any>, table: string): Promise<void>;
 

@@ -42,6 +42,9 @@ export const postgresAdapter: EngineAdapter = {
     await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
     await sql`SET LOCAL enable_seqscan = off`.execute(trx);
   },
+  async joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void> {
+    await sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`.execute(trx);
+  },
   async refreshStatistics(db: Kysely<any>, table: string): Promise<void> {
     await sql`analyze ${sql.table(table)}`.execute(db);
   },

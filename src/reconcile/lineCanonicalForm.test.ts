@@ -4,11 +4,13 @@ import { sql, type RawBuilder } from "kysely";
 import { describe, expect, it } from "vitest";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { canonicalText, canonicalTextSql, encodeField, encodeFieldSql, fieldsOf, LINE_FIELDS, lineHashSql, REFUSAL_FIELDS, type CanonicalField, type DatedLine, type FieldSource } from "./lineCanonicalForm.js";
+import { appendSettledLines } from "./appendSettledLines.js";
+import { claimChunk } from "./claimChunk.js";
 import { openRun } from "./openRun.js";
 import { lineHash, okLineHasher } from "./reportHashes.js";
 import { toLine } from "./summarizeLines.js";
 import { withTransaction } from "../storage/withTransaction.js";
-import { settledLinesInsert, writeLines, writeSettledLines } from "./writeLines.js";
+import { hashSettledLines, settledLinesInsert, writeLines } from "./writeLines.js";
 
 const NOW = new Date("2026-04-02T03:00:00.000Z");
 
@@ -145,18 +147,28 @@ describeEachEngine("the engine writes a line's canonical form as TypeScript does
       const rows = await db().kysely.selectFrom("reconciliation_user_reports").selectAll().where("run_id", "=", runId).orderBy("uid").execute();
       return rows.map(({ run_id: _, ...row }) => row);
     };
+    // As the sweep writes them: hashed, then appended under a chunk of the run it holds.
+    const chunk = await claimChunk(db(), settledRun, "tester", NOW);
+    if (!chunk) throw new Error("no chunk");
+    const writeSettled = async (runId: number, date: string, settled: { uid: string; points: number; count: number }[]) => {
+      const hashes = hashSettledLines(date, settled);
+      const write = { runId, chunkNo: chunk.chunk_no, holder: "tester", uids: settled.map((line) => line.uid), points: settled.map((line) => line.points), counts: settled.map((line) => line.count), hashes };
+      const written = await appendSettledLines(db(), write);
+      if (written.outcome !== "written") throw new Error(written.outcome);
+      return { hashes, complete: written.rows === settled.length };
+    };
     await fc.assert(
       fc.asyncProperty(users, async (generated) => {
         for (const runId of [settledRun, generalRun]) await sql`DELETE FROM reconciliation_user_reports WHERE run_id = ${runId}`.execute(db().kysely);
         const date = "2026-03-01";
         const lines = generated.map((user) => ({ uid: user.uid, walletPoints: user.points, ledgerSum: user.points, ledgerCount: user.count, delta: 0, action: "ok" as const, adjustmentEntryId: null, reason: null, detail: null }));
-        const settled = await withTransaction(db(), (trx) => writeSettledLines(trx, settledRun, date, generated));
+        const settled = await writeSettled(settledRun, date, generated);
         const general = await withTransaction(db(), (trx) => writeLines(trx, generalRun, date, lines));
         expect(settled).toEqual(general);
         expect(settled.complete).toBe(true);
         expect(await stored(settledRun)).toEqual(await stored(generalRun));
         if (generated.length > 0) {
-          const again = await withTransaction(db(), (trx) => writeSettledLines(trx, settledRun, date, generated.slice(0, 1)));
+          const again = await writeSettled(settledRun, date, generated.slice(0, 1));
           expect(again).toEqual({ hashes: settled.hashes.slice(0, 1), complete: false });
         }
       }),

@@ -45,18 +45,11 @@ export async function writeLines(trx: Kysely<Schema>, runId: number, runDate: st
 }
 
 /**
- * Appends the `ok` lines of users in balance, as `writeLines` would write them
- * (`okLineHasher` is `lineHash` for such a line), through the engine's fixed-shape
- * statement: the sweep writes one per user.
+ * The hash of each `ok` line of users in balance, in the order given: what `writeLines`
+ * would store for such a line (`okLineHasher` is `lineHash` for it). The sweep hashes its
+ * lines with this and appends them through the engine's fixed-shape statement
+ * (`insertSettledLines`, via `appendSettledLines`).
  */
-export async function writeSettledLines(trx: Kysely<Schema>, runId: number, runDate: string, lines: readonly SettledLine[]): Promise<WrittenLines> {
-  if (lines.length === 0) return { hashes: [], complete: true };
-  const hashes = hashSettledLines(runDate, lines);
-  const written = await engineOf(trx).insertSettledLines(trx, runId, lines, hashes);
-  return { hashes, complete: written === lines.length };
-}
-
-/** The hash of each `ok` line, in the order given (`okLineHasher`). */
 export function hashSettledLines(runDate: string, lines: readonly SettledLine[]): string[] {
   const hashOf = okLineHasher(runDate);
   const hashes = new Array<string>(lines.length);

@@ -136,26 +136,25 @@ export class WebhookCommitQueue {
       this.#scheduled = false;
       if (this.#wait() > 0) return this.#schedule();
       const other = this.#between.shift();
-      if (other) {
-        const started = { startedAt: performance.now() };
-        this.#inFlight.add(started);
-        void other().finally(() => {
-          this.#inFlight.delete(started);
-          for (const settled of this.#settled.splice(0)) settled();
-          this.#schedule();
-        });
-        return;
-      }
+      if (other) return this.#inFlightWhile(other);
       const batch = this.#queue.splice(0, this.maxBatch);
       if (batch.length === 0) return;
-      const started = { startedAt: performance.now() };
-      this.#inFlight.add(started);
-      void this.#commit(batch).then((answers) => {
-        this.#inFlight.delete(started);
-        for (const answer of answers) answer();
-        for (const settled of this.#settled.splice(0)) settled();
-        this.#schedule();
-      });
+      this.#inFlightWhile(() => this.#commit(batch));
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Runs `work` (a batch, or a `between` write) as a write in flight; once it ends, answers
+   * what it hands back, wakes `drain`, and schedules what waits.
+   */
+  #inFlightWhile(work: () => Promise<Answer[] | void>): void {
+    const started = { startedAt: performance.now() };
+    this.#inFlight.add(started);
+    void work().then((answers) => {
+      this.#inFlight.delete(started);
+      for (const answer of answers ?? []) answer();
+      for (const settled of this.#settled.splice(0)) settled();
       this.#schedule();
     });
   }

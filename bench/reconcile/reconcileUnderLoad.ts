@@ -75,8 +75,10 @@ async function main() {
 
   // As `reckon serve` does: on PostgreSQL the run has its own small pool.
   const jobsDb = db.dialect === "postgres" ? openDatabase(url!, { poolSize: 2 }) : db;
+  // "default": the engine's own chunk size, as `reckon serve` uses without RECONCILE_CHUNK_USERS.
+  const chunkUsers = chunkText === "default" ? jobsDb.engine.sweepChunkUsers : Number(chunkText);
   const started = performance.now();
-  const outcome = await runReconciliation(jobsDb, { date: todayUtc(now), policy: "adjust_ledger", chunkUsers: Number(chunkText), mode: "start", now: () => new Date() });
+  const outcome = await runReconciliation(jobsDb, { date: todayUtc(now), policy: "adjust_ledger", chunkUsers, mode: "start", now: () => new Date() });
   const reconcileSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   loopDelay.disable();
@@ -101,6 +103,7 @@ async function main() {
   console.log(
     JSON.stringify({
       reconcileSeconds: Math.round(reconcileSeconds * 100) / 100,
+      chunkUsers,
       usersPerSecond: Math.round(users / reconcileSeconds),
       entriesPerSecond: Math.round(entries / reconcileSeconds),
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),

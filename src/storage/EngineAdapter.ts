@@ -53,6 +53,8 @@ export interface EngineAdapter extends Capabilities {
   readonly name: DialectName;
   /** Chunks one process sweeps at once. */
   readonly sweepConcurrency: number;
+  /** Users per chunk of a run unless `RECONCILE_CHUNK_USERS` says otherwise. */
+  readonly sweepChunkUsers: number;
   /** Connections of their own for the scheduled jobs, or null to share the server's. */
   readonly jobsPoolSize: number | null;
   /** How the webhook commit queue overlaps its group commits. */

@@ -19,6 +19,11 @@ export const postgresAdapter: EngineAdapter = {
   inProcess: false,
   // A chunk's work runs in its own backend, so two at a time use two cores.
   sweepConcurrency: 2,
+  // Each chunk costs about two dozen round trips (claim, observe, heal, done) that wait for
+  // the serving process's event loop, and a statement per chunk at finalize: at 1M users under
+  // 500 webhooks/s, 20,000 per chunk took the run from 37-49 s to 25-30 s
+  // (docs/decisions/reconciliation-performance.md, "PostgreSQL, fourth round").
+  sweepChunkUsers: 20_000,
   // The nightly run gets its own two connections, so requests and the sweep never queue behind each other in one pool.
   jobsPoolSize: 2,
   // A batch costs about a dozen round trips whatever its size, so one batch at a time

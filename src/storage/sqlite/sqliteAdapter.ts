@@ -68,6 +68,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     inProcess: true,
     // One connection: a second sweeper would only wait for it.
     sweepConcurrency: 1,
+    sweepChunkUsers: 5_000,
     jobsPoolSize: null,
     // One writer: one group commit at a time.
     commitQueue: { maxInFlight: 1, nextBatchAfterMs: 0 },

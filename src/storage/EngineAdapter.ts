@@ -73,6 +73,15 @@ export interface EngineAdapter extends Capabilities {
    */
   readAlongIndexes(trx: Kysely<any>): Promise<void>;
   /**
+   * Where another connection can read in the very snapshot of a repeatable-read
+   * transaction: `exportSnapshot` names it (inside that transaction), `importSnapshot`
+   * makes a new repeatable-read transaction see it (its first statement). Null where not.
+   */
+  readonly sharedSnapshots: {
+    exportSnapshot(trx: Kysely<any>): Promise<string>;
+    importSnapshot(trx: Kysely<any>, snapshot: string): Promise<void>;
+  } | null;
+  /**
    * Within `trx`, joins are planned so that a wrong row estimate cannot make them
    * quadratic: no nested loops (a range the statistics put at one row may hold
    * thousands), and no JIT, which the cost of a disabled plan would otherwise trigger.

@@ -47,6 +47,16 @@ export const postgresAdapter: EngineAdapter = {
     await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
     await sql`SET LOCAL enable_seqscan = off`.execute(trx);
   },
+  sharedSnapshots: {
+    async exportSnapshot(trx: Kysely<any>): Promise<string> {
+      return (await sql<{ snapshot: string }>`SELECT pg_export_snapshot() AS snapshot`.execute(trx)).rows[0]!.snapshot;
+    },
+    async importSnapshot(trx: Kysely<any>, snapshot: string): Promise<void> {
+      // A utility statement takes no parameters; an exported snapshot's name is hex digits and dashes.
+      if (!/^[0-9A-F]+(-[0-9A-F]+)+$/i.test(snapshot)) throw new Error(`not a snapshot name: ${snapshot}`);
+      await sql.raw(`SET TRANSACTION SNAPSHOT '${snapshot}'`).execute(trx);
+    },
+  },
   async joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void> {
     await sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`.execute(trx);
   },

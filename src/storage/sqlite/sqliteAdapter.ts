@@ -86,6 +86,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     // It plans these walks well without statistics.
     refreshStatistics: async () => undefined,
     readAlongIndexes: async () => undefined,
+    sharedSnapshots: null,
     joinWithoutTrustingEstimates: async () => undefined,
 
     valuesCell: (value: unknown, _type: ValuesColumnType) => sql`${value}`,

@@ -21,7 +21,7 @@ export const postgresAdapter: EngineAdapter = {
   sweepConcurrency: 2,
   // Each chunk costs about two dozen round trips (claim, observe, heal, done) that wait for
   // the serving process's event loop, and a statement per chunk at finalize: at 1M users under
-  // 500 webhooks/s, 20,000 per chunk took the run from 37-49 s to 25-30 s
+  // 500 webhooks/s, runs at 5,000 per chunk took 34-78 s, at 20,000 23-30 s (load 8.5-15.5)
   // (docs/decisions/reconciliation-performance.md, "PostgreSQL, fourth round").
   sweepChunkUsers: 20_000,
   // The nightly run gets its own two connections, so requests and the sweep never queue behind each other in one pool.

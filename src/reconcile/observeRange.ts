@@ -128,42 +128,82 @@ const SLICE_USERS = 1_000;
  * first checks the chunk is still ours (`appendSettledLines`), with a turn for live
  * requests in between. Where a webhook writer thread owns a connection of its own, that
  * thread runs the write between two of its batches; otherwise this connection does.
+ *
+ * One slice's write is in flight while the next slice is read and hashed: the writer
+ * thread inserts while this thread reads, instead of each waiting for the other. Never
+ * more than one, so the thread's webhook batches wait behind one slice's insert at most,
+ * as before. The next write is sent only once the last one is answered: a lost chunk
+ * stops the walk before anything more is sent.
  */
 async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const drifted: string[] = [];
   const okLines: SweptLines = { hashes: [], driftedAfter: [], complete: true };
   let usersChecked = 0;
   let after = target.chunk.uid_after;
-  for (;;) {
-    const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SLICE_USERS);
-    if (slice.length === 0) break;
-    const settled: SettledLine[] = [];
-    for (const seen of slice) {
-      if (!seen.settled) {
-        drifted.push(seen.uid);
-        okLines.driftedAfter.push(okLines.hashes.length + settled.length);
-      } else settled.push(seen);
+  let inFlight: Promise<WrittenSlice> | null = null;
+  try {
+    for (;;) {
+      const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SLICE_USERS);
+      if (slice.length === 0) break;
+      const settled: SettledLine[] = [];
+      for (const seen of slice) {
+        if (!seen.settled) {
+          drifted.push(seen.uid);
+          okLines.driftedAfter.push(okLines.hashes.length + settled.length);
+        } else settled.push(seen);
+      }
+      const hashes = hashSettledLines(target.date, settled);
+      for (const hash of hashes) okLines.hashes.push(hash);
+      usersChecked += slice.length;
+      await yieldToRequests();
+      if (inFlight) {
+        const written = await inFlight;
+        inFlight = null;
+        if (!written.kept) return { usersChecked, drifted: [], kept: false, okLines: null };
+        okLines.complete &&= written.complete;
+      }
+      inFlight = writeSlice(db, target, settled, hashes);
+      // Handled here so a write failing while the next slice is read is not an unhandled
+      // rejection; awaiting `inFlight` still throws its error.
+      inFlight.catch(() => undefined);
+      await yieldToRequests();
+      if (slice.length < SLICE_USERS) break;
+      after = slice[slice.length - 1]!.uid;
     }
-    const hashes = hashSettledLines(target.date, settled);
-    await yieldToRequests();
-    const written = await appendIfOurs(db, {
-      runId: target.runId,
-      chunkNo: target.chunk.chunk_no,
-      holder: target.holder,
-      uids: settled.map((line) => line.uid),
-      points: settled.map((line) => line.points),
-      counts: settled.map((line) => line.count),
-      hashes,
-    });
-    if (written.outcome === "chunk_lost") return { usersChecked, drifted: [], kept: false, okLines: null };
-    for (const hash of hashes) okLines.hashes.push(hash);
-    okLines.complete &&= written.rows === settled.length;
-    usersChecked += slice.length;
-    await yieldToRequests();
-    if (slice.length < SLICE_USERS) break;
-    after = slice[slice.length - 1]!.uid;
+    if (inFlight) {
+      const written = await inFlight;
+      inFlight = null;
+      if (!written.kept) return { usersChecked, drifted: [], kept: false, okLines: null };
+      okLines.complete &&= written.complete;
+    }
+  } finally {
+    // A read that failed leaves the last write to finish before the error goes up, so no
+    // write of this sweep runs after the caller has given up on the chunk.
+    if (inFlight) await inFlight.catch(() => undefined);
   }
   return { usersChecked, drifted, kept: true, okLines };
+}
+
+interface WrittenSlice {
+  /** False when the chunk was no longer ours: nothing was written. */
+  kept: boolean;
+  /** False when a line was already stored for one of the users (and kept). */
+  complete: boolean;
+}
+
+/** One slice's `ok` lines, through `appendIfOurs`; settles with what it wrote, or rejects as the write did. */
+async function writeSlice(db: Db, target: ObservedChunk, settled: readonly SettledLine[], hashes: string[]): Promise<WrittenSlice> {
+  const written = await appendIfOurs(db, {
+    runId: target.runId,
+    chunkNo: target.chunk.chunk_no,
+    holder: target.holder,
+    uids: settled.map((line) => line.uid),
+    points: settled.map((line) => line.points),
+    counts: settled.map((line) => line.count),
+    hashes,
+  });
+  if (written.outcome === "chunk_lost") return { kept: false, complete: false };
+  return { kept: true, complete: written.rows === settled.length };
 }
 
 /** Through the writer thread where one runs, else on this connection. */

@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
 import { appendSettledLines } from "../reconcile/appendSettledLines.js";
 import type { SettledLinesWrite } from "../storage/SeparateWriter.js";
+import { unpackSettledLines } from "./packSettledLines.js";
 import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
@@ -86,7 +87,7 @@ port.on("message", (message: ToWriter) => {
       queue.resume();
       return;
     case "lines":
-      void appendLines(message.id, message.write);
+      void appendLines(message.id, unpackSettledLines(message.write));
       return;
     case "close":
       void close();

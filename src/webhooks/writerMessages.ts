@@ -1,4 +1,5 @@
-import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
+import type { SettledLinesWritten } from "../storage/SeparateWriter.js";
+import type { PackedSettledLines } from "./packSettledLines.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 
 /** What the main thread sends the webhook writer thread. */
@@ -9,7 +10,7 @@ export type ToWriter =
   | { kind: "pause" }
   | { kind: "resume" }
   /** Append a reconciliation chunk's `ok` lines between two batches (`appendSettledLines`); answer `lines` with this `id`. */
-  | { kind: "lines"; id: number; write: SettledLinesWrite }
+  | { kind: "lines"; id: number; write: PackedSettledLines }
   /** Commit what was sent, answer it, close the connection and end the thread. */
   | { kind: "close" };
 

@@ -167,8 +167,9 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
       // rejection; awaiting `inFlight` still throws its error.
       inFlight.catch(() => undefined);
       await yieldToRequests();
-      if (slice.length < SLICE_USERS) break;
       after = slice[slice.length - 1]!.uid;
+      // A full slice that ends on the range's last user leaves nothing to read.
+      if (slice.length < SLICE_USERS || after === target.chunk.uid_last) break;
     }
     if (inFlight) {
       const written = await inFlight;

@@ -1,5 +1,4 @@
-import type { SettledLinesWritten } from "../storage/SeparateWriter.js";
-import type { PackedSettledLines } from "./packSettledLines.js";
+import type { PackedSettledLines, PackedSettledLinesWritten } from "./packSettledLines.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 
 /** What the main thread sends the webhook writer thread. */
@@ -19,7 +18,7 @@ export type FromWriter =
   /** Deliveries whose batch committed or that were refused (or that could not be stored: `failure` set). */
   | { kind: "settled"; results: ({ id: number; written: WrittenDelivery } | { id: number; failure: string })[] }
   | { kind: "paused" }
-  | { kind: "lines"; id: number; written: SettledLinesWritten | { outcome: "failed"; failure: string } };
+  | { kind: "lines"; id: number; written: PackedSettledLinesWritten | { outcome: "failed"; failure: string } };
 
 /** What the thread is started with. */
 export interface WriterData {

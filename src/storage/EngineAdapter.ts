@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, RawBuilder } from "kysely";
+import type { Insertable, Kysely, RawBuilder, CompiledQuery } from "kysely";
 import type { Capabilities } from "./capabilities.js";
 import type { LedgerEntriesTable, ReconciliationUserReportsTable, WebhookEventsTable, WebhookPurchasesTable } from "./schema.js";
 
@@ -112,6 +112,12 @@ export interface EngineAdapter extends Capabilities {
   insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number>;
   /** Records purchases inside `trx`; a reference already recorded keeps its row. */
   insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void>;
+  /**
+   * The rows of one read-only `query` as arrays of their columns, in the order selected:
+   * where a read returns a row per user (the sweep's slices), building no object per row
+   * is a sixth of its CPU on SQLite. On `db` itself, or inside the transaction `db` is.
+   */
+  selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
 

@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
 import { appendSettledLines } from "../reconcile/appendSettledLines.js";
 import type { SettledLinesWrite } from "../storage/SeparateWriter.js";
+import { packWritten, unpackSettledLines } from "./packSettledLines.js";
 import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
@@ -60,7 +61,7 @@ async function store({ id, delivery }: Extract<ToWriter, { kind: "store" }>["del
 async function appendLines(id: number, write: SettledLinesWrite): Promise<void> {
   try {
     const written = await queue.between(() => appendSettledLines(db, write));
-    port.postMessage({ kind: "lines", id, written } satisfies FromWriter);
+    port.postMessage({ kind: "lines", id, written: packWritten(written) } satisfies FromWriter);
   } catch (error) {
     port.postMessage({ kind: "lines", id, written: { outcome: "failed", failure: String((error as Error)?.message ?? error) } } satisfies FromWriter);
   }
@@ -86,7 +87,7 @@ port.on("message", (message: ToWriter) => {
       queue.resume();
       return;
     case "lines":
-      void appendLines(message.id, message.write);
+      void appendLines(message.id, unpackSettledLines(message.write));
       return;
     case "close":
       void close();

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from "kysely";
+import { sql, type CompiledQuery, type Kysely, type RawBuilder } from "kysely";
 import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { statementChunks } from "../setBased.js";
 
@@ -134,6 +134,11 @@ export const postgresAdapter: EngineAdapter = {
         .onConflict((conflict) => conflict.column("purchase_ref").doNothing())
         .execute();
     }
+  },
+  /** Kysely's rows, their values in column order: no row per user comes this way on PostgreSQL, whose sweep writes its lines in SQL. */
+  async selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]> {
+    const result = await db.executeQuery(query);
+    return result.rows.map((row) => Object.values(row as Record<string, unknown>));
   },
   /**
    * One cursor: right after a run wrote its lines the table's statistics still describe

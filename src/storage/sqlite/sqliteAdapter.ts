@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { sql, type Kysely, type QueryResult, type RawBuilder } from "kysely";
+import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from "kysely";
 import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { chunkedStatements, ONE_BY_ONE_BELOW, placeholderRows, type ChunkedStatements } from "./chunkedStatements.js";
 
@@ -38,6 +38,8 @@ function pushEvent(parameters: unknown[], row: WebhookEventRow): void {
 
 /** Purchases per bulk statement: 3,000 parameters. */
 const PURCHASES_PER_STATEMENT = 500;
+/** `selectArrays` statements kept prepared, by text (the sweep's slice read has four shapes). */
+const ARRAY_STATEMENTS_KEPT = 16;
 
 function pushPurchase(parameters: unknown[], row: WebhookPurchaseRow): void {
   parameters.push(row.purchase_ref, row.entry_id, row.uid, row.points, row.paid_minor, row.created_at);
@@ -60,6 +62,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
   let oneEntry: BetterSqlite3.Statement | undefined;
   let eventStatements: ChunkedStatements | undefined;
   let purchaseStatements: ChunkedStatements | undefined;
+  const arrayStatements = new Map<string, BetterSqlite3.Statement>();
   return {
     name: "sqlite",
     rowLocks: false,
@@ -147,6 +150,23 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
         PURCHASES_PER_STATEMENT,
       );
       purchaseStatements.write(rows, pushPurchase);
+    },
+    /**
+     * Through `raw`'s own statement in array mode, once `db` holds the connection (a
+     * transaction already does): no other unit of work is open on it meanwhile.
+     */
+    async selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]> {
+      let statement = arrayStatements.get(query.sql);
+      if (!statement) {
+        statement = raw.prepare(query.sql);
+        if (!statement.reader || !statement.readonly) throw new Error("selectArrays runs reads only");
+        statement.raw(true);
+        if (arrayStatements.size >= ARRAY_STATEMENTS_KEPT) arrayStatements.delete(arrayStatements.keys().next().value!);
+        arrayStatements.set(query.sql, statement);
+      }
+      const read = statement;
+      const run = async () => read.all(...(query.parameters as unknown[])) as unknown[][];
+      return db.isTransaction ? run() : db.connection().execute(run);
     },
     /** A page at a time along the key (`key > last`), each page one short synchronous read. */
     async readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void> {

@@ -14,7 +14,8 @@ import { scratchDatabase } from "./scratchDatabase.js";
  * RECKON_BENCH_ROUTE ("webhook" = signed PayNow deliveries to POST /api/webhooks/paynow, the
  * issue's target; "spend" = POST /api/wallets/:uid/spend; or a path with :uid),
  * RECKON_BENCH_CHUNK_USERS (the engine's default, `sweepChunkUsers`), RECKON_BENCH_METRICS=0 (skip the /metrics scrapes after the run),
- * RECKON_BENCH_LINES_ON_WRITER=0 (the sweep writes its `ok` lines on the main connection, taking turns).
+ * RECKON_BENCH_LINES_ON_WRITER=0 (the sweep writes its `ok` lines on the main connection, taking turns),
+ * RECKON_BENCH_MAIN_CACHE_KIB (the main SQLite connection's page cache instead of the default).
  * Only the full size at 500/s is written to docs/benchmarks.md (RECKON_BENCH_RECORD=1 forces it).
  */
 const env = process.env;

@@ -34,7 +34,10 @@ const entries = Number(entriesText);
 
 async function main() {
   const memory = new MemorySampler();
-  const db = openDatabase(url!, { poolSize: 10 });
+  // RECKON_BENCH_MAIN_CACHE_KIB: the main connection's SQLite page cache in KiB instead of the
+  // default, to compare sizes on one build (docs/decisions/sqlite-cache-sizes.md).
+  const mainCacheKiB = process.env.RECKON_BENCH_MAIN_CACHE_KIB ? Number(process.env.RECKON_BENCH_MAIN_CACHE_KIB) : undefined;
+  const db = openDatabase(url!, { poolSize: 10, cacheKiB: mainCacheKiB });
   memory.mark("opened");
   const aggregateStarted = performance.now();
   const bare = await sql<{ violations: number | string }>`

@@ -128,6 +128,15 @@ export interface EngineAdapter extends Capabilities {
   /** SQL aggregate: the texts `value` of a group concatenated in `key` order, without a separator. */
   concatInOrder(value: RawBuilder<unknown>, key: RawBuilder<unknown>): RawBuilder<unknown>;
 
+  /**
+   * Runs `work` with this process's page cache for the database at least `kiB`, and sets it
+   * back when the last such work has ended, however it ended. SQLite: the connection's own
+   * cache, raised for a job that re-reads the same pages (a backfill run) while serving keeps
+   * a small one (docs/decisions/sqlite-cache-sizes.md). PostgreSQL: the server's shared
+   * buffers serve every connection; nothing to change.
+   */
+  withPageCache<T>(kiB: number, work: () => Promise<T>): Promise<T>;
+
   /** Runs a script of several statements (a migration's SQL) outside any transaction of Kysely's. */
   runScript(db: Kysely<any>, script: string): Promise<void>;
 }

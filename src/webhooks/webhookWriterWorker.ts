@@ -20,7 +20,7 @@ const { url } = workerData as WriterData;
 // fsync (`callerFsyncsLog`): the queue answers a batch as soon as it commits, and the main
 // thread fsyncs the log before it acknowledges anything (WebhookWriterThread), while this
 // thread runs the next batch.
-// Its page cache is the import writer's 16 MiB, not the main connection's 64: a batch
+// Its page cache is the import writer's 16 MiB, not a backfill run's 64: a batch
 // touches the tails of the tables it appends to and one leaf per user in each index, and
 // the interior pages that lead there fit many times over; random leaves miss at either
 // size on a large file, and a 64 MiB cache full of them counted in the serving process's

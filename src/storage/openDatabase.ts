@@ -276,7 +276,8 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma("journal_mode = WAL");
   // FULL fsyncs the write-ahead log at every commit: a committed row survives a power cut.
-  // With `callerFsyncsLog`, the caller runs the same fsync after the commit, before it acknowledges.
+  // With `callerFsyncsLog`, the caller runs the same fsync after the commit, before it acknowledges;
+  // so does the driver for the writes of a connection with `SyncedCommits` (FULL between them).
   sqlite.pragma(options.callerFsyncsLog ? "synchronous = NORMAL" : "synchronous = FULL");
   sqlite.pragma("busy_timeout = 10000");
   sqlite.pragma(`cache_size = -${Math.trunc(options.cacheKiB ?? DEFAULT_CACHE_KIB)}`);

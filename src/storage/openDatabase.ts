@@ -142,7 +142,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
         } finally {
           turns?.give();
         }
-        await this.#synced?.sync();
+        await this.#synced?.sync(turns?.syncLog?.() ?? null);
         return result as never;
       },
       streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
@@ -194,7 +194,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
   override async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await super.commitTransaction(connection);
     if (this.#synced) {
-      const synced = this.#synced.sync();
+      const synced = this.#synced.sync(this.#held?.syncLog?.() ?? null);
       // Awaited by `releaseConnection`; this only keeps a rejection from being reported before that.
       synced.catch(() => undefined);
       this.#committedSync = synced;

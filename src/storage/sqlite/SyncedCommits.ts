@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { WalSync } from "./walSync.js";
+import { WalSyncError, type WalSync } from "./walSync.js";
 
 /**
  * The write commits of a connection whose thread must not stand still in an fsync: the
@@ -21,8 +21,10 @@ import type { WalSync } from "./walSync.js";
  * success although the failed pages never reached the disk.
  */
 export class SyncedCommits {
-  /** The latest `sync()`, so closing waits for it. */
-  #lastSync: Promise<void> = Promise.resolve();
+  /** Settles once the latest `sync()` and every one before it have succeeded (rejects if any failed). */
+  #ordered: Promise<void> = Promise.resolve();
+  /** The first failed fsync: every later write is refused. */
+  #failed: WalSyncError | null = null;
 
   constructor(
     private readonly sqlite: BetterSqlite3.Database,
@@ -31,7 +33,7 @@ export class SyncedCommits {
 
   /** Before `BEGIN` or a write outside a transaction: refuses after a failed fsync, then commits without one. */
   beforeWrite(): void {
-    const failure = this.walSync.failure;
+    const failure = this.#failed ?? this.walSync.failure;
     if (failure) throw failure;
     this.sqlite.exec("PRAGMA synchronous = NORMAL");
   }
@@ -41,16 +43,26 @@ export class SyncedCommits {
     if (!this.sqlite.inTransaction) this.sqlite.exec("PRAGMA synchronous = FULL");
   }
 
-  /** Called after a commit: resolves once the log is on disk up to it; rejects with `WalSyncError`. */
-  sync(): Promise<void> {
-    const synced = this.walSync.sync();
-    this.#lastSync = synced.catch(() => undefined);
-    return synced;
+  /**
+   * Called after a commit: resolves once the log is on disk up to it, and every earlier
+   * write of this connection's too; rejects with `WalSyncError`. `shared`: an fsync begun
+   * after the commit by the writer thread's `WalSync` (`WriteTurns.syncLog`), used instead of
+   * this connection's own.
+   */
+  sync(shared: Promise<void> | null = null): Promise<void> {
+    const own = (shared ?? this.walSync.sync()).catch((cause: unknown) => {
+      throw (this.#failed ??= cause instanceof WalSyncError ? cause : new WalSyncError({ cause }));
+    });
+    own.catch(() => undefined);
+    const ordered = this.#ordered.then(() => own);
+    ordered.catch(() => undefined);
+    this.#ordered = ordered;
+    return ordered;
   }
 
   /** Once the latest fsync has ended, lets go of the log's file handle. */
   async close(): Promise<void> {
-    await this.#lastSync;
+    await this.#ordered.catch(() => undefined);
     await this.walSync.close();
   }
 }

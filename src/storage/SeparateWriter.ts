@@ -18,6 +18,13 @@ export interface WriteTurns {
    * `unavailable`: no writer is running now; the caller writes on its own connection.
    */
   appendSettledLines?(write: SettledLinesWrite): Promise<SettledLinesWritten>;
+  /**
+   * An fsync of the write-ahead log, begun after this call, on the writer's own `WalSync`:
+   * a commit of this connection shares the fsyncs that make the writer's deliveries
+   * durable instead of running one of its own beside them on the same file. Null when
+   * no writer is running; the caller then fsyncs the log itself.
+   */
+  syncLog?(): Promise<void> | null;
 }
 
 /** A chunk's `ok` lines as arrays; whoever writes them hashes them (`okLineHasher` for the run's `date`) and answers the hashes. */

@@ -9,6 +9,7 @@ import {
   SelectQueryNode,
   SqliteDriver,
   type DatabaseConnection,
+  type QueryResult,
   type SqliteDatabase,
 } from "kysely";
 import pg from "pg";
@@ -21,6 +22,8 @@ import { hostListPool } from "./hostListPool.js";
 import type { Schema } from "./schema.js";
 import type { SeparateWriter, WriteTurns } from "./SeparateWriter.js";
 import { sqliteAdapter } from "./sqlite/sqliteAdapter.js";
+import { SyncedCommits } from "./sqlite/SyncedCommits.js";
+import { WalSync, walPathOf } from "./sqlite/walSync.js";
 
 export type { DialectName } from "./EngineAdapter.js";
 
@@ -64,9 +67,16 @@ export interface OpenDatabaseOptions {
    * Commits do not fsync (`synchronous = NORMAL`), so nothing committed on this connection
    * may be acknowledged before an fsync of its write-ahead log (`WalSync`) that began
    * after the commit has ended; the main thread does that for the writer thread
-   * (`WebhookWriterThread`). Every other connection commits with `synchronous = FULL`.
+   * (`WebhookWriterThread`). The connection a writer thread may share the file with
+   * (`Db.separateWriter`) does the same for its own writes (`SyncedCommits`); every other
+   * connection commits with `synchronous = FULL`.
    */
   callerFsyncsLog?: boolean;
+  /**
+   * SQLite, a connection with `Db.separateWriter`: what fsyncs the log after its own
+   * write commits (tests hold or fail it); `WalSync.ofFile` unless given.
+   */
+  walSyncOf?: (walPath: string) => WalSync;
   /** SQLite's page cache for this connection, in KiB; `DEFAULT_CACHE_KIB` unless given. */
   cacheKiB?: number;
 }
@@ -100,36 +110,51 @@ class ImmediateSqliteDriver extends SqliteDriver {
   turns: WriteTurns | null = null;
   #held: WriteTurns | null = null;
   #inTransaction = false;
+  /** The fsync a committed transaction's caller waits for, awaited once the connection is released. */
+  #committedSync: Promise<void> | null = null;
   readonly #database: SqliteDatabase;
+  readonly #synced: SyncedCommits | null;
   readonly #readonlyByText = new Map<string, boolean>();
 
-  constructor(database: SqliteDatabase) {
+  /** `synced`: this connection's writes fsync the log off the event loop (`SyncedCommits`); null: they fsync in their commit. */
+  constructor(database: SqliteDatabase, synced: SyncedCommits | null) {
     super({ database });
     this.#database = database;
+    this.#synced = synced;
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await super.acquireConnection();
     return {
-      // A write outside a transaction takes its turn too (see `SeparateWriter`).
       executeQuery: async (query) => {
-        const turns = this.#turnsFor(query);
-        if (!turns) return connection.executeQuery(query);
-        await turns.take();
+        if (!this.#writesOutsideTransaction(query)) return connection.executeQuery(query);
+        // A write outside a transaction takes its turn too (see `SeparateWriter`), and
+        // answers once its fsync has ended, the connection still held (a caller of
+        // `kysely.connection()` sees the result before the connection is released).
+        const turns = this.turns;
+        await turns?.take();
+        let result: QueryResult<unknown>;
         try {
-          return await connection.executeQuery(query);
+          this.#synced?.beforeWrite();
+          try {
+            result = await connection.executeQuery(query);
+          } finally {
+            this.#synced?.afterWrite();
+          }
         } finally {
-          turns.give();
+          turns?.give();
         }
+        await this.#synced?.sync(turns?.syncLog?.() ?? null);
+        return result as never;
       },
       streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
     };
   }
 
-  /** The turns a statement must take: those of a writer thread, for a write outside a transaction. */
-  #turnsFor(query: CompiledQuery): WriteTurns | null {
-    if (!this.turns || this.#inTransaction) return null;
-    return this.#readsOnly(query) ? null : this.turns;
+  /** Whether a statement is a write outside a transaction, which takes a turn and fsyncs as a transaction would. */
+  #writesOutsideTransaction(query: CompiledQuery): boolean {
+    if (this.#inTransaction || (!this.turns && !this.#synced)) return false;
+    return !this.#readsOnly(query);
   }
 
   /**
@@ -156,14 +181,26 @@ class ImmediateSqliteDriver extends SqliteDriver {
       this.#held = turns;
     }
     try {
+      this.#synced?.beforeWrite();
       await connection.executeQuery(CompiledQuery.raw("begin immediate"));
     } catch (error) {
       this.#giveBack();
       throw error;
     }
   }
+  /**
+   * The turn is given back as soon as the commit returns; with `SyncedCommits`, the fsync
+   * after it starts now and the transaction's promise waits for it in `releaseConnection`,
+   * so neither the writer thread nor this connection's next query waits for the disk.
+   */
   override async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await super.commitTransaction(connection);
+    if (this.#synced) {
+      const synced = this.#synced.sync(this.#held?.syncLog?.() ?? null);
+      // Awaited by `releaseConnection`; this only keeps a rejection from being reported before that.
+      synced.catch(() => undefined);
+      this.#committedSync = synced;
+    }
     this.#giveBack();
   }
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
@@ -173,8 +210,20 @@ class ImmediateSqliteDriver extends SqliteDriver {
       this.#giveBack();
     }
   }
+  /**
+   * Kysely resolves a transaction only after releasing its connection, so a committed
+   * transaction answers here, once its fsync has ended, and a failed fsync fails it. (A
+   * controlled transaction, `startTransaction`, does not await its release: not used on SQLite.)
+   */
+  override async releaseConnection(): Promise<void> {
+    const committedSync = this.#committedSync;
+    this.#committedSync = null;
+    await super.releaseConnection();
+    await committedSync;
+  }
   #giveBack(): void {
     this.#inTransaction = false;
+    this.#synced?.afterWrite();
     const held = this.#held;
     this.#held = null;
     held?.give();
@@ -184,11 +233,11 @@ class ImmediateSqliteDriver extends SqliteDriver {
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #database: SqliteDatabase;
   readonly driver: ImmediateSqliteDriver;
-  constructor(database: BetterSqlite3.Database) {
+  constructor(database: BetterSqlite3.Database, synced: SyncedCommits | null) {
     const cached = withStatementCache(database);
     super({ database: cached });
     this.#database = cached;
-    this.driver = new ImmediateSqliteDriver(this.#database);
+    this.driver = new ImmediateSqliteDriver(this.#database, synced);
   }
   override createDriver() {
     return this.driver;
@@ -229,18 +278,23 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma("journal_mode = WAL");
   // FULL fsyncs the write-ahead log at every commit: a committed row survives a power cut.
-  // With `callerFsyncsLog`, the caller runs the same fsync after the commit, before it acknowledges.
+  // With `callerFsyncsLog`, the caller runs the same fsync after the commit, before it acknowledges;
+  // so does the driver for the writes of a connection with `SyncedCommits` (FULL between them).
   sqlite.pragma(options.callerFsyncsLog ? "synchronous = NORMAL" : "synchronous = FULL");
   sqlite.pragma("busy_timeout = 10000");
   sqlite.pragma(`cache_size = -${Math.trunc(options.cacheKiB ?? DEFAULT_CACHE_KIB)}`);
   sqlite.pragma("foreign_keys = ON");
-  const dialect = new ImmediateSqliteDialect(sqlite);
+  // An in-memory database exists only on this connection: no other thread can share it.
+  const shared = (options.writerThread ?? true) && !memory;
+  // Where a writer thread may share the file, this connection's writes fsync the log off
+  // the event loop too (SyncedCommits), as the writer thread's do.
+  const synced = shared && !options.callerFsyncsLog ? new SyncedCommits(sqlite, (options.walSyncOf ?? WalSync.ofFile)(walPathOf(path))) : null;
+  const dialect = new ImmediateSqliteDialect(sqlite, synced);
   const kysely = new Kysely<Schema>({ dialect });
   const engine = sqliteAdapter(sqlite);
   registerEngine(kysely, engine);
-  // An in-memory database exists only on this connection: no other thread can share it.
   const separateWriter: SeparateWriter | null =
-    (options.writerThread ?? true) && !memory
+    shared
       ? {
           url: `file:${resolve(path)}`,
           takeTurnsWith: (turns) => {
@@ -255,6 +309,7 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
     await kysely.destroy();
     // Kysely closes only a connection it has used; `migrate` alone works on the raw handle.
     if (sqlite.open) sqlite.close();
+    await synced?.close();
   });
 }
 

@@ -130,6 +130,23 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     });
   }
 
+  /**
+   * An fsync of the log for a commit of the main connection, on this thread's `WalSync`, so
+   * the two never fsync the same file side by side. A failure ends the thread, as one after
+   * its own batch does: every later fsync of that `WalSync` is refused.
+   */
+  syncLog(): Promise<void> | null {
+    const worker = this.#worker;
+    const walSync = this.#walSync;
+    if (!worker || !walSync || this.#closing) return null;
+    const synced = walSync.sync();
+    const settled = synced.catch(() => void worker.terminate());
+    // The log's handle closes only once this fsync has ended (`#exited`).
+    this.#syncing.add(settled);
+    void settled.finally(() => this.#syncing.delete(settled));
+    return synced;
+  }
+
   /** Commits everything sent so far, then ends the thread. */
   close(): Promise<void> {
     this.#closing ??= (async () => {

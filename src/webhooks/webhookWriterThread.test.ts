@@ -187,6 +187,47 @@ describe.runIf(ENGINES.includes("sqlite"))("the SQLite webhook writer thread [sq
     }
   });
 
+  it("a write of the main connection beside a running thread waits for the thread's own fsync of the log; a failed one fails it, ends the thread and refuses that connection's later writes", async () => {
+    const fsyncs: { resolve(): void; reject(error: Error): void }[] = [];
+    let ownFsyncs = 0;
+    const db = openDatabase(database.url, { walSyncOf: () => new WalSync(async () => void ownFsyncs++) });
+    const thread = WebhookWriterThread.start(db, db.separateWriter!, () => new WalSync(() => new Promise<void>((resolve, reject) => fsyncs.push({ resolve, reject }))));
+    const purchase = (key: string) =>
+      withTransaction(db, (trx) => postEntry(trx, { uid: "main_beside_thread", kind: "purchase", amount: 5, idempotencyKey: key, source: "test", now: NOW }));
+    try {
+      const delivered = thread.submit({
+        provider: "paynow",
+        rawBody: Buffer.from(JSON.stringify(order("main_beside_thread", 1))),
+        headers: "{}",
+        receivedAt: NOW,
+        reversalPolicy: "allow_negative",
+        environment: "test",
+      });
+      await until(() => fsyncs.length === 1);
+      fsyncs[0]!.resolve();
+      await delivered;
+
+      const first = purchase("main_beside_thread_1");
+      await until(() => fsyncs.length === 2);
+      expect(await walletPoints(database.db, "main_beside_thread")).toBe(POINTS_PER_UNIT + 5);
+      expect(await stateOf(first)).toBe("pending");
+      fsyncs[1]!.resolve();
+      await expect(first).resolves.toMatchObject({ outcome: "posted" });
+
+      const second = purchase("main_beside_thread_2");
+      await until(() => fsyncs.length === 3);
+      fsyncs[2]!.reject(new Error("EIO"));
+      await expect(second).rejects.toMatchObject({ code: "RECKON_WAL_SYNC_FAILED" });
+      await until(() => thread.worker === null);
+      await expect(purchase("main_beside_thread_3")).rejects.toMatchObject({ code: "RECKON_WAL_SYNC_FAILED" });
+      // The refused write never began: no fsync of its own, nothing written.
+      expect(ownFsyncs).toBe(0);
+      expect(await walletPoints(database.db, "main_beside_thread")).toBe(POINTS_PER_UNIT + 10);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("commits every delivery sent before the database closes", async () => {
     const orders = Array.from({ length: 150 }, (_, index) => order(`thread_close_${index % 3}`));
     const sent = orders.map((payload) => sendPaynow(harness, payload));

@@ -70,6 +70,11 @@ export class WalSync {
     );
   }
 
+  /** The failure every later `sync()` rejects with, once an fsync has failed; null until then. */
+  get failure(): WalSyncError | null {
+    return this.#failed;
+  }
+
   /** Resolves once everything committed before this call is on disk; rejects with `WalSyncError`. */
   sync(): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);

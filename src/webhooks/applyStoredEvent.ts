@@ -6,7 +6,7 @@ import { statementChunks, valuesTable } from "../storage/setBased.js";
 import { isRetryable, type Trx } from "../storage/withTransaction.js";
 import { failed, type ApplyContext, type ApplyResult } from "./ApplyResult.js";
 import { applyChargeback, applyChargebackWon } from "./applyChargeback.js";
-import { applyCredit, applyCredits, type Credit } from "./applyCredit.js";
+import { applyCredit, applyCredits, type Credit, type CreditReads } from "./applyCredit.js";
 import { applyRefund } from "./applyRefund.js";
 import { readStoredDelivery } from "./readStoredDelivery.js";
 import { unreachable } from "../unreachable.js";
@@ -72,13 +72,15 @@ export interface EventToApply {
  * outcomes are decided, before the parked events they release are applied. A delivery
  * not yet stored is never among the parked events it could release: deliveries wait only
  * for purchases, and every purchase of the batch is credited before any other event.
- * `refsLocked`: the caller already holds the locks of every purchase the items credit.
+ * `refsLocked`: the caller already holds the locks of every purchase the items credit;
+ * `reads`: it has also read what crediting them reads (`creditReads`), after those locks.
  */
 export async function applyEvents(
   trx: Trx,
   items: readonly EventToApply[],
   record: (indexes: number[], results: readonly ApplyResult[]) => Promise<void>,
   refsLocked = false,
+  reads?: CreditReads,
 ): Promise<ApplyResult[]> {
   const prepared = items.map(prepare);
   const results: ApplyResult[] = new Array(items.length);
@@ -94,7 +96,7 @@ export async function applyEvents(
       credits.push({ provider: step.provider, event: step.event, context: step.context });
     }
   }
-  const credited = await applyCredits(trx, credits, refsLocked);
+  const credited = await applyCredits(trx, credits, refsLocked, reads);
   creditIndexes.forEach((index, position) => {
     results[index] = credited[position]!;
   });

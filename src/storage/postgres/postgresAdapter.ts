@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from "kysely";
+import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from "kysely";
 import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { statementChunks } from "../setBased.js";
 
@@ -31,9 +31,27 @@ export const postgresAdapter: EngineAdapter = {
     await sql`SELECT pg_advisory_xact_lock(${key})`.execute(trx);
   },
   async lockNames(trx: Kysely<any>, names: readonly string[]): Promise<void> {
-    if (names.length === 0) return;
+    await postgresAdapter.lockNamesStatement(names)?.execute(trx);
+  },
+  lockNamesStatement(names: readonly string[]): RawBuilder<unknown> | null {
+    if (names.length === 0) return null;
     const sorted = [...new Set(names)].sort();
-    await sql`select pg_advisory_xact_lock(hashtextextended(name, 0)) from unnest(cast(${sorted} as text[])) as names(name)`.execute(trx);
+    return sql`select pg_advisory_xact_lock(hashtextextended(name, 0)) from unnest(cast(${sorted} as text[])) as names(name)`;
+  },
+  /**
+   * The pool's clients run in pg's pipeline mode (`openDatabase`): each statement handed to
+   * the connection is written at once with its own Sync, and answers come back in order.
+   * Kysely hands a transaction's connection to one query at a time, so the statements go
+   * to the connection directly, while the transaction holds it.
+   */
+  async sendInOrder(trx: Kysely<any>, statements: readonly CompiledQuery[]): Promise<QueryResult<any>[]> {
+    if (statements.length === 0) return [];
+    return trx.getExecutor().provideConnection(async (connection) => {
+      const settled = await Promise.allSettled(statements.map((statement) => connection.executeQuery(statement)));
+      const failed = settled.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
+      return settled.map((result) => (result as PromiseFulfilledResult<QueryResult<any>>).value);
+    });
   },
 
   // The planner walks the primary key by itself once its statistics are fresh (`refreshStatistics`).
@@ -45,6 +63,7 @@ export const postgresAdapter: EngineAdapter = {
   async joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void> {
     await sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`.execute(trx);
   },
+  lookupsByIndexStatement: () => sql`select set_config('enable_seqscan', 'off', true)`,
   async refreshStatistics(db: Kysely<any>, table: string): Promise<void> {
     await sql`analyze ${sql.table(table)}`.execute(db);
   },

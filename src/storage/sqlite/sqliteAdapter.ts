@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { sql, type Kysely, type QueryResult, type RawBuilder } from "kysely";
+import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from "kysely";
 import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { chunkedStatements, ONE_BY_ONE_BELOW, placeholderRows, type ChunkedStatements } from "./chunkedStatements.js";
 
@@ -75,6 +75,14 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     // The transaction already holds the database's only write lock.
     lockKey: async () => undefined,
     lockNames: async () => undefined,
+    lockNamesStatement: () => null,
+    lookupsByIndexStatement: () => null,
+    // In process, a statement costs no round trip: one after the other, as they are.
+    async sendInOrder(trx: Kysely<any>, statements: readonly CompiledQuery[]): Promise<QueryResult<any>[]> {
+      const results: QueryResult<any>[] = [];
+      for (const statement of statements) results.push(await trx.executeQuery(statement));
+      return results;
+    },
 
     /**
      * Left to itself SQLite may pick a secondary index and sort every row of a range

@@ -119,6 +119,8 @@ export interface EngineAdapter extends Capabilities {
   insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number>;
   /** Records purchases inside `trx`; a reference already recorded keeps its row. */
   insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void>;
+  /** `insertWebhookPurchases` then `insertWebhookEvents`, in one round trip where there is a wire. */
+  insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
 

@@ -2,7 +2,7 @@ import type { CompiledQuery, QueryResult } from "kysely";
 import { entryReads, postEntries, type EntryReads } from "../ledger/postEntries.js";
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
 import type { PaymentEvent, Provider, PurchaseLine } from "../providers/PaymentEvent.js";
-import { engineOf } from "../storage/EngineAdapter.js";
+import { engineOf, type WebhookPurchaseRow } from "../storage/EngineAdapter.js";
 import { statementChunks } from "../storage/setBased.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { failed, type ApplyContext, type ApplyResult } from "./ApplyResult.js";
@@ -54,7 +54,14 @@ export function creditReads(trx: Trx, credits: readonly Pick<Credit, "provider" 
  * (or none when the caller read them with its own, `reads`), the writes of `postEntries`,
  * one insert of purchase records.
  */
-export async function applyCredits(trx: Trx, credits: readonly Credit[], refsLocked = false, reads?: CreditReads): Promise<ApplyResult[]> {
+export async function applyCredits(
+  trx: Trx,
+  credits: readonly Credit[],
+  refsLocked = false,
+  reads?: CreditReads,
+  /** Where given, the purchase records are added here for the caller to insert, instead of inserted now. */
+  purchasesLater?: WebhookPurchaseRow[],
+): Promise<ApplyResult[]> {
   if (!refsLocked) await lockPurchaseRefs(trx, credits.flatMap((credit) => credit.event.purchaseRefs));
   if (reads === undefined) {
     const statements = creditReads(trx, credits);
@@ -116,7 +123,8 @@ export async function applyCredits(trx: Trx, credits: readonly Credit[], refsLoc
         unreachable(outcome, "purchase outcome");
     }
   }
-  await engineOf(trx).insertWebhookPurchases(trx, purchases);
+  if (purchasesLater) purchasesLater.push(...purchases);
+  else await engineOf(trx).insertWebhookPurchases(trx, purchases);
   return results;
 }
 

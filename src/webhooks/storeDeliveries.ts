@@ -1,7 +1,7 @@
 import { sql, type CompiledQuery, type Insertable, type QueryResult } from "kysely";
 import type { WebhookEventsTable, WebhookStatus } from "../storage/schema.js";
 import { lockWallets } from "../ledger/lockWallets.js";
-import { engineOf } from "../storage/EngineAdapter.js";
+import { engineOf, type WebhookPurchaseRow } from "../storage/EngineAdapter.js";
 import { ConcurrentWriteError, type Trx } from "../storage/withTransaction.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
 import { applyEvents, outcomeColumns } from "./applyStoredEvent.js";
@@ -23,6 +23,11 @@ const eventKey = (row: { provider: string; event_id: string }) => `${row.provide
  * is locked first (in sorted order, `lockNames`), so two batches holding the same event
  * serialise; a writer that stores an event without that lock makes our insert skip it,
  * and the whole batch then runs again (`ConcurrentWriteError`) and finds it stored.
+ *
+ * On PostgreSQL the statements go in few round trips (`sendInOrder`): the locks and every
+ * read together; the wallets; the entries; the purchase records with the events (when no
+ * parked event waits for a purchase the batch credits and it holds no refund or chargeback,
+ * nothing needs the purchases recorded earlier); the commit.
  */
 export async function storeDeliveries(trx: Trx, deliveries: PendingDelivery[]): Promise<StoredDelivery[]> {
   const firsts = new Map<string, PendingDelivery>();
@@ -51,10 +56,13 @@ export async function storeDeliveries(trx: Trx, deliveries: PendingDelivery[]): 
   const storedReads = storedStatuses(trx, firstReads.map((delivery) => delivery.row));
   const credits = firstReads.flatMap(({ row, read }) => (read.event.kind === "credit" ? [{ provider: row.provider as Credit["provider"], event: read.event }] : []));
   const creditsRead = credits.length > 0 ? creditReads(trx, credits) : null;
-  const results = await engine.sendInOrder(trx, [...locks, ...storedReads.statements, ...(creditsRead?.statements ?? [])]);
+  const parked = parkedFor(trx, credits.flatMap(({ event }) => event.purchaseRefs));
+  const results = await engine.sendInOrder(trx, [...locks, ...storedReads.statements, ...(creditsRead?.statements ?? []), ...parked]);
   const afterLocks = results.slice(locks.length);
   const stored = storedReads.read(afterLocks.slice(0, storedReads.statements.length));
-  const reads = creditsRead?.read(afterLocks.slice(storedReads.statements.length));
+  const reads = creditsRead?.read(afterLocks.slice(storedReads.statements.length, afterLocks.length - parked.length));
+  const noneParked = afterLocks.slice(afterLocks.length - parked.length).every((result) => result.rows.length === 0);
+  const purchasesLater: WebhookPurchaseRow[] = [];
   const fresh = firstReads.filter((delivery) => !stored.has(eventKey(delivery.row)));
   const applied = await applyEvents(
     trx,
@@ -67,10 +75,9 @@ export async function storeDeliveries(trx: Trx, deliveries: PendingDelivery[]): 
     })),
     // Nothing to record yet: each outcome is written with its row, below.
     async () => undefined,
-    true,
-    reads,
+    { refsLocked: true, reads, noneParked, purchasesLater },
   );
-  await insertApplied(trx, fresh, applied);
+  await insertApplied(trx, fresh, applied, purchasesLater);
   const statuses = new Map(stored);
   fresh.forEach((delivery, index) => statuses.set(eventKey(delivery.row), applied[index]!.status));
   return deliveries.map((delivery) => ({
@@ -83,7 +90,7 @@ export async function storeDeliveries(trx: Trx, deliveries: PendingDelivery[]): 
  * Inserts the applied deliveries with their outcomes, in arrival order: ids follow arrival,
  * so parked events are released in the order they arrived, as one delivery at a time would.
  */
-async function insertApplied(trx: Trx, fresh: PendingDelivery[], applied: ApplyResult[]): Promise<void> {
+async function insertApplied(trx: Trx, fresh: PendingDelivery[], applied: ApplyResult[], purchases: WebhookPurchaseRow[]): Promise<void> {
   const rows = fresh.map(({ row, now }, index) => ({
     provider: row.provider,
     event_id: row.event_id,
@@ -95,7 +102,7 @@ async function insertApplied(trx: Trx, fresh: PendingDelivery[], applied: ApplyR
     ...outcomeColumns(applied[index]!, now),
     attempts: 1,
   }));
-  const inserted = await engineOf(trx).insertWebhookEvents(trx, rows);
+  const inserted = await engineOf(trx).insertWebhookPurchasesAndEvents(trx, purchases, rows);
   if (inserted !== rows.length) throw new ConcurrentWriteError("a webhook event of this batch was stored by another transaction");
 }
 
@@ -122,6 +129,17 @@ function storedStatuses(trx: Trx, rows: Insertable<WebhookEventsTable>[]): { sta
       return statuses;
     },
   };
+}
+
+/**
+ * Whether any parked event waits for one of `refs`, the purchases the batch credits: read
+ * under their locks, so none can park meanwhile. When none does, crediting them releases
+ * nothing and the release's own look is skipped.
+ */
+function parkedFor(trx: Trx, refs: readonly string[]): CompiledQuery[] {
+  return statementChunks([...new Set(refs)], 1).map((chunk) =>
+    trx.selectFrom("webhook_events").select("id").where("status", "=", "parked").where("waiting_for", "in", chunk).limit(1).compile(),
+  );
 }
 
 /**

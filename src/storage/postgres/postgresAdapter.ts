@@ -116,28 +116,22 @@ export const postgresAdapter: EngineAdapter = {
     return inserted;
   },
   /** A multi-row insert of a group commit's events, as `storeDeliveries` always sent it. */
-  async insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number> {
-    let inserted = 0;
-    for (const chunk of statementChunks(rows, 13)) {
-      const returned = await trx
-        .insertInto("webhook_events")
-        .values(chunk)
-        .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
-        .returning("id")
-        .execute();
-      inserted += returned.length;
-    }
-    return inserted;
+  insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number> {
+    return postgresAdapter.insertWebhookPurchasesAndEvents(trx, [], rows);
   },
   /** A multi-row insert of a group commit's purchases, as `applyCredits` always sent it. */
   async insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void> {
-    for (const chunk of statementChunks(rows, 6)) {
-      await trx
-        .insertInto("webhook_purchases")
-        .values(chunk)
-        .onConflict((conflict) => conflict.column("purchase_ref").doNothing())
-        .execute();
-    }
+    await postgresAdapter.insertWebhookPurchasesAndEvents(trx, rows, []);
+  },
+  async insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number> {
+    const purchaseInserts = statementChunks(purchases, 6).map((chunk) =>
+      trx.insertInto("webhook_purchases").values(chunk).onConflict((conflict) => conflict.column("purchase_ref").doNothing()).compile(),
+    );
+    const eventInserts = statementChunks(events, 13).map((chunk) =>
+      trx.insertInto("webhook_events").values(chunk).onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing()).returning("id").compile(),
+    );
+    const results = await postgresAdapter.sendInOrder(trx, [...purchaseInserts, ...eventInserts]);
+    return results.slice(purchaseInserts.length).reduce((inserted, result) => inserted + result.rows.length, 0);
   },
   /**
    * One cursor: right after a run wrote its lines the table's statistics still describe

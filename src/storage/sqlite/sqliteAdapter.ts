@@ -154,6 +154,10 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
       );
       purchaseStatements.write(rows, pushPurchase);
     },
+    async insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number> {
+      await this.insertWebhookPurchases(trx, purchases);
+      return this.insertWebhookEvents(trx, events);
+    },
     /** A page at a time along the key (`key > last`), each page one short synchronous read. */
     async readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void> {
       let after: unknown = null;

@@ -118,8 +118,7 @@ export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[], 
     return { outcome: "posted", pending: entry, wallet: snapshot(state), shortfall };
   });
 
-  await writeWallets(trx, [...wallets.values()]);
-  await insertEntries(trx, pending, known);
+  await writeWalletsAndEntries(trx, [...wallets.values()], pending, known);
   return decisions.map(answer);
 }
 
@@ -204,8 +203,13 @@ function fromRow(row: Selectable<WalletsTable>): WalletState {
   return { ...toWallet(row), ledgerSum: 0n, createdAt: row.created_at, created: false, moved: false };
 }
 
-/** Inserts the wallets the batch created and moves the ones it changed, each in their final state. */
-async function writeWallets(trx: Trx, states: WalletState[]): Promise<void> {
+/**
+ * Inserts the wallets the batch created and moves the ones it changed, each in their final
+ * state, then inserts the entries through the engine's bulk insert and notes the id each was
+ * given; all in one round trip where there is a wire. Nothing commits before the wallet
+ * inserts' row counts are checked.
+ */
+async function writeWalletsAndEntries(trx: Trx, states: WalletState[], pending: PendingEntry[], known: Map<string, Known>): Promise<void> {
   // In one order for every batch: two batches creating the same new wallets in opposite
   // orders would each wait on the other's uncommitted row (a deadlock on PostgreSQL).
   const created = states.filter((state) => state.created).sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
@@ -237,15 +241,10 @@ async function writeWallets(trx: Trx, states: WalletState[]): Promise<void> {
     return sql`update wallets set points = v.column2, version = v.column3, negative_flagged = v.column4, updated_at = v.column5
       from ${values} where wallets.uid = v.column1`.compile(trx);
   });
-  const results = await engineOf(trx).sendInOrder(trx, [...inserts, ...updates]);
+  const { results, inserted } = await engineOf(trx).insertLedgerEntriesAfter(trx, [...inserts, ...updates], pending.map((entry) => entry.values));
   // Another transaction created one of them after our read: decide again from the start.
   if (createdChunks.some((chunk, index) => results[index]!.rows.length !== chunk.length)) throw new ConcurrentWriteError("a wallet was created concurrently");
-}
-
-/** Inserts the entries through the engine's bulk insert and notes the id each was given. */
-async function insertEntries(trx: Trx, pending: PendingEntry[], known: Map<string, Known>): Promise<void> {
-  if (pending.length === 0) return;
-  for (const row of await engineOf(trx).insertLedgerEntries(trx, pending.map((entry) => entry.values))) {
+  for (const row of inserted) {
     const entry = known.get(row.idempotency_key);
     if (entry && "pending" in entry) entry.pending.id = row.id;
   }

@@ -112,6 +112,12 @@ export interface EngineAdapter extends Capabilities {
    * (`ledger/postEntries.ts`) and held again by the schema's own constraints.
    */
   insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]>;
+  /** `statements` (`sendInOrder`), then `insertLedgerEntries`, in one round trip where there is a wire. */
+  insertLedgerEntriesAfter(
+    trx: Kysely<any>,
+    statements: readonly CompiledQuery[],
+    rows: readonly LedgerEntryRow[],
+  ): Promise<{ results: QueryResult<any>[]; inserted: InsertedEntryId[] }>;
   /**
    * Appends webhook events inside `trx`, skipping any whose provider and event id are
    * stored already, and returns how many it inserted.

@@ -100,20 +100,26 @@ export const postgresAdapter: EngineAdapter = {
    * plain parameter would (jsonb refuses some escapes a text parameter carries).
    */
   async insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]> {
-    const inserted: InsertedEntryId[] = [];
+    return (await postgresAdapter.insertLedgerEntriesAfter(trx, [], rows)).inserted;
+  },
+  async insertLedgerEntriesAfter(trx: Kysely<any>, statements: readonly CompiledQuery[], rows: readonly LedgerEntryRow[]) {
+    const inserts: CompiledQuery[] = [];
     for (let start = 0; start < rows.length; start += ENTRIES_PER_STATEMENT) {
       const chunk = rows.slice(start, start + ENTRIES_PER_STATEMENT);
       const column = <K extends keyof LedgerEntryRow>(name: K) => chunk.map((row) => row[name]);
-      const result = await sql<InsertedEntryId>`
+      inserts.push(sql<InsertedEntryId>`
         INSERT INTO ledger_entries
           (uid, amount, kind, idempotency_key, reverses_entry_id, balance_after, source, source_ref, reason, content_hash, created_at)
         SELECT * FROM unnest(${column("uid")}::text[], ${column("amount")}::bigint[], ${column("kind")}::text[], ${column("idempotency_key")}::text[],
           ${column("reverses_entry_id")}::bigint[], ${column("balance_after")}::bigint[], ${column("source")}::text[], ${column("source_ref")}::text[],
           ${column("reason")}::text[], ${column("content_hash")}::text[], ${column("created_at")}::timestamptz[])
-        RETURNING id, idempotency_key`.execute(trx);
-      for (const row of result.rows) inserted.push(row);
+        RETURNING id, idempotency_key`.compile(trx));
     }
-    return inserted;
+    const results = await postgresAdapter.sendInOrder(trx, [...statements, ...inserts]);
+    return {
+      results: results.slice(0, statements.length),
+      inserted: results.slice(statements.length).flatMap((result) => result.rows as InsertedEntryId[]),
+    };
   },
   /** A multi-row insert of a group commit's events, as `storeDeliveries` always sent it. */
   insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number> {

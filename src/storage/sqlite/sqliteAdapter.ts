@@ -154,6 +154,10 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
       );
       purchaseStatements.write(rows, pushPurchase);
     },
+    async insertLedgerEntriesAfter(trx: Kysely<any>, statements: readonly CompiledQuery[], rows: readonly LedgerEntryRow[]) {
+      const results = await this.sendInOrder(trx, statements);
+      return { results, inserted: await this.insertLedgerEntries(trx, rows) };
+    },
     async insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number> {
       await this.insertWebhookPurchases(trx, purchases);
       return this.insertWebhookEvents(trx, events);

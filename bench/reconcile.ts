@@ -13,8 +13,9 @@ import { scratchDatabase } from "./scratchDatabase.js";
  * RECKON_BENCH_ENGINES (sqlite,postgres), RECKON_BENCH_RATE (500),
  * RECKON_BENCH_ROUTE ("webhook" = signed PayNow deliveries to POST /api/webhooks/paynow, the
  * issue's target; "spend" = POST /api/wallets/:uid/spend; or a path with :uid),
- * RECKON_BENCH_CHUNK_USERS (5000), RECKON_BENCH_METRICS=0 (skip the /metrics scrapes after the run),
- * RECKON_BENCH_LINES_ON_WRITER=0 (the sweep writes its `ok` lines on the main connection, taking turns).
+ * RECKON_BENCH_CHUNK_USERS (the engine's default, `sweepChunkUsers`), RECKON_BENCH_METRICS=0 (skip the /metrics scrapes after the run),
+ * RECKON_BENCH_LINES_ON_WRITER=0 (the sweep writes its `ok` lines on the main connection, taking turns),
+ * RECKON_BENCH_MAIN_CACHE_KIB (the main SQLite connection's page cache instead of the default).
  * Only the full size at 500/s is written to docs/benchmarks.md (RECKON_BENCH_RECORD=1 forces it).
  */
 const env = process.env;
@@ -23,7 +24,7 @@ const perUser = Number(env.RECKON_BENCH_ENTRIES_PER_USER ?? 10);
 const engines = (env.RECKON_BENCH_ENGINES ?? "sqlite,postgres").split(",");
 const rate = Number(env.RECKON_BENCH_RATE ?? 500);
 const route = env.RECKON_BENCH_ROUTE ?? "webhook";
-const chunkUsers = Number(env.RECKON_BENCH_CHUNK_USERS ?? 5000);
+const chunkUsersSet = env.RECKON_BENCH_CHUNK_USERS ? Number(env.RECKON_BENCH_CHUNK_USERS) : null;
 
 /** Runs a bench script (TypeScript, through tsx) or a built one (`.js`, under plain node) and returns its last line's JSON. */
 function child(script: string, args: string[]): Record<string, unknown> {
@@ -47,7 +48,7 @@ async function benchEngine(engine: string): Promise<Record<string, unknown>> {
   try {
     const dataset = child("./reconcile/buildDataset.ts", [url, String(users), String(perUser)]);
     console.error(`${engine}: built ${JSON.stringify(dataset)}`);
-    const run = child(measured, [url, String(users), String(users * perUser), String(rate), route, String(chunkUsers), offerLoad]);
+    const run = child(measured, [url, String(users), String(users * perUser), String(rate), route, chunkUsersSet === null ? "default" : String(chunkUsersSet), offerLoad]);
     console.error(`${engine}: ${JSON.stringify(run)}`);
     return { dataset, ...run, driftsPlanted: dataset.plantedDrifts, plantedSum: dataset.plantedSum };
   } finally {
@@ -57,7 +58,7 @@ async function benchEngine(engine: string): Promise<Record<string, unknown>> {
 
 const results: Record<string, unknown> = {};
 for (const engine of engines) results[engine] = await benchEngine(engine);
-const figures = { users, entries: users * perUser, rateOffered: rate, route, chunkUsers, ...results };
+const figures = { users, entries: users * perUser, rateOffered: rate, route, chunkUsers: chunkUsersSet ?? "the engine's default (each engine's figures say which)", ...results };
 const notes = [
   "Targets: 1M users / 10M entries reconciled with full reports in at most 15 s (SQLite) and 40 s (PostgreSQL),",
   "peak RSS of the serving + reconciling process at most 400 MB, p99 ACK of the offered route (the PayNow webhook unless `route` says otherwise) at most 100 ms while it runs.",

@@ -40,6 +40,12 @@ describe("config", () => {
     }
   });
 
+  it("leaves the chunk size to the engine unless RECONCILE_CHUNK_USERS sets it, and refuses zero", () => {
+    expect(loadConfig({}).reconciliation.chunkUsers).toBeNull();
+    expect(loadConfig({ RECONCILE_CHUNK_USERS: "5000" }).reconciliation.chunkUsers).toBe(5000);
+    expect(problemsOf({ RECONCILE_CHUNK_USERS: "0" })).toHaveLength(1);
+  });
+
   it("reads flags in the usual spellings", () => {
     expect(loadConfig({ RECONCILIATION_ENABLED: "0", BACKFILL_ENABLED: "false" }).features).toEqual({
       reconciliationEnabled: false,

@@ -82,7 +82,8 @@ const EnvSchema = z.object({
   BACKFILL_ENABLED: flag(true),
   RECONCILIATION_SCHEDULE: cronExpression,
   RECONCILE_HEAL: z.enum(["adjust_ledger", "restore_wallet", "report_only"]).default("adjust_ledger"),
-  RECONCILE_CHUNK_USERS: wholeNumber(5000, 1, 1_000_000),
+  /** Unset: the engine's own default (`EngineAdapter.sweepChunkUsers`). */
+  RECONCILE_CHUNK_USERS: wholeNumber(0, 1, 1_000_000),
   /** 0 (off) or days: the scheduler prunes archived runs older than this (docs/decisions/report-archive-and-prune.md). */
   RECONCILE_REPORT_RETENTION_DAYS: wholeNumber(0, 0, 36_500),
   /** Ed25519 private key (PEM) that signs each completed run's chain head. */
@@ -132,8 +133,8 @@ export interface Config {
   reconciliation: {
     schedule: string;
     heal: "adjust_ledger" | "restore_wallet" | "report_only";
-    /** Users per claimed chunk: bounds memory and each write transaction of the sweep. */
-    chunkUsers: number;
+    /** Users per claimed chunk: bounds memory and each write transaction of the sweep; null: the engine's default. */
+    chunkUsers: number | null;
     /** Runs older than this many days are pruned by the scheduler once an archive holds them; null: never. */
     reportRetentionDays: number | null;
   };
@@ -251,7 +252,7 @@ export function loadConfig(env: EnvInput): Config {
     reconciliation: {
       schedule: values.RECONCILIATION_SCHEDULE,
       heal: values.RECONCILE_HEAL,
-      chunkUsers: values.RECONCILE_CHUNK_USERS,
+      chunkUsers: values.RECONCILE_CHUNK_USERS === 0 ? null : values.RECONCILE_CHUNK_USERS,
       reportRetentionDays: values.RECONCILE_REPORT_RETENTION_DAYS === 0 ? null : values.RECONCILE_REPORT_RETENTION_DAYS,
     },
     reports: { keys: reportKeys.keys, anchorFile: values.REPORT_ANCHOR_FILE || null },

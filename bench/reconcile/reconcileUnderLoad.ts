@@ -1,4 +1,5 @@
 import { fork } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { createApiToken } from "../../src/auth/apiTokens.js";
@@ -33,7 +34,10 @@ const entries = Number(entriesText);
 
 async function main() {
   const memory = new MemorySampler();
-  const db = openDatabase(url!, { poolSize: 10 });
+  // RECKON_BENCH_MAIN_CACHE_KIB: the main connection's SQLite page cache in KiB instead of the
+  // default, to compare sizes on one build (docs/decisions/sqlite-cache-sizes.md).
+  const mainCacheKiB = process.env.RECKON_BENCH_MAIN_CACHE_KIB ? Number(process.env.RECKON_BENCH_MAIN_CACHE_KIB) : undefined;
+  const db = openDatabase(url!, { poolSize: 10, cacheKiB: mainCacheKiB });
   memory.mark("opened");
   const aggregateStarted = performance.now();
   const bare = await sql<{ violations: number | string }>`
@@ -71,14 +75,18 @@ async function main() {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const cpuBefore = process.cpuUsage();
+  const threadsBefore = threadTicks();
   turns?.reset();
 
   // As `reckon serve` does: on PostgreSQL the run has its own small pool.
   const jobsDb = db.dialect === "postgres" ? openDatabase(url!, { poolSize: 2 }) : db;
+  // "default": the engine's own chunk size, as `reckon serve` uses without RECONCILE_CHUNK_USERS.
+  const chunkUsers = chunkText === "default" ? jobsDb.engine.sweepChunkUsers : Number(chunkText);
   const started = performance.now();
-  const outcome = await runReconciliation(jobsDb, { date: todayUtc(now), policy: "adjust_ledger", chunkUsers: Number(chunkText), mode: "start", now: () => new Date() });
+  const outcome = await runReconciliation(jobsDb, { date: todayUtc(now), policy: "adjust_ledger", chunkUsers, mode: "start", now: () => new Date() });
   const reconcileSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const threadCpu = threadCpuSince(threadsBefore);
   loopDelay.disable();
   const turnsDuringRun = turns?.summary() ?? null;
   memory.mark("runEnded");
@@ -101,6 +109,7 @@ async function main() {
   console.log(
     JSON.stringify({
       reconcileSeconds: Math.round(reconcileSeconds * 100) / 100,
+      chunkUsers,
       usersPerSecond: Math.round(users / reconcileSeconds),
       entriesPerSecond: Math.round(entries / reconcileSeconds),
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -108,6 +117,8 @@ async function main() {
       memory: memory.stop(),
       // Every thread of this process (the main thread, the webhook writer, libuv), during the run.
       processCpuSecondsDuringRun: Math.round((cpu.user + cpu.system) / 10_000) / 100,
+      // The same by thread (/proc/self/task): the main thread, and the busiest others (the webhook writer first).
+      threadCpuSecondsDuringRun: threadCpu,
       // How long the main thread's event loop was held during the run (ms).
       // The main connection's turns at the write lock during the run: the webhook writer thread stands still from asking to giving back.
       writerTurnsDuringRun: turnsDuringRun,
@@ -124,6 +135,29 @@ async function main() {
       metrics,
     }),
   );
+}
+
+/** CPU ticks (user + system) of each thread of this process, by thread id (Linux; empty elsewhere). */
+function threadTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks.set(tid, Number(fields[11]) + Number(fields[12]));
+    }
+  } catch {
+    // No /proc: the figure is left out.
+  }
+  return ticks;
+}
+
+/** Seconds of CPU each thread used since `before` (100 ticks a second): the main thread's, and the three busiest others'. */
+function threadCpuSince(before: Map<string, number>): { main: number; others: number[] } {
+  const after = threadTicks();
+  const used = (tid: string) => ((after.get(tid) ?? 0) - (before.get(tid) ?? 0)) / 100;
+  const others = [...after.keys()].filter((tid) => tid !== String(process.pid)).map(used).sort((a, b) => b - a);
+  return { main: used(String(process.pid)), others: others.slice(0, 3) };
 }
 
 /**

@@ -24,8 +24,9 @@ function failed(error: unknown): { message: string; code: string | null } {
 
 /**
  * An import appends: its pages are written once and rarely read again, so this connection
- * keeps a 16 MiB page cache rather than the 64 MiB a server's connection keeps for its
- * reads. That was ~80 MB less peak RSS at 1M entries for no more CPU.
+ * keeps a 16 MiB page cache rather than the 64 MiB a server's connection kept then (a
+ * backfill run's now, docs/decisions/sqlite-cache-sizes.md). That was ~80 MB less peak RSS
+ * at 1M entries for no more CPU.
  */
 const IMPORT_CACHE_KIB = 16_384;
 

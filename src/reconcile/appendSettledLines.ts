@@ -2,11 +2,12 @@ import type { SettledLine } from "../storage/EngineAdapter.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
 import { withTransaction } from "../storage/withTransaction.js";
+import { hashSettledLines } from "./writeLines.js";
 
 class ChunkLost extends Error {}
 
 /**
- * Writes a chunk's `ok` lines, already hashed, in one transaction on `db` that first
+ * Hashes a chunk's `ok` lines and writes them in one transaction on `db` that first
  * checks the chunk is still `holder`'s, so a claimer whose claim went stale adds nothing
  * to a run another process may be finalizing. A line already stored for a user is kept.
  * The sweep's own connection runs it, or the SQLite writer thread on its connection
@@ -14,6 +15,8 @@ class ChunkLost extends Error {}
  */
 export async function appendSettledLines(db: Db, write: SettledLinesWrite): Promise<Exclude<SettledLinesWritten, { outcome: "unavailable" }>> {
   const lines: SettledLine[] = write.uids.map((uid, index) => ({ uid, points: write.points[index]!, count: write.counts[index]! }));
+  // Hashed by whoever writes: on the writer thread, off the sweep's main thread.
+  const hashes = hashSettledLines(write.date, lines);
   try {
     const rows = await withTransaction(db, async (trx) => {
       const ours = await trx
@@ -25,9 +28,9 @@ export async function appendSettledLines(db: Db, write: SettledLinesWrite): Prom
         .where("claimed_by", "=", write.holder)
         .executeTakeFirst();
       if (!ours) throw new ChunkLost();
-      return lines.length === 0 ? 0 : db.engine.insertSettledLines(trx, write.runId, lines, write.hashes);
+      return lines.length === 0 ? 0 : db.engine.insertSettledLines(trx, write.runId, lines, hashes);
     });
-    return { outcome: "written", rows };
+    return { outcome: "written", rows, hashes };
   } catch (error) {
     if (error instanceof ChunkLost) return { outcome: "chunk_lost" };
     throw error;

@@ -30,7 +30,7 @@ export async function reconcileJob(
   return runReconciliation(db, {
     date: check.date,
     policy: config.reconciliation.heal,
-    chunkUsers: config.reconciliation.chunkUsers,
+    chunkUsers: config.reconciliation.chunkUsers ?? db.engine.sweepChunkUsers,
     mode: input.mode ?? "start",
     now: input.now,
     reports: config.reports,

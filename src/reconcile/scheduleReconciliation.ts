@@ -54,7 +54,7 @@ export function scheduleReconciliation(
     const outcome = await runReconciliation(db, {
       date,
       policy: config.reconciliation.heal,
-      chunkUsers: config.reconciliation.chunkUsers,
+      chunkUsers: config.reconciliation.chunkUsers ?? db.engine.sweepChunkUsers,
       mode: "join",
       holder,
       now,

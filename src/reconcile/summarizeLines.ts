@@ -144,10 +144,12 @@ export async function summarizeLines(
  * give the same stream of hashes as one read of every line. Each range is a bounded
  * read along the primary key (`readAlongIndexes`: right after the run the table's
  * statistics still say it is empty). All of it reads one snapshot, in a transaction of
- * its own unless `db` is one. False, having folded
+ * its own unless `db` is one; in its own, a second connection shares the snapshot and the ranges
+ * (`helpInSnapshot`), the pages still folded in range order. False, having folded
  * nothing, when the run's chunks do not partition the ids (its chunk rows are gone).
  */
 async function foldChunkRanges(db: Kysely<Schema>, runId: number, lines: LinesFold): Promise<boolean> {
+  let helper: Promise<void> = Promise.resolve();
   const fold = async (trx: Kysely<Schema>, ownTransaction: boolean): Promise<boolean> => {
     const chunks = await trx
       .selectFrom("reconciliation_chunks")
@@ -158,23 +160,121 @@ async function foldChunkRanges(db: Kysely<Schema>, runId: number, lines: LinesFo
     if (!partitionsUserIds(chunks)) return false;
     const engine = engineOf(trx);
     if (ownTransaction) await engine.readAlongIndexes(trx);
-    for (const chunk of chunks) {
-      const inRange = sql`run_id = ${runId} AND ${rangeOn(sql.ref("uid"), { after: chunk.uid_after, last: chunk.uid_last })}`;
-      // The in-balance lines' count rides on the row of the hashes; the others come grouped.
-      const rows = await sql<{ hashes: string | null; delta: number | string; action: LineAction; lines: number | string }>`
-        SELECT ${engine.concatInOrder(sql.ref("line_hash"), sql.ref("uid"))} AS hashes, 0 AS delta, 'ok' AS action,
-          COUNT(CASE WHEN delta = 0 AND action = 'ok' THEN 1 END) AS lines
-        FROM reconciliation_user_reports WHERE ${inRange}
-        UNION ALL
-        SELECT NULL, delta, action, COUNT(*) FROM reconciliation_user_reports
-        WHERE ${inRange} AND NOT (delta = 0 AND action = 'ok') GROUP BY delta, action`.execute(trx);
-      const groups = rows.rows.map((row) => ({ delta: Number(row.delta), action: row.action, lines: Number(row.lines) }));
-      lines.addPage(rows.rows.find((row) => row.hashes !== null)?.hashes ?? "", groups);
-      await yieldToRequests();
-    }
+    const ranges = new RangesInOrder(chunks.length, (page) => lines.addPage(page.hashes, page.groups));
+    const read = (on: Kysely<Schema>, index: number) => foldRange(on, runId, chunks[index]!);
+    // A second connection folds ranges too, in this transaction's own snapshot, so the
+    // read-back of a run's lines uses both backends (two sweepers' worth of connections).
+    const shared = ownTransaction ? engine.sharedSnapshots : null;
+    if (shared) helper = helpInSnapshot(db, await shared.exportSnapshot(trx), ranges, read);
+    await ranges.work((index) => read(trx, index));
     return true;
   };
-  return db.isTransaction ? fold(db, false) : db.transaction().setIsolationLevel("repeatable read").execute((trx) => fold(trx, true));
+  if (db.isTransaction) return fold(db, false);
+  const folded = await db.transaction().setIsolationLevel("repeatable read").execute((trx) => fold(trx, true));
+  // It has nothing left to do by now; awaited so it never outlives the fold.
+  await helper;
+  return folded;
+}
+
+interface RangePage {
+  hashes: string;
+  groups: { delta: number; action: LineAction; lines: number }[];
+}
+
+/** One chunk's range: its lines' hashes concatenated in user-id order, and the count of each delta and action. */
+async function foldRange(trx: Kysely<Schema>, runId: number, chunk: { uid_after: string | null; uid_last: string | null }): Promise<RangePage> {
+  const engine = engineOf(trx);
+  const inRange = sql`run_id = ${runId} AND ${rangeOn(sql.ref("uid"), { after: chunk.uid_after, last: chunk.uid_last })}`;
+  // The in-balance lines' count rides on the row of the hashes; the others come grouped.
+  const rows = await sql<{ hashes: string | null; delta: number | string; action: LineAction; lines: number | string }>`
+    SELECT ${engine.concatInOrder(sql.ref("line_hash"), sql.ref("uid"))} AS hashes, 0 AS delta, 'ok' AS action,
+      COUNT(CASE WHEN delta = 0 AND action = 'ok' THEN 1 END) AS lines
+    FROM reconciliation_user_reports WHERE ${inRange}
+    UNION ALL
+    SELECT NULL, delta, action, COUNT(*) FROM reconciliation_user_reports
+    WHERE ${inRange} AND NOT (delta = 0 AND action = 'ok') GROUP BY delta, action`.execute(trx);
+  const groups = rows.rows.map((row) => ({ delta: Number(row.delta), action: row.action, lines: Number(row.lines) }));
+  return { hashes: rows.rows.find((row) => row.hashes !== null)?.hashes ?? "", groups };
+}
+
+/**
+ * The ranges of a fold, taken by up to two connections in any order and handed to
+ * `onPage` strictly in range order (the digest is a stream). A range taken and not
+ * folded is given back, so the owner of the transaction folds it.
+ */
+class RangesInOrder {
+  #next = 0;
+  readonly #givenBack: number[] = [];
+  readonly #folded = new Map<number, RangePage>();
+  #handed = 0;
+  #wake: (() => void) | null = null;
+
+  constructor(
+    readonly count: number,
+    readonly onPage: (page: RangePage) => void,
+  ) {}
+
+  take(): number | undefined {
+    if (this.#givenBack.length > 0) return this.#givenBack.shift();
+    return this.#next < this.count ? this.#next++ : undefined;
+  }
+
+  giveBack(index: number): void {
+    this.#givenBack.push(index);
+    this.#notify();
+  }
+
+  deliver(index: number, page: RangePage): void {
+    this.#folded.set(index, page);
+    for (let ready = this.#folded.get(this.#handed); ready !== undefined; ready = this.#folded.get(this.#handed)) {
+      this.#folded.delete(this.#handed);
+      this.#handed += 1;
+      this.onPage(ready);
+    }
+    this.#notify();
+  }
+
+  /** Folds ranges until every one is handed on, waiting for the other connection's when none is left to take. */
+  async work(read: (index: number) => Promise<RangePage>): Promise<void> {
+    while (this.#handed < this.count) {
+      const index = this.take();
+      if (index === undefined) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        continue;
+      }
+      this.deliver(index, await read(index));
+      await yieldToRequests();
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}
+
+/**
+ * Folds ranges on a connection of its own, in the snapshot the owner exported. Any
+ * failure (no connection until the owner committed, so the snapshot is gone; an error
+ * mid-range) ends its help and gives its range back; the owner folds the rest alone.
+ */
+async function helpInSnapshot(db: Kysely<Schema>, snapshot: string, ranges: RangesInOrder, read: (on: Kysely<Schema>, index: number) => Promise<RangePage>): Promise<void> {
+  let taken: number | undefined;
+  try {
+    await db.transaction().setIsolationLevel("repeatable read").execute(async (trx) => {
+      const engine = engineOf(trx);
+      await engine.sharedSnapshots!.importSnapshot(trx, snapshot);
+      await engine.readAlongIndexes(trx);
+      for (taken = ranges.take(); taken !== undefined; taken = ranges.take()) {
+        ranges.deliver(taken, await read(trx, taken));
+        taken = undefined;
+        await yieldToRequests();
+      }
+    });
+  } catch {
+    if (taken !== undefined) ranges.giveBack(taken);
+  }
 }
 
 /** Whether ranges, in order, cover every user id once: from none, each after the last one's end, to none. */

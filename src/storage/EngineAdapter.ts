@@ -53,6 +53,8 @@ export interface EngineAdapter extends Capabilities {
   readonly name: DialectName;
   /** Chunks one process sweeps at once. */
   readonly sweepConcurrency: number;
+  /** Users per chunk of a run unless `RECONCILE_CHUNK_USERS` says otherwise. */
+  readonly sweepChunkUsers: number;
   /** Connections of their own for the scheduled jobs, or null to share the server's. */
   readonly jobsPoolSize: number | null;
   /** How the webhook commit queue overlaps its group commits. */
@@ -82,6 +84,15 @@ export interface EngineAdapter extends Capabilities {
    * where stale statistics would make the planner sort instead (a table just filled).
    */
   readAlongIndexes(trx: Kysely<any>): Promise<void>;
+  /**
+   * Where another connection can read in the very snapshot of a repeatable-read
+   * transaction: `exportSnapshot` names it (inside that transaction), `importSnapshot`
+   * makes a new repeatable-read transaction see it (its first statement). Null where not.
+   */
+  readonly sharedSnapshots: {
+    exportSnapshot(trx: Kysely<any>): Promise<string>;
+    importSnapshot(trx: Kysely<any>, snapshot: string): Promise<void>;
+  } | null;
   /**
    * Within `trx`, joins are planned so that a wrong row estimate cannot make them
    * quadratic: no nested loops (a range the statistics put at one row may hold
@@ -127,6 +138,12 @@ export interface EngineAdapter extends Capabilities {
   insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void>;
   /** `insertWebhookPurchases` then `insertWebhookEvents`, in one round trip where there is a wire. */
   insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number>;
+  /**
+   * The rows of one read-only `query` as arrays of their columns, in the order selected:
+   * where a read returns a row per user (the sweep's slices), building no object per row
+   * is a sixth of its CPU on SQLite. On `db` itself, or inside the transaction `db` is.
+   */
+  selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
 
@@ -136,6 +153,15 @@ export interface EngineAdapter extends Capabilities {
   readonly sha256Hex: ((text: RawBuilder<unknown>) => RawBuilder<unknown>) | null;
   /** SQL aggregate: the texts `value` of a group concatenated in `key` order, without a separator. */
   concatInOrder(value: RawBuilder<unknown>, key: RawBuilder<unknown>): RawBuilder<unknown>;
+
+  /**
+   * Runs `work` with this process's page cache for the database at least `kiB`, and sets it
+   * back when the last such work has ended, however it ended. SQLite: the connection's own
+   * cache, raised for a job that re-reads the same pages (a backfill run) while serving keeps
+   * a small one (docs/decisions/sqlite-cache-sizes.md). PostgreSQL: the server's shared
+   * buffers serve every connection; nothing to change.
+   */
+  withPageCache<T>(kiB: number, work: () => Promise<T>): Promise<T>;
 
   /** Runs a script of several statements (a migration's SQL) outside any transaction of Kysely's. */
   runScript(db: Kysely<any>, script: string): Promise<void>;

@@ -20,20 +20,21 @@ export interface WriteTurns {
   appendSettledLines?(write: SettledLinesWrite): Promise<SettledLinesWritten>;
 }
 
-/** A chunk's `ok` lines, hashed by the caller (`okLineHasher`), as arrays: they cross threads as four arrays, not a thousand objects. */
+/** A chunk's `ok` lines as arrays; whoever writes them hashes them (`okLineHasher` for the run's `date`) and answers the hashes. */
 export interface SettledLinesWrite {
   runId: number;
+  /** The run's date, part of every line's hash. */
+  date: string;
   chunkNo: number;
   holder: string;
   uids: string[];
   points: number[];
   counts: number[];
-  hashes: string[];
 }
 
 export type SettledLinesWritten =
   /** Committed; `rows` below the lines sent means some were already stored (and kept). */
-  | { outcome: "written"; rows: number }
+  | { outcome: "written"; rows: number; hashes: string[] }
   /** The chunk is no longer `holder`'s: nothing was written. */
   | { outcome: "chunk_lost" }
   | { outcome: "unavailable" };

@@ -72,11 +72,13 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * A 64 MiB page cache (the default is 2 MiB): a 200k-event replay ran 7% faster
- * (bench:backfill, back to back); see docs/decisions/storage-engines.md. Each connection
- * has its own, and it counts in the process's resident memory once filled.
+ * A serving connection's page cache: 16 MiB (SQLite's default is 2). Each connection has its
+ * own, and once filled it stays in the process's resident memory; in WAL mode it is emptied
+ * whenever another connection (the webhook writer thread) has committed, so under load it
+ * serves one statement, not the next. A backfill run raises it for its run
+ * (`BACKFILL_CACHE_KIB`); see docs/decisions/sqlite-cache-sizes.md.
  */
-export const DEFAULT_CACHE_KIB = 65_536;
+export const DEFAULT_CACHE_KIB = 16_384;
 
 /**
  * Opens `file:<path>` (SQLite, embedded) or `postgres://…` (PostgreSQL).

@@ -7,6 +7,7 @@ import type { SeparateWriter, SettledLinesWrite, SettledLinesWritten, WriteTurns
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
 import { webhookWriterExitsTotal } from "./metrics.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
+import { packSettledLines, unpackWritten } from "./packSettledLines.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
 
 /** The writer thread ended (or is closing) before this delivery committed: nothing was acknowledged. */
@@ -125,7 +126,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     return new Promise((resolve, reject) => {
       this.#lines.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ kind: "lines", id, write } satisfies ToWriter);
+      worker.postMessage({ kind: "lines", id, write: packSettledLines(write) } satisfies ToWriter);
     });
   }
 
@@ -170,7 +171,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
       this.#lines.delete(message.id);
       // A failure in the thread is the caller's to see, as it would be on its own connection.
       if (message.written.outcome === "failed") waiting?.reject(new Error(message.written.failure));
-      else waiting?.resolve(message.written);
+      else waiting?.resolve(unpackWritten(message.written));
       this.#refreshRef();
       return;
     }

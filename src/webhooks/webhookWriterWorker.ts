@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
 import { appendSettledLines } from "../reconcile/appendSettledLines.js";
 import type { SettledLinesWrite } from "../storage/SeparateWriter.js";
+import { packWritten, unpackSettledLines } from "./packSettledLines.js";
 import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
@@ -19,7 +20,7 @@ const { url } = workerData as WriterData;
 // fsync (`callerFsyncsLog`): the queue answers a batch as soon as it commits, and the main
 // thread fsyncs the log before it acknowledges anything (WebhookWriterThread), while this
 // thread runs the next batch.
-// Its page cache is the import writer's 16 MiB, not the main connection's 64: a batch
+// Its page cache is the import writer's 16 MiB, not a backfill run's 64: a batch
 // touches the tails of the tables it appends to and one leaf per user in each index, and
 // the interior pages that lead there fit many times over; random leaves miss at either
 // size on a large file, and a 64 MiB cache full of them counted in the serving process's
@@ -60,7 +61,7 @@ async function store({ id, delivery }: Extract<ToWriter, { kind: "store" }>["del
 async function appendLines(id: number, write: SettledLinesWrite): Promise<void> {
   try {
     const written = await queue.between(() => appendSettledLines(db, write));
-    port.postMessage({ kind: "lines", id, written } satisfies FromWriter);
+    port.postMessage({ kind: "lines", id, written: packWritten(written) } satisfies FromWriter);
   } catch (error) {
     port.postMessage({ kind: "lines", id, written: { outcome: "failed", failure: String((error as Error)?.message ?? error) } } satisfies FromWriter);
   }
@@ -86,7 +87,7 @@ port.on("message", (message: ToWriter) => {
       queue.resume();
       return;
     case "lines":
-      void appendLines(message.id, message.write);
+      void appendLines(message.id, unpackSettledLines(message.write));
       return;
     case "close":
       void close();

@@ -1,4 +1,4 @@
-import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
+import type { PackedSettledLines, PackedSettledLinesWritten } from "./packSettledLines.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 
 /** What the main thread sends the webhook writer thread. */
@@ -9,7 +9,7 @@ export type ToWriter =
   | { kind: "pause" }
   | { kind: "resume" }
   /** Append a reconciliation chunk's `ok` lines between two batches (`appendSettledLines`); answer `lines` with this `id`. */
-  | { kind: "lines"; id: number; write: SettledLinesWrite }
+  | { kind: "lines"; id: number; write: PackedSettledLines }
   /** Commit what was sent, answer it, close the connection and end the thread. */
   | { kind: "close" };
 
@@ -18,7 +18,7 @@ export type FromWriter =
   /** Deliveries whose batch committed or that were refused (or that could not be stored: `failure` set). */
   | { kind: "settled"; results: ({ id: number; written: WrittenDelivery } | { id: number; failure: string })[] }
   | { kind: "paused" }
-  | { kind: "lines"; id: number; written: SettledLinesWritten | { outcome: "failed"; failure: string } };
+  | { kind: "lines"; id: number; written: PackedSettledLinesWritten | { outcome: "failed"; failure: string } };
 
 /** What the thread is started with. */
 export interface WriterData {

@@ -19,6 +19,11 @@ export const postgresAdapter: EngineAdapter = {
   inProcess: false,
   // A chunk's work runs in its own backend, so two at a time use two cores.
   sweepConcurrency: 2,
+  // Each chunk costs about two dozen round trips (claim, observe, heal, done) that wait for
+  // the serving process's event loop, and a statement per chunk at finalize: at 1M users under
+  // 500 webhooks/s, runs at 5,000 per chunk took 34-78 s, at 20,000 23-30 s (load 8.5-15.5)
+  // (docs/decisions/reconciliation-performance.md, "PostgreSQL, fourth round").
+  sweepChunkUsers: 20_000,
   // The nightly run gets its own two connections, so requests and the sweep never queue behind each other in one pool.
   jobsPoolSize: 2,
   // A batch costs about a dozen round trips whatever its size, so one batch at a time
@@ -59,6 +64,16 @@ export const postgresAdapter: EngineAdapter = {
   async readAlongIndexes(trx: Kysely<any>): Promise<void> {
     await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
     await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+  },
+  sharedSnapshots: {
+    async exportSnapshot(trx: Kysely<any>): Promise<string> {
+      return (await sql<{ snapshot: string }>`SELECT pg_export_snapshot() AS snapshot`.execute(trx)).rows[0]!.snapshot;
+    },
+    async importSnapshot(trx: Kysely<any>, snapshot: string): Promise<void> {
+      // A utility statement takes no parameters; an exported snapshot's name is hex digits and dashes.
+      if (!/^[0-9A-F]+(-[0-9A-F]+)+$/i.test(snapshot)) throw new Error(`not a snapshot name: ${snapshot}`);
+      await sql.raw(`SET TRANSACTION SNAPSHOT '${snapshot}'`).execute(trx);
+    },
   },
   async joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void> {
     await sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`.execute(trx);
@@ -139,6 +154,11 @@ export const postgresAdapter: EngineAdapter = {
     const results = await postgresAdapter.sendInOrder(trx, [...purchaseInserts, ...eventInserts]);
     return results.slice(purchaseInserts.length).reduce((inserted, result) => inserted + result.rows.length, 0);
   },
+  /** Kysely's rows, their values in column order: no row per user comes this way on PostgreSQL, whose sweep writes its lines in SQL. */
+  async selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]> {
+    const result = await db.executeQuery(query);
+    return result.rows.map((row) => Object.values(row as Record<string, unknown>));
+  },
   /**
    * One cursor: right after a run wrote its lines the table's statistics still describe
    * it empty, and a keyset page (`key > last`) was then planned as a bitmap scan plus a
@@ -162,6 +182,9 @@ export const postgresAdapter: EngineAdapter = {
   jsonText: (value: RawBuilder<unknown>) => sql`CAST(to_json(CAST(${value} AS text)) AS text)`,
   sha256Hex: (text: RawBuilder<unknown>) => sql`encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`,
   concatInOrder: (value: RawBuilder<unknown>, key: RawBuilder<unknown>) => sql`string_agg(${value}, '' ORDER BY ${key})`,
+
+  // The server's shared buffers serve every connection; a session has no page cache to raise.
+  withPageCache: <T>(_kiB: number, work: () => Promise<T>): Promise<T> => work(),
 
   async runScript(db: Kysely<any>, script: string): Promise<void> {
     // Without parameters pg sends the text as one simple query, which may hold several statements.

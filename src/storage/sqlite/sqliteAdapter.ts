@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from "kysely";
 import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
+import { raisedPageCache } from "./raisedPageCache.js";
 import { chunkedStatements, ONE_BY_ONE_BELOW, placeholderRows, type ChunkedStatements } from "./chunkedStatements.js";
 
 /** Lines per bulk statement: 1,100 parameters, far below SQLite's limit of 32,766. */
@@ -38,6 +39,8 @@ function pushEvent(parameters: unknown[], row: WebhookEventRow): void {
 
 /** Purchases per bulk statement: 3,000 parameters. */
 const PURCHASES_PER_STATEMENT = 500;
+/** `selectArrays` statements kept prepared, by text (the sweep's slice read has four shapes). */
+const ARRAY_STATEMENTS_KEPT = 16;
 
 function pushPurchase(parameters: unknown[], row: WebhookPurchaseRow): void {
   parameters.push(row.purchase_ref, row.entry_id, row.uid, row.points, row.paid_minor, row.created_at);
@@ -60,6 +63,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
   let oneEntry: BetterSqlite3.Statement | undefined;
   let eventStatements: ChunkedStatements | undefined;
   let purchaseStatements: ChunkedStatements | undefined;
+  const arrayStatements = new Map<string, BetterSqlite3.Statement>();
   return {
     name: "sqlite",
     rowLocks: false,
@@ -68,6 +72,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     inProcess: true,
     // One connection: a second sweeper would only wait for it.
     sweepConcurrency: 1,
+    sweepChunkUsers: 5_000,
     jobsPoolSize: null,
     // One writer: one group commit at a time.
     commitQueue: { maxInFlight: 1, nextBatchAfterMs: 0 },
@@ -93,6 +98,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     // It plans these walks well without statistics.
     refreshStatistics: async () => undefined,
     readAlongIndexes: async () => undefined,
+    sharedSnapshots: null,
     joinWithoutTrustingEstimates: async () => undefined,
 
     valuesCell: (value: unknown, _type: ValuesColumnType) => sql`${value}`,
@@ -162,6 +168,23 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
       await this.insertWebhookPurchases(trx, purchases);
       return this.insertWebhookEvents(trx, events);
     },
+    /**
+     * Through `raw`'s own statement in array mode, once `db` holds the connection (a
+     * transaction already does): no other unit of work is open on it meanwhile.
+     */
+    async selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]> {
+      let statement = arrayStatements.get(query.sql);
+      if (!statement) {
+        statement = raw.prepare(query.sql);
+        if (!statement.reader || !statement.readonly) throw new Error("selectArrays runs reads only");
+        statement.raw(true);
+        if (arrayStatements.size >= ARRAY_STATEMENTS_KEPT) arrayStatements.delete(arrayStatements.keys().next().value!);
+        arrayStatements.set(query.sql, statement);
+      }
+      const read = statement;
+      const run = async () => read.all(...(query.parameters as unknown[])) as unknown[][];
+      return db.isTransaction ? run() : db.connection().execute(run);
+    },
     /** A page at a time along the key (`key > last`), each page one short synchronous read. */
     async readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void> {
       let after: unknown = null;
@@ -179,6 +202,8 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     jsonText: (value: RawBuilder<unknown>) => sql`json_quote(${value})`,
     sha256Hex: null,
     concatInOrder: (value: RawBuilder<unknown>, key: RawBuilder<unknown>) => sql`group_concat(${value}, '' ORDER BY ${key})`,
+
+    withPageCache: raisedPageCache(raw),
 
     async runScript(_db: Kysely<any>, script: string): Promise<void> {
       raw.exec(script);

@@ -1,4 +1,4 @@
-import { sql, type Selectable } from "kysely";
+import { sql, type CompiledQuery, type QueryResult, type Selectable } from "kysely";
 import { engineOf, type LedgerEntryRow } from "../storage/EngineAdapter.js";
 import type { LedgerEntriesTable, WalletsTable } from "../storage/schema.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
@@ -7,7 +7,7 @@ import { decideBalanceRange } from "./balanceRange.js";
 import { assertEntryShape, decideBelowZero, entryContentHash, movesWallet } from "./entryRules.js";
 import { lockWallets } from "./lockWallets.js";
 import type { PostEntryInput, PostEntryOutcome } from "./postEntry.js";
-import { readLedgerSums } from "./readLedgerSums.js";
+import { ledgerSumStatements, ledgerSumsOf } from "./readLedgerSums.js";
 import { toEntry, toWallet, type Entry, type Wallet } from "./types.js";
 import { unreachable } from "../unreachable.js";
 
@@ -55,16 +55,23 @@ type Decision =
  * statement per entry. Entries that reference another entry, or that must find a
  * wallet at a version, go through `postEntry`.
  */
-export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[]): Promise<BatchEntryOutcome[]> {
+export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[], read?: EntryReads): Promise<BatchEntryOutcome[]> {
   if (inputs.length === 0) return [];
   const hashes = inputs.map((input) => {
     assertEntryShape(input.kind, input.amount, null);
     return entryContentHash(input.uid, input.kind, input.amount, null);
   });
-  const wallets = await lockWalletStates(trx, inputs.map((input) => input.uid));
-  for (const [uid, sum] of await readLedgerSums(trx, [...wallets.keys()])) wallets.get(uid)!.ledgerSum = sum;
+  if (read === undefined) {
+    const reads = entryReads(trx, inputs.map((input) => input.uid), inputs.map((input) => input.idempotencyKey));
+    read = reads.read(await engineOf(trx).sendInOrder(trx, reads.statements));
+  }
+  for (const input of inputs) {
+    if (!read.uids.has(input.uid) || !read.keys.has(input.idempotencyKey)) throw new Error(`entries were read for other users or keys than ${input.idempotencyKey}'s`);
+  }
+  const wallets = new Map<string, WalletState>();
+  for (const row of read.wallets) wallets.set(row.uid, { ...fromRow(row), ledgerSum: read.sums.get(row.uid) ?? 0n });
   const known = new Map<string, Known>();
-  for (const row of await entriesByKey(trx, inputs.map((input) => input.idempotencyKey))) known.set(row.idempotency_key, { stored: row });
+  for (const row of read.entries) known.set(row.idempotency_key, { stored: row });
 
   const pending: PendingEntry[] = [];
   const decisions = inputs.map((input, index): Decision => {
@@ -111,8 +118,7 @@ export async function postEntries(trx: Trx, inputs: readonly BatchEntryInput[]):
     return { outcome: "posted", pending: entry, wallet: snapshot(state), shortfall };
   });
 
-  await writeWallets(trx, [...wallets.values()]);
-  await insertEntries(trx, pending, known);
+  await writeWalletsAndEntries(trx, [...wallets.values()], pending, known);
   return decisions.map(answer);
 }
 
@@ -156,35 +162,60 @@ function newWallet(wallets: Map<string, WalletState>, uid: string, now: string):
   return state;
 }
 
-/** Locks the wallets of `uids` that exist (`lockWallets`), a statement's worth at a time. */
-async function lockWalletStates(trx: Trx, uids: string[]): Promise<Map<string, WalletState>> {
-  const sorted = [...new Set(uids)].sort();
-  const wallets = new Map<string, WalletState>();
-  for (const chunk of statementChunks(sorted, 1)) {
-    for (const row of await lockWallets(trx, chunk).selectAll().execute()) wallets.set(row.uid, fromRow(row));
-  }
-  return wallets;
+/** What a batch reads before it decides: for `uids` and `keys`, the wallets (locked), their ledger sums, the entries stored under the keys. */
+export interface EntryReads {
+  uids: ReadonlySet<string>;
+  keys: ReadonlySet<string>;
+  wallets: Selectable<WalletsTable>[];
+  sums: Map<string, bigint>;
+  entries: Selectable<LedgerEntriesTable>[];
+}
+
+/**
+ * The statements of those reads, in the order they must run: the wallets of `uids` that
+ * exist locked first (`lockWallets`, in uid order, a statement's worth at a time), then the
+ * users' ledger sums, read after the locks so they include whatever the last holder of a
+ * lock committed, then the entries of `keys`. A caller may send them together with
+ * statements of its own (`sendInOrder`) and hand `read` their results.
+ */
+export function entryReads(trx: Trx, uids: readonly string[], keys: readonly string[]): { statements: CompiledQuery[]; read(results: readonly QueryResult<any>[]): EntryReads } {
+  const sortedUids = [...new Set(uids)].sort();
+  const uniqueKeys = [...new Set(keys)];
+  const locks = statementChunks(sortedUids, 1).map((chunk) => lockWallets(trx, chunk).selectAll().compile());
+  const sums = ledgerSumStatements(trx, sortedUids);
+  const byKey = statementChunks(uniqueKeys, 1).map((chunk) => trx.selectFrom("ledger_entries").selectAll().where("idempotency_key", "in", chunk).compile());
+  return {
+    statements: [...locks, ...sums, ...byKey],
+    read: (results) => {
+      if (results.length !== locks.length + sums.length + byKey.length) throw new Error("entry reads: one result per statement expected");
+      return {
+        uids: new Set(sortedUids),
+        keys: new Set(uniqueKeys),
+        wallets: results.slice(0, locks.length).flatMap((result) => result.rows as Selectable<WalletsTable>[]),
+        sums: ledgerSumsOf(results.slice(locks.length, locks.length + sums.length)),
+        entries: results.slice(locks.length + sums.length).flatMap((result) => result.rows as Selectable<LedgerEntriesTable>[]),
+      };
+    },
+  };
 }
 
 function fromRow(row: Selectable<WalletsTable>): WalletState {
   return { ...toWallet(row), ledgerSum: 0n, createdAt: row.created_at, created: false, moved: false };
 }
 
-async function entriesByKey(trx: Trx, keys: string[]): Promise<Selectable<LedgerEntriesTable>[]> {
-  const rows: Selectable<LedgerEntriesTable>[] = [];
-  for (const chunk of statementChunks([...new Set(keys)], 1)) {
-    rows.push(...(await trx.selectFrom("ledger_entries").selectAll().where("idempotency_key", "in", chunk).execute()));
-  }
-  return rows;
-}
-
-/** Inserts the wallets the batch created and moves the ones it changed, each in their final state. */
-async function writeWallets(trx: Trx, states: WalletState[]): Promise<void> {
+/**
+ * Inserts the wallets the batch created and moves the ones it changed, each in their final
+ * state, then inserts the entries through the engine's bulk insert and notes the id each was
+ * given; all in one round trip where there is a wire. Nothing commits before the wallet
+ * inserts' row counts are checked.
+ */
+async function writeWalletsAndEntries(trx: Trx, states: WalletState[], pending: PendingEntry[], known: Map<string, Known>): Promise<void> {
   // In one order for every batch: two batches creating the same new wallets in opposite
   // orders would each wait on the other's uncommitted row (a deadlock on PostgreSQL).
   const created = states.filter((state) => state.created).sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
-  for (const chunk of statementChunks(created, 6)) {
-    const inserted = await trx
+  const createdChunks = statementChunks(created, 6);
+  const inserts = createdChunks.map((chunk) =>
+    trx
       .insertInto("wallets")
       .values(
         chunk.map((state) => ({
@@ -198,26 +229,22 @@ async function writeWallets(trx: Trx, states: WalletState[]): Promise<void> {
       )
       .onConflict((conflict) => conflict.column("uid").doNothing())
       .returning("uid")
-      .execute();
-    // Another transaction created one of them after our read: decide again from the start.
-    if (inserted.length !== chunk.length) throw new ConcurrentWriteError("a wallet was created concurrently");
-  }
+      .compile(),
+  );
   const moved = states.filter((state) => state.moved && !state.created);
-  for (const chunk of statementChunks(moved, 5)) {
+  const updates = statementChunks(moved, 5).map((chunk) => {
     const values = valuesTable(
       trx,
       ["text", "bigint", "bigint", "smallint", "timestamptz"],
       chunk.map((state) => [state.uid, state.points, state.version, state.negativeFlagged ? 1 : 0, state.updatedAt]),
     );
-    await sql`update wallets set points = v.column2, version = v.column3, negative_flagged = v.column4, updated_at = v.column5
-      from ${values} where wallets.uid = v.column1`.execute(trx);
-  }
-}
-
-/** Inserts the entries through the engine's bulk insert and notes the id each was given. */
-async function insertEntries(trx: Trx, pending: PendingEntry[], known: Map<string, Known>): Promise<void> {
-  if (pending.length === 0) return;
-  for (const row of await engineOf(trx).insertLedgerEntries(trx, pending.map((entry) => entry.values))) {
+    return sql`update wallets set points = v.column2, version = v.column3, negative_flagged = v.column4, updated_at = v.column5
+      from ${values} where wallets.uid = v.column1`.compile(trx);
+  });
+  const { results, inserted } = await engineOf(trx).insertLedgerEntriesAfter(trx, [...inserts, ...updates], pending.map((entry) => entry.values));
+  // Another transaction created one of them after our read: decide again from the start.
+  if (createdChunks.some((chunk, index) => results[index]!.rows.length !== chunk.length)) throw new ConcurrentWriteError("a wallet was created concurrently");
+  for (const row of inserted) {
     const entry = known.get(row.idempotency_key);
     if (entry && "pending" in entry) entry.pending.id = row.id;
   }

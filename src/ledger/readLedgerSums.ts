@@ -1,4 +1,5 @@
-import { sql } from "kysely";
+import { sql, type CompiledQuery, type QueryResult } from "kysely";
+import { engineOf } from "../storage/EngineAdapter.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
 import type { Trx } from "../storage/withTransaction.js";
 
@@ -12,13 +13,20 @@ import type { Trx } from "../storage/withTransaction.js";
  * a long list matched a third of the ledger and read all of it, once per group commit.
  */
 export async function readLedgerSums(trx: Trx, uids: readonly string[]): Promise<Map<string, bigint>> {
-  const sums = new Map<string, bigint>();
-  for (const chunk of statementChunks([...new Set(uids)], 1)) {
+  return ledgerSumsOf(await engineOf(trx).sendInOrder(trx, ledgerSumStatements(trx, uids)));
+}
+
+/** The statements `readLedgerSums` sends, to go with others (`sendInOrder`); `ledgerSumsOf` reads their results. */
+export function ledgerSumStatements(trx: Trx, uids: readonly string[]): CompiledQuery[] {
+  return statementChunks([...new Set(uids)], 1).map((chunk) => {
     const listed = valuesTable(trx, ["text"], chunk.map((uid) => [uid]));
-    const { rows } = await sql<{ uid: string; total: string | null }>`
-      select v.column1 as uid, (select cast(sum(e.amount) as text) from ledger_entries e where e.uid = v.column1) as total
-      from ${listed}`.execute(trx);
-    for (const row of rows) if (row.total !== null) sums.set(row.uid, BigInt(row.total));
-  }
+    return sql`select v.column1 as uid, (select cast(sum(e.amount) as text) from ledger_entries e where e.uid = v.column1) as total
+      from ${listed}`.compile(trx);
+  });
+}
+
+export function ledgerSumsOf(results: readonly QueryResult<any>[]): Map<string, bigint> {
+  const sums = new Map<string, bigint>();
+  for (const { rows } of results) for (const row of rows as { uid: string; total: string | null }[]) if (row.total !== null) sums.set(row.uid, BigInt(row.total));
   return sums;
 }

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, RawBuilder, CompiledQuery } from "kysely";
+import type { CompiledQuery, Insertable, Kysely, QueryResult, RawBuilder } from "kysely";
 import type { Capabilities } from "./capabilities.js";
 import type { LedgerEntriesTable, ReconciliationUserReportsTable, WebhookEventsTable, WebhookPurchasesTable } from "./schema.js";
 
@@ -64,6 +64,18 @@ export interface EngineAdapter extends Capabilities {
   lockKey(trx: Kysely<any>, key: number): Promise<void>;
   /** `lockKey` for names, taken in sorted order so overlapping sets never deadlock. */
   lockNames(trx: Kysely<any>, names: readonly string[]): Promise<void>;
+  /** The statement `lockNames` sends, to go with others (`sendInOrder`); null where names need no lock. */
+  lockNamesStatement(names: readonly string[]): RawBuilder<unknown> | null;
+  /**
+   * Runs `statements` inside `trx` one after the other, each exactly as if it had been
+   * sent alone once the one before it answered (under READ COMMITTED each takes its own
+   * snapshot, after the locks the earlier ones took), and returns their results in order.
+   * Where the database is across a wire they are all written before the first answer is
+   * read: one round trip instead of one each. If one fails, the error of the first that
+   * failed is thrown once all have answered (the ones after it fail too: the transaction
+   * is aborted), and the caller's transaction rolls back.
+   */
+  sendInOrder(trx: Kysely<any>, statements: readonly CompiledQuery[]): Promise<QueryResult<any>[]>;
 
   /** `table` as a FROM item that walks its primary key instead of a secondary index. */
   walkPrimaryKey(table: string): RawBuilder<unknown>;
@@ -87,6 +99,12 @@ export interface EngineAdapter extends Capabilities {
    * thousands), and no JIT, which the cost of a disabled plan would otherwise trigger.
    */
   joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void>;
+  /**
+   * A statement after which, until `trx` ends, keyed reads go through their index even on a
+   * table the planner has no statistics for (a young table before its first analyse), where
+   * `key in (…)` would otherwise read the whole table; null where the engine needs none.
+   */
+  lookupsByIndexStatement(): RawBuilder<unknown> | null;
   /** Refreshes the planner's statistics of `table` where the planner needs them fresh. */
   refreshStatistics(db: Kysely<any>, table: string): Promise<void>;
 
@@ -105,6 +123,12 @@ export interface EngineAdapter extends Capabilities {
    * (`ledger/postEntries.ts`) and held again by the schema's own constraints.
    */
   insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]>;
+  /** `statements` (`sendInOrder`), then `insertLedgerEntries`, in one round trip where there is a wire. */
+  insertLedgerEntriesAfter(
+    trx: Kysely<any>,
+    statements: readonly CompiledQuery[],
+    rows: readonly LedgerEntryRow[],
+  ): Promise<{ results: QueryResult<any>[]; inserted: InsertedEntryId[] }>;
   /**
    * Appends webhook events inside `trx`, skipping any whose provider and event id are
    * stored already, and returns how many it inserted.
@@ -112,6 +136,8 @@ export interface EngineAdapter extends Capabilities {
   insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number>;
   /** Records purchases inside `trx`; a reference already recorded keeps its row. */
   insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void>;
+  /** `insertWebhookPurchases` then `insertWebhookEvents`, in one round trip where there is a wire. */
+  insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number>;
   /**
    * The rows of one read-only `query` as arrays of their columns, in the order selected:
    * where a read returns a row per user (the sweep's slices), building no object per row

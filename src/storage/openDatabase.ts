@@ -368,7 +368,10 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
     max: options.poolSize ?? 10,
     types: pgTypes,
     connectionTimeoutMillis: 10_000,
-  };
+    // Statements handed to a client together are written together (`sendInOrder`); one at a
+    // time, a pipelined client behaves as any other.
+    pipeline: true,
+  } as pg.PoolConfig;
   const pool = hostList ? hostListPool(hostList, poolConfig) : new pg.Pool(poolConfig);
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => undefined);

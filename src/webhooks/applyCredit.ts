@@ -1,7 +1,8 @@
-import { postEntries } from "../ledger/postEntries.js";
+import type { CompiledQuery, QueryResult } from "kysely";
+import { entryReads, postEntries, type EntryReads } from "../ledger/postEntries.js";
 import { MAX_ENTRY_POINTS } from "../ledger/types.js";
 import type { PaymentEvent, Provider, PurchaseLine } from "../providers/PaymentEvent.js";
-import { engineOf } from "../storage/EngineAdapter.js";
+import { engineOf, type WebhookPurchaseRow } from "../storage/EngineAdapter.js";
 import { statementChunks } from "../storage/setBased.js";
 import type { Trx } from "../storage/withTransaction.js";
 import { failed, type ApplyContext, type ApplyResult } from "./ApplyResult.js";
@@ -22,15 +23,51 @@ export async function applyCredit(trx: Trx, provider: Provider, event: CreditEve
   return result!;
 }
 
+/** What crediting a batch reads before it decides: the catalogue and the entries' reads (`entryReads`). */
+export interface CreditReads {
+  catalogue: Catalogue;
+  entries: EntryReads;
+}
+
+/**
+ * The statements of `CreditReads` for `credits` (or for more: a superset of their products,
+ * users and purchase keys will do), to be sent together with others (`sendInOrder`) once
+ * the purchases' names are locked, and how to read their results.
+ */
+export function creditReads(trx: Trx, credits: readonly Pick<Credit, "provider" | "event">[]): { statements: CompiledQuery[]; read(results: readonly QueryResult<any>[]): CreditReads } {
+  const catalogue = catalogueReads(trx, credits);
+  const withUser = credits.filter((credit) => credit.event.uid !== null);
+  const entries = entryReads(trx, withUser.map((credit) => credit.event.uid!), withUser.map((credit) => credit.event.purchaseKey));
+  return {
+    statements: [...catalogue.statements, ...entries.statements],
+    read: (results) => ({
+      catalogue: catalogue.read(results.slice(0, catalogue.statements.length)),
+      entries: entries.read(results.slice(catalogue.statements.length)),
+    }),
+  };
+}
+
 /**
  * Applies many credits as one batch, with the outcome each would have on its own in
  * this order: one lock statement for their purchases (none when the caller already
- * holds them, `refsLocked`), one catalogue read, one `postEntries`, one insert of
- * purchase records.
+ * holds them, `refsLocked`), the catalogue, wallet, ledger-sum and key reads sent together
+ * (or none when the caller read them with its own, `reads`), the writes of `postEntries`,
+ * one insert of purchase records.
  */
-export async function applyCredits(trx: Trx, credits: readonly Credit[], refsLocked = false): Promise<ApplyResult[]> {
+export async function applyCredits(
+  trx: Trx,
+  credits: readonly Credit[],
+  refsLocked = false,
+  reads?: CreditReads,
+  /** Where given, the purchase records are added here for the caller to insert, instead of inserted now. */
+  purchasesLater?: WebhookPurchaseRow[],
+): Promise<ApplyResult[]> {
   if (!refsLocked) await lockPurchaseRefs(trx, credits.flatMap((credit) => credit.event.purchaseRefs));
-  const catalogue = await readCatalogue(trx, credits);
+  if (reads === undefined) {
+    const statements = creditReads(trx, credits);
+    reads = statements.read(await engineOf(trx).sendInOrder(trx, statements.statements));
+  }
+  const catalogue = reads.catalogue;
   const results: ApplyResult[] = credits.map((credit) =>
     credit.event.uid === null ? failed("unknown_user", "the delivery names no valid user id") : { status: "processed", landed: credit.event.purchaseRefs },
   );
@@ -54,7 +91,7 @@ export async function applyCredits(trx: Trx, credits: readonly Credit[], refsLoc
       now: credit.context.now,
     });
   }
-  const outcomes = await postEntries(trx, inputs);
+  const outcomes = await postEntries(trx, inputs, reads.entries);
   const purchases = [];
   for (const [position, outcome] of outcomes.entries()) {
     const { index, credit, uid } = posting[position]!;
@@ -86,34 +123,40 @@ export async function applyCredits(trx: Trx, credits: readonly Credit[], refsLoc
         unreachable(outcome, "purchase outcome");
     }
   }
-  await engineOf(trx).insertWebhookPurchases(trx, purchases);
+  if (purchasesLater) purchasesLater.push(...purchases);
+  else await engineOf(trx).insertWebhookPurchases(trx, purchases);
   return results;
 }
 
 type Catalogue = Map<string, number>;
 const catalogueKey = (provider: Provider, productId: string) => `${provider}\u0000${productId}`;
 
-/** Points per unit of every catalogue id the credits name, per provider. */
-async function readCatalogue(trx: Trx, credits: readonly Credit[]): Promise<Catalogue> {
-  const catalogue: Catalogue = new Map();
+/** The reads of the points per unit of every catalogue id the credits name, per provider. */
+function catalogueReads(trx: Trx, credits: readonly Pick<Credit, "provider" | "event">[]): { statements: CompiledQuery[]; read(results: readonly QueryResult<any>[]): Catalogue } {
   const wanted = new Map<Provider, Set<string>>();
   for (const { provider, event } of credits) {
     const ids = wanted.get(provider) ?? new Set<string>();
     for (const line of event.lines) for (const id of line.catalogueIds) ids.add(id);
     wanted.set(provider, ids);
   }
+  const statements: CompiledQuery[] = [];
+  const providers: Provider[] = [];
   for (const [provider, ids] of wanted) {
     for (const chunk of statementChunks([...ids], 1)) {
-      const rows = await trx
-        .selectFrom("products")
-        .select(["product_id", "points_per_unit"])
-        .where("provider", "=", provider)
-        .where("product_id", "in", chunk)
-        .execute();
-      for (const row of rows) catalogue.set(catalogueKey(provider, row.product_id), row.points_per_unit);
+      statements.push(trx.selectFrom("products").select(["product_id", "points_per_unit"]).where("provider", "=", provider).where("product_id", "in", chunk).compile());
+      providers.push(provider);
     }
   }
-  return catalogue;
+  return {
+    statements,
+    read: (results) => {
+      const catalogue: Catalogue = new Map();
+      results.forEach((result, index) => {
+        for (const row of result.rows as { product_id: string; points_per_unit: number }[]) catalogue.set(catalogueKey(providers[index]!, row.product_id), row.points_per_unit);
+      });
+      return catalogue;
+    },
+  };
 }
 
 type Priced = { ok: true; points: number } | { ok: false; reason: "unknown_product" | "invalid_payload"; detail: string };

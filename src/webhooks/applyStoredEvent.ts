@@ -2,11 +2,12 @@ import { sql, type Selectable } from "kysely";
 import type { ReversalPolicy } from "../config.js";
 import { PROVIDERS, type PaymentEvent, type Provider, type ReadDelivery } from "../providers/PaymentEvent.js";
 import type { WebhookEventsTable } from "../storage/schema.js";
+import type { WebhookPurchaseRow } from "../storage/EngineAdapter.js";
 import { statementChunks, valuesTable } from "../storage/setBased.js";
 import { isRetryable, type Trx } from "../storage/withTransaction.js";
 import { failed, type ApplyContext, type ApplyResult } from "./ApplyResult.js";
 import { applyChargeback, applyChargebackWon } from "./applyChargeback.js";
-import { applyCredit, applyCredits, type Credit } from "./applyCredit.js";
+import { applyCredit, applyCredits, type Credit, type CreditReads } from "./applyCredit.js";
 import { applyRefund } from "./applyRefund.js";
 import { readStoredDelivery } from "./readStoredDelivery.js";
 import { unreachable } from "../unreachable.js";
@@ -67,18 +68,33 @@ export interface EventToApply {
   read?: ReadDelivery;
 }
 
+/** What the caller of `applyEvents` already did or read for the batch, under the locks of every purchase it credits. */
+export interface BatchReads {
+  /** It holds the locks of every purchase the items credit. */
+  refsLocked?: boolean;
+  /** It read what crediting them reads (`creditReads`), after those locks. */
+  reads?: CreditReads;
+  /** It found no parked event waiting for any purchase the items credit. */
+  noneParked?: boolean;
+  /**
+   * Where nothing needs the purchase records before the caller's next write (no parked
+   * event to release, no refund or chargeback among the items), they are added here for
+   * the caller to insert with that write.
+   */
+  purchasesLater?: WebhookPurchaseRow[];
+}
+
 /**
  * Applies a batch as `applyStoredEvents` does, calling `record` with the indexes whose
  * outcomes are decided, before the parked events they release are applied. A delivery
  * not yet stored is never among the parked events it could release: deliveries wait only
  * for purchases, and every purchase of the batch is credited before any other event.
- * `refsLocked`: the caller already holds the locks of every purchase the items credit.
  */
 export async function applyEvents(
   trx: Trx,
   items: readonly EventToApply[],
   record: (indexes: number[], results: readonly ApplyResult[]) => Promise<void>,
-  refsLocked = false,
+  batch: BatchReads = {},
 ): Promise<ApplyResult[]> {
   const prepared = items.map(prepare);
   const results: ApplyResult[] = new Array(items.length);
@@ -94,12 +110,14 @@ export async function applyEvents(
       credits.push({ provider: step.provider, event: step.event, context: step.context });
     }
   }
-  const credited = await applyCredits(trx, credits, refsLocked);
+  const onlyCredits = settled.length + creditIndexes.length === items.length;
+  const purchasesLater = batch.noneParked && onlyCredits ? batch.purchasesLater : undefined;
+  const credited = await applyCredits(trx, credits, batch.refsLocked ?? false, batch.reads, purchasesLater);
   creditIndexes.forEach((index, position) => {
     results[index] = credited[position]!;
   });
   await record([...settled, ...creditIndexes], results);
-  if (creditIndexes.length > 0) await releaseParked(trx, landedBy(credited), items[creditIndexes.at(-1)!]!.options);
+  if (creditIndexes.length > 0 && !batch.noneParked) await releaseParked(trx, landedBy(credited), items[creditIndexes.at(-1)!]!.options);
 
   for (const [index, step] of prepared.entries()) {
     if ("result" in step || step.event.kind === "credit") continue;

@@ -1,4 +1,4 @@
-import { sql, type CompiledQuery, type Kysely, type RawBuilder } from "kysely";
+import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from "kysely";
 import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { statementChunks } from "../setBased.js";
 
@@ -36,9 +36,27 @@ export const postgresAdapter: EngineAdapter = {
     await sql`SELECT pg_advisory_xact_lock(${key})`.execute(trx);
   },
   async lockNames(trx: Kysely<any>, names: readonly string[]): Promise<void> {
-    if (names.length === 0) return;
+    await postgresAdapter.lockNamesStatement(names)?.execute(trx);
+  },
+  lockNamesStatement(names: readonly string[]): RawBuilder<unknown> | null {
+    if (names.length === 0) return null;
     const sorted = [...new Set(names)].sort();
-    await sql`select pg_advisory_xact_lock(hashtextextended(name, 0)) from unnest(cast(${sorted} as text[])) as names(name)`.execute(trx);
+    return sql`select pg_advisory_xact_lock(hashtextextended(name, 0)) from unnest(cast(${sorted} as text[])) as names(name)`;
+  },
+  /**
+   * The pool's clients run in pg's pipeline mode (`openDatabase`): each statement handed to
+   * the connection is written at once with its own Sync, and answers come back in order.
+   * Kysely hands a transaction's connection to one query at a time, so the statements go
+   * to the connection directly, while the transaction holds it.
+   */
+  async sendInOrder(trx: Kysely<any>, statements: readonly CompiledQuery[]): Promise<QueryResult<any>[]> {
+    if (statements.length === 0) return [];
+    return trx.getExecutor().provideConnection(async (connection) => {
+      const settled = await Promise.allSettled(statements.map((statement) => connection.executeQuery(statement)));
+      const failed = settled.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
+      return settled.map((result) => (result as PromiseFulfilledResult<QueryResult<any>>).value);
+    });
   },
 
   // The planner walks the primary key by itself once its statistics are fresh (`refreshStatistics`).
@@ -60,6 +78,7 @@ export const postgresAdapter: EngineAdapter = {
   async joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void> {
     await sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`.execute(trx);
   },
+  lookupsByIndexStatement: () => sql`select set_config('enable_seqscan', 'off', true)`,
   async refreshStatistics(db: Kysely<any>, table: string): Promise<void> {
     await sql`analyze ${sql.table(table)}`.execute(db);
   },
@@ -96,44 +115,44 @@ export const postgresAdapter: EngineAdapter = {
    * plain parameter would (jsonb refuses some escapes a text parameter carries).
    */
   async insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]> {
-    const inserted: InsertedEntryId[] = [];
+    return (await postgresAdapter.insertLedgerEntriesAfter(trx, [], rows)).inserted;
+  },
+  async insertLedgerEntriesAfter(trx: Kysely<any>, statements: readonly CompiledQuery[], rows: readonly LedgerEntryRow[]) {
+    const inserts: CompiledQuery[] = [];
     for (let start = 0; start < rows.length; start += ENTRIES_PER_STATEMENT) {
       const chunk = rows.slice(start, start + ENTRIES_PER_STATEMENT);
       const column = <K extends keyof LedgerEntryRow>(name: K) => chunk.map((row) => row[name]);
-      const result = await sql<InsertedEntryId>`
+      inserts.push(sql<InsertedEntryId>`
         INSERT INTO ledger_entries
           (uid, amount, kind, idempotency_key, reverses_entry_id, balance_after, source, source_ref, reason, content_hash, created_at)
         SELECT * FROM unnest(${column("uid")}::text[], ${column("amount")}::bigint[], ${column("kind")}::text[], ${column("idempotency_key")}::text[],
           ${column("reverses_entry_id")}::bigint[], ${column("balance_after")}::bigint[], ${column("source")}::text[], ${column("source_ref")}::text[],
           ${column("reason")}::text[], ${column("content_hash")}::text[], ${column("created_at")}::timestamptz[])
-        RETURNING id, idempotency_key`.execute(trx);
-      for (const row of result.rows) inserted.push(row);
+        RETURNING id, idempotency_key`.compile(trx));
     }
-    return inserted;
+    const results = await postgresAdapter.sendInOrder(trx, [...statements, ...inserts]);
+    return {
+      results: results.slice(0, statements.length),
+      inserted: results.slice(statements.length).flatMap((result) => result.rows as InsertedEntryId[]),
+    };
   },
   /** A multi-row insert of a group commit's events, as `storeDeliveries` always sent it. */
-  async insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number> {
-    let inserted = 0;
-    for (const chunk of statementChunks(rows, 13)) {
-      const returned = await trx
-        .insertInto("webhook_events")
-        .values(chunk)
-        .onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing())
-        .returning("id")
-        .execute();
-      inserted += returned.length;
-    }
-    return inserted;
+  insertWebhookEvents(trx: Kysely<any>, rows: readonly WebhookEventRow[]): Promise<number> {
+    return postgresAdapter.insertWebhookPurchasesAndEvents(trx, [], rows);
   },
   /** A multi-row insert of a group commit's purchases, as `applyCredits` always sent it. */
   async insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void> {
-    for (const chunk of statementChunks(rows, 6)) {
-      await trx
-        .insertInto("webhook_purchases")
-        .values(chunk)
-        .onConflict((conflict) => conflict.column("purchase_ref").doNothing())
-        .execute();
-    }
+    await postgresAdapter.insertWebhookPurchasesAndEvents(trx, rows, []);
+  },
+  async insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number> {
+    const purchaseInserts = statementChunks(purchases, 6).map((chunk) =>
+      trx.insertInto("webhook_purchases").values(chunk).onConflict((conflict) => conflict.column("purchase_ref").doNothing()).compile(),
+    );
+    const eventInserts = statementChunks(events, 13).map((chunk) =>
+      trx.insertInto("webhook_events").values(chunk).onConflict((conflict) => conflict.columns(["provider", "event_id"]).doNothing()).returning("id").compile(),
+    );
+    const results = await postgresAdapter.sendInOrder(trx, [...purchaseInserts, ...eventInserts]);
+    return results.slice(purchaseInserts.length).reduce((inserted, result) => inserted + result.rows.length, 0);
   },
   /** Kysely's rows, their values in column order: no row per user comes this way on PostgreSQL, whose sweep writes its lines in SQL. */
   async selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]> {

@@ -80,6 +80,14 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
     // The transaction already holds the database's only write lock.
     lockKey: async () => undefined,
     lockNames: async () => undefined,
+    lockNamesStatement: () => null,
+    lookupsByIndexStatement: () => null,
+    // In process, a statement costs no round trip: one after the other, as they are.
+    async sendInOrder(trx: Kysely<any>, statements: readonly CompiledQuery[]): Promise<QueryResult<any>[]> {
+      const results: QueryResult<any>[] = [];
+      for (const statement of statements) results.push(await trx.executeQuery(statement));
+      return results;
+    },
 
     /**
      * Left to itself SQLite may pick a secondary index and sort every row of a range
@@ -151,6 +159,14 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
         PURCHASES_PER_STATEMENT,
       );
       purchaseStatements.write(rows, pushPurchase);
+    },
+    async insertLedgerEntriesAfter(trx: Kysely<any>, statements: readonly CompiledQuery[], rows: readonly LedgerEntryRow[]) {
+      const results = await this.sendInOrder(trx, statements);
+      return { results, inserted: await this.insertLedgerEntries(trx, rows) };
+    },
+    async insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number> {
+      await this.insertWebhookPurchases(trx, purchases);
+      return this.insertWebhookEvents(trx, events);
     },
     /**
      * Through `raw`'s own statement in array mode, once `db` holds the connection (a

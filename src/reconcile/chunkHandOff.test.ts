@@ -188,5 +188,52 @@ for (const engine of ENGINES) {
         await pair.close();
       }
     });
+
+    it("when the fold's own connection dies mid-fold, the fold fails and its helper stops with it: no transaction outlives it", async () => {
+      if (engine !== "postgres") return;
+      const date = "2026-08-28";
+      const done = await runReconciliation(database.db, { date, policy: "report_only", chunkUsers: 1, mode: "start", now: () => T0, holder: "folder" });
+      if (done.outcome !== "completed") throw new Error(done.outcome);
+      const runId = done.run.runId;
+      const reference = await summarizeLines(database.db.kysely, runId, date, () => undefined);
+      const dbName = new URL(database.url).pathname.slice(1);
+      const openTransactions = async (client: pg.Client) =>
+        (await client.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND xact_start IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start`, [dbName])).rows as { pid: number }[];
+      const pair = openDatabase(database.url, { poolSize: 2 });
+      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      try {
+        let failed = 0;
+        for (let attempt = 0; attempt < 20 && failed === 0; attempt++) {
+          let killedOwner = false;
+          const stop = { done: false };
+          const killer = (async () => {
+            while (!stop.done && !killedOwner) {
+              // Both connections in the fold: the owner is the one whose transaction began first.
+              const open = await openTransactions(admin);
+              if (open.length === 2) killedOwner = (await admin.query<{ ok: boolean }>(`SELECT pg_terminate_backend($1) AS ok`, [open[0]!.pid])).rows[0]!.ok;
+            }
+          })();
+          const outcome = await summarizeLines(pair.kysely, runId, date).then(
+            (summary) => ({ summary }),
+            (error: unknown) => ({ error }),
+          );
+          stop.done = true;
+          await killer;
+          if ("summary" in outcome) {
+            // The kill came too late (or hit the helper): then the fold is whole.
+            expect(outcome.summary).toEqual(reference);
+            continue;
+          }
+          failed += 1;
+          // Right as the fold reports its failure, nothing of it still reads.
+          expect(await openTransactions(admin)).toEqual([]);
+        }
+        expect(failed).toBe(1);
+      } finally {
+        await admin.end();
+        await pair.close();
+      }
+    });
   });
 }

@@ -189,6 +189,55 @@ for (const engine of ENGINES) {
       }
     });
 
+    it("a claim that a serialization failure or deadlock rolls back is tried again, up to five times, and hands out each chunk once", async () => {
+      if (engine !== "postgres") return;
+      const opened = await openRun(database.db, { date: "2026-08-27", policy: "report_only", chunkUsers: 20, mode: "start", now: T0 });
+      if (opened.outcome !== "opened") throw new Error(opened.outcome);
+      // The run's heartbeat, written by the claim statement itself, fails the first `left_to_fail`
+      // attempts (counted by a sequence: a failed statement rolls back any count kept in a table).
+      await sql.raw(`CREATE TABLE claim_failures (left_to_fail INT NOT NULL, code TEXT NOT NULL);
+        CREATE SEQUENCE claim_attempts;
+        CREATE FUNCTION fail_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE row claim_failures; BEGIN
+          SELECT * INTO row FROM claim_failures LIMIT 1;
+          IF row IS NOT NULL AND nextval('claim_attempts') <= row.left_to_fail THEN RAISE EXCEPTION 'injected' USING ERRCODE = row.code; END IF;
+          RETURN NEW; END $$;
+        CREATE TRIGGER fail_claim BEFORE UPDATE ON reconciliation_runs FOR EACH ROW EXECUTE FUNCTION fail_claim();`).execute(database.db.kysely);
+      try {
+        const failNext = async (times: number, code: string) => {
+          await sql`DELETE FROM claim_failures`.execute(database.db.kysely);
+          await sql`INSERT INTO claim_failures VALUES (${times}, ${code})`.execute(database.db.kysely);
+        };
+        const restart = () => sql.raw(`ALTER SEQUENCE claim_attempts RESTART`).execute(database.db.kysely);
+
+        await failNext(4, "40001");
+        await restart();
+        const first = await claimChunk(database.db, opened.runId, "retrier", T0);
+        expect(first).toMatchObject({ chunk_no: 0, firstClaim: true, claimed_by: "retrier" });
+
+        await failNext(4, "40P01");
+        await restart();
+        expect(await claimChunk(database.db, opened.runId, "retrier", T0)).toMatchObject({ chunk_no: 1, firstClaim: true });
+
+        await failNext(5, "40001");
+        await restart();
+        await expect(claimChunk(database.db, opened.runId, "retrier", T0)).rejects.toMatchObject({ code: "40001" });
+        // An error no retry can cure is not tried again.
+        await failNext(1, "22012");
+        await restart();
+        await expect(claimChunk(database.db, opened.runId, "retrier", T0)).rejects.toMatchObject({ code: "22012" });
+
+        // Nothing of the failed attempts stuck: chunk 2 is still pending, and is the next handed out.
+        await failNext(0, "40001");
+        const statuses = await database.db.kysely.selectFrom("reconciliation_chunks").select(["chunk_no", "status"]).where("run_id", "=", opened.runId).orderBy("chunk_no").execute();
+        expect(statuses.slice(0, 3)).toEqual([{ chunk_no: 0, status: "claimed" }, { chunk_no: 1, status: "claimed" }, { chunk_no: 2, status: "pending" }]);
+        expect(await claimChunk(database.db, opened.runId, "retrier", T0)).toMatchObject({ chunk_no: 2 });
+      } finally {
+        await sql.raw(`DROP TRIGGER fail_claim ON reconciliation_runs; DROP FUNCTION fail_claim(); DROP TABLE claim_failures; DROP SEQUENCE IF EXISTS claim_attempts;`).execute(database.db.kysely);
+        await database.db.kysely.updateTable("reconciliation_runs").set({ status: "failed" }).where("id", "=", opened.runId).execute();
+      }
+    });
+
     it("when the fold's own connection dies mid-fold, the fold fails and its helper stops with it: no transaction outlives it", async () => {
       if (engine !== "postgres") return;
       const date = "2026-08-28";

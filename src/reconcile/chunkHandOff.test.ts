@@ -19,6 +19,12 @@ import { verifyReports } from "./verifyReports.js";
  * transaction, and the fold with one connection or with its helper killed mid-range.
  */
 
+function withDb(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
 const T0 = new Date("2026-09-01T02:00:00.000Z");
 const LATER = new Date(T0.getTime() + STALE_AFTER_MS + 1000);
 const USERS = 40;
@@ -235,6 +241,55 @@ for (const engine of ENGINES) {
       } finally {
         await sql.raw(`DROP TRIGGER fail_claim ON reconciliation_runs; DROP FUNCTION fail_claim(); DROP TABLE claim_failures; DROP SEQUENCE IF EXISTS claim_attempts;`).execute(database.db.kysely);
         await database.db.kysely.updateTable("reconciliation_runs").set({ status: "failed" }).where("id", "=", opened.runId).execute();
+      }
+    });
+
+    it("a lock queued behind the fold (a migration's ALTER TABLE) does not wedge it: the helper gives up its range instead of waiting", async () => {
+      if (engine !== "postgres") return;
+      const date = "2026-08-26";
+      const done = await runReconciliation(database.db, { date, policy: "report_only", chunkUsers: 1, mode: "start", now: () => T0, holder: "folder" });
+      if (done.outcome !== "completed") throw new Error(done.outcome);
+      const runId = done.run.runId;
+      const reference = await summarizeLines(database.db.kysely, runId, date, () => undefined);
+      const dbName = new URL(database.url).pathname.slice(1);
+      const pair = openDatabase(database.url, { poolSize: 2 });
+      const admin = new pg.Client({ connectionString: withDb(PG_ADMIN_URL, dbName) });
+      await admin.connect();
+      try {
+        let queued = 0;
+        for (let attempt = 0; attempt < 20 && queued === 0; attempt++) {
+          const stop = { done: false };
+          let migration: Promise<string> | null = null;
+          const watcher = (async () => {
+            while (!stop.done && migration === null) {
+              // The owner holds its read lock on the lines and the helper has not read yet: queue an exclusive lock.
+              const holders = await admin.query(
+                `SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'reconciliation_user_reports' AND l.granted AND l.pid <> pg_backend_pid()`,
+              );
+              const open = await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND xact_start IS NOT NULL AND pid <> pg_backend_pid()`, [dbName]);
+              if (holders.rows.length === 1 && open.rows.length === 2) {
+                migration = admin
+                  .query(`BEGIN; SET LOCAL lock_timeout = '3s'; LOCK TABLE reconciliation_user_reports IN ACCESS EXCLUSIVE MODE; COMMIT;`)
+                  .then(() => "granted", async (error: { code?: string }) => {
+                    await admin.query("ROLLBACK");
+                    return error.code ?? "error";
+                  });
+              }
+            }
+          })();
+          const summary = await summarizeLines(pair.kysely, runId, date);
+          stop.done = true;
+          await watcher;
+          expect(summary).toEqual(reference);
+          if (migration === null) continue;
+          queued += 1;
+          // Granted once the fold committed; a lock timeout (55P03) means the fold waited on the lock's queue for 3 s.
+          expect(await migration).toBe("granted");
+        }
+        expect(queued).toBe(1);
+      } finally {
+        await admin.end();
+        await pair.close();
       }
     });
 

@@ -150,6 +150,7 @@ export async function summarizeLines(
  */
 async function foldChunkRanges(db: Kysely<Schema>, runId: number, lines: LinesFold): Promise<boolean> {
   let helper: Promise<void> = Promise.resolve();
+  let ranges: RangesInOrder | undefined;
   const fold = async (trx: Kysely<Schema>, ownTransaction: boolean): Promise<boolean> => {
     const chunks = await trx
       .selectFrom("reconciliation_chunks")
@@ -160,20 +161,27 @@ async function foldChunkRanges(db: Kysely<Schema>, runId: number, lines: LinesFo
     if (!partitionsUserIds(chunks)) return false;
     const engine = engineOf(trx);
     if (ownTransaction) await engine.readAlongIndexes(trx);
-    const ranges = new RangesInOrder(chunks.length, (page) => lines.addPage(page.hashes, page.groups));
+    const inOrder = new RangesInOrder(chunks.length, (page) => lines.addPage(page.hashes, page.groups));
+    ranges = inOrder;
     const read = (on: Kysely<Schema>, index: number) => foldRange(on, runId, chunks[index]!);
     // A second connection folds ranges too, in this transaction's own snapshot, so the
     // read-back of a run's lines uses both backends (two sweepers' worth of connections).
     const shared = ownTransaction ? engine.sharedSnapshots : null;
-    if (shared) helper = helpInSnapshot(db, await shared.exportSnapshot(trx), ranges, read);
-    await ranges.work((index) => read(trx, index));
+    if (shared) helper = helpInSnapshot(db, await shared.exportSnapshot(trx), inOrder, read);
+    await inOrder.work((index) => read(trx, index));
     return true;
   };
   if (db.isTransaction) return fold(db, false);
-  const folded = await db.transaction().setIsolationLevel("repeatable read").execute((trx) => fold(trx, true));
-  // It has nothing left to do by now; awaited so it never outlives the fold.
-  await helper;
-  return folded;
+  try {
+    return await db.transaction().setIsolationLevel("repeatable read").execute((trx) => fold(trx, true));
+  } catch (error) {
+    // The fold failed: the helper takes no further range (its pages would go to a fold no one reads).
+    ranges?.close();
+    throw error;
+  } finally {
+    // Done with the fold or stopped by `close`: awaited either way, so it never outlives the fold.
+    await helper;
+  }
 }
 
 interface RangePage {
@@ -214,7 +222,10 @@ class RangesInOrder {
     readonly onPage: (page: RangePage) => void,
   ) {}
 
+  #closed = false;
+
   take(): number | undefined {
+    if (this.#closed) return undefined;
     if (this.#givenBack.length > 0) return this.#givenBack.shift();
     return this.#next < this.count ? this.#next++ : undefined;
   }
@@ -224,7 +235,13 @@ class RangesInOrder {
     this.#notify();
   }
 
+  /** The fold failed: nothing more is taken, and nothing more handed to `onPage`. */
+  close(): void {
+    this.#closed = true;
+  }
+
   deliver(index: number, page: RangePage): void {
+    if (this.#closed) return;
     this.#folded.set(index, page);
     for (let ready = this.#folded.get(this.#handed); ready !== undefined; ready = this.#folded.get(this.#handed)) {
       this.#folded.delete(this.#handed);

@@ -87,7 +87,9 @@ export interface EngineAdapter extends Capabilities {
   /**
    * Where another connection can read in the very snapshot of a repeatable-read
    * transaction: `exportSnapshot` names it (inside that transaction), `importSnapshot`
-   * makes a new repeatable-read transaction see it (its first statement). Null where not.
+   * makes a new repeatable-read transaction see it (its first statement) and gives up,
+   * failing, rather than wait for a lock more than briefly (the exporter waits for the
+   * importer outside the database, so such a wait could never end). Null where not.
    */
   readonly sharedSnapshots: {
     exportSnapshot(trx: Kysely<any>): Promise<string>;

@@ -11,6 +11,9 @@ const ENTRIES_PER_STATEMENT = 5_000;
  * PostgreSQL at READ COMMITTED behind a pool: rows and names are locked explicitly, and
  * work runs in server backends, so a process can keep two of them busy.
  */
+/** How long a transaction that imported a snapshot waits for a lock before giving up its work. */
+const IMPORTER_LOCK_TIMEOUT_MS = 100;
+
 export const postgresAdapter: EngineAdapter = {
   name: "postgres",
   rowLocks: true,
@@ -73,6 +76,10 @@ export const postgresAdapter: EngineAdapter = {
       // A utility statement takes no parameters; an exported snapshot's name is hex digits and dashes.
       if (!/^[0-9A-F]+(-[0-9A-F]+)+$/i.test(snapshot)) throw new Error(`not a snapshot name: ${snapshot}`);
       await sql.raw(`SET TRANSACTION SNAPSHOT '${snapshot}'`).execute(trx);
+      // The exporter waits for the importer in Node, where PostgreSQL cannot see it: an importer
+      // queued behind a lock that waits for the exporter (a migration's ALTER TABLE) would wedge
+      // both for good. It gives up instead, and the exporter, holding its locks, does the rest.
+      await sql`SELECT set_config('lock_timeout', ${`${IMPORTER_LOCK_TIMEOUT_MS}ms`}, true)`.execute(trx);
     },
   },
   async joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void> {

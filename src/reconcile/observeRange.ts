@@ -143,6 +143,16 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
   let okRead = 0;
   let after = target.chunk.uid_after;
   let inFlight: Promise<WrittenSlice> | null = null;
+  /** Takes the answer of the write in flight, if any, into `okLines`; false when the chunk was no longer ours. */
+  const takeAnswer = async (): Promise<boolean> => {
+    if (!inFlight) return true;
+    const written = await inFlight;
+    inFlight = null;
+    if (!written.kept) return false;
+    okLines.complete &&= written.complete;
+    for (const hash of written.hashes) okLines.hashes.push(hash);
+    return true;
+  };
   try {
     for (;;) {
       const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SLICE_USERS);
@@ -157,13 +167,7 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
       okRead += settled.length;
       usersChecked += slice.length;
       await yieldToRequests();
-      if (inFlight) {
-        const written = await inFlight;
-        inFlight = null;
-        if (!written.kept) return { usersChecked, drifted: [], kept: false, okLines: null };
-        okLines.complete &&= written.complete;
-        for (const hash of written.hashes) okLines.hashes.push(hash);
-      }
+      if (!(await takeAnswer())) return { usersChecked, drifted: [], kept: false, okLines: null };
       inFlight = writeSlice(db, target, settled);
       // Handled here so a write failing while the next slice is read is not an unhandled
       // rejection; awaiting `inFlight` still throws its error.
@@ -173,13 +177,7 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
       // A full slice that ends on the range's last user leaves nothing to read.
       if (slice.length < SLICE_USERS || after === target.chunk.uid_last) break;
     }
-    if (inFlight) {
-      const written = await inFlight;
-      inFlight = null;
-      if (!written.kept) return { usersChecked, drifted: [], kept: false, okLines: null };
-      okLines.complete &&= written.complete;
-      for (const hash of written.hashes) okLines.hashes.push(hash);
-    }
+    if (!(await takeAnswer())) return { usersChecked, drifted: [], kept: false, okLines: null };
   } finally {
     // A read that failed leaves the last write to finish before the error goes up, so no
     // write of this sweep runs after the caller has given up on the chunk.

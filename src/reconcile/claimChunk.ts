@@ -2,7 +2,7 @@ import { sql, type Selectable } from "kysely";
 import { capabilitiesOf } from "../storage/capabilities.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { ReconciliationChunksTable } from "../storage/schema.js";
-import { isRetryable, withTransaction } from "../storage/withTransaction.js";
+import { retryingConflicts, withTransaction } from "../storage/withTransaction.js";
 import { STALE_AFTER_MS } from "./openRun.js";
 
 export type Chunk = Selectable<ReconciliationChunksTable>;
@@ -26,42 +26,35 @@ export async function claimChunk(db: Db, runId: number, holder: string, now: Dat
   return skipLocked && writableCtes ? claimInOneStatement(db, runId, holder, at, staleBefore) : claimInTransaction(db, runId, holder, at, staleBefore);
 }
 
-/** Attempts at a claim that a deadlock or serialization failure rolled back, as `withTransaction` allows. */
-const CLAIM_ATTEMPTS = 5;
-
 /**
  * Where one statement can lock, update and return rows: the pick, the claim and the
  * run's heartbeat are one statement, one round trip and one commit. Under load each
  * round trip of the sweep waits for the serving process's event loop, and the claim
  * in a transaction of its own cost five of them per chunk
- * (docs/decisions/reconciliation-performance.md, "PostgreSQL, fourth round").
+ * (docs/decisions/reconciliation-performance.md, "PostgreSQL, fourth round"). A deadlock
+ * or serialization failure runs it again, as `withTransaction` would.
  */
-async function claimInOneStatement(db: Db, runId: number, holder: string, at: string, staleBefore: string): Promise<ClaimedChunk | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const claimed = await sql<Chunk & { previous_status: string }>`
-        WITH next AS (
-          SELECT chunk_no, status FROM reconciliation_chunks
-          WHERE run_id = ${runId} AND (status = 'pending' OR (status = 'claimed' AND claimed_at < ${staleBefore}))
-          ORDER BY chunk_no LIMIT 1
-          FOR UPDATE SKIP LOCKED
-        ), claimed AS (
-          UPDATE reconciliation_chunks c SET status = 'claimed', claimed_by = ${holder}, claimed_at = ${at}
-          FROM next WHERE c.run_id = ${runId} AND c.chunk_no = next.chunk_no
-          RETURNING c.*, next.status AS previous_status
-        ), beat AS (
-          UPDATE reconciliation_runs SET heartbeat_at = ${at} WHERE id = ${runId} AND EXISTS (SELECT 1 FROM claimed)
-        )
-        SELECT * FROM claimed`.execute(db.kysely);
-      const row = claimed.rows[0];
-      if (!row) return undefined;
-      const { previous_status: previous, ...chunk } = row;
-      return { ...chunk, firstClaim: previous === "pending" };
-    } catch (error) {
-      if (attempt >= CLAIM_ATTEMPTS || !isRetryable(error)) throw error;
-      await new Promise((resolveDelay) => setTimeout(resolveDelay, Math.random() * 5 * attempt));
-    }
-  }
+function claimInOneStatement(db: Db, runId: number, holder: string, at: string, staleBefore: string): Promise<ClaimedChunk | undefined> {
+  return retryingConflicts(async () => {
+    const claimed = await sql<Chunk & { previous_status: string }>`
+      WITH next AS (
+        SELECT chunk_no, status FROM reconciliation_chunks
+        WHERE run_id = ${runId} AND (status = 'pending' OR (status = 'claimed' AND claimed_at < ${staleBefore}))
+        ORDER BY chunk_no LIMIT 1
+        FOR UPDATE SKIP LOCKED
+      ), claimed AS (
+        UPDATE reconciliation_chunks c SET status = 'claimed', claimed_by = ${holder}, claimed_at = ${at}
+        FROM next WHERE c.run_id = ${runId} AND c.chunk_no = next.chunk_no
+        RETURNING c.*, next.status AS previous_status
+      ), beat AS (
+        UPDATE reconciliation_runs SET heartbeat_at = ${at} WHERE id = ${runId} AND EXISTS (SELECT 1 FROM claimed)
+      )
+      SELECT * FROM claimed`.execute(db.kysely);
+    const row = claimed.rows[0];
+    if (!row) return undefined;
+    const { previous_status: previous, ...chunk } = row;
+    return { ...chunk, firstClaim: previous === "pending" };
+  });
 }
 
 async function claimInTransaction(db: Db, runId: number, holder: string, at: string, staleBefore: string): Promise<ClaimedChunk | undefined> {

@@ -34,13 +34,22 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /** Runs `work` in one transaction, again from the start if a concurrent writer forced a rollback. */
-export async function withTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export function withTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>, attempts = 5): Promise<T> {
+  return retryingConflicts(() => db.kysely.transaction().execute(work), attempts);
+}
+
+/**
+ * Runs `attempt` (one transaction, or one statement that is its own) again after a short
+ * random pause while a concurrent writer forced its rollback (`isRetryable`), at most
+ * `attempts` times in all.
+ */
+export async function retryingConflicts<T>(attempt: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let tried = 1; ; tried++) {
     try {
-      return await db.kysely.transaction().execute(work);
+      return await attempt();
     } catch (error) {
-      if (attempt >= attempts || !isRetryable(error)) throw error;
-      await new Promise((resolveDelay) => setTimeout(resolveDelay, Math.random() * 5 * attempt));
+      if (tried >= attempts || !isRetryable(error)) throw error;
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, Math.random() * 5 * tried));
     }
   }
 }

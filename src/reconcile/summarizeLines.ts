@@ -216,13 +216,12 @@ class RangesInOrder {
   readonly #folded = new Map<number, RangePage>();
   #handed = 0;
   #wake: (() => void) | null = null;
+  #closed = false;
 
   constructor(
     readonly count: number,
     readonly onPage: (page: RangePage) => void,
   ) {}
-
-  #closed = false;
 
   take(): number | undefined {
     if (this.#closed) return undefined;

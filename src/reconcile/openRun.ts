@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { Db } from "../storage/openDatabase.js";
 import type { ReconciliationRunsTable, Schema } from "../storage/schema.js";
 import { withTransaction } from "../storage/withTransaction.js";
@@ -39,15 +39,20 @@ export function isStale(heartbeatAt: string | null, now: Date): boolean {
 
 /**
  * Every `chunkUsers`-th user id, in index order: the boundaries of the chunks. Read
- * before the run's write transaction so the scan never holds the write lock, and one
- * boundary per statement (each skips `chunkUsers` index entries) with a turn for live
- * requests in between: a single window query over a million wallets held SQLite's
- * connection, and with it the process's event loop, for 0.4 s.
+ * before the run's write transaction so the scan never holds the write lock. Where the
+ * engine runs statements in this process (SQLite), one boundary per statement (each skips
+ * `chunkUsers` index entries) with a turn for live requests in between: a single window
+ * query over a million wallets held SQLite's connection, and with it the process's event
+ * loop, for 0.4 s. Elsewhere the same skips run in one recursive statement, so they cost
+ * one round trip instead of one per chunk (50 at 1M users, each waiting on the serving
+ * process's event loop under load: docs/decisions/reconciliation-performance.md,
+ * "PostgreSQL, fifth round").
  */
-async function chunkBoundaries(db: Kysely<Schema>, chunkUsers: number): Promise<string[]> {
+async function chunkBoundaries(db: Db, chunkUsers: number): Promise<string[]> {
+  if (!db.engine.inProcess) return boundariesInOneStatement(db.kysely, chunkUsers);
   const boundaries: string[] = [];
   for (;;) {
-    let query = db.selectFrom("wallets").select("uid").orderBy("uid").limit(1).offset(chunkUsers - 1);
+    let query = db.kysely.selectFrom("wallets").select("uid").orderBy("uid").limit(1).offset(chunkUsers - 1);
     const after = boundaries.at(-1);
     if (after !== undefined) query = query.where("uid", ">", after);
     const next = await query.executeTakeFirst();
@@ -55,6 +60,20 @@ async function chunkBoundaries(db: Kysely<Schema>, chunkUsers: number): Promise<
     boundaries.push(next.uid);
     await yieldToRequests();
   }
+}
+
+/** The loop above as one statement: each step skips `chunkUsers` index entries after the last boundary; `k` keeps their order. */
+async function boundariesInOneStatement(db: Kysely<Schema>, chunkUsers: number): Promise<string[]> {
+  const skip = chunkUsers - 1;
+  const found = await sql<{ uid: string }>`
+    WITH RECURSIVE bound(k, uid) AS (
+      SELECT 1, (SELECT uid FROM wallets ORDER BY uid LIMIT 1 OFFSET ${skip})
+      UNION ALL
+      SELECT bound.k + 1, (SELECT w.uid FROM wallets w WHERE w.uid > bound.uid ORDER BY w.uid LIMIT 1 OFFSET ${skip})
+      FROM bound WHERE bound.uid IS NOT NULL
+    )
+    SELECT uid FROM bound WHERE uid IS NOT NULL ORDER BY k`.execute(db);
+  return found.rows.map((row) => row.uid);
 }
 
 /**
@@ -71,7 +90,7 @@ export async function openRun(db: Db, input: OpenRunInput): Promise<OpenRunOutco
   const existing = await findOpenRun(db.kysely, input.date);
   if (existing) return answerExisting(existing);
 
-  const boundaries = await chunkBoundaries(db.kysely, input.chunkUsers);
+  const boundaries = await chunkBoundaries(db, input.chunkUsers);
   const now = input.now.toISOString();
   const createdId = await withTransaction(db, async (trx) => {
     const inserted = await trx

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Schema } from "../storage/schema.js";
-import type { SettledLine } from "../storage/EngineAdapter.js";
+import { engineOf, type SettledLine } from "../storage/EngineAdapter.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
 import type { Chunk } from "./claimChunk.js";
@@ -45,8 +45,10 @@ export interface ObservedChunk {
  */
 export async function observeRange(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const { inProcess, writableCtes, rowLocks } = db.engine;
-  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED, { keepEarlier: target.firstClaim !== true }) : null;
-  return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target);
+  // A first claim's lines are all this statement's: their hashes come back for the run's fold (`SweepFold`).
+  const firstClaim = target.firstClaim === true;
+  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED, { keepEarlier: !firstClaim, returnHashes: firstClaim }) : null;
+  return insert ? observeInOneStatement(db, target, insert, firstClaim) : observeInSlices(db, target);
 }
 
 /** The users in balance among the rows of `seen` in `observeInOneStatement`. */
@@ -59,9 +61,13 @@ const SEEN_SETTLED: SettledColumns = {
 };
 
 interface ObservedRow {
-  checked: number | string;
+  checked: number | string | null;
   uid: string | null;
-  kept: boolean;
+  kept: boolean | null;
+  /** On a segment's row (`SweptLines.segments`): its index, its hashes concatenated in user-id order, its count. */
+  seg: number | string | null;
+  hashes: string | null;
+  lines: number | string | null;
 }
 
 /**
@@ -69,11 +75,17 @@ interface ObservedRow {
  * lock rows and hash in SQL does it in one statement: the aggregate, the `ok` lines with
  * their hashes (`insert`, from `settledLinesInsert`; `observeRange.test.ts` holds them
  * equal to `lineHash`), and the user ids of the others come back. A chunk's thousands of lines never travel to Node
- * and back, which was most of the run's time; no figure of an unsettled user is read as
+ * as rows, which was most of the run's time; no figure of an unsettled user is read as
  * a number here. The chunk row is locked for the statement, so the check that it is
  * still ours holds until the lines commit.
+ *
+ * With `fold` (a first claim, whose lines no one else can have written) the written
+ * hashes also come back, concatenated by the database in user-id order, one run per
+ * stretch between drifted users (`SweptLines.segments`): the run's digest is then folded
+ * as the sweep goes, and finalize does not read the million lines back (2–3 s of a
+ * run under load; docs/decisions/reconciliation-performance.md, "PostgreSQL, fifth round").
  */
-async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawBuilder<unknown>): Promise<RangeObserved> {
+async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawBuilder<unknown>, fold: boolean): Promise<RangeObserved> {
   const range = { after: target.chunk.uid_after, last: target.chunk.uid_last };
   // The planner estimates a chunk's rows from the user-id histogram, which for text ids can
   // be off by orders of magnitude (1 row for 5,000 in the bench's last histogram bucket).
@@ -85,21 +97,45 @@ async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawB
   // See docs/decisions/reconciliation-performance.md, "The 35 s mode".
   const result = await db.kysely.transaction().execute(async (trx) => {
     await db.engine.joinWithoutTrustingEstimates(trx);
-    return observeStatement(trx, target, range, insert);
+    return observeStatement(trx, target, range, insert, fold);
   });
-  const first = result.rows[0]!;
-  const drifted = result.rows.filter((row) => row.uid !== null).map((row) => row.uid!);
-  return { usersChecked: Number(first.checked), drifted, kept: first.kept, okLines: null };
+  const first = result.rows.find((row) => row.seg === null)!;
+  const drifted = result.rows.filter((row) => row.seg === null && row.uid !== null).map((row) => row.uid!);
+  const kept = first.kept === true;
+  const okLines = fold && kept ? segmentsOf(result.rows, drifted.length, Number(first.checked) - drifted.length) : null;
+  return { usersChecked: Number(first.checked), drifted, kept, okLines };
 }
 
-function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: UidRange, insert: RawBuilder<unknown>) {
+/** The segment rows as `SweptLines`: one per stretch between drifted users, empty where the database had none; incomplete unless they hold every `ok` line. */
+function segmentsOf(rows: readonly ObservedRow[], driftedCount: number, okCount: number): SweptLines {
+  const segments: SweptLines["segments"] = Array.from({ length: driftedCount + 1 }, () => ({ hashes: "", lines: 0 }));
+  let complete = true;
+  let lines = 0;
+  for (const row of rows) {
+    if (row.seg === null) continue;
+    const index = Number(row.seg);
+    if (!(index >= 0 && index <= driftedCount)) complete = false;
+    else segments[index] = { hashes: row.hashes ?? "", lines: Number(row.lines) };
+    lines += Number(row.lines);
+  }
+  return { segments, complete: complete && lines === okCount };
+}
+
+function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: UidRange, insert: RawBuilder<unknown>, fold: boolean) {
+  // How many drifted users come before each row, itself included, in user-id order: the segment of an `ok` line.
+  const segment = fold ? sql`, COUNT(*) FILTER (WHERE NOT ${settledOn(sql.ref("w.points"), sql`COALESCE(e.total, 0)`)}) OVER (ORDER BY w.uid) AS seg` : sql``;
+  const segments = fold
+    ? sql`UNION ALL
+      SELECT NULL, NULL, NULL, s.seg, ${engineOf(trx).concatInOrder(sql.ref("w.line_hash"), sql.ref("w.uid"))}, COUNT(*)
+      FROM written w JOIN seen s ON s.uid = w.uid GROUP BY s.seg`
+    : sql``;
   return sql<ObservedRow>`
     WITH ours AS (
       SELECT 1 FROM reconciliation_chunks
       WHERE run_id = ${target.runId} AND chunk_no = ${target.chunk.chunk_no} AND status = 'claimed' AND claimed_by = ${target.holder}
       FOR UPDATE
     ), seen AS MATERIALIZED (
-      SELECT w.uid, w.points, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n
+      SELECT w.uid, w.points, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n ${segment}
       FROM wallets w
       LEFT JOIN (
         SELECT uid, SUM(amount) AS total, COUNT(*) AS n FROM ledger_entries
@@ -109,10 +145,11 @@ function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: Uid
     ), written AS (
       ${insert}
     )
-    SELECT counted.checked, d.uid, EXISTS (SELECT 1 FROM ours) AS kept
+    SELECT counted.checked, d.uid, EXISTS (SELECT 1 FROM ours) AS kept, CAST(NULL AS bigint) AS seg, CAST(NULL AS text) AS hashes, CAST(NULL AS bigint) AS lines
     FROM (SELECT COUNT(*) AS checked FROM seen) counted
     LEFT JOIN seen d ON NOT ${settledOn(sql.ref("d.points"), sql.ref("d.total"))}
-    ORDER BY d.uid`.execute(trx);
+    ${segments}
+    ORDER BY seg NULLS FIRST, uid`.execute(trx);
 }
 
 /**
@@ -137,7 +174,8 @@ const SLICE_USERS = 1_000;
  */
 async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const drifted: string[] = [];
-  const okLines: SweptLines = { hashes: [], driftedAfter: [], complete: true };
+  /** The `ok` lines' hashes in the order read; for each drifted user, how many `ok` lines come before it. */
+  const okLines = { hashes: [] as string[], driftedAfter: [] as number[], complete: true };
   let usersChecked = 0;
   /** `ok` lines read so far: their hashes join `okLines.hashes` as their writes answer, in order. */
   let okRead = 0;
@@ -183,7 +221,18 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
     // write of this sweep runs after the caller has given up on the chunk.
     if (inFlight) await inFlight.catch(() => undefined);
   }
-  return { usersChecked, drifted, kept: true, okLines };
+  return { usersChecked, drifted, kept: true, okLines: { segments: segmentsBetween(okLines.hashes, okLines.driftedAfter), complete: okLines.complete } };
+}
+
+/** The runs of `hashes` between drifted users, each drifted user after `driftedAfter[i]` of them (`SweptLines.segments`). */
+function segmentsBetween(hashes: readonly string[], driftedAfter: readonly number[]): SweptLines["segments"] {
+  const segments: SweptLines["segments"] = [];
+  let from = 0;
+  for (const until of [...driftedAfter, hashes.length]) {
+    segments.push({ hashes: hashes.slice(from, until).join(""), lines: until - from });
+    from = until;
+  }
+  return segments;
 }
 
 interface WrittenSlice {

@@ -7,6 +7,7 @@ import type { Chunk } from "./claimChunk.js";
 import { rangeOn, readSweptUsers, settledOn, type UidRange } from "./readSweptUsers.js";
 import type { SweptLines } from "./sweepFold.js";
 import { appendSettledLines } from "./appendSettledLines.js";
+import { LINE_HASH_CHARS } from "./reportHashes.js";
 import { settledLinesInsert, type SettledColumns } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
@@ -61,11 +62,14 @@ const SEEN_SETTLED: SettledColumns = {
 };
 
 interface ObservedRow {
+  /** "seen": the count and the drifted users (one row with a null `uid` if none); "written": the written `ok` lines' hashes. */
+  part: "seen" | "written";
   checked: number | string | null;
   uid: string | null;
   kept: boolean | null;
-  /** On a segment's row (`SweptLines.segments`): its index, its hashes concatenated in user-id order, its count. */
-  seg: number | string | null;
+  /** On a drifted user's row, with `fold`: how many `ok` lines come before it in user-id order. */
+  ok_before: number | string | null;
+  /** On the "written" row: the hashes concatenated in user-id order, and their count. */
   hashes: string | null;
   lines: number | string | null;
 }
@@ -80,10 +84,10 @@ interface ObservedRow {
  * still ours holds until the lines commit.
  *
  * With `fold` (a first claim, whose lines no one else can have written) the written
- * hashes also come back, concatenated by the database in user-id order, one run per
- * stretch between drifted users (`SweptLines.segments`): the run's digest is then folded
- * as the sweep goes, and finalize does not read the million lines back (2–3 s of a
- * run under load; docs/decisions/reconciliation-performance.md, "PostgreSQL, fifth round").
+ * hashes also come back, concatenated by the database in user-id order, with the number
+ * of `ok` lines before each drifted user: the run's digest is then folded as the sweep
+ * goes, and finalize does not read the million lines back (2–3 s of a run under load;
+ * docs/decisions/reconciliation-performance.md, "PostgreSQL, fifth round").
  */
 async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawBuilder<unknown>, fold: boolean): Promise<RangeObserved> {
   const range = { after: target.chunk.uid_after, last: target.chunk.uid_last };
@@ -99,35 +103,40 @@ async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawB
     await db.engine.joinWithoutTrustingEstimates(trx);
     return observeStatement(trx, target, range, insert, fold);
   });
-  const first = result.rows.find((row) => row.seg === null)!;
-  const drifted = result.rows.filter((row) => row.seg === null && row.uid !== null).map((row) => row.uid!);
+  const seen = result.rows.filter((row) => row.part === "seen");
+  const first = seen[0]!;
+  const driftedRows = seen.filter((row) => row.uid !== null);
+  const drifted = driftedRows.map((row) => row.uid!);
   const kept = first.kept === true;
-  const okLines = fold && kept ? segmentsOf(result.rows, drifted.length, Number(first.checked) - drifted.length) : null;
+  const written = result.rows.find((row) => row.part === "written");
+  const okLines = fold && kept && written ? cutBetweenDrifted(written, driftedRows, Number(first.checked) - drifted.length) : null;
   return { usersChecked: Number(first.checked), drifted, kept, okLines };
 }
 
-/** The segment rows as `SweptLines`: one per stretch between drifted users, empty where the database had none; incomplete unless they hold every `ok` line. */
-function segmentsOf(rows: readonly ObservedRow[], driftedCount: number, okCount: number): SweptLines {
-  const segments: SweptLines["segments"] = Array.from({ length: driftedCount + 1 }, () => ({ hashes: "", lines: 0 }));
-  let complete = true;
-  let lines = 0;
-  for (const row of rows) {
-    if (row.seg === null) continue;
-    const index = Number(row.seg);
-    if (!(index >= 0 && index <= driftedCount)) complete = false;
-    else segments[index] = { hashes: row.hashes ?? "", lines: Number(row.lines) };
-    lines += Number(row.lines);
+/**
+ * The written hashes cut where the drifted users go (`SweptLines.segments`); incomplete
+ * unless they are every `ok` line of the chunk, each `LINE_HASH_CHARS` long, and the cuts in order.
+ */
+function cutBetweenDrifted(written: ObservedRow, driftedRows: readonly ObservedRow[], okCount: number): SweptLines {
+  const hashes = written.hashes ?? "";
+  const lines = Number(written.lines);
+  let complete = lines === okCount && hashes.length === lines * LINE_HASH_CHARS;
+  const segments: SweptLines["segments"] = [];
+  let from = 0;
+  for (const until of [...driftedRows.map((row) => Number(row.ok_before)), lines]) {
+    if (!(until >= from && until <= lines)) complete = false;
+    segments.push({ hashes: hashes.slice(from * LINE_HASH_CHARS, until * LINE_HASH_CHARS), lines: until - from });
+    from = until;
   }
-  return { segments, complete: complete && lines === okCount };
+  return { segments, complete };
 }
 
 function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: UidRange, insert: RawBuilder<unknown>, fold: boolean) {
-  // How many drifted users come before each row, itself included, in user-id order: the segment of an `ok` line.
-  const segment = fold ? sql`, COUNT(*) FILTER (WHERE NOT ${settledOn(sql.ref("w.points"), sql`COALESCE(e.total, 0)`)}) OVER (ORDER BY w.uid) AS seg` : sql``;
-  const segments = fold
+  // For each row, the settled users up to it in user-id order: on a drifted row, the `ok` lines before it.
+  const okBefore = fold ? sql`, COUNT(*) FILTER (WHERE ${settledOn(sql.ref("w.points"), sql`COALESCE(e.total, 0)`)}) OVER (ORDER BY w.uid) AS ok_before` : sql`, NULL AS ok_before`;
+  const hashes = fold
     ? sql`UNION ALL
-      SELECT NULL, NULL, NULL, s.seg, ${engineOf(trx).concatInOrder(sql.ref("w.line_hash"), sql.ref("w.uid"))}, COUNT(*)
-      FROM written w JOIN seen s ON s.uid = w.uid GROUP BY s.seg`
+      SELECT 'written', NULL, NULL, NULL, NULL, ${engineOf(trx).concatInOrder(sql.ref("line_hash"), sql.ref("uid"))}, COUNT(*) FROM written`
     : sql``;
   return sql<ObservedRow>`
     WITH ours AS (
@@ -135,7 +144,7 @@ function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: Uid
       WHERE run_id = ${target.runId} AND chunk_no = ${target.chunk.chunk_no} AND status = 'claimed' AND claimed_by = ${target.holder}
       FOR UPDATE
     ), seen AS MATERIALIZED (
-      SELECT w.uid, w.points, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n ${segment}
+      SELECT w.uid, w.points, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n ${okBefore}
       FROM wallets w
       LEFT JOIN (
         SELECT uid, SUM(amount) AS total, COUNT(*) AS n FROM ledger_entries
@@ -145,11 +154,12 @@ function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: Uid
     ), written AS (
       ${insert}
     )
-    SELECT counted.checked, d.uid, EXISTS (SELECT 1 FROM ours) AS kept, CAST(NULL AS bigint) AS seg, CAST(NULL AS text) AS hashes, CAST(NULL AS bigint) AS lines
+    SELECT 'seen' AS part, counted.checked, d.uid, EXISTS (SELECT 1 FROM ours) AS kept, CAST(d.ok_before AS bigint) AS ok_before,
+      CAST(NULL AS text) AS hashes, CAST(NULL AS bigint) AS lines
     FROM (SELECT COUNT(*) AS checked FROM seen) counted
     LEFT JOIN seen d ON NOT ${settledOn(sql.ref("d.points"), sql.ref("d.total"))}
-    ${segments}
-    ORDER BY seg NULLS FIRST, uid`.execute(trx);
+    ${hashes}
+    ORDER BY part, uid`.execute(trx);
 }
 
 /**

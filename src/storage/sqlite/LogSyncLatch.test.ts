@@ -7,8 +7,8 @@ import { buildApp } from "../../http/buildApp.js";
 import { postEntry } from "../../ledger/postEntry.js";
 import { openDatabase, type Db } from "../openDatabase.js";
 import { withTransaction } from "../withTransaction.js";
-import { sqliteLogSyncFailed } from "./LogSyncLatch.js";
-import { WalSync } from "./walSync.js";
+import { LogSyncLatch, sqliteLogSyncFailed } from "./LogSyncLatch.js";
+import { WalSync, WalSyncError } from "./walSync.js";
 
 const PRODUCT = "458255405240287377";
 const POINTS_PER_UNIT = 7;
@@ -27,6 +27,27 @@ async function serving(db: Db, lines: string[]): Promise<{ harness: WebhookHarne
   const token = await createApiToken(db.kysely, { role: "service", name: `latch-${flakeId()}`, now: NOW });
   return { harness: { app, secrets, clock: { now: NOW } }, service: { authorization: `Bearer ${token.token}` } };
 }
+
+describe("LogSyncLatch", () => {
+  it("keeps the first failure, refuses with it from then on, and reports it once to each listener, early or late", () => {
+    const latch = new LogSyncLatch();
+    const early: WalSyncError[] = [];
+    latch.whenTripped((failure) => early.push(failure));
+    expect(() => latch.throwIfTripped()).not.toThrow();
+    const first = latch.trip(new Error("EIO"));
+    expect(first).toBeInstanceOf(WalSyncError);
+    expect(latch.trip(new Error("ENOSPC"))).toBe(first);
+    expect(latch.trip(new WalSyncError({ cause: new Error("EROFS") }))).toBe(first);
+    expect(() => latch.throwIfTripped()).toThrow(first);
+    const late: WalSyncError[] = [];
+    latch.whenTripped((failure) => late.push(failure));
+    expect(early).toEqual([first]);
+    expect(late).toEqual([first]);
+    expect(first.message).toContain("EIO");
+    // The gauge is the process's: this latch belonged to no database.
+    sqliteLogSyncFailed.reset();
+  });
+});
 
 describe.runIf(ENGINES.includes("sqlite"))("after an fsync of the SQLite log failed, writes are refused until the process restarts [sqlite]", () => {
   let database: TestDatabase;

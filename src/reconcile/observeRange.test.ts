@@ -76,7 +76,23 @@ describeEachEngine("observing a chunk writes the lines of users in balance", (db
         });
         expect(inside).toEqual({ nestloop: "off", jit: "off" });
         expect(await settings(connection)).toEqual(before);
+        // The same settings opened with the transaction in one round trip, as the chunk's statement runs.
+        await db().engine.beginWithoutTrustingEstimates!(connection);
+        expect(await settings(connection)).toEqual({ nestloop: "off", jit: "off" });
+        await sql`COMMIT`.execute(connection);
+        expect(await settings(connection)).toEqual(before);
       });
+    });
+
+    it("leaves no transaction open on its connections, the chunk's or a failed one's", async () => {
+      const { runId, chunk } = await openAndClaim(db(), "2026-03-14");
+      await credit(db(), "open_tx_user", 5, "open_tx_1");
+      await observeRange(db(), { runId, date: "2026-03-14", chunk, holder: "tester", firstClaim: true });
+      // A first claim whose lines exist already: the insert fails, and the transaction must not stay open.
+      await expect(observeRange(db(), { runId, date: "2026-03-14", chunk, holder: "tester", firstClaim: true })).rejects.toThrow();
+      const open = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND state LIKE 'idle in transaction%'`.execute(db().kysely);
+      expect(Number(open.rows[0]!.n)).toBe(0);
     });
   }
 });

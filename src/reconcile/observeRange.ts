@@ -99,10 +99,7 @@ async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawB
   // joined to the drifted rows, one row) then costs "disabled", which would JIT-compile every
   // chunk's statement (0.8 s each): no JIT either; it never pays for a 5,000-user statement.
   // See docs/decisions/reconciliation-performance.md, "The 35 s mode".
-  const result = await db.kysely.transaction().execute(async (trx) => {
-    await db.engine.joinWithoutTrustingEstimates(trx);
-    return observeStatement(trx, target, range, insert, fold);
-  });
+  const result = await withoutTrustingEstimates(db, (trx) => observeStatement(trx, target, range, insert, fold));
   const seen = result.rows.filter((row) => row.part === "seen");
   const first = seen[0]!;
   const driftedRows = seen.filter((row) => row.uid !== null);
@@ -111,6 +108,33 @@ async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawB
   const written = result.rows.find((row) => row.part === "written");
   const okLines = fold && kept && written ? cutBetweenDrifted(written, driftedRows, Number(first.checked) - drifted.length) : null;
   return { usersChecked: Number(first.checked), drifted, kept, okLines };
+}
+
+/**
+ * Runs `work` in a transaction planned by `joinWithoutTrustingEstimates`. Where the engine
+ * opens it with its settings in one round trip, the chunk's statement costs three (open,
+ * observe, commit) instead of four: under load each waits for the serving process's event
+ * loop (docs/decisions/reconciliation-performance.md, "PostgreSQL, fifth round").
+ */
+async function withoutTrustingEstimates<T>(db: Db, work: (trx: Kysely<Schema>) => Promise<T>): Promise<T> {
+  const begin = db.engine.beginWithoutTrustingEstimates;
+  if (!begin) {
+    return db.kysely.transaction().execute(async (trx) => {
+      await db.engine.joinWithoutTrustingEstimates(trx);
+      return work(trx);
+    });
+  }
+  return db.kysely.connection().execute(async (connection) => {
+    await begin(connection);
+    try {
+      const done = await work(connection);
+      await sql`COMMIT`.execute(connection);
+      return done;
+    } catch (error) {
+      await sql`ROLLBACK`.execute(connection).catch(() => undefined);
+      throw error;
+    }
+  });
 }
 
 /**

@@ -102,6 +102,11 @@ export interface EngineAdapter extends Capabilities {
    */
   joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void>;
   /**
+   * Where the engine can: opens a transaction on `connection` with the same settings in one
+   * round trip (`BEGIN` and them in one statement text); the caller commits or rolls back.
+   */
+  readonly beginWithoutTrustingEstimates?: (connection: Kysely<any>) => Promise<void>;
+  /**
    * A statement after which, until `trx` ends, keyed reads go through their index even on a
    * table the planner has no statistics for (a young table before its first analyse), where
    * `key in (…)` would otherwise read the whole table; null where the engine needs none.

@@ -14,6 +14,9 @@ const ENTRIES_PER_STATEMENT = 5_000;
 /** How long a transaction that imported a snapshot waits for a lock before giving up its work. */
 const IMPORTER_LOCK_TIMEOUT_MS = 100;
 
+/** The planner settings of `joinWithoutTrustingEstimates`, local to the transaction; literal, so the text carries no parameters. */
+const JOIN_WITHOUT_TRUSTING_ESTIMATES = sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`;
+
 export const postgresAdapter: EngineAdapter = {
   name: "postgres",
   rowLocks: true,
@@ -83,7 +86,11 @@ export const postgresAdapter: EngineAdapter = {
     },
   },
   async joinWithoutTrustingEstimates(trx: Kysely<any>): Promise<void> {
-    await sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`.execute(trx);
+    await JOIN_WITHOUT_TRUSTING_ESTIMATES.execute(trx);
+  },
+  // No parameters, so the driver sends the text as one simple query: both statements, one round trip.
+  async beginWithoutTrustingEstimates(connection: Kysely<any>): Promise<void> {
+    await sql`BEGIN; ${JOIN_WITHOUT_TRUSTING_ESTIMATES}`.execute(connection);
   },
   lookupsByIndexStatement: () => sql`select set_config('enable_seqscan', 'off', true)`,
   async refreshStatistics(db: Kysely<any>, table: string): Promise<void> {

@@ -1,12 +1,13 @@
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import type { Schema } from "../storage/schema.js";
 import type { SettledLine } from "../storage/EngineAdapter.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
 import type { Chunk } from "./claimChunk.js";
-import { observeInOneStatement, SEEN_SETTLED } from "./observeInOneStatement.js";
-import { readSweptUsers } from "./readSweptUsers.js";
+import { rangeOn, readSweptUsers, settledOn, type UidRange } from "./readSweptUsers.js";
 import type { SweptLines } from "./sweepFold.js";
 import { appendSettledLines } from "./appendSettledLines.js";
-import { settledLinesInsert } from "./writeLines.js";
+import { settledLinesInsert, type SettledColumns } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export interface RangeObserved {
@@ -44,10 +45,98 @@ export interface ObservedChunk {
  */
 export async function observeRange(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const { inProcess, writableCtes, rowLocks } = db.engine;
-  // A first claim's lines are all this statement's: their hashes come back for the run's fold (`SweepFold`).
-  const firstClaim = target.firstClaim === true;
-  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED, { keepEarlier: !firstClaim, returnHashes: firstClaim }) : null;
-  return insert ? observeInOneStatement(db, target, insert, firstClaim) : observeInSlices(db, target);
+  const insert = !inProcess && writableCtes && rowLocks ? settledLinesInsert(db.engine, target, SEEN_SETTLED, { keepEarlier: target.firstClaim !== true }) : null;
+  return insert ? observeInOneStatement(db, target, insert) : observeInSlices(db, target);
+}
+
+/** The users in balance among the rows of `seen` in `observeInOneStatement`. */
+const SEEN_SETTLED: SettledColumns = {
+  from: "seen",
+  uid: sql.ref("uid"),
+  points: sql.ref("points"),
+  count: sql.ref("n"),
+  where: settledOn(sql.ref("points"), sql.ref("total")),
+};
+
+interface ObservedRow {
+  checked: number | string;
+  uid: string | null;
+  kept: boolean;
+}
+
+/**
+ * An engine that runs statements in its own backends, can write from a `WITH` clause,
+ * lock rows and hash in SQL does it in one statement: the aggregate, the `ok` lines with
+ * their hashes (`insert`, from `settledLinesInsert`; `observeRange.test.ts` holds them
+ * equal to `lineHash`), and the user ids of the others come back. A chunk's thousands of lines never travel to Node
+ * and back, which was most of the run's time; no figure of an unsettled user is read as
+ * a number here. The chunk row is locked for the statement, so the check that it is
+ * still ours holds until the lines commit.
+ */
+async function observeInOneStatement(db: Db, target: ObservedChunk, insert: RawBuilder<unknown>): Promise<RangeObserved> {
+  const range = { after: target.chunk.uid_after, last: target.chunk.uid_last };
+  // The planner estimates a chunk's rows from the user-id histogram, which for text ids can
+  // be off by orders of magnitude (1 row for 5,000 in the bench's last histogram bucket).
+  // Believing one row, it joined each wallet to a re-run of the whole range's aggregate:
+  // 12.5M rows through the join and 29-44 s for that one chunk. Without nested loops the join is a
+  // merge or hash join, linear whatever the estimate. The nested loop that remains (the count
+  // joined to the drifted rows, one row) then costs "disabled", which would JIT-compile every
+  // chunk's statement (0.8 s each): no JIT either; it never pays for a 5,000-user statement.
+  // See docs/decisions/reconciliation-performance.md, "The 35 s mode".
+  const result = await withoutTrustingEstimates(db, (trx) => observeStatement(trx, target, range, insert));
+  const first = result.rows[0]!;
+  const drifted = result.rows.filter((row) => row.uid !== null).map((row) => row.uid!);
+  return { usersChecked: Number(first.checked), drifted, kept: first.kept, okLines: null };
+}
+
+/**
+ * Runs `work` in a transaction planned by `joinWithoutTrustingEstimates`. Where the engine
+ * opens it with its settings in one round trip, the chunk's statement costs three (open,
+ * observe, commit) instead of four: under load each waits for the serving process's event
+ * loop (docs/decisions/reconciliation-performance.md, "PostgreSQL, fifth round").
+ */
+async function withoutTrustingEstimates<T>(db: Db, work: (trx: Kysely<Schema>) => Promise<T>): Promise<T> {
+  const begin = db.engine.beginWithoutTrustingEstimates;
+  if (!begin) {
+    return db.kysely.transaction().execute(async (trx) => {
+      await db.engine.joinWithoutTrustingEstimates(trx);
+      return work(trx);
+    });
+  }
+  return db.kysely.connection().execute(async (connection) => {
+    await begin(connection);
+    try {
+      const done = await work(connection);
+      await sql`COMMIT`.execute(connection);
+      return done;
+    } catch (error) {
+      await sql`ROLLBACK`.execute(connection).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: UidRange, insert: RawBuilder<unknown>) {
+  return sql<ObservedRow>`
+    WITH ours AS (
+      SELECT 1 FROM reconciliation_chunks
+      WHERE run_id = ${target.runId} AND chunk_no = ${target.chunk.chunk_no} AND status = 'claimed' AND claimed_by = ${target.holder}
+      FOR UPDATE
+    ), seen AS MATERIALIZED (
+      SELECT w.uid, w.points, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n
+      FROM wallets w
+      LEFT JOIN (
+        SELECT uid, SUM(amount) AS total, COUNT(*) AS n FROM ledger_entries
+        WHERE ${rangeOn(sql.ref("uid"), range)} GROUP BY uid
+      ) e ON e.uid = w.uid
+      WHERE ${rangeOn(sql.ref("w.uid"), range)} AND EXISTS (SELECT 1 FROM ours)
+    ), written AS (
+      ${insert}
+    )
+    SELECT counted.checked, d.uid, EXISTS (SELECT 1 FROM ours) AS kept
+    FROM (SELECT COUNT(*) AS checked FROM seen) counted
+    LEFT JOIN seen d ON NOT ${settledOn(sql.ref("d.points"), sql.ref("d.total"))}
+    ORDER BY d.uid`.execute(trx);
 }
 
 /**
@@ -72,8 +161,7 @@ const SLICE_USERS = 1_000;
  */
 async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
   const drifted: string[] = [];
-  /** The `ok` lines' hashes in the order read; for each drifted user, how many `ok` lines come before it. */
-  const okLines = { hashes: [] as string[], driftedAfter: [] as number[], complete: true };
+  const okLines: SweptLines = { hashes: [], driftedAfter: [], complete: true };
   let usersChecked = 0;
   /** `ok` lines read so far: their hashes join `okLines.hashes` as their writes answer, in order. */
   let okRead = 0;
@@ -119,18 +207,7 @@ async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObse
     // write of this sweep runs after the caller has given up on the chunk.
     if (inFlight) await inFlight.catch(() => undefined);
   }
-  return { usersChecked, drifted, kept: true, okLines: { segments: segmentsBetween(okLines.hashes, okLines.driftedAfter), complete: okLines.complete } };
-}
-
-/** The runs of `hashes` between drifted users, each drifted user after `driftedAfter[i]` of them (`SweptLines.segments`). */
-function segmentsBetween(hashes: readonly string[], driftedAfter: readonly number[]): SweptLines["segments"] {
-  const segments: SweptLines["segments"] = [];
-  let from = 0;
-  for (const until of [...driftedAfter, hashes.length]) {
-    segments.push({ hashes: hashes.slice(from, until).join(""), lines: until - from });
-    from = until;
-  }
-  return segments;
+  return { usersChecked, drifted, kept: true, okLines };
 }
 
 interface WrittenSlice {

@@ -25,9 +25,6 @@ export interface ReportLine {
 export const LINE_ACTIONS = ["ok", "reported", "adjusted", "restored", "already_healed", "refused"] as const;
 export type LineAction = (typeof LINE_ACTIONS)[number];
 
-/** Characters of every line hash: SHA-256 in hex (`lineHash`, and the engines' `sha256Hex`). */
-export const LINE_HASH_CHARS = 64;
-
 /**
  * SHA-256 of the line's canonical form (`lineCanonicalForm.ts`): the JSON array
  * `[runDate, uid, walletPoints, ledgerSum, ledgerCount, delta, action,

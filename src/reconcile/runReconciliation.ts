@@ -83,14 +83,14 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
     let chunksDone = 0;
     let usersChecked = 0;
     const concurrency = request.concurrency ?? db.engine.sweepConcurrency;
-    // Folds the lines as they are written, in chunk order whichever sweeper finishes first.
-    const fold = new SweepFold();
+    // One sweeper takes chunks in order; several would finish them out of order.
+    const fold = concurrency === 1 ? new SweepFold() : null;
     const sweeper = async () => {
       for (;;) {
         const chunk = await claimChunk(db, runId, holder, request.now());
         if (!chunk) return;
         const result = await sweepChunk(db, run, chunk, holder, request.now);
-        fold.add(chunk, result.kept, result.lines);
+        fold?.add(chunk, result.kept, result.lines);
         if (request.logger) logHeals(request.logger, run, request.requestId ?? null, result.healed);
         chunksDone += 1;
         usersChecked += result.usersChecked;
@@ -99,7 +99,7 @@ export async function runReconciliation(db: Db, request: ReconcileRequest): Prom
     };
     await Promise.all(Array.from({ length: concurrency }, sweeper));
     const settings = request.reports ?? { keys: NO_REPORT_KEYS, anchorFile: null };
-    const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey, fold.summary(Number(total.n)));
+    const finalized = await finalizeRun(db, runId, request.now, settings.keys.signingKey, fold?.summary(Number(total.n)) ?? null);
     const summary = await readRun(db.kysely, runId);
     if (finalized.outcome === "others_working") return { outcome: "shared", run: summary };
     markStoredStateChanged();

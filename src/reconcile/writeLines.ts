@@ -75,15 +75,14 @@ export interface SettledColumns {
  * With `keepEarlier` a line already stored for the user is kept (`ON CONFLICT DO
  * NOTHING`); without it the caller knows none can exist, and the insert skips that
  * speculative check (10–15 ms of backend CPU per 5,000 lines, about a sixth of the
- * statement), a taken key failing the statement. With `returnHashes` the insert returns
- * each written line's `uid` and `line_hash`, for a caller that folds the run's digest.
+ * statement), a taken key failing the statement.
  * Null where the engine cannot hash in SQL; such engines write through `writeLines`.
  */
 export function settledLinesInsert(
   engine: EngineAdapter,
   run: { runId: number; date: string },
   columns: SettledColumns,
-  options: { keepEarlier: boolean; returnHashes?: boolean },
+  options: { keepEarlier: boolean },
 ): RawBuilder<unknown> | null {
   const sources: Record<CanonicalField, FieldSource> = {
     runDate: { known: run.date },
@@ -103,6 +102,5 @@ export function settledLinesInsert(
       (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash)
     SELECT ${run.runId}, ${columns.uid}, ${columns.points}, ${columns.points}, ${columns.count}, 0, 'ok', NULL, ${hash}
     FROM ${sql.table(columns.from)} WHERE ${columns.where}
-    ${options.keepEarlier ? sql`ON CONFLICT DO NOTHING` : sql``}
-    ${options.returnHashes ? sql`RETURNING uid, line_hash` : sql``}`;
+    ${options.keepEarlier ? sql`ON CONFLICT DO NOTHING` : sql``}`;
 }

@@ -18,6 +18,40 @@ export interface SettledLine {
   count: number;
 }
 
+/** What one slice statement of the sweep saw and wrote (`SweptUsersInProcess.run`). */
+export interface SweptSliceRows {
+  /** Users of the slice. */
+  checked: number;
+  /** The slice's last user id, in the database's order; null for an empty slice. */
+  lastUid: string | null;
+  /** The `ok` lines' hashes, in user-id order. */
+  hashes: string[];
+  /** Users not settled (drifted or past the exact range), in user-id order. */
+  drifted: string[];
+  /** For each of `drifted`: how many `ok` lines of the slice come before it. */
+  driftedAt: number[];
+  /** `ok` lines the statement inserted; fewer than `hashes` when some were already stored (and kept). */
+  inserted: number;
+}
+
+/**
+ * An engine that runs statements in this process and can call back into it from SQL
+ * (SQLite): the sweep observes and writes a slice in one statement whose rows call
+ * `userCall`, hashed in TypeScript by `hashOf` (src/reconcile/sweepSlice.ts).
+ */
+export interface SweptUsersInProcess {
+  /** SQL calling back for one user: answers the `ok` line's hash, or null for a user not settled. */
+  userCall(
+    position: RawBuilder<unknown>,
+    uid: RawBuilder<unknown>,
+    settled: RawBuilder<unknown>,
+    points: RawBuilder<unknown>,
+    count: RawBuilder<unknown>,
+  ): RawBuilder<unknown>;
+  /** Runs `statement`, whose rows call `userCall`, inside `trx`, and answers what they saw. */
+  run(trx: Kysely<any>, statement: CompiledQuery, hashOf: (uid: string, points: number, count: number) => string): Promise<SweptSliceRows>;
+}
+
 /** An entry as written: every column but the id, which the engine gives. */
 export type LedgerEntryRow = Omit<Required<Insertable<LedgerEntriesTable>>, "id">;
 
@@ -148,6 +182,9 @@ export interface EngineAdapter extends Capabilities {
   selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
+
+  /** Where the sweep's slices are observed and written in one statement calling back into this process; absent elsewhere. */
+  readonly sweptUsers?: SweptUsersInProcess;
 
   /** SQL text of `value` (a text expression) as a JSON string, the bytes `JSON.stringify` gives. */
   jsonText(value: RawBuilder<unknown>): RawBuilder<unknown>;

@@ -1,4 +1,4 @@
-import type { SettledLine } from "./EngineAdapter.js";
+import type { SettledLine, SweptSliceRows } from "./EngineAdapter.js";
 
 /**
  * Turns at a SQLite file's one write lock, between this thread's connection and a
@@ -19,6 +19,14 @@ export interface WriteTurns {
    */
   appendSettledLines?(write: SettledLinesWrite): Promise<SettledLinesWritten>;
   /**
+   * Observes one slice of a reconciliation chunk and writes its `ok` lines in one
+   * statement on the writer's own connection (`sweepSlice`), between two of its batches:
+   * no row of the slice reaches this thread, and no statement of the sweep runs on its
+   * event loop (docs/decisions/reconciliation-performance.md, "SQLite sweep, fifth round").
+   * `unavailable`: no writer is running now; the caller sweeps on its own connection.
+   */
+  sweepSlice?(slice: SliceToSweep): Promise<SliceSwept | { outcome: "unavailable" }>;
+  /**
    * An fsync of the write-ahead log, begun after this call, on the writer's own `WalSync`:
    * a commit of this connection shares the fsyncs that make the writer's deliveries
    * durable instead of running one of its own beside them on the same file. Null when
@@ -38,6 +46,26 @@ export interface SettledLinesWrite {
   points: number[];
   counts: number[];
 }
+
+/** One slice of a chunk's range for `sweepSlice`: the first `limit` users after `after`, up to `last`. */
+export interface SliceToSweep {
+  runId: number;
+  /** The run's date, part of every line's hash. */
+  date: string;
+  chunkNo: number;
+  holder: string;
+  /** Exclusive; null means from the first user. */
+  after: string | null;
+  /** Inclusive; null means to the last user. */
+  last: string | null;
+  limit: number;
+}
+
+export type SliceSwept =
+  /** Committed: the slice as seen, its `ok` lines written. */
+  | { outcome: "swept"; rows: SweptSliceRows }
+  /** The chunk is no longer `holder`'s: nothing was written. */
+  | { outcome: "chunk_lost" };
 
 export type SettledLinesWritten =
   /** Committed; `rows` below the lines sent means some were already stored (and kept). */

@@ -6,7 +6,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
 import { appendSettledLines } from "../reconcile/appendSettledLines.js";
-import type { SettledLinesWrite } from "../storage/SeparateWriter.js";
+import { sweepSlice } from "../reconcile/sweepSlice.js";
+import type { SettledLinesWrite, SliceToSweep } from "../storage/SeparateWriter.js";
+import { packSweptSlice } from "./packSweptSlice.js";
 import { packWritten, unpackSettledLines } from "./packSettledLines.js";
 import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
@@ -67,6 +69,20 @@ async function appendLines(id: number, write: SettledLinesWrite): Promise<void> 
   }
 }
 
+/**
+ * One slice of the reconciliation sweep, observed and written in one statement between two
+ * batches (docs/decisions/reconciliation-performance.md, "SQLite sweep, fifth round"): a
+ * batch waits behind one slice at most. Not fsynced here, as `appendLines`.
+ */
+async function sweep(id: number, slice: SliceToSweep): Promise<void> {
+  try {
+    const swept = await queue.between(() => sweepSlice(db, slice));
+    port.postMessage({ kind: "slice", id, swept: packSweptSlice(swept) } satisfies FromWriter);
+  } catch (error) {
+    port.postMessage({ kind: "slice", id, swept: { outcome: "failed", failure: String((error as Error)?.message ?? error) } } satisfies FromWriter);
+  }
+}
+
 async function close(): Promise<void> {
   await queue.drain();
   flush();
@@ -88,6 +104,9 @@ port.on("message", (message: ToWriter) => {
       return;
     case "lines":
       void appendLines(message.id, unpackSettledLines(message.write));
+      return;
+    case "slice":
+      void sweep(message.id, message.slice);
       return;
     case "close":
       void close();

@@ -2,6 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from "kysely";
 import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { raisedPageCache } from "./raisedPageCache.js";
+import { sweptUsersCallback } from "./sweptUsersCallback.js";
 import { chunkedStatements, ONE_BY_ONE_BELOW, placeholderRows, type ChunkedStatements } from "./chunkedStatements.js";
 
 /** Lines per bulk statement: 1,100 parameters, far below SQLite's limit of 32,766. */
@@ -201,6 +202,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
 
     jsonText: (value: RawBuilder<unknown>) => sql`json_quote(${value})`,
     sha256Hex: null,
+    sweptUsers: sweptUsersCallback(raw),
     concatInOrder: (value: RawBuilder<unknown>, key: RawBuilder<unknown>) => sql`group_concat(${value}, '' ORDER BY ${key})`,
 
     withPageCache: raisedPageCache(raw),

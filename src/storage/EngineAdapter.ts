@@ -18,38 +18,18 @@ export interface SettledLine {
   count: number;
 }
 
-/** What one slice statement of the sweep saw and wrote (`SweptUsersInProcess.run`). */
-export interface SweptSliceRows {
-  /** Users of the slice. */
-  checked: number;
-  /** The slice's last user id, in the database's order; null for an empty slice. */
-  lastUid: string | null;
-  /** The `ok` lines' hashes, in user-id order. */
-  hashes: string[];
-  /** Users not settled (drifted or past the exact range), in user-id order. */
-  drifted: string[];
-  /** For each of `drifted`: how many `ok` lines of the slice come before it. */
-  driftedAt: number[];
-  /** `ok` lines the statement inserted; fewer than `hashes` when some were already stored (and kept). */
-  inserted: number;
-}
-
 /**
  * An engine that runs statements in this process and can call back into it from SQL
- * (SQLite): the sweep observes and writes a slice in one statement whose rows call
- * `userCall`, hashed in TypeScript by `hashOf` (src/reconcile/sweepSlice.ts).
+ * (SQLite): the sweep observes a slice and writes its `ok` lines in one statement, each
+ * line hashed in TypeScript by `hashOf` (src/reconcile/sweepSlice.ts).
  */
 export interface SweptUsersInProcess {
-  /** SQL calling back for one user: answers the `ok` line's hash, or null for a user not settled. */
-  userCall(
-    position: RawBuilder<unknown>,
-    uid: RawBuilder<unknown>,
-    settled: RawBuilder<unknown>,
-    points: RawBuilder<unknown>,
-    count: RawBuilder<unknown>,
-  ): RawBuilder<unknown>;
-  /** Runs `statement`, whose rows call `userCall`, inside `trx`, and answers what they saw. */
-  run(trx: Kysely<any>, statement: CompiledQuery, hashOf: (uid: string, points: number, count: number) => string): Promise<SweptSliceRows>;
+  /** SQL answering the hash `hashOf` gives a settled user's `ok` line. */
+  okLineHash(uid: RawBuilder<unknown>, points: RawBuilder<unknown>, count: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** SQL that notes `uid` as not settled (`run` answers it) and is false. */
+  notSettled(uid: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** Runs `statement` inside `trx`: how many rows it inserted, and the users it noted as not settled, each once, in no particular order. */
+  run(trx: Kysely<any>, statement: CompiledQuery, hashOf: (uid: string, points: number, count: number) => string): Promise<{ inserted: number; notSettled: string[] }>;
 }
 
 /** An entry as written: every column but the id, which the engine gives. */

@@ -1,4 +1,4 @@
-import type { SettledLine, SweptSliceRows } from "./EngineAdapter.js";
+import type { SettledLine } from "./EngineAdapter.js";
 
 /**
  * Turns at a SQLite file's one write lock, between this thread's connection and a
@@ -59,6 +59,22 @@ export interface SliceToSweep {
   /** Inclusive; null means to the last user. */
   last: string | null;
   limit: number;
+}
+
+/** What one slice of the sweep saw and wrote (`sweepSlice`). */
+export interface SweptSliceRows {
+  /** Users of the slice. */
+  checked: number;
+  /** The slice's last user id, in the database's order; null for an empty slice. */
+  lastUid: string | null;
+  /** The hashes of the slice's stored lines, in user-id order: its `ok` lines, unless `inserted` says some were there before. */
+  hashes: string[];
+  /** Users not settled (drifted or past the exact range), in user-id order. */
+  drifted: string[];
+  /** For each of `drifted`: how many `ok` lines of the slice come before it. */
+  driftedAt: number[];
+  /** `ok` lines this sweep inserted; fewer than `hashes` when some lines of the slice were already stored (and kept). */
+  inserted: number;
 }
 
 export type SliceSwept =

@@ -1,11 +1,12 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Schema } from "../storage/schema.js";
 import type { Db } from "../storage/openDatabase.js";
-import type { SliceSwept, SliceToSweep } from "../storage/SeparateWriter.js";
+import type { RangeToSweep } from "../storage/SeparateWriter.js";
 import type { Chunk } from "./claimChunk.js";
 import { rangeOn, settledOn, type UidRange } from "./readSweptUsers.js";
 import type { SweptLines } from "./sweepFold.js";
 import { sweepSlice } from "./sweepSlice.js";
+import { walkSlices } from "./walkSlices.js";
 import { settledLinesInsert, type SettledColumns } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
@@ -123,50 +124,26 @@ function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: Uid
 const SLICE_USERS = 1_000;
 
 /**
- * Otherwise the range is walked a slice at a time, each slice observed and its `ok`
- * lines written in one statement and one transaction that first checks the chunk is
- * still ours (`sweepSlice`), with a turn for live requests in between. Where a webhook
- * writer thread owns a connection of its own, that thread runs it between two of its
- * batches, and no row of the slice reaches this thread; otherwise this connection does.
- * The next slice starts after the last one's last user, so slices go one at a time: a
- * lost chunk stops the walk before anything more is asked.
+ * Otherwise the range is walked a slice at a time (`walkSlices`), each slice observed and
+ * its `ok` lines written in one statement and one transaction that first checks the chunk
+ * is still ours (`sweepSlice`). Where a webhook writer thread owns a connection of its own,
+ * that thread walks the range, a slice between two of its batches, and no row of it
+ * reaches this thread; otherwise this connection does, with a turn for live requests
+ * between slices.
  */
 async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
-  const drifted: string[] = [];
-  const okLines: SweptLines = { hashes: [], driftedAfter: [], complete: true };
-  let usersChecked = 0;
-  let after = target.chunk.uid_after;
-  for (;;) {
-    const swept = await sweepIfOurs(db, {
-      runId: target.runId,
-      date: target.date,
-      chunkNo: target.chunk.chunk_no,
-      holder: target.holder,
-      after,
-      last: target.chunk.uid_last,
-      limit: SLICE_USERS,
-    });
-    if (swept.outcome === "chunk_lost") return { usersChecked, drifted: [], kept: false, okLines: null };
-    const slice = swept.rows;
-    if (slice.checked === 0) break;
-    for (let index = 0; index < slice.drifted.length; index++) {
-      drifted.push(slice.drifted[index]!);
-      okLines.driftedAfter.push(okLines.hashes.length + slice.driftedAt[index]!);
-    }
-    for (const hash of slice.hashes) okLines.hashes.push(hash);
-    okLines.complete &&= slice.inserted === slice.hashes.length;
-    usersChecked += slice.checked;
-    after = slice.lastUid;
-    // A short slice, or a full one ending on the range's last user, leaves nothing to read.
-    if (slice.checked < SLICE_USERS || after === target.chunk.uid_last) break;
-    await yieldToRequests();
-  }
-  return { usersChecked, drifted, kept: true, okLines };
-}
-
-/** Through the writer thread where one runs, else on this connection. */
-async function sweepIfOurs(db: Db, slice: SliceToSweep): Promise<SliceSwept> {
-  const viaWriter = await db.separateWriter?.turns?.sweepSlice?.(slice);
-  if (viaWriter && viaWriter.outcome !== "unavailable") return viaWriter;
-  return sweepSlice(db, slice);
+  const range: RangeToSweep = {
+    runId: target.runId,
+    date: target.date,
+    chunkNo: target.chunk.chunk_no,
+    holder: target.holder,
+    after: target.chunk.uid_after,
+    last: target.chunk.uid_last,
+    sliceUsers: SLICE_USERS,
+  };
+  const viaWriter = await db.separateWriter?.turns?.sweepRange?.(range);
+  const walked = viaWriter && !("unavailable" in viaWriter) ? viaWriter : await walkSlices(range, (slice) => sweepSlice(db, slice), yieldToRequests);
+  if (!walked.kept) return { usersChecked: 0, drifted: [], kept: false, okLines: null };
+  const { usersChecked, drifted, hashes, driftedAfter, complete } = walked;
+  return { usersChecked, drifted, kept: true, okLines: { hashes, driftedAfter, complete } };
 }

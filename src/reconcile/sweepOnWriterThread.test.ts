@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } from "../../test/support/testDatabase.js";
 import { catalogue, flakeId, paynowOrder, sendPaynow, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
-import type { SliceSwept } from "../storage/SeparateWriter.js";
+import type { RangeWalked } from "../storage/SeparateWriter.js";
 import { deliveryWriterFor } from "../webhooks/deliveryWriterFor.js";
 import { WebhookWriterThread } from "../webhooks/WebhookWriterThread.js";
 import { claimChunk } from "./claimChunk.js";
@@ -48,12 +48,12 @@ describe.runIf(ENGINES.includes("sqlite"))("the sweep's ok lines on the webhook 
 
   it("the thread writes every slice's ok lines while deliveries keep coming, and the report verifies", async () => {
     expect(database.db.separateWriter?.turns).toBe(thread);
-    const answers: (SliceSwept | { outcome: "unavailable" })[] = [];
-    const sweep = vi.spyOn(thread, "sweepSlice");
-    sweep.mockImplementation(async function (this: WebhookWriterThread, slice) {
-      const swept = await WebhookWriterThread.prototype.sweepSlice.call(this, slice);
-      answers.push(swept);
-      return swept;
+    const answers: (RangeWalked | { unavailable: true })[] = [];
+    const sweep = vi.spyOn(thread, "sweepRange");
+    sweep.mockImplementation(async function (this: WebhookWriterThread, range) {
+      const walked = await WebhookWriterThread.prototype.sweepRange.call(this, range);
+      answers.push(walked);
+      return walked;
     });
     try {
       const deliveries = Array.from({ length: 40 }, (_, index) =>
@@ -66,10 +66,11 @@ describe.runIf(ENGINES.includes("sqlite"))("the sweep's ok lines on the webhook 
       expect(outcome.run.usersChecked).toBe(USERS);
       expect(outcome.run.violations).toBe(DRIFTED.length);
       // Slices of 1,000 in chunks of 1,000 and the last of 600: every slice went to the thread, and it wrote all of them.
-      expect(answers.map((answer) => answer.outcome)).toEqual(["swept", "swept", "swept"]);
-      expect(answers.reduce((sum, answer) => sum + (answer.outcome === "swept" ? answer.rows.checked : 0), 0)).toBe(USERS);
-      expect(answers.reduce((sum, answer) => sum + (answer.outcome === "swept" ? answer.rows.inserted : 0), 0)).toBe(USERS - DRIFTED.length);
-      expect(answers.flatMap((answer) => (answer.outcome === "swept" ? answer.rows.drifted : []))).toEqual(DRIFTED);
+      const walked = answers.map((answer) => ("kept" in answer && answer.kept ? answer : null));
+      expect(walked.map((answer) => answer?.complete)).toEqual([true, true, true]);
+      expect(walked.reduce((sum, answer) => sum + answer!.usersChecked, 0)).toBe(USERS);
+      expect(walked.reduce((sum, answer) => sum + answer!.hashes.length, 0)).toBe(USERS - DRIFTED.length);
+      expect(walked.flatMap((answer) => answer!.drifted)).toEqual(DRIFTED);
       const verified = await verifyReports(database.db.kysely, { date: "2026-10-01" });
       expect(verified.problems).toEqual([]);
       expect(verified.linesChecked).toBe(USERS);
@@ -92,18 +93,18 @@ describe.runIf(ENGINES.includes("sqlite"))("the sweep's ok lines on the webhook 
     expect(await stored()).toEqual([{ uid: "w0000001" }]);
   });
 
-  it("sweeps nothing for a chunk that is no longer the caller's, and the holder's sweep answers the lines it wrote", async () => {
+  it("walks nothing for a chunk that is no longer the caller's, and the holder's walk answers the lines it wrote, in order", async () => {
     const opened = await openRun(database.db, { date: "2026-10-03", policy: "adjust_ledger", chunkUsers: 1_000, mode: "start", now: T0 });
     if (opened.outcome !== "opened") throw new Error(`run not opened: ${opened.outcome}`);
     const chunk = await claimChunk(database.db, opened.runId, "holder-a", T0);
     await sql`UPDATE wallets SET points = points + 1 WHERE uid = 'w0000004'`.execute(database.db.kysely);
-    const slice = { runId: opened.runId, chunkNo: chunk!.chunk_no, date: "2026-10-03", after: chunk!.uid_after, last: chunk!.uid_last, limit: 10 };
-    expect(await thread.sweepSlice({ ...slice, holder: "holder-b" })).toEqual({ outcome: "chunk_lost" });
+    // Slices of three over ten users: the walk crosses four slices inside the thread.
+    const range = { runId: opened.runId, chunkNo: chunk!.chunk_no, date: "2026-10-03", after: chunk!.uid_after, last: "w0000010", sliceUsers: 3 };
+    expect(await thread.sweepRange({ ...range, holder: "holder-b" })).toEqual({ kept: false });
     const stored = () => database.db.kysely.selectFrom("reconciliation_user_reports").select(["uid", "line_hash"]).where("run_id", "=", opened.runId).orderBy("uid").execute();
     expect(await stored()).toEqual([]);
-    const swept = await thread.sweepSlice({ ...slice, holder: "holder-a" });
-    if (swept.outcome !== "swept") throw new Error(`not swept: ${swept.outcome}`);
-    expect(swept.rows).toMatchObject({ checked: 10, lastUid: "w0000010", drifted: ["w0000004"], driftedAt: [3], inserted: 9 });
-    expect(swept.rows.hashes).toEqual((await stored()).map((line) => line.line_hash));
+    const walked = await thread.sweepRange({ ...range, holder: "holder-a" });
+    expect(walked).toMatchObject({ kept: true, usersChecked: 10, drifted: ["w0000004"], driftedAfter: [3], complete: true });
+    expect("hashes" in walked && walked.hashes).toEqual((await stored()).map((line) => line.line_hash));
   });
 });

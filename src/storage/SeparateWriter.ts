@@ -19,13 +19,14 @@ export interface WriteTurns {
    */
   appendSettledLines?(write: SettledLinesWrite): Promise<SettledLinesWritten>;
   /**
-   * Observes one slice of a reconciliation chunk and writes its `ok` lines in one
-   * statement on the writer's own connection (`sweepSlice`), between two of its batches:
-   * no row of the slice reaches this thread, and no statement of the sweep runs on its
-   * event loop (docs/decisions/reconciliation-performance.md, "SQLite sweep, fifth round").
+   * Walks a reconciliation chunk's range on the writer's own connection a slice at a
+   * time (`walkSlices` over `sweepSlice`), each slice observed and its `ok` lines written
+   * in one statement between two of its batches, so a batch waits behind one slice at
+   * most; no row reaches this thread, and no statement of the sweep runs on its event
+   * loop (docs/decisions/reconciliation-performance.md, "SQLite sweep, fifth round").
    * `unavailable`: no writer is running now; the caller sweeps on its own connection.
    */
-  sweepSlice?(slice: SliceToSweep): Promise<SliceSwept | { outcome: "unavailable" }>;
+  sweepRange?(range: RangeToSweep): Promise<RangeWalked | { unavailable: true }>;
   /**
    * An fsync of the write-ahead log, begun after this call, on the writer's own `WalSync`:
    * a commit of this connection shares the fsyncs that make the writer's deliveries
@@ -60,6 +61,34 @@ export interface SliceToSweep {
   last: string | null;
   limit: number;
 }
+
+/** A chunk's range for `walkSlices`, in slices of `sliceUsers`. */
+export interface RangeToSweep {
+  runId: number;
+  date: string;
+  chunkNo: number;
+  holder: string;
+  /** Exclusive; null means from the first user. */
+  after: string | null;
+  /** Inclusive; null means to the last user. */
+  last: string | null;
+  sliceUsers: number;
+}
+
+/** What `walkSlices` answers: `kept` false when the chunk was lost (nothing more was written). */
+export type RangeWalked =
+  | { kept: false }
+  | {
+      kept: true;
+      usersChecked: number;
+      /** Users not settled, in user-id order, for the heal. */
+      drifted: string[];
+      /** The `ok` lines' hashes in user-id order, and each drifted user's place among them (`SweptLines`). */
+      hashes: string[];
+      driftedAfter: number[];
+      /** False when a line was already stored for one of the users (and kept). */
+      complete: boolean;
+    };
 
 /** What one slice of the sweep saw and wrote (`sweepSlice`). */
 export interface SweptSliceRows {

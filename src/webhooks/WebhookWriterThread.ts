@@ -3,12 +3,12 @@ import type { Worker } from "node:worker_threads";
 import type { Db } from "../storage/openDatabase.js";
 import { startModuleWorker } from "../threads/startModuleWorker.js";
 import { WalSync, walPathOf } from "../storage/sqlite/walSync.js";
-import type { SeparateWriter, SettledLinesWrite, SettledLinesWritten, SliceSwept, SliceToSweep, WriteTurns } from "../storage/SeparateWriter.js";
+import type { SeparateWriter, SettledLinesWrite, SettledLinesWritten, RangeToSweep, RangeWalked, WriteTurns } from "../storage/SeparateWriter.js";
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
 import { webhookWriterExitsTotal } from "./metrics.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 import { packSettledLines, unpackWritten } from "./packSettledLines.js";
-import { unpackSweptSlice } from "./packSweptSlice.js";
+import { unpackRangeWalked } from "./packRangeWalked.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
 
 /** The writer thread ended (or is closing) before this delivery committed: nothing was acknowledged. */
@@ -41,8 +41,8 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   readonly #syncing = new Set<Promise<void>>();
   /** `appendSettledLines` calls the thread has not answered, by id (from the same counter as deliveries). */
   readonly #lines = new Map<number, { resolve(written: SettledLinesWritten): void; reject(error: Error): void }>();
-  /** `sweepSlice` calls the thread has not answered, by id (from the same counter as deliveries). */
-  readonly #slices = new Map<number, { resolve(swept: SliceSwept | { outcome: "unavailable" }): void; reject(error: Error): void }>();
+  /** `sweepRange` calls the thread has not answered, by id (from the same counter as deliveries). */
+  readonly #ranges = new Map<number, { resolve(walked: RangeWalked | { unavailable: true }): void; reject(error: Error): void }>();
   #nextId = 1;
   #turn: { worker: Worker; granted: () => void } | null = null;
   #closing: Promise<void> | null = null;
@@ -134,20 +134,20 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   }
 
   /**
-   * Hands one slice of a reconciliation chunk to the thread, which observes it and writes
-   * its `ok` lines between two batches (`sweepSlice`). As `appendSettledLines`: only to a
+   * Hands a reconciliation chunk's range to the thread, which walks it a slice at a time,
+   * each slice between two batches (`walkSlices`). As `appendSettledLines`: only to a
    * thread already running, and `unavailable` from one that ends first (its transaction
-   * rolled back with its connection, or it committed and the caller's own sweep of the
-   * slice keeps the stored lines, answering fewer inserted than hashed).
+   * rolled back with its connection, or it committed and the caller's own walk keeps the
+   * stored lines, answering the range as not complete).
    */
-  sweepSlice(slice: SliceToSweep): Promise<SliceSwept | { outcome: "unavailable" }> {
+  sweepRange(range: RangeToSweep): Promise<RangeWalked | { unavailable: true }> {
     const worker = this.#worker;
-    if (!worker || this.#closing) return Promise.resolve({ outcome: "unavailable" });
+    if (!worker || this.#closing) return Promise.resolve({ unavailable: true });
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#slices.set(id, { resolve, reject });
+      this.#ranges.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ kind: "slice", id, slice } satisfies ToWriter);
+      worker.postMessage({ kind: "range", id, range } satisfies ToWriter);
     });
   }
 
@@ -204,11 +204,11 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
       this.#turn?.granted();
       return;
     }
-    if (message.kind === "slice") {
-      const waiting = this.#slices.get(message.id);
-      this.#slices.delete(message.id);
-      if (message.swept.outcome === "failed") waiting?.reject(new Error(message.swept.failure));
-      else waiting?.resolve(unpackSweptSlice(message.swept));
+    if (message.kind === "range") {
+      const waiting = this.#ranges.get(message.id);
+      this.#ranges.delete(message.id);
+      if ("failure" in message.walked) waiting?.reject(new Error(message.walked.failure));
+      else waiting?.resolve(unpackRangeWalked(message.walked));
       this.#refreshRef();
       return;
     }
@@ -276,8 +276,8 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     this.#waiting.clear();
     for (const waiting of this.#lines.values()) waiting.resolve({ outcome: "unavailable" });
     this.#lines.clear();
-    for (const waiting of this.#slices.values()) waiting.resolve({ outcome: "unavailable" });
-    this.#slices.clear();
+    for (const waiting of this.#ranges.values()) waiting.resolve({ unavailable: true });
+    this.#ranges.clear();
     this.#outbox = [];
     // The thread's connection closed with it: its lock, and its turn, are free.
     if (this.#turn?.worker === worker) this.#turn.granted();
@@ -287,7 +287,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   #refreshRef(): void {
     const worker = this.#worker;
     if (!worker) return;
-    if (this.#waiting.size > 0 || this.#lines.size > 0 || this.#slices.size > 0 || this.#turn || this.#closing) worker.ref();
+    if (this.#waiting.size > 0 || this.#lines.size > 0 || this.#ranges.size > 0 || this.#turn || this.#closing) worker.ref();
     else worker.unref();
   }
 }

@@ -7,8 +7,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
 import { appendSettledLines } from "../reconcile/appendSettledLines.js";
 import { sweepSlice } from "../reconcile/sweepSlice.js";
-import type { SettledLinesWrite, SliceToSweep } from "../storage/SeparateWriter.js";
-import { packSweptSlice } from "./packSweptSlice.js";
+import { walkSlices } from "../reconcile/walkSlices.js";
+import type { RangeToSweep, SettledLinesWrite } from "../storage/SeparateWriter.js";
+import { packRangeWalked } from "./packRangeWalked.js";
 import { packWritten, unpackSettledLines } from "./packSettledLines.js";
 import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
@@ -70,16 +71,18 @@ async function appendLines(id: number, write: SettledLinesWrite): Promise<void> 
 }
 
 /**
- * One slice of the reconciliation sweep, observed and written in one statement between two
- * batches (docs/decisions/reconciliation-performance.md, "SQLite sweep, fifth round"): a
- * batch waits behind one slice at most. Not fsynced here, as `appendLines`.
+ * A reconciliation chunk's range, walked a slice at a time, each slice observed and
+ * written in one statement between two batches (docs/decisions/reconciliation-performance.md,
+ * "SQLite sweep, fifth round"): a batch waits behind one slice at most, and the walk
+ * needs no round trip through the main thread between slices. Not fsynced here, as
+ * `appendLines`.
  */
-async function sweep(id: number, slice: SliceToSweep): Promise<void> {
+async function sweepRange(id: number, range: RangeToSweep): Promise<void> {
   try {
-    const swept = await queue.between(() => sweepSlice(db, slice));
-    port.postMessage({ kind: "slice", id, swept: packSweptSlice(swept) } satisfies FromWriter);
+    const walked = await walkSlices(range, (slice) => queue.between(() => sweepSlice(db, slice)), async () => undefined);
+    port.postMessage({ kind: "range", id, walked: packRangeWalked(walked) } satisfies FromWriter);
   } catch (error) {
-    port.postMessage({ kind: "slice", id, swept: { outcome: "failed", failure: String((error as Error)?.message ?? error) } } satisfies FromWriter);
+    port.postMessage({ kind: "range", id, walked: { failure: String((error as Error)?.message ?? error) } } satisfies FromWriter);
   }
 }
 
@@ -105,8 +108,8 @@ port.on("message", (message: ToWriter) => {
     case "lines":
       void appendLines(message.id, unpackSettledLines(message.write));
       return;
-    case "slice":
-      void sweep(message.id, message.slice);
+    case "range":
+      void sweepRange(message.id, message.range);
       return;
     case "close":
       void close();

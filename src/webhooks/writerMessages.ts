@@ -1,6 +1,6 @@
-import type { SliceToSweep } from "../storage/SeparateWriter.js";
+import type { RangeToSweep } from "../storage/SeparateWriter.js";
 import type { PackedSettledLines, PackedSettledLinesWritten } from "./packSettledLines.js";
-import type { PackedSliceSwept } from "./packSweptSlice.js";
+import type { PackedRangeWalked } from "./packRangeWalked.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 
 /** What the main thread sends the webhook writer thread. */
@@ -12,8 +12,8 @@ export type ToWriter =
   | { kind: "resume" }
   /** Append a reconciliation chunk's `ok` lines between two batches (`appendSettledLines`); answer `lines` with this `id`. */
   | { kind: "lines"; id: number; write: PackedSettledLines }
-  /** Observe a reconciliation slice and write its `ok` lines between two batches (`sweepSlice`); answer `slice` with this `id`. */
-  | { kind: "slice"; id: number; slice: SliceToSweep }
+  /** Walk a reconciliation chunk's range, each slice observed and written between two batches (`walkSlices`); answer `range` with this `id`. */
+  | { kind: "range"; id: number; range: RangeToSweep }
   /** Commit what was sent, answer it, close the connection and end the thread. */
   | { kind: "close" };
 
@@ -23,7 +23,7 @@ export type FromWriter =
   | { kind: "settled"; results: ({ id: number; written: WrittenDelivery } | { id: number; failure: string })[] }
   | { kind: "paused" }
   | { kind: "lines"; id: number; written: PackedSettledLinesWritten | { outcome: "failed"; failure: string } }
-  | { kind: "slice"; id: number; swept: PackedSliceSwept | { outcome: "failed"; failure: string } };
+  | { kind: "range"; id: number; walked: PackedRangeWalked | { failure: string } };
 
 /** What the thread is started with. */
 export interface WriterData {

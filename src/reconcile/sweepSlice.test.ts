@@ -166,4 +166,22 @@ describe.runIf(ENGINES.includes("sqlite"))("a slice observed and written in one 
     const stored = database.db.sqlite!.prepare(`SELECT COUNT(*) FROM reconciliation_user_reports WHERE run_id = ?`).pluck().get(runId);
     expect(stored).toBe(0);
   });
+
+  it("keeps a line an earlier claimer stored, and says so: fewer inserted than hashes answered", async () => {
+    const date = nextDay();
+    seed("k_", [
+      { uid: "a", points: 3n, entries: 1, drift: 0n },
+      { uid: "b", points: 4n, entries: 2, drift: 0n },
+    ]);
+    const { runId, chunkNo } = await claimed(date);
+    database.db.sqlite!.prepare(`INSERT INTO reconciliation_user_reports (run_id, uid, wallet_points, ledger_sum, ledger_count, delta, action, adjustment_entry_id, line_hash)
+      VALUES (?, 'k_b', 4, 4, 2, 0, 'ok', NULL, 'earlier')`).run(runId);
+    const swept = await sweepSlice(database.db, { runId, date, chunkNo, holder: "sweeper", after: "k_", last: "k`", limit: 10 });
+    if (swept.outcome !== "swept") throw new Error(swept.outcome);
+    expect(swept.rows).toMatchObject({ checked: 2, lastUid: "k_b", drifted: [], inserted: 1 });
+    expect(swept.rows.hashes).toEqual([
+      lineHash(date, { uid: "k_a", walletPoints: 3, ledgerSum: 3, ledgerCount: 1, delta: 0, action: "ok", adjustmentEntryId: null, reason: null, detail: null }),
+      "earlier",
+    ]);
+  });
 });

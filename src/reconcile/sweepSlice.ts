@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { engineOf, type SweptUsersInProcess } from "../storage/EngineAdapter.js";
+import type { SweptUsersInProcess } from "../storage/EngineAdapter.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { Schema } from "../storage/schema.js";
 import type { SliceSwept, SliceToSweep, SweptSliceRows } from "../storage/SeparateWriter.js";
@@ -10,9 +10,6 @@ import { rangeOn, settledOn, type UidRange } from "./readSweptUsers.js";
 import { okLineHasher } from "./reportHashes.js";
 
 class ChunkLost extends Error {}
-
-/** Hex characters of one line hash. */
-const HASH_CHARS = 64;
 
 /**
  * Observes one slice of a chunk and writes its `ok` lines in one statement, inside one
@@ -85,11 +82,12 @@ async function observeAndWrite(trx: Kysely<Schema>, swept: SweptUsersInProcess, 
     FROM seen WHERE CASE WHEN settled THEN 1 ELSE ${swept.notSettled(sql.ref("uid"))} END
     ON CONFLICT DO NOTHING`.compile(trx);
   const { inserted, notSettled } = await swept.run(trx, statement, okLineHasher(slice.date));
+  // Joined by commas (hashes are hex; one an earlier claimer stored is whatever its column holds).
   const stored = await sql<{ hashes: string | null }>`
-    SELECT ${engineOf(trx).concatInOrder(sql.ref("line_hash"), sql.ref("uid"))} AS hashes FROM reconciliation_user_reports
+    SELECT group_concat(line_hash, ',' ORDER BY uid) AS hashes FROM reconciliation_user_reports
     WHERE run_id = ${slice.runId} AND ${rangeOn(sql.ref("uid"), range)}`.execute(trx);
-  const joined = stored.rows[0]?.hashes ?? "";
-  const hashes = Array.from({ length: joined.length / HASH_CHARS }, (_, index) => joined.slice(index * HASH_CHARS, (index + 1) * HASH_CHARS));
+  const joined = stored.rows[0]?.hashes ?? null;
+  const hashes = joined === null ? [] : joined.split(",");
   // Each unsettled user's place among the slice's users; distinct users have distinct places, so
   // ordering by them is the database's order, with no comparison of ids in JavaScript.
   const placed: { uid: string; before: number }[] = [];

@@ -3,7 +3,7 @@ import type { Schema } from "../storage/schema.js";
 import type { Db } from "../storage/openDatabase.js";
 import type { RangeToSweep } from "../storage/SeparateWriter.js";
 import type { Chunk } from "./claimChunk.js";
-import { rangeOn, settledOn, type UidRange } from "./readSweptUsers.js";
+import { rangeOn, settledOn, type UidRange } from "./uidRange.js";
 import type { SweptLines } from "./sweepFold.js";
 import { sweepSlice } from "./sweepSlice.js";
 import { walkSlices } from "./walkSlices.js";

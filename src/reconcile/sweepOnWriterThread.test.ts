@@ -7,7 +7,6 @@ import { deliveryWriterFor } from "../webhooks/deliveryWriterFor.js";
 import { WebhookWriterThread } from "../webhooks/WebhookWriterThread.js";
 import { claimChunk } from "./claimChunk.js";
 import { openRun } from "./openRun.js";
-import { okLineHasher } from "./reportHashes.js";
 import { runReconciliation } from "./runReconciliation.js";
 import { verifyReports } from "./verifyReports.js";
 
@@ -78,19 +77,6 @@ describe.runIf(ENGINES.includes("sqlite"))("the sweep's ok lines on the webhook 
     } finally {
       sweep.mockRestore();
     }
-  });
-
-  it("writes nothing for a chunk that is no longer the caller's", async () => {
-    const opened = await openRun(database.db, { date: "2026-10-02", policy: "adjust_ledger", chunkUsers: 1_000, mode: "start", now: T0 });
-    if (opened.outcome !== "opened") throw new Error(`run not opened: ${opened.outcome}`);
-    const chunk = await claimChunk(database.db, opened.runId, "holder-a", T0);
-    const write = { runId: opened.runId, chunkNo: chunk!.chunk_no, date: "2026-10-02", uids: ["w0000001"], points: [9], counts: [3] };
-    expect(await thread.appendSettledLines({ ...write, holder: "holder-b" })).toEqual({ outcome: "chunk_lost" });
-    const stored = () => database.db.kysely.selectFrom("reconciliation_user_reports").select("uid").where("run_id", "=", opened.runId).execute();
-    expect(await stored()).toEqual([]);
-    // The same write by the holder lands, so the refusal above was the claim's.
-    expect(await thread.appendSettledLines({ ...write, holder: "holder-a" })).toEqual({ outcome: "written", rows: 1, hashes: [okLineHasher("2026-10-02")("w0000001", 9, 3)] });
-    expect(await stored()).toEqual([{ uid: "w0000001" }]);
   });
 
   it("walks nothing for a chunk that is no longer the caller's, and the holder's walk answers the lines it wrote, in order", async () => {

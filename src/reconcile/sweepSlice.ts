@@ -6,7 +6,7 @@ import type { SliceSwept, SliceToSweep, SweptSliceRows } from "../storage/Separa
 import { withTransaction } from "../storage/withTransaction.js";
 import { chunkStillOurs } from "./chunkStillOurs.js";
 import { isIntegerOverflow } from "./isIntegerOverflow.js";
-import { rangeOn, settledOn, type UidRange } from "./readSweptUsers.js";
+import { rangeOn, settledOn, type UidRange } from "./uidRange.js";
 import { okLineHasher } from "./reportHashes.js";
 
 class ChunkLost extends Error {}

@@ -11,13 +11,6 @@ export type ValuesColumnType = "text" | "bigint" | "smallint" | "timestamptz";
 /** A report line as stored, its hash already computed. */
 export type ReportLineRow = Required<Insertable<ReconciliationUserReportsTable>>;
 
-/** A user in balance as the sweep read them: their `ok` line holds these figures, delta 0 and no adjustment. */
-export interface SettledLine {
-  uid: string;
-  points: number;
-  count: number;
-}
-
 /**
  * An engine that runs statements in this process and can call back into it from SQL
  * (SQLite): the sweep observes a slice and writes its `ok` lines in one statement, each
@@ -131,8 +124,6 @@ export interface EngineAdapter extends Capabilities {
    * Returns how many of `rows` were written (the others were already stored).
    */
   insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number>;
-  /** As `insertReportLines` for the `ok` lines of `lines`, `hashes[i]` the hash of `lines[i]`'s line. */
-  insertSettledLines(trx: Kysely<any>, runId: number, lines: readonly SettledLine[], hashes: readonly string[]): Promise<number>;
   /**
    * Appends ledger entries inside `trx` and returns each one's id, in no particular
    * order; a taken key fails the statement. The ledger's rules are decided before
@@ -154,12 +145,6 @@ export interface EngineAdapter extends Capabilities {
   insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void>;
   /** `insertWebhookPurchases` then `insertWebhookEvents`, in one round trip where there is a wire. */
   insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number>;
-  /**
-   * The rows of one read-only `query` as arrays of their columns, in the order selected:
-   * where a read returns a row per user (the sweep's slices), building no object per row
-   * is a sixth of its CPU on SQLite. On `db` itself, or inside the transaction `db` is.
-   */
-  selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
 

@@ -1,4 +1,3 @@
-import type { SettledLine } from "./EngineAdapter.js";
 import type { LogSyncLatch } from "./sqlite/LogSyncLatch.js";
 
 /**
@@ -10,15 +9,6 @@ import type { LogSyncLatch } from "./sqlite/LogSyncLatch.js";
 export interface WriteTurns {
   take(): Promise<void>;
   give(): void;
-  /**
-   * Appends a reconciliation chunk's `ok` lines on the writer's own connection, between
-   * two of its batches, in one transaction that first checks the chunk is still
-   * `holder`'s: no turn is taken, so webhook batches wait for the insert alone, not for
-   * a round trip through both threads' event loops
-   * (docs/decisions/reconciliation-reader-thread.md, "Webhook tail").
-   * `unavailable`: no writer is running now; the caller writes on its own connection.
-   */
-  appendSettledLines?(write: SettledLinesWrite): Promise<SettledLinesWritten>;
   /**
    * Walks a reconciliation chunk's range on the writer's own connection a slice at a
    * time (`walkSlices` over `sweepSlice`), each slice observed and its `ok` lines written
@@ -35,18 +25,6 @@ export interface WriteTurns {
    * no writer is running; the caller then fsyncs the log itself.
    */
   syncLog?(): Promise<void> | null;
-}
-
-/** A chunk's `ok` lines as arrays; whoever writes them hashes them (`okLineHasher` for the run's `date`) and answers the hashes. */
-export interface SettledLinesWrite {
-  runId: number;
-  /** The run's date, part of every line's hash. */
-  date: string;
-  chunkNo: number;
-  holder: string;
-  uids: string[];
-  points: number[];
-  counts: number[];
 }
 
 /** One slice of a chunk's range for `sweepSlice`: the first `limit` users after `after`, up to `last`. */
@@ -112,13 +90,6 @@ export type SliceSwept =
   | { outcome: "swept"; rows: SweptSliceRows }
   /** The chunk is no longer `holder`'s: nothing was written. */
   | { outcome: "chunk_lost" };
-
-export type SettledLinesWritten =
-  /** Committed; `rows` below the lines sent means some were already stored (and kept). */
-  | { outcome: "written"; rows: number; hashes: string[] }
-  /** The chunk is no longer `holder`'s: nothing was written. */
-  | { outcome: "chunk_lost" }
-  | { outcome: "unavailable" };
 
 /** A database whose writes a thread of this process may own, on its own connection. */
 export interface SeparateWriter {

@@ -4,7 +4,7 @@ import type { RangeWalked } from "../storage/SeparateWriter.js";
  * A `RangeWalked` as it crosses back from the writer thread: the `ok` lines' hashes,
  * thousands a chunk, as one text (each is 64 hex characters), since structured-cloning
  * an array of a thousand strings costs the receiving thread ten times as much as one
- * string (`packSettledLines.ts`). Joined by commas: a hash is hex, and one stored by
+ * string. Joined by commas: a hash is hex, and one stored by
  * another writer is whatever its column holds, so no fixed width is assumed.
  */
 export type PackedRangeWalked = Exclude<RangeWalked, { kept: true }> | (Omit<Extract<RangeWalked, { kept: true }>, "hashes"> & { hashes: string });

@@ -5,12 +5,10 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
-import { appendSettledLines } from "../reconcile/appendSettledLines.js";
 import { sweepSlice } from "../reconcile/sweepSlice.js";
 import { walkSlices } from "../reconcile/walkSlices.js";
-import type { RangeToSweep, SettledLinesWrite } from "../storage/SeparateWriter.js";
+import type { RangeToSweep } from "../storage/SeparateWriter.js";
 import { packRangeWalked } from "./packRangeWalked.js";
-import { packWritten, unpackSettledLines } from "./packSettledLines.js";
 import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
@@ -56,26 +54,13 @@ async function store({ id, delivery }: Extract<ToWriter, { kind: "store" }>["del
 }
 
 /**
- * The reconciliation's `ok` lines, between two batches (docs/decisions/reconciliation-reader-thread.md,
- * "Webhook tail"). Not fsynced here: the sweep marks the chunk done afterwards on the main
- * connection, whose commit fsyncs the same log with these frames before it; a power cut
- * before that leaves the chunk claimed, and its next claimer writes the lines again.
- */
-async function appendLines(id: number, write: SettledLinesWrite): Promise<void> {
-  try {
-    const written = await queue.between(() => appendSettledLines(db, write));
-    port.postMessage({ kind: "lines", id, written: packWritten(written) } satisfies FromWriter);
-  } catch (error) {
-    port.postMessage({ kind: "lines", id, written: { outcome: "failed", failure: String((error as Error)?.message ?? error) } } satisfies FromWriter);
-  }
-}
-
-/**
  * A reconciliation chunk's range, walked a slice at a time, each slice observed and
  * written in one statement between two batches (docs/decisions/reconciliation-performance.md,
  * "SQLite sweep, fifth round"): a batch waits behind one slice at most, and the walk
- * needs no round trip through the main thread between slices. Not fsynced here, as
- * `appendLines`.
+ * needs no round trip through the main thread between slices. Not fsynced here: the
+ * sweep marks the chunk done afterwards on the main connection, whose commit fsyncs the
+ * same log with these frames before it; a power cut before that leaves the chunk
+ * claimed, and its next claimer writes the lines again.
  */
 async function sweepRange(id: number, range: RangeToSweep): Promise<void> {
   try {
@@ -104,9 +89,6 @@ port.on("message", (message: ToWriter) => {
       return;
     case "resume":
       queue.resume();
-      return;
-    case "lines":
-      void appendLines(message.id, unpackSettledLines(message.write));
       return;
     case "range":
       void sweepRange(message.id, message.range);

@@ -95,7 +95,8 @@ async function main() {
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
 
-  const observer = new pg.Client({ connectionString: url });
+  // PROBE_OBSERVER_URL: the counters read as another role (a superuser) when the server's role is a plain one.
+  const observer = new pg.Client({ connectionString: process.env.PROBE_OBSERVER_URL ?? url });
   await observer.connect();
   const observerPid = (await observer.query("select pg_backend_pid() as pid")).rows[0].pid as number;
   const statements = (await observer.query("select count(*) > 0 as present from pg_extension where extname = 'pg_stat_statements'").catch(() => ({ rows: [{ present: false }] }))).rows[0].present as boolean;

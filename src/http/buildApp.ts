@@ -121,6 +121,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
 
+  // Once, at error level, whichever write met it: the process writes nothing more until it restarts.
+  options.db.logSync?.whenTripped((failure) =>
+    app.log.error({ err: failure }, "an fsync of the SQLite write-ahead log failed: writes are refused until the process restarts"),
+  );
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
     if (appError.code === "internal_error") request.log.error({ err: error }, "request failed");

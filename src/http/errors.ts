@@ -34,6 +34,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   not_ready: 503,
   feature_disabled: 503,
+  writes_suspended: 503,
   invalid_range: 400,
   invalid_migration_id: 400,
   migration_not_found: 404,
@@ -85,6 +86,9 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Why `writes_suspended` answers: the same words on a refused write and on the health routes. */
+export const WRITES_SUSPENDED = "an fsync of the database's write-ahead log failed; writes are refused until the service restarts (retry later)";
+
 /** An expected refusal, answered with its code's status. Never used for bugs. */
 export class AppError extends Error {
   constructor(
@@ -117,11 +121,20 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_HANDLER_TIMEOUT: "handler_timeout",
 };
 
+/**
+ * Errors of Reckon's own that no route refuses as an outcome, by their `code`: they can
+ * come from any write, below every route.
+ */
+const OWN_CODES: Record<string, ErrorCode> = {
+  // `WalSyncError`: an fsync of SQLite's log failed; writes are refused until restart (`LogSyncLatch`).
+  RECKON_WAL_SYNC_FAILED: "writes_suspended",
+};
+
 /** Turns anything thrown while serving a request into the AppError that answers it. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const candidate = error as { code?: string; statusCode?: number; message?: string; name?: string };
-  const mapped = candidate.code ? FASTIFY_CODES[candidate.code] : undefined;
+  const mapped = candidate.code ? (FASTIFY_CODES[candidate.code] ?? OWN_CODES[candidate.code]) : undefined;
   if (mapped) return new AppError(mapped, describe(mapped));
   if (candidate.name === "SyntaxError" && candidate.statusCode === 400) {
     return new AppError("invalid_json", describe("invalid_json"));
@@ -142,6 +155,8 @@ function describe(code: ErrorCode): string {
       return "send the body as application/json";
     case "handler_timeout":
       return "the request took too long; retry later";
+    case "writes_suspended":
+      return WRITES_SUSPENDED;
     default:
       return "the request could not be read";
   }

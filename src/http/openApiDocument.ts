@@ -6,8 +6,11 @@ import type { RouteDef } from "./RouteDef.js";
 
 type JsonSchema = Record<string, unknown>;
 
-/** Codes any route can answer: the app's own guards around every handler. */
-const EVERY_ROUTE: readonly ErrorCode[] = ["bad_request", "invalid_path", "nul_character", "internal_error"];
+/**
+ * Codes any route can answer: the app's own guards around every handler, and the refusal
+ * of any write (and of the health routes) after an fsync of SQLite's log failed.
+ */
+const EVERY_ROUTE: readonly ErrorCode[] = ["bad_request", "invalid_path", "nul_character", "internal_error", "writes_suspended"];
 /** Codes of a route that reads a JSON body. */
 const BODY_CODES: readonly ErrorCode[] = ["invalid_json", "invalid_body", "unknown_field", "body_too_large", "unsupported_media_type"];
 /** Codes of a route behind a bearer credential (API token or OIDC token). */

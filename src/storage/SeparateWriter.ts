@@ -1,4 +1,5 @@
 import type { SettledLine } from "./EngineAdapter.js";
+import type { LogSyncLatch } from "./sqlite/LogSyncLatch.js";
 
 /**
  * Turns at a SQLite file's one write lock, between this thread's connection and a
@@ -50,6 +51,8 @@ export type SettledLinesWritten =
 export interface SeparateWriter {
   /** The URL that thread opens. */
   readonly url: string;
+  /** Tripped by a failed fsync of the log, the thread's or this connection's: the thread then refuses every delivery. */
+  readonly logSync: LogSyncLatch;
   /**
    * From now on, this connection's write transactions take a turn from `turns` before
    * `BEGIN IMMEDIATE` and give it back after commit or rollback (null: they no longer do).

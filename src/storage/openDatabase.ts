@@ -23,6 +23,7 @@ import { hostListPool } from "./hostListPool.js";
 import type { Schema } from "./schema.js";
 import type { SeparateWriter, WriteTurns } from "./SeparateWriter.js";
 import { sqliteAdapter } from "./sqlite/sqliteAdapter.js";
+import { LogSyncLatch } from "./sqlite/LogSyncLatch.js";
 import { SyncedCommits } from "./sqlite/SyncedCommits.js";
 import { WalSync, walPathOf } from "./sqlite/walSync.js";
 
@@ -45,6 +46,13 @@ export interface Db {
    * its writes on a connection of its own (the webhook writer); null otherwise.
    */
   separateWriter: SeparateWriter | null;
+  /**
+   * Set where this process fsyncs a SQLite log after the commit (a file-backed database
+   * with `separateWriter`): once one such fsync failed, writes are refused until restart
+   * (`LogSyncLatch`), and the health routes say so. Null elsewhere: PostgreSQL and a
+   * connection committing with `synchronous = FULL` fsync inside the commit.
+   */
+  logSync: LogSyncLatch | null;
   /** Runs `hook` (in registration order) when the database closes, before its connections do. */
   beforeClose(hook: () => Promise<void>): void;
   close(): Promise<void>;
@@ -289,15 +297,17 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
   const shared = (options.writerThread ?? true) && !memory;
   // Where a writer thread may share the file, this connection's writes fsync the log off
   // the event loop too (SyncedCommits), as the writer thread's do.
-  const synced = shared && !options.callerFsyncsLog ? new SyncedCommits(sqlite, (options.walSyncOf ?? WalSync.ofFile)(walPathOf(path))) : null;
+  const logSync = shared ? new LogSyncLatch() : null;
+  const synced = logSync && !options.callerFsyncsLog ? new SyncedCommits(sqlite, (options.walSyncOf ?? WalSync.ofFile)(walPathOf(path)), logSync) : null;
   const dialect = new ImmediateSqliteDialect(sqlite, synced);
   const kysely = new Kysely<Schema>({ dialect });
   const engine = sqliteAdapter(sqlite);
   registerEngine(kysely, engine);
   const separateWriter: SeparateWriter | null =
-    shared
+    logSync
       ? {
           url: `file:${resolve(path)}`,
+          logSync,
           takeTurnsWith: (turns) => {
             dialect.driver.turns = turns;
           },
@@ -306,7 +316,7 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Db {
           },
         }
       : null;
-  return withCloseHooks({ kysely, engine, dialect: "sqlite", displayUrl: `file:${path}`, sqlite, separateWriter }, async () => {
+  return withCloseHooks({ kysely, engine, dialect: "sqlite", displayUrl: `file:${path}`, sqlite, separateWriter, logSync }, async () => {
     await kysely.destroy();
     // Kysely closes only a connection it has used; `migrate` alone works on the raw handle.
     if (sqlite.open) sqlite.close();
@@ -382,7 +392,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   // Each new connection compresses its WAL's full-page images where the role may say so.
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool, onCreateConnection: async (connection) => void (await compressSessionWal(connection)) }) });
   registerEngine(kysely, postgresAdapter);
-  return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null }, async () => {
+  return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null, logSync: null }, async () => {
     await kysely.destroy();
     // Kysely ends only a pool it has used; `migrate` alone works on the raw pool, and an
     // idle client left open kept a finished command alive until pg's idle timeout (10 s).

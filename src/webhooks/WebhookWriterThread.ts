@@ -2,6 +2,7 @@ import { once } from "node:events";
 import type { Worker } from "node:worker_threads";
 import type { Db } from "../storage/openDatabase.js";
 import { startModuleWorker } from "../threads/startModuleWorker.js";
+import type { LogSyncLatch } from "../storage/sqlite/LogSyncLatch.js";
 import { WalSync, walPathOf } from "../storage/sqlite/walSync.js";
 import type { SeparateWriter, SettledLinesWrite, SettledLinesWritten, WriteTurns } from "../storage/SeparateWriter.js";
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
@@ -29,7 +30,8 @@ interface Waiting {
  * it sends each verified delivery's bytes and answers the request when the thread says
  * its batch committed. It also gives the main connection its turns at the write lock.
  * A thread that dies fails what it had not answered (the providers send those again) and
- * is started anew at the next delivery.
+ * is started anew at the next delivery, unless an fsync of the log failed: then every
+ * delivery is refused until the process restarts (`LogSyncLatch`).
  */
 export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   #worker: Worker | null = null;
@@ -49,6 +51,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   private constructor(
     private readonly url: string,
     private readonly walSyncOf: (walPath: string) => WalSync,
+    private readonly logSync: LogSyncLatch,
   ) {}
 
   /**
@@ -56,13 +59,13 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
    * and ends it. `walSyncOf` fsyncs the log after the thread's commits (tests hold or fail it).
    */
   static start(db: Db, separate: SeparateWriter, walSyncOf: (walPath: string) => WalSync = (walPath) => WalSync.ofFile(walPath)): WebhookWriterThread {
-    const thread = new WebhookWriterThread(separate.url, walSyncOf);
+    const thread = new WebhookWriterThread(separate.url, walSyncOf, separate.logSync);
     separate.takeTurnsWith(thread);
     db.beforeClose(async () => {
       separate.takeTurnsWith(null);
       await thread.close();
     });
-    thread.#running();
+    if (!separate.logSync.failure) thread.#running();
     return thread;
   }
 
@@ -73,6 +76,9 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
 
   submit(verified: VerifiedDelivery): Promise<WrittenDelivery> {
     if (this.#closing) return Promise.reject(new WriterUnavailableError("is closing"));
+    // Not even committed: nothing written after a failed fsync could be acknowledged.
+    const failure = this.logSync.failure;
+    if (failure) return Promise.reject(new WriterUnavailableError("refuses deliveries until the process restarts: an fsync of the log failed", { cause: failure }));
     const worker = this.#running();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -121,7 +127,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
    */
   appendSettledLines(write: SettledLinesWrite): Promise<SettledLinesWritten> {
     const worker = this.#worker;
-    if (!worker || this.#closing) return Promise.resolve({ outcome: "unavailable" });
+    if (!worker || this.#closing || this.logSync.failure) return Promise.resolve({ outcome: "unavailable" });
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#lines.set(id, { resolve, reject });
@@ -132,15 +138,18 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
 
   /**
    * An fsync of the log for a commit of the main connection, on this thread's `WalSync`, so
-   * the two never fsync the same file side by side. A failure ends the thread, as one after
-   * its own batch does: every later fsync of that `WalSync` is refused.
+   * the two never fsync the same file side by side. A failure trips the latch and ends the
+   * thread, as one after its own batch does.
    */
   syncLog(): Promise<void> | null {
     const worker = this.#worker;
     const walSync = this.#walSync;
     if (!worker || !walSync || this.#closing) return null;
     const synced = walSync.sync();
-    const settled = synced.catch(() => void worker.terminate());
+    const settled = synced.catch((cause: unknown) => {
+      this.logSync.trip(cause);
+      void worker.terminate();
+    });
     // The log's handle closes only once this fsync has ended (`#exited`).
     this.#syncing.add(settled);
     void settled.finally(() => this.#syncing.delete(settled));
@@ -209,8 +218,9 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
    * round"): it answers each batch as it commits, and this thread fsyncs the log before
    * answering the requests, while the writer runs its next batch; its event loop, busy
    * with that batch, would notice the fsync's end only after it. A failed fsync refuses
-   * these deliveries and every later one, and ends the thread (a new one starts at the
-   * next delivery): what it committed since its last good fsync may not be on disk.
+   * these deliveries, trips the latch, so that every later delivery and write is refused
+   * until the process restarts, and ends the thread: what it committed since its last
+   * good fsync may not be on disk, and no later fsync can prove it is.
    */
   #answerWhenSynced(written: [Waiting, WrittenDelivery][]): void {
     const worker = this.#worker;
@@ -220,16 +230,20 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
       for (const [waiting] of written) waiting.reject(error);
       return;
     }
-    const syncing = walSync.sync().then(
-      () => {
-        for (const [waiting, delivery] of written) waiting.resolve(delivery);
-      },
-      (cause: unknown) => {
-        const error = new WriterUnavailableError("could not fsync what it committed", { cause });
-        for (const [waiting] of written) waiting.reject(error);
-        void worker.terminate();
-      },
-    );
+    const syncing = walSync
+      .sync()
+      // The main connection's own fsync may have failed meanwhile: then nothing more is acknowledged.
+      .then(() => this.logSync.throwIfTripped())
+      .then(
+        () => {
+          for (const [waiting, delivery] of written) waiting.resolve(delivery);
+        },
+        (cause: unknown) => {
+          const error = new WriterUnavailableError("could not fsync what it committed", { cause: this.logSync.trip(cause) });
+          for (const [waiting] of written) waiting.reject(error);
+          void worker.terminate();
+        },
+      );
     this.#syncing.add(syncing);
     void syncing.finally(() => this.#syncing.delete(syncing));
   }

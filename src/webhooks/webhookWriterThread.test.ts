@@ -149,20 +149,24 @@ describe.runIf(ENGINES.includes("sqlite"))("the SQLite webhook writer thread [sq
     );
     expect(await invariantViolations(database.db)).toEqual([]);
   });
-  it("acknowledges a delivery only once an fsync of the log, begun after its commit, has ended; a failed fsync refuses it (503) and the next delivery starts a new thread", async () => {
+  it("acknowledges a delivery only once an fsync of the log, begun after its commit, has ended; after a failed fsync nothing more is acknowledged until a restart, which stores the refused delivery", async () => {
     const fsyncs: { resolve(): void; reject(error: Error): void }[] = [];
     const db = openDatabase(database.url);
-    const thread = WebhookWriterThread.start(db, db.separateWriter!, () => new WalSync(() => new Promise<void>((resolve, reject) => fsyncs.push({ resolve, reject }))));
-    const verified = (uid: string, quantity: number) => ({
+    // The test ends the first two fsyncs by hand; any later one succeeds at once, as one after a failure may.
+    const heldFsync = () => new Promise<void>((resolve, reject) => (fsyncs.push({ resolve, reject }), fsyncs.length > 2 && resolve()));
+    const thread = WebhookWriterThread.start(db, db.separateWriter!, () => new WalSync(heldFsync));
+    const verified = (payload: ReturnType<typeof order>) => ({
       provider: "paynow" as const,
-      rawBody: Buffer.from(JSON.stringify(order(uid, quantity))),
+      rawBody: Buffer.from(JSON.stringify(payload)),
       headers: "{}",
       receivedAt: NOW,
       reversalPolicy: "allow_negative" as const,
       environment: "test" as const,
     });
+    const failedOrder = order("thread_fsync", 1);
+    const laterOrders = [order("thread_fsync_after", 1), order("thread_fsync_after", 2)];
     try {
-      const first = thread.submit(verified("thread_fsync", 2));
+      const first = thread.submit(verified(order("thread_fsync", 2)));
       await until(() => fsyncs.length === 1);
       // Committed (the main connection sees it), not yet on disk: not answered.
       expect(await walletPoints(database.db, "thread_fsync")).toBe(2 * POINTS_PER_UNIT);
@@ -170,20 +174,42 @@ describe.runIf(ENGINES.includes("sqlite"))("the SQLite webhook writer thread [sq
       fsyncs[0]!.resolve();
       await expect(first).resolves.toMatchObject({ outcome: "stored", status: "processed", duplicate: false });
 
-      const failedWorker = thread.worker;
-      const second = thread.submit(verified("thread_fsync", 1));
+      const second = thread.submit(verified(failedOrder));
       await until(() => fsyncs.length === 2);
       fsyncs[1]!.reject(new Error("EIO"));
       await expect(second).rejects.toBeInstanceOf(WriterUnavailableError);
       await until(() => thread.worker === null);
+      expect(db.logSync!.failure).toMatchObject({ code: "RECKON_WAL_SYNC_FAILED" });
 
-      const third = thread.submit(verified("thread_fsync_after", 1));
-      expect(thread.worker).not.toBe(failedWorker);
-      await until(() => fsyncs.length === 3);
-      fsyncs[2]!.resolve();
-      await expect(third).resolves.toMatchObject({ outcome: "stored", status: "processed" });
+      // A new thread's first fsync could succeed although the failed pages never reached
+      // the disk: no thread starts, nothing is written, nothing is answered but a refusal.
+      const later = laterOrders.map((payload) => thread.submit(verified(payload)));
+      for (const refused of later) await expect(refused).rejects.toBeInstanceOf(WriterUnavailableError);
+      expect(thread.worker).toBeNull();
+      expect(fsyncs).toHaveLength(2);
+      expect(await walletPoints(database.db, "thread_fsync_after")).toBeNull();
+      // The main connection's writes are refused too, before they begin; its reads go on.
+      await expect(
+        withTransaction(db, (trx) => postEntry(trx, { uid: "thread_fsync", kind: "purchase", amount: 5, idempotencyKey: `after-${flakeId()}`, source: "test", now: NOW })),
+      ).rejects.toMatchObject({ code: "RECKON_WAL_SYNC_FAILED" });
+      expect(await walletPoints(db, "thread_fsync")).toBe(3 * POINTS_PER_UNIT);
     } finally {
       await db.close();
+    }
+
+    // As a new process would: the file reopened, a new writer whose fsyncs succeed. The
+    // providers send again what was refused; each lands once.
+    const restarted = openDatabase(database.url);
+    try {
+      const writer = WebhookWriterThread.start(restarted, restarted.separateWriter!);
+      expect(restarted.logSync!.failure).toBeNull();
+      const resent = await Promise.all([failedOrder, ...laterOrders].map((payload) => writer.submit(verified(payload))));
+      expect(resent.map((written) => written.outcome)).toEqual(["stored", "stored", "stored"]);
+      expect(await walletPoints(restarted, "thread_fsync")).toBe(3 * POINTS_PER_UNIT);
+      expect(await walletPoints(restarted, "thread_fsync_after")).toBe(3 * POINTS_PER_UNIT);
+      expect(await invariantViolations(restarted)).toEqual([]);
+    } finally {
+      await restarted.close();
     }
   });
 

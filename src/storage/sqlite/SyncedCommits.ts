@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { WalSyncError, type WalSync } from "./walSync.js";
+import type { LogSyncLatch } from "./LogSyncLatch.js";
+import type { WalSync } from "./walSync.js";
 
 /**
  * The write commits of a connection whose thread must not stand still in an fsync: the
@@ -16,25 +17,24 @@ import { WalSyncError, type WalSync } from "./walSync.js";
  * (migrations, `migrationSession.ts`) commits as it always did. `PRAGMA synchronous` is
  * applied when SQLite prepares it, not when it runs, so it is executed afresh each time.
  *
- * After an fsync failed, every later write is refused before it begins (`WalSyncError`),
- * as the writer thread refuses its deliveries: a later fsync of the same file may report
- * success although the failed pages never reached the disk.
+ * After an fsync failed, here or for the writer thread, every later write is refused
+ * before it begins (`WalSyncError`) until the process restarts (`LogSyncLatch`): a later
+ * fsync of the same file may report success although the failed pages never reached the disk.
  */
 export class SyncedCommits {
   /** Settles once the latest `sync()` and every one before it have succeeded (rejects if any failed). */
   #ordered: Promise<void> = Promise.resolve();
-  /** The first failed fsync: every later write is refused. */
-  #failed: WalSyncError | null = null;
 
+  /** `latch`: the database's, shared with its writer thread. */
   constructor(
     private readonly sqlite: BetterSqlite3.Database,
     private readonly walSync: WalSync,
+    private readonly latch: LogSyncLatch,
   ) {}
 
   /** Before `BEGIN` or a write outside a transaction: refuses after a failed fsync, then commits without one. */
   beforeWrite(): void {
-    const failure = this.#failed ?? this.walSync.failure;
-    if (failure) throw failure;
+    this.latch.throwIfTripped();
     this.sqlite.exec("PRAGMA synchronous = NORMAL");
   }
 
@@ -50,9 +50,12 @@ export class SyncedCommits {
    * this connection's own.
    */
   sync(shared: Promise<void> | null = null): Promise<void> {
-    const own = (shared ?? this.walSync.sync()).catch((cause: unknown) => {
-      throw (this.#failed ??= cause instanceof WalSyncError ? cause : new WalSyncError({ cause }));
-    });
+    const own = (shared ?? this.walSync.sync()).then(
+      () => this.latch.throwIfTripped(),
+      (cause: unknown) => {
+        throw this.latch.trip(cause);
+      },
+    );
     own.catch(() => undefined);
     const ordered = this.#ordered.then(() => own);
     ordered.catch(() => undefined);

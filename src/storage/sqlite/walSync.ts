@@ -38,6 +38,7 @@ const MAX_RUNNING_FSYNCS = 1;
  * is read back in order, so a commit is only as safe as the frames before it. After one
  * fsync fails, every `sync()` not yet resolved and every later one rejects: a later fsync
  * of the same file may report success although the failed pages never reached the disk.
+ * The process goes further than this one `WalSync` (`LogSyncLatch`): it writes nothing more.
  */
 export class WalSync {
   /** fsyncs under way. */
@@ -68,11 +69,6 @@ export class WalSync {
       async () => (await (handle ??= open(walPath, "r"))).datasync(),
       async () => (await handle?.catch(() => null))?.close(),
     );
-  }
-
-  /** The failure every later `sync()` rejects with, once an fsync has failed; null until then. */
-  get failure(): WalSyncError | null {
-    return this.#failed;
   }
 
   /** Resolves once everything committed before this call is on disk; rejects with `WalSyncError`. */

@@ -26,7 +26,7 @@ async function settingsOfConnections(db: Db, count: number): Promise<string[]> {
 /**
  * A new connection compresses its WAL's full-page images when the role may set
  * `wal_compression` (docs/decisions/webhook-durability.md, "fourth round"); a role that may
- * not is left at the server's setting and works as before; an operator's own value stands.
+ * not is left at the server's setting and works as before; a value an operator set stands.
  */
 describe("[postgres] each connection compresses its full-page images when allowed", () => {
   let database: TestDatabase;
@@ -75,8 +75,10 @@ describe("[postgres] each connection compresses its full-page images when allowe
     expect(await settingsOfConnections(openAsRole(), 2)).toEqual([SESSION_WAL_COMPRESSION, SESSION_WAL_COMPRESSION]);
   });
 
-  it("an operator's own choice for the role is kept, not replaced by lz4", async () => {
+  it("an operator's own choice for the role is kept, `off` included", async () => {
     await adminQuery(`ALTER ROLE ${role} SET wal_compression = pglz`);
     expect(await settingsOfConnections(openAsRole(), 2)).toEqual(["pglz", "pglz"]);
+    await adminQuery(`ALTER ROLE ${role} SET wal_compression = off`);
+    expect(await settingsOfConnections(openAsRole(), 2)).toEqual(["off", "off"]);
   });
 });

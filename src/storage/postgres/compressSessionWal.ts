@@ -11,24 +11,26 @@ import { CompiledQuery, type DatabaseConnection } from "kysely";
 export const SESSION_WAL_COMPRESSION = "lz4";
 
 /** Why the session was left at the server's setting, or that it now compresses. */
-export type SessionWalCompression = "compressing" | "server_already_compresses" | "not_permitted" | "unsupported";
+export type SessionWalCompression = "compressing" | "operator_chose" | "not_permitted" | "unsupported";
 
 /**
- * Sets `wal_compression` for this session when the server leaves it off and the role may
- * set it (a superuser, or `GRANT SET ON PARAMETER wal_compression TO <role>`, PostgreSQL 15+):
- * it changes only how this session's WAL is written, never what is durable or when a commit
- * returns. An operator's own choice (any value but `off`) is kept. Without the privilege, on
+ * Sets `wal_compression` for this session when nobody chose a value for it (its source is
+ * PostgreSQL's built-in default, `off`) and the role may set it (a superuser, or
+ * `GRANT SET ON PARAMETER wal_compression TO <role>`, PostgreSQL 15+): it changes only how
+ * this session's WAL is written, never what is durable or when a commit returns. A value an
+ * operator set (configuration file, `ALTER SYSTEM`, database or role), `off` included, is
+ * kept. Without the privilege, on
  * a server older than 15 or built without lz4, nothing changes and nothing fails: the
  * privilege is checked first, so a refused role does not log an error per connection.
  */
 export async function compressSessionWal(connection: DatabaseConnection): Promise<SessionWalCompression> {
-  const { rows } = await connection.executeQuery<{ version: string; current: string }>(
-    CompiledQuery.raw("select current_setting('server_version_num') as version, current_setting('wal_compression') as current"),
+  const { rows } = await connection.executeQuery<{ version: string; source: string }>(
+    CompiledQuery.raw("select current_setting('server_version_num') as version, source from pg_settings where name = 'wal_compression'"),
   );
-  const { version, current } = rows[0]!;
+  const { version, source } = rows[0]!;
   // Before 15 the setting is a boolean (pglz only) and the privilege cannot be granted.
   if (Number(version) < 150000) return "unsupported";
-  if (current !== "off") return "server_already_compresses";
+  if (source !== "default") return "operator_chose";
   const permitted = await connection.executeQuery<{ permitted: boolean }>(
     CompiledQuery.raw("select has_parameter_privilege('wal_compression', 'SET') as permitted"),
   );

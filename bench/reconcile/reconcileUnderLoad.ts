@@ -180,9 +180,9 @@ function timeTurns(separate: SeparateWriter, thread: WriteTurns) {
       heldMs.push(performance.now() - grantedAt);
       thread.give();
     },
-    // The sweep's `ok` lines, where the thread writes them, take no turn. RECKON_BENCH_LINES_ON_WRITER=0
-    // leaves them on the main connection, as before (the A side of an A/B pair).
-    ...(process.env.RECKON_BENCH_LINES_ON_WRITER === "0" ? {} : { appendSettledLines: thread.appendSettledLines?.bind(thread) }),
+    // The sweep's slices, where the thread walks them, take no turn. RECKON_BENCH_LINES_ON_WRITER=0
+    // leaves them on the main connection (the A side of an A/B pair).
+    ...(process.env.RECKON_BENCH_LINES_ON_WRITER === "0" ? {} : { sweepRange: thread.sweepRange?.bind(thread) }),
     // The main connection's commits share the thread's fsyncs, as without this wrapper.
     ...(thread.syncLog ? { syncLog: thread.syncLog.bind(thread) } : {}),
   });

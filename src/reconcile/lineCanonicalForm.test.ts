@@ -4,13 +4,10 @@ import { sql, type RawBuilder } from "kysely";
 import { describe, expect, it } from "vitest";
 import { describeEachEngine } from "../../test/support/testDatabase.js";
 import { canonicalText, canonicalTextSql, encodeField, encodeFieldSql, fieldsOf, LINE_FIELDS, lineHashSql, REFUSAL_FIELDS, type CanonicalField, type DatedLine, type FieldSource } from "./lineCanonicalForm.js";
-import { appendSettledLines } from "./appendSettledLines.js";
-import { claimChunk } from "./claimChunk.js";
 import { openRun } from "./openRun.js";
 import { lineHash, okLineHasher } from "./reportHashes.js";
 import { toLine } from "./summarizeLines.js";
-import { withTransaction } from "../storage/withTransaction.js";
-import { hashSettledLines, settledLinesInsert, writeLines } from "./writeLines.js";
+import { settledLinesInsert } from "./writeLines.js";
 
 const NOW = new Date("2026-04-02T03:00:00.000Z");
 
@@ -133,46 +130,5 @@ describeEachEngine("the engine writes a line's canonical form as TypeScript does
       { numRuns: 60 },
     );
     await sql`DROP TABLE settled_users`.execute(db().kysely);
-  });
-
-  it("`ok` lines written through the fixed-shape statement store what writeLines stores, and say when a line was already there", async () => {
-    const open = async (date: string) => {
-      const opened = await openRun(db(), { date, policy: "report_only", chunkUsers: 1000, mode: "start", now: NOW });
-      if (opened.outcome !== "opened") throw new Error(opened.outcome);
-      return opened.runId;
-    };
-    const [settledRun, generalRun] = [await open("2026-03-01"), await open("2026-03-02")];
-    const users = fc.uniqueArray(fc.record({ uid: text, points: integer, count: fc.nat({ max: Number.MAX_SAFE_INTEGER }) }), { selector: (user) => user.uid, maxLength: 230 });
-    const stored = async (runId: number) => {
-      const rows = await db().kysely.selectFrom("reconciliation_user_reports").selectAll().where("run_id", "=", runId).orderBy("uid").execute();
-      return rows.map(({ run_id: _, ...row }) => row);
-    };
-    // As the sweep writes them: hashed, then appended under a chunk of the run it holds.
-    const chunk = await claimChunk(db(), settledRun, "tester", NOW);
-    if (!chunk) throw new Error("no chunk");
-    const writeSettled = async (runId: number, date: string, settled: { uid: string; points: number; count: number }[]) => {
-      const write = { runId, date, chunkNo: chunk.chunk_no, holder: "tester", uids: settled.map((line) => line.uid), points: settled.map((line) => line.points), counts: settled.map((line) => line.count) };
-      const written = await appendSettledLines(db(), write);
-      if (written.outcome !== "written") throw new Error(written.outcome);
-      expect(written.hashes).toEqual(hashSettledLines(date, settled));
-      return { hashes: written.hashes, complete: written.rows === settled.length };
-    };
-    await fc.assert(
-      fc.asyncProperty(users, async (generated) => {
-        for (const runId of [settledRun, generalRun]) await sql`DELETE FROM reconciliation_user_reports WHERE run_id = ${runId}`.execute(db().kysely);
-        const date = "2026-03-01";
-        const lines = generated.map((user) => ({ uid: user.uid, walletPoints: user.points, ledgerSum: user.points, ledgerCount: user.count, delta: 0, action: "ok" as const, adjustmentEntryId: null, reason: null, detail: null }));
-        const settled = await writeSettled(settledRun, date, generated);
-        const general = await withTransaction(db(), (trx) => writeLines(trx, generalRun, date, lines));
-        expect(settled).toEqual(general);
-        expect(settled.complete).toBe(true);
-        expect(await stored(settledRun)).toEqual(await stored(generalRun));
-        if (generated.length > 0) {
-          const again = await writeSettled(settledRun, date, generated.slice(0, 1));
-          expect(again).toEqual({ hashes: settled.hashes.slice(0, 1), complete: false });
-        }
-      }),
-      { numRuns: 25 },
-    );
   });
 });

@@ -1,12 +1,12 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Schema } from "../storage/schema.js";
-import type { SettledLine } from "../storage/EngineAdapter.js";
 import type { Db } from "../storage/openDatabase.js";
-import type { SettledLinesWrite, SettledLinesWritten } from "../storage/SeparateWriter.js";
+import type { RangeToSweep } from "../storage/SeparateWriter.js";
 import type { Chunk } from "./claimChunk.js";
-import { rangeOn, readSweptUsers, settledOn, type UidRange } from "./readSweptUsers.js";
+import { rangeOn, settledOn, type UidRange } from "./uidRange.js";
 import type { SweptLines } from "./sweepFold.js";
-import { appendSettledLines } from "./appendSettledLines.js";
+import { sweepSlice } from "./sweepSlice.js";
+import { walkSlices } from "./walkSlices.js";
 import { settledLinesInsert, type SettledColumns } from "./writeLines.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
@@ -116,105 +116,34 @@ function observeStatement(trx: Kysely<Schema>, target: ObservedChunk, range: Uid
 }
 
 /**
- * Users per slice where queries run in this process. Reading and writing are
- * synchronous there and share the one connection with live requests; a slice of 1,000
- * holds them for a few milliseconds where a whole chunk of 5,000 held them for 30–50.
+ * Users per slice where queries run in this process. Each slice is one statement
+ * holding the database's one write lock (and, on the writer thread, the webhook batches
+ * waiting behind it); a slice of 1,000 holds them for a few milliseconds where a whole
+ * chunk of 5,000 held them for 30–50.
  */
 const SLICE_USERS = 1_000;
 
 /**
- * Otherwise the range is walked a slice at a time: read the slice, then hash and write
- * its `ok` lines in one short write transaction that first checks the chunk is still
- * ours (`appendSettledLines`, which answers the hashes), with a turn for live requests
- * in between. Where a webhook writer thread owns a connection of its own, that thread
- * hashes and writes between two of its batches; otherwise this connection does.
- *
- * One slice's write is in flight while the next slice is read: the writer thread hashes
- * and inserts while this thread reads, instead of each waiting for the other. Never
- * more than one, so the thread's webhook batches wait behind one slice's insert at most,
- * as before. The next write is sent only once the last one is answered: a lost chunk
- * stops the walk before anything more is sent.
+ * Otherwise the range is walked a slice at a time (`walkSlices`), each slice observed and
+ * its `ok` lines written in one statement and one transaction that first checks the chunk
+ * is still ours (`sweepSlice`). Where a webhook writer thread owns a connection of its own,
+ * that thread walks the range, a slice between two of its batches, and no row of it
+ * reaches this thread; otherwise this connection does, with a turn for live requests
+ * between slices.
  */
 async function observeInSlices(db: Db, target: ObservedChunk): Promise<RangeObserved> {
-  const drifted: string[] = [];
-  const okLines: SweptLines = { hashes: [], driftedAfter: [], complete: true };
-  let usersChecked = 0;
-  /** `ok` lines read so far: their hashes join `okLines.hashes` as their writes answer, in order. */
-  let okRead = 0;
-  let after = target.chunk.uid_after;
-  let inFlight: Promise<WrittenSlice> | null = null;
-  /** Takes the answer of the write in flight, if any, into `okLines`; false when the chunk was no longer ours. */
-  const takeAnswer = async (): Promise<boolean> => {
-    if (!inFlight) return true;
-    const written = await inFlight;
-    inFlight = null;
-    if (!written.kept) return false;
-    okLines.complete &&= written.complete;
-    for (const hash of written.hashes) okLines.hashes.push(hash);
-    return true;
-  };
-  try {
-    for (;;) {
-      const slice = await readSweptUsers(db.kysely, { after, last: target.chunk.uid_last }, SLICE_USERS);
-      if (slice.length === 0) break;
-      const settled: SettledLine[] = [];
-      for (const seen of slice) {
-        if (!seen.settled) {
-          drifted.push(seen.uid);
-          okLines.driftedAfter.push(okRead + settled.length);
-        } else settled.push(seen);
-      }
-      okRead += settled.length;
-      usersChecked += slice.length;
-      await yieldToRequests();
-      if (!(await takeAnswer())) return { usersChecked, drifted: [], kept: false, okLines: null };
-      inFlight = writeSlice(db, target, settled);
-      // Handled here so a write failing while the next slice is read is not an unhandled
-      // rejection; awaiting `inFlight` still throws its error.
-      inFlight.catch(() => undefined);
-      await yieldToRequests();
-      after = slice[slice.length - 1]!.uid;
-      // A full slice that ends on the range's last user leaves nothing to read.
-      if (slice.length < SLICE_USERS || after === target.chunk.uid_last) break;
-    }
-    if (!(await takeAnswer())) return { usersChecked, drifted: [], kept: false, okLines: null };
-  } finally {
-    // A read that failed leaves the last write to finish before the error goes up, so no
-    // write of this sweep runs after the caller has given up on the chunk.
-    if (inFlight) await inFlight.catch(() => undefined);
-  }
-  return { usersChecked, drifted, kept: true, okLines };
-}
-
-interface WrittenSlice {
-  /** False when the chunk was no longer ours: nothing was written. */
-  kept: boolean;
-  /** False when a line was already stored for one of the users (and kept). */
-  complete: boolean;
-  /** The hash of each line sent, in the order sent. */
-  hashes: string[];
-}
-
-/** One slice's `ok` lines, through `appendIfOurs`; settles with what it wrote, or rejects as the write did. */
-async function writeSlice(db: Db, target: ObservedChunk, settled: readonly SettledLine[]): Promise<WrittenSlice> {
-  const written = await appendIfOurs(db, {
+  const range: RangeToSweep = {
     runId: target.runId,
     date: target.date,
     chunkNo: target.chunk.chunk_no,
     holder: target.holder,
-    uids: settled.map((line) => line.uid),
-    points: settled.map((line) => line.points),
-    counts: settled.map((line) => line.count),
-  });
-  if (written.outcome === "chunk_lost") return { kept: false, complete: false, hashes: [] };
-  // The fold relies on one hash per line sent.
-  if (written.hashes.length !== settled.length) throw new Error(`${settled.length} lines sent, ${written.hashes.length} hashes answered`);
-  return { kept: true, complete: written.rows === settled.length, hashes: written.hashes };
-}
-
-/** Through the writer thread where one runs, else on this connection. */
-async function appendIfOurs(db: Db, write: SettledLinesWrite): Promise<Exclude<SettledLinesWritten, { outcome: "unavailable" }>> {
-  const viaWriter = await db.separateWriter?.turns?.appendSettledLines?.(write);
-  if (viaWriter && viaWriter.outcome !== "unavailable") return viaWriter;
-  return appendSettledLines(db, write);
+    after: target.chunk.uid_after,
+    last: target.chunk.uid_last,
+    sliceUsers: SLICE_USERS,
+  };
+  const viaWriter = await db.separateWriter?.turns?.sweepRange?.(range);
+  const walked = viaWriter && !("unavailable" in viaWriter) ? viaWriter : await walkSlices(range, (slice) => sweepSlice(db, slice), yieldToRequests);
+  if (!walked.kept) return { usersChecked: 0, drifted: [], kept: false, okLines: null };
+  const { usersChecked, drifted, hashes, driftedAfter, complete } = walked;
+  return { usersChecked, drifted, kept: true, okLines: { hashes, driftedAfter, complete } };
 }

@@ -3,7 +3,7 @@ import { engineOf } from "../storage/EngineAdapter.js";
 import type { ReconciliationUserReportsTable, Schema } from "../storage/schema.js";
 import type { RefusalReason } from "./planHeal.js";
 import { lineHash, lineTotals, LinesDigest, type LineAction, type ReportLine } from "./reportHashes.js";
-import { rangeOn } from "./readSweptUsers.js";
+import { rangeOn } from "./uidRange.js";
 import { yieldToRequests } from "./yieldToRequests.js";
 
 export type StoredLine = ReportLine & { lineHash: string };

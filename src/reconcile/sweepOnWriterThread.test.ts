@@ -2,12 +2,11 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDatabase, ENGINES, invariantViolations, type TestDatabase } from "../../test/support/testDatabase.js";
 import { catalogue, flakeId, paynowOrder, sendPaynow, webhookHarness, type WebhookHarness } from "../../test/support/webhookFixtures.js";
-import type { SettledLinesWritten } from "../storage/SeparateWriter.js";
+import type { RangeWalked } from "../storage/SeparateWriter.js";
 import { deliveryWriterFor } from "../webhooks/deliveryWriterFor.js";
 import { WebhookWriterThread } from "../webhooks/WebhookWriterThread.js";
 import { claimChunk } from "./claimChunk.js";
 import { openRun } from "./openRun.js";
-import { okLineHasher } from "./reportHashes.js";
 import { runReconciliation } from "./runReconciliation.js";
 import { verifyReports } from "./verifyReports.js";
 
@@ -48,12 +47,12 @@ describe.runIf(ENGINES.includes("sqlite"))("the sweep's ok lines on the webhook 
 
   it("the thread writes every slice's ok lines while deliveries keep coming, and the report verifies", async () => {
     expect(database.db.separateWriter?.turns).toBe(thread);
-    const answers: SettledLinesWritten[] = [];
-    const append = vi.spyOn(thread, "appendSettledLines");
-    append.mockImplementation(async function (this: WebhookWriterThread, write) {
-      const written = await WebhookWriterThread.prototype.appendSettledLines.call(this, write);
-      answers.push(written);
-      return written;
+    const answers: (RangeWalked | { unavailable: true })[] = [];
+    const sweep = vi.spyOn(thread, "sweepRange");
+    sweep.mockImplementation(async function (this: WebhookWriterThread, range) {
+      const walked = await WebhookWriterThread.prototype.sweepRange.call(this, range);
+      answers.push(walked);
+      return walked;
     });
     try {
       const deliveries = Array.from({ length: 40 }, (_, index) =>
@@ -66,27 +65,32 @@ describe.runIf(ENGINES.includes("sqlite"))("the sweep's ok lines on the webhook 
       expect(outcome.run.usersChecked).toBe(USERS);
       expect(outcome.run.violations).toBe(DRIFTED.length);
       // Slices of 1,000 in chunks of 1,000 and the last of 600: every slice went to the thread, and it wrote all of them.
-      expect(answers.map((answer) => answer.outcome)).toEqual(["written", "written", "written"]);
-      expect(answers.reduce((sum, answer) => sum + (answer.outcome === "written" ? answer.rows : 0), 0)).toBe(USERS - DRIFTED.length);
+      const walked = answers.map((answer) => ("kept" in answer && answer.kept ? answer : null));
+      expect(walked.map((answer) => answer?.complete)).toEqual([true, true, true]);
+      expect(walked.reduce((sum, answer) => sum + answer!.usersChecked, 0)).toBe(USERS);
+      expect(walked.reduce((sum, answer) => sum + answer!.hashes.length, 0)).toBe(USERS - DRIFTED.length);
+      expect(walked.flatMap((answer) => answer!.drifted)).toEqual(DRIFTED);
       const verified = await verifyReports(database.db.kysely, { date: "2026-10-01" });
       expect(verified.problems).toEqual([]);
       expect(verified.linesChecked).toBe(USERS);
       expect(await invariantViolations(database.db)).toEqual([]);
     } finally {
-      append.mockRestore();
+      sweep.mockRestore();
     }
   });
 
-  it("writes nothing for a chunk that is no longer the caller's", async () => {
-    const opened = await openRun(database.db, { date: "2026-10-02", policy: "adjust_ledger", chunkUsers: 1_000, mode: "start", now: T0 });
+  it("walks nothing for a chunk that is no longer the caller's, and the holder's walk answers the lines it wrote, in order", async () => {
+    const opened = await openRun(database.db, { date: "2026-10-03", policy: "adjust_ledger", chunkUsers: 1_000, mode: "start", now: T0 });
     if (opened.outcome !== "opened") throw new Error(`run not opened: ${opened.outcome}`);
     const chunk = await claimChunk(database.db, opened.runId, "holder-a", T0);
-    const write = { runId: opened.runId, chunkNo: chunk!.chunk_no, date: "2026-10-02", uids: ["w0000001"], points: [9], counts: [3] };
-    expect(await thread.appendSettledLines({ ...write, holder: "holder-b" })).toEqual({ outcome: "chunk_lost" });
-    const stored = () => database.db.kysely.selectFrom("reconciliation_user_reports").select("uid").where("run_id", "=", opened.runId).execute();
+    await sql`UPDATE wallets SET points = points + 1 WHERE uid = 'w0000004'`.execute(database.db.kysely);
+    // Slices of three over ten users: the walk crosses four slices inside the thread.
+    const range = { runId: opened.runId, chunkNo: chunk!.chunk_no, date: "2026-10-03", after: chunk!.uid_after, last: "w0000010", sliceUsers: 3 };
+    expect(await thread.sweepRange({ ...range, holder: "holder-b" })).toEqual({ kept: false });
+    const stored = () => database.db.kysely.selectFrom("reconciliation_user_reports").select(["uid", "line_hash"]).where("run_id", "=", opened.runId).orderBy("uid").execute();
     expect(await stored()).toEqual([]);
-    // The same write by the holder lands, so the refusal above was the claim's.
-    expect(await thread.appendSettledLines({ ...write, holder: "holder-a" })).toEqual({ outcome: "written", rows: 1, hashes: [okLineHasher("2026-10-02")("w0000001", 9, 3)] });
-    expect(await stored()).toEqual([{ uid: "w0000001" }]);
+    const walked = await thread.sweepRange({ ...range, holder: "holder-a" });
+    expect(walked).toMatchObject({ kept: true, usersChecked: 10, drifted: ["w0000004"], driftedAfter: [3], complete: true });
+    expect("hashes" in walked && walked.hashes).toEqual((await stored()).map((line) => line.line_hash));
   });
 });

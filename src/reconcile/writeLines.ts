@@ -1,8 +1,8 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import { engineOf, type EngineAdapter, type SettledLine } from "../storage/EngineAdapter.js";
+import { engineOf, type EngineAdapter } from "../storage/EngineAdapter.js";
 import type { Schema } from "../storage/schema.js";
 import { lineHashSql, type CanonicalField, type FieldSource } from "./lineCanonicalForm.js";
-import { lineHash, okLineHasher, type ReportLine } from "./reportHashes.js";
+import { lineHash, type ReportLine } from "./reportHashes.js";
 
 /**
  * How report lines are written, in one place. Lines decided in TypeScript (the heals,
@@ -42,22 +42,6 @@ export async function writeLines(trx: Kysely<Schema>, runId: number, runDate: st
   }));
   const written = await engineOf(trx).insertReportLines(trx, rows);
   return { hashes: rows.map((row) => row.line_hash), complete: written === rows.length };
-}
-
-/**
- * The hash of each `ok` line of users in balance, in the order given: what `writeLines`
- * would store for such a line (`okLineHasher` is `lineHash` for it). The sweep hashes its
- * lines with this and appends them through the engine's fixed-shape statement
- * (`insertSettledLines`, via `appendSettledLines`).
- */
-export function hashSettledLines(runDate: string, lines: readonly SettledLine[]): string[] {
-  const hashOf = okLineHasher(runDate);
-  const hashes = new Array<string>(lines.length);
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!;
-    hashes[index] = hashOf(line.uid, line.points, line.count);
-  }
-  return hashes;
 }
 
 /** Where a settled user's figures are, in the statement that embeds `settledLinesInsert`. */

@@ -11,11 +11,18 @@ export type ValuesColumnType = "text" | "bigint" | "smallint" | "timestamptz";
 /** A report line as stored, its hash already computed. */
 export type ReportLineRow = Required<Insertable<ReconciliationUserReportsTable>>;
 
-/** A user in balance as the sweep read them: their `ok` line holds these figures, delta 0 and no adjustment. */
-export interface SettledLine {
-  uid: string;
-  points: number;
-  count: number;
+/**
+ * An engine that runs statements in this process and can call back into it from SQL
+ * (SQLite): the sweep observes a slice and writes its `ok` lines in one statement, each
+ * line hashed in TypeScript by `hashOf` (src/reconcile/sweepSlice.ts).
+ */
+export interface SweptUsersInProcess {
+  /** SQL answering the hash `hashOf` gives a settled user's `ok` line. */
+  okLineHash(uid: RawBuilder<unknown>, points: RawBuilder<unknown>, count: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** SQL that notes `uid` as not settled (`run` answers it) and is false. */
+  notSettled(uid: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** Runs `statement` inside `trx`: how many rows it inserted, and the users it noted as not settled, each once, in no particular order. */
+  run(trx: Kysely<any>, statement: CompiledQuery, hashOf: (uid: string, points: number, count: number) => string): Promise<{ inserted: number; notSettled: string[] }>;
 }
 
 /** An entry as written: every column but the id, which the engine gives. */
@@ -117,8 +124,6 @@ export interface EngineAdapter extends Capabilities {
    * Returns how many of `rows` were written (the others were already stored).
    */
   insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number>;
-  /** As `insertReportLines` for the `ok` lines of `lines`, `hashes[i]` the hash of `lines[i]`'s line. */
-  insertSettledLines(trx: Kysely<any>, runId: number, lines: readonly SettledLine[], hashes: readonly string[]): Promise<number>;
   /**
    * Appends ledger entries inside `trx` and returns each one's id, in no particular
    * order; a taken key fails the statement. The ledger's rules are decided before
@@ -140,14 +145,11 @@ export interface EngineAdapter extends Capabilities {
   insertWebhookPurchases(trx: Kysely<any>, rows: readonly WebhookPurchaseRow[]): Promise<void>;
   /** `insertWebhookPurchases` then `insertWebhookEvents`, in one round trip where there is a wire. */
   insertWebhookPurchasesAndEvents(trx: Kysely<any>, purchases: readonly WebhookPurchaseRow[], events: readonly WebhookEventRow[]): Promise<number>;
-  /**
-   * The rows of one read-only `query` as arrays of their columns, in the order selected:
-   * where a read returns a row per user (the sweep's slices), building no object per row
-   * is a sixth of its CPU on SQLite. On `db` itself, or inside the transaction `db` is.
-   */
-  selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]>;
   /** Hands the rows of `read` to `onPage` in key order, `pageRows` at a time, never all in memory. */
   readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void>;
+
+  /** Where the sweep's slices are observed and written in one statement calling back into this process; absent elsewhere. */
+  readonly sweptUsers?: SweptUsersInProcess;
 
   /** SQL text of `value` (a text expression) as a JSON string, the bytes `JSON.stringify` gives. */
   jsonText(value: RawBuilder<unknown>): RawBuilder<unknown>;

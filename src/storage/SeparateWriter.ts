@@ -1,4 +1,3 @@
-import type { SettledLine } from "./EngineAdapter.js";
 import type { LogSyncLatch } from "./sqlite/LogSyncLatch.js";
 
 /**
@@ -11,14 +10,14 @@ export interface WriteTurns {
   take(): Promise<void>;
   give(): void;
   /**
-   * Appends a reconciliation chunk's `ok` lines on the writer's own connection, between
-   * two of its batches, in one transaction that first checks the chunk is still
-   * `holder`'s: no turn is taken, so webhook batches wait for the insert alone, not for
-   * a round trip through both threads' event loops
-   * (docs/decisions/reconciliation-reader-thread.md, "Webhook tail").
-   * `unavailable`: no writer is running now; the caller writes on its own connection.
+   * Walks a reconciliation chunk's range on the writer's own connection a slice at a
+   * time (`walkSlices` over `sweepSlice`), each slice observed and its `ok` lines written
+   * in one statement between two of its batches, so a batch waits behind one slice at
+   * most; no row reaches this thread, and no statement of the sweep runs on its event
+   * loop (docs/decisions/reconciliation-performance.md, "SQLite sweep, fifth round").
+   * `unavailable`: no writer is running now; the caller sweeps on its own connection.
    */
-  appendSettledLines?(write: SettledLinesWrite): Promise<SettledLinesWritten>;
+  sweepRange?(range: RangeToSweep): Promise<RangeWalked | { unavailable: true }>;
   /**
    * An fsync of the write-ahead log, begun after this call, on the writer's own `WalSync`:
    * a commit of this connection shares the fsyncs that make the writer's deliveries
@@ -28,24 +27,69 @@ export interface WriteTurns {
   syncLog?(): Promise<void> | null;
 }
 
-/** A chunk's `ok` lines as arrays; whoever writes them hashes them (`okLineHasher` for the run's `date`) and answers the hashes. */
-export interface SettledLinesWrite {
+/** One slice of a chunk's range for `sweepSlice`: the first `limit` users after `after`, up to `last`. */
+export interface SliceToSweep {
   runId: number;
   /** The run's date, part of every line's hash. */
   date: string;
   chunkNo: number;
   holder: string;
-  uids: string[];
-  points: number[];
-  counts: number[];
+  /** Exclusive; null means from the first user. */
+  after: string | null;
+  /** Inclusive; null means to the last user. */
+  last: string | null;
+  limit: number;
 }
 
-export type SettledLinesWritten =
-  /** Committed; `rows` below the lines sent means some were already stored (and kept). */
-  | { outcome: "written"; rows: number; hashes: string[] }
+/** A chunk's range for `walkSlices`, in slices of `sliceUsers`. */
+export interface RangeToSweep {
+  runId: number;
+  date: string;
+  chunkNo: number;
+  holder: string;
+  /** Exclusive; null means from the first user. */
+  after: string | null;
+  /** Inclusive; null means to the last user. */
+  last: string | null;
+  sliceUsers: number;
+}
+
+/** What `walkSlices` answers: `kept` false when the chunk was lost (nothing more was written). */
+export type RangeWalked =
+  | { kept: false }
+  | {
+      kept: true;
+      usersChecked: number;
+      /** Users not settled, in user-id order, for the heal. */
+      drifted: string[];
+      /** The `ok` lines' hashes in user-id order, and each drifted user's place among them (`SweptLines`). */
+      hashes: string[];
+      driftedAfter: number[];
+      /** False when a line was already stored for one of the users (and kept). */
+      complete: boolean;
+    };
+
+/** What one slice of the sweep saw and wrote (`sweepSlice`). */
+export interface SweptSliceRows {
+  /** Users of the slice. */
+  checked: number;
+  /** The slice's last user id, in the database's order; null for an empty slice. */
+  lastUid: string | null;
+  /** The hashes of the slice's stored lines, in user-id order: its `ok` lines, unless `inserted` says some were there before. */
+  hashes: string[];
+  /** Users not settled (drifted or past the exact range), in user-id order. */
+  drifted: string[];
+  /** For each of `drifted`: how many `ok` lines of the slice come before it. */
+  driftedAt: number[];
+  /** `ok` lines this sweep inserted; fewer than `hashes` when some lines of the slice were already stored (and kept). */
+  inserted: number;
+}
+
+export type SliceSwept =
+  /** Committed: the slice as seen, its `ok` lines written. */
+  | { outcome: "swept"; rows: SweptSliceRows }
   /** The chunk is no longer `holder`'s: nothing was written. */
-  | { outcome: "chunk_lost" }
-  | { outcome: "unavailable" };
+  | { outcome: "chunk_lost" };
 
 /** A database whose writes a thread of this process may own, on its own connection. */
 export interface SeparateWriter {

@@ -4,11 +4,11 @@ import type { Db } from "../storage/openDatabase.js";
 import { startModuleWorker } from "../threads/startModuleWorker.js";
 import type { LogSyncLatch } from "../storage/sqlite/LogSyncLatch.js";
 import { WalSync, walPathOf } from "../storage/sqlite/walSync.js";
-import type { SeparateWriter, SettledLinesWrite, SettledLinesWritten, WriteTurns } from "../storage/SeparateWriter.js";
+import type { SeparateWriter, RangeToSweep, RangeWalked, WriteTurns } from "../storage/SeparateWriter.js";
 import type { DeliveryWriter } from "./deliveryWriterFor.js";
 import { webhookWriterExitsTotal } from "./metrics.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
-import { packSettledLines, unpackWritten } from "./packSettledLines.js";
+import { unpackRangeWalked } from "./packRangeWalked.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
 
 /** The writer thread ended (or is closing) before this delivery committed: nothing was acknowledged. */
@@ -40,8 +40,8 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   readonly #waiting = new Map<number, Waiting>();
   /** Deliveries committed by the thread and answered once the fsync after their commit ends. */
   readonly #syncing = new Set<Promise<void>>();
-  /** `appendSettledLines` calls the thread has not answered, by id (from the same counter as deliveries). */
-  readonly #lines = new Map<number, { resolve(written: SettledLinesWritten): void; reject(error: Error): void }>();
+  /** `sweepRange` calls the thread has not answered, by id (from the same counter as deliveries). */
+  readonly #ranges = new Map<number, { resolve(walked: RangeWalked | { unavailable: true }): void; reject(error: Error): void }>();
   #nextId = 1;
   #turn: { worker: Worker; granted: () => void } | null = null;
   #closing: Promise<void> | null = null;
@@ -119,20 +119,21 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   }
 
   /**
-   * Hands a chunk's `ok` lines to the thread, which writes them between two batches.
-   * Only to a thread already running: one is not started for this (tests and CLI runs
-   * reconcile without one, on their own connection). A thread that ends first answers
-   * `unavailable`: its transaction, if open, rolled back with its connection, or it
-   * committed and the caller's own write keeps the stored lines (`ON CONFLICT DO NOTHING`).
+   * Hands a reconciliation chunk's range to the thread, which walks it a slice at a time,
+   * each slice between two batches (`walkSlices`). Only to a thread already running: one
+   * is not started for this (tests and CLI runs reconcile without one, on their own
+   * connection); and `unavailable` from one that ends first (its transaction
+   * rolled back with its connection, or it committed and the caller's own walk keeps the
+   * stored lines, answering the range as not complete).
    */
-  appendSettledLines(write: SettledLinesWrite): Promise<SettledLinesWritten> {
+  sweepRange(range: RangeToSweep): Promise<RangeWalked | { unavailable: true }> {
     const worker = this.#worker;
-    if (!worker || this.#closing || this.logSync.failure) return Promise.resolve({ outcome: "unavailable" });
+    if (!worker || this.#closing || this.logSync.failure) return Promise.resolve({ unavailable: true });
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#lines.set(id, { resolve, reject });
+      this.#ranges.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ kind: "lines", id, write: packSettledLines(write) } satisfies ToWriter);
+      worker.postMessage({ kind: "range", id, range } satisfies ToWriter);
     });
   }
 
@@ -192,12 +193,11 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
       this.#turn?.granted();
       return;
     }
-    if (message.kind === "lines") {
-      const waiting = this.#lines.get(message.id);
-      this.#lines.delete(message.id);
-      // A failure in the thread is the caller's to see, as it would be on its own connection.
-      if (message.written.outcome === "failed") waiting?.reject(new Error(message.written.failure));
-      else waiting?.resolve(unpackWritten(message.written));
+    if (message.kind === "range") {
+      const waiting = this.#ranges.get(message.id);
+      this.#ranges.delete(message.id);
+      if ("failure" in message.walked) waiting?.reject(new Error(message.walked.failure));
+      else waiting?.resolve(unpackRangeWalked(message.walked));
       this.#refreshRef();
       return;
     }
@@ -259,8 +259,8 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
     const error = new WriterUnavailableError("stopped before the delivery committed", { cause });
     for (const waiting of this.#waiting.values()) waiting.reject(error);
     this.#waiting.clear();
-    for (const waiting of this.#lines.values()) waiting.resolve({ outcome: "unavailable" });
-    this.#lines.clear();
+    for (const waiting of this.#ranges.values()) waiting.resolve({ unavailable: true });
+    this.#ranges.clear();
     this.#outbox = [];
     // The thread's connection closed with it: its lock, and its turn, are free.
     if (this.#turn?.worker === worker) this.#turn.granted();
@@ -270,7 +270,7 @@ export class WebhookWriterThread implements DeliveryWriter, WriteTurns {
   #refreshRef(): void {
     const worker = this.#worker;
     if (!worker) return;
-    if (this.#waiting.size > 0 || this.#lines.size > 0 || this.#turn || this.#closing) worker.ref();
+    if (this.#waiting.size > 0 || this.#ranges.size > 0 || this.#turn || this.#closing) worker.ref();
     else worker.unref();
   }
 }

@@ -5,9 +5,10 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../storage/openDatabase.js";
-import { appendSettledLines } from "../reconcile/appendSettledLines.js";
-import type { SettledLinesWrite } from "../storage/SeparateWriter.js";
-import { packWritten, unpackSettledLines } from "./packSettledLines.js";
+import { sweepSlice } from "../reconcile/sweepSlice.js";
+import { walkSlices } from "../reconcile/walkSlices.js";
+import type { RangeToSweep } from "../storage/SeparateWriter.js";
+import { packRangeWalked } from "./packRangeWalked.js";
 import { writeVerified } from "./pendingDelivery.js";
 import { MAX_BATCH, WebhookCommitQueue } from "./WebhookCommitQueue.js";
 import type { FromWriter, ToWriter, WriterData } from "./writerMessages.js";
@@ -53,17 +54,20 @@ async function store({ id, delivery }: Extract<ToWriter, { kind: "store" }>["del
 }
 
 /**
- * The reconciliation's `ok` lines, between two batches (docs/decisions/reconciliation-reader-thread.md,
- * "Webhook tail"). Not fsynced here: the sweep marks the chunk done afterwards on the main
- * connection, whose commit fsyncs the same log with these frames before it; a power cut
- * before that leaves the chunk claimed, and its next claimer writes the lines again.
+ * A reconciliation chunk's range, walked a slice at a time, each slice observed and
+ * written in one statement between two batches (docs/decisions/reconciliation-performance.md,
+ * "SQLite sweep, fifth round"): a batch waits behind one slice at most, and the walk
+ * needs no round trip through the main thread between slices. Not fsynced here: the
+ * sweep marks the chunk done afterwards on the main connection, whose commit fsyncs the
+ * same log with these frames before it; a power cut before that leaves the chunk
+ * claimed, and its next claimer writes the lines again.
  */
-async function appendLines(id: number, write: SettledLinesWrite): Promise<void> {
+async function sweepRange(id: number, range: RangeToSweep): Promise<void> {
   try {
-    const written = await queue.between(() => appendSettledLines(db, write));
-    port.postMessage({ kind: "lines", id, written: packWritten(written) } satisfies FromWriter);
+    const walked = await walkSlices(range, (slice) => queue.between(() => sweepSlice(db, slice)), async () => undefined);
+    port.postMessage({ kind: "range", id, walked: packRangeWalked(walked) } satisfies FromWriter);
   } catch (error) {
-    port.postMessage({ kind: "lines", id, written: { outcome: "failed", failure: String((error as Error)?.message ?? error) } } satisfies FromWriter);
+    port.postMessage({ kind: "range", id, walked: { failure: String((error as Error)?.message ?? error) } } satisfies FromWriter);
   }
 }
 
@@ -86,8 +90,8 @@ port.on("message", (message: ToWriter) => {
     case "resume":
       queue.resume();
       return;
-    case "lines":
-      void appendLines(message.id, unpackSettledLines(message.write));
+    case "range":
+      void sweepRange(message.id, message.range);
       return;
     case "close":
       void close();

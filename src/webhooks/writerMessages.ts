@@ -1,4 +1,5 @@
-import type { PackedSettledLines, PackedSettledLinesWritten } from "./packSettledLines.js";
+import type { RangeToSweep } from "../storage/SeparateWriter.js";
+import type { PackedRangeWalked } from "./packRangeWalked.js";
 import type { VerifiedDelivery, WrittenDelivery } from "./pendingDelivery.js";
 
 /** What the main thread sends the webhook writer thread. */
@@ -8,8 +9,8 @@ export type ToWriter =
   /** Finish the batch in flight, start no other, answer `paused`: the main connection writes. */
   | { kind: "pause" }
   | { kind: "resume" }
-  /** Append a reconciliation chunk's `ok` lines between two batches (`appendSettledLines`); answer `lines` with this `id`. */
-  | { kind: "lines"; id: number; write: PackedSettledLines }
+  /** Walk a reconciliation chunk's range, each slice observed and written between two batches (`walkSlices`); answer `range` with this `id`. */
+  | { kind: "range"; id: number; range: RangeToSweep }
   /** Commit what was sent, answer it, close the connection and end the thread. */
   | { kind: "close" };
 
@@ -18,7 +19,7 @@ export type FromWriter =
   /** Deliveries whose batch committed or that were refused (or that could not be stored: `failure` set). */
   | { kind: "settled"; results: ({ id: number; written: WrittenDelivery } | { id: number; failure: string })[] }
   | { kind: "paused" }
-  | { kind: "lines"; id: number; written: PackedSettledLinesWritten | { outcome: "failed"; failure: string } };
+  | { kind: "range"; id: number; walked: PackedRangeWalked | { failure: string } };
 
 /** What the thread is started with. */
 export interface WriterData {

@@ -1,5 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from "kysely";
-import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { statementChunks } from "../setBased.js";
 
 /** Lines per statement: they travel as one JSON parameter that PostgreSQL unpacks. */
@@ -92,14 +92,6 @@ export const postgresAdapter: EngineAdapter = {
 
   // An untyped parameter in a VALUES list is text to PostgreSQL: cast it to its column's type.
   valuesCell: (value: unknown, type: ValuesColumnType) => sql`cast(${value} as ${sql.raw(type)})`,
-  /** Its sweep writes `ok` lines in SQL (`settledLinesInsert`); this is for callers that decided them in TypeScript. */
-  insertSettledLines(trx: Kysely<any>, runId: number, lines: readonly SettledLine[], hashes: readonly string[]): Promise<number> {
-    const rows = lines.map((line, index) => ({
-      run_id: runId, uid: line.uid, wallet_points: line.points, ledger_sum: line.points, ledger_count: line.count,
-      delta: 0, action: "ok", adjustment_entry_id: null, line_hash: hashes[index]!, reason: null, detail: null,
-    }));
-    return postgresAdapter.insertReportLines(trx, rows);
-  },
   async insertReportLines(trx: Kysely<any>, rows: readonly ReportLineRow[]): Promise<number> {
     let written = 0;
     for (let start = 0; start < rows.length; start += LINES_PER_STATEMENT) {
@@ -160,11 +152,6 @@ export const postgresAdapter: EngineAdapter = {
     );
     const results = await postgresAdapter.sendInOrder(trx, [...purchaseInserts, ...eventInserts]);
     return results.slice(purchaseInserts.length).reduce((inserted, result) => inserted + result.rows.length, 0);
-  },
-  /** Kysely's rows, their values in column order: no row per user comes this way on PostgreSQL, whose sweep writes its lines in SQL. */
-  async selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]> {
-    const result = await db.executeQuery(query);
-    return result.rows.map((row) => Object.values(row as Record<string, unknown>));
   },
   /**
    * One cursor: right after a run wrote its lines the table's statistics still describe

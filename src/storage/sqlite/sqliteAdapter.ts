@@ -1,7 +1,8 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from "kysely";
-import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, SettledLine, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
+import type { EngineAdapter, InsertedEntryId, KeyOrderedRead, LedgerEntryRow, ReportLineRow, ValuesColumnType, WebhookEventRow, WebhookPurchaseRow } from "../EngineAdapter.js";
 import { raisedPageCache } from "./raisedPageCache.js";
+import { sweptUsersCallback } from "./sweptUsersCallback.js";
 import { chunkedStatements, ONE_BY_ONE_BELOW, placeholderRows, type ChunkedStatements } from "./chunkedStatements.js";
 
 /** Lines per bulk statement: 1,100 parameters, far below SQLite's limit of 32,766. */
@@ -18,7 +19,6 @@ function pushLine(parameters: unknown[], row: ReportLineRow): void {
  * eleven of `pushLine`, and no row object per line: hashing and inserting 200k lines
  * took 0.54–0.63 s of CPU instead of 0.71–0.83 s (docs/decisions/reconciliation-reader-thread.md).
  */
-const SETTLED_LINE_VALUES = "(?, ?, ?, ?, ?, 0, 'ok', NULL, ?, NULL, NULL)";
 
 /** Entries per bulk statement: 5,500 parameters. */
 const ENTRIES_PER_STATEMENT = 500;
@@ -39,8 +39,6 @@ function pushEvent(parameters: unknown[], row: WebhookEventRow): void {
 
 /** Purchases per bulk statement: 3,000 parameters. */
 const PURCHASES_PER_STATEMENT = 500;
-/** `selectArrays` statements kept prepared, by text (the sweep's slice read has four shapes). */
-const ARRAY_STATEMENTS_KEPT = 16;
 
 function pushPurchase(parameters: unknown[], row: WebhookPurchaseRow): void {
   parameters.push(row.purchase_ref, row.entry_id, row.uid, row.points, row.paid_minor, row.created_at);
@@ -58,12 +56,10 @@ function assertInTransaction(trx: Kysely<any>, raw: BetterSqlite3.Database, what
  */
 export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
   let lineStatements: ChunkedStatements | undefined;
-  let settledStatements: ChunkedStatements | undefined;
   let entryStatements: ChunkedStatements | undefined;
   let oneEntry: BetterSqlite3.Statement | undefined;
   let eventStatements: ChunkedStatements | undefined;
   let purchaseStatements: ChunkedStatements | undefined;
-  const arrayStatements = new Map<string, BetterSqlite3.Statement>();
   return {
     name: "sqlite",
     rowLocks: false,
@@ -110,15 +106,6 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
       assertInTransaction(trx, raw, "report lines");
       lineStatements ??= chunkedStatements(raw, (count) => `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${placeholderRows(count, 11)} ON CONFLICT DO NOTHING`, LINES_PER_STATEMENT);
       return lineStatements.write(rows, pushLine);
-    },
-    async insertSettledLines(trx: Kysely<any>, runId: number, lines: readonly SettledLine[], hashes: readonly string[]): Promise<number> {
-      assertInTransaction(trx, raw, "report lines");
-      if (hashes.length !== lines.length) throw new Error(`${lines.length} settled lines with ${hashes.length} hashes`);
-      settledStatements ??= chunkedStatements(raw, (count) => `INSERT INTO reconciliation_user_reports ${LINE_COLUMNS} VALUES ${Array.from({ length: count }, () => SETTLED_LINE_VALUES).join(", ")} ON CONFLICT DO NOTHING`, LINES_PER_STATEMENT);
-      let index = 0;
-      return settledStatements.write(lines, (parameters, line) => {
-        parameters.push(runId, line.uid, line.points, line.points, line.count, hashes[index++]);
-      });
     },
     /** As `insertReportLines`; a taken key fails the statement, and with it the transaction's work. */
     async insertLedgerEntries(trx: Kysely<any>, rows: readonly LedgerEntryRow[]): Promise<InsertedEntryId[]> {
@@ -168,23 +155,6 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
       await this.insertWebhookPurchases(trx, purchases);
       return this.insertWebhookEvents(trx, events);
     },
-    /**
-     * Through `raw`'s own statement in array mode, once `db` holds the connection (a
-     * transaction already does): no other unit of work is open on it meanwhile.
-     */
-    async selectArrays(db: Kysely<any>, query: CompiledQuery): Promise<unknown[][]> {
-      let statement = arrayStatements.get(query.sql);
-      if (!statement) {
-        statement = raw.prepare(query.sql);
-        if (!statement.reader || !statement.readonly) throw new Error("selectArrays runs reads only");
-        statement.raw(true);
-        if (arrayStatements.size >= ARRAY_STATEMENTS_KEPT) arrayStatements.delete(arrayStatements.keys().next().value!);
-        arrayStatements.set(query.sql, statement);
-      }
-      const read = statement;
-      const run = async () => read.all(...(query.parameters as unknown[])) as unknown[][];
-      return db.isTransaction ? run() : db.connection().execute(run);
-    },
     /** A page at a time along the key (`key > last`), each page one short synchronous read. */
     async readInKeyOrder<R>(db: Kysely<any>, read: KeyOrderedRead, onPage: (rows: R[]) => Promise<void>): Promise<void> {
       let after: unknown = null;
@@ -201,6 +171,7 @@ export function sqliteAdapter(raw: BetterSqlite3.Database): EngineAdapter {
 
     jsonText: (value: RawBuilder<unknown>) => sql`json_quote(${value})`,
     sha256Hex: null,
+    sweptUsers: sweptUsersCallback(raw),
     concatInOrder: (value: RawBuilder<unknown>, key: RawBuilder<unknown>) => sql`group_concat(${value}, '' ORDER BY ${key})`,
 
     withPageCache: raisedPageCache(raw),

@@ -24,6 +24,13 @@ import { LOAD_POINTS_PER_UNIT, LOAD_PRODUCT } from "./paynowLoad.js";
  * per statement WAL and time where `pg_stat_statements` is loaded.
  *
  * argv: url users rate seconds [warmupSeconds]
+ * PROBE_CHECKPOINT=1: a CHECKPOINT before the warm-up. PROBE_OBSERVER_URL: read the counters as
+ * another role (a superuser) when `url`'s role is a plain one. PROBE_SESSION_SQL: run on each
+ * pooled connection as it opens (before Reckon's own session settings, so it cannot turn off
+ * what `compressSessionWal` sets: compare with a server-level `wal_compression = off` instead).
+ * RECKON_BENCH_UID_OFFSET (offerLoad): credit users earlier runs did not.
+ *
+ * e.g. `PROBE_CHECKPOINT=1 npx tsx bench/pgWebhookProbe.ts postgres://postgres@127.0.0.1:5432/reckon_pgwebhook_1m 1000000 500 30 10`
  */
 const [url, usersText, rateText, secondsText, warmupText] = process.argv.slice(2);
 const users = Number(usersText);

@@ -19,9 +19,9 @@ export type SessionWalCompression = "compressing" | "operator_chose" | "not_perm
  * `GRANT SET ON PARAMETER wal_compression TO <role>`, PostgreSQL 15+): it changes only how
  * this session's WAL is written, never what is durable or when a commit returns. A value an
  * operator set (configuration file, `ALTER SYSTEM`, database or role), `off` included, is
- * kept. Without the privilege, on
- * a server older than 15 or built without lz4, nothing changes and nothing fails: the
- * privilege is checked first, so a refused role does not log an error per connection.
+ * kept. Without the privilege, on a server older than 15 or built without lz4, nothing
+ * changes and nothing fails: the privilege is checked first, so a refused role does not log
+ * an error per connection.
  */
 export async function compressSessionWal(connection: DatabaseConnection): Promise<SessionWalCompression> {
   const { rows } = await connection.executeQuery<{ version: string; source: string }>(

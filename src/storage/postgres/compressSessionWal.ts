@@ -38,8 +38,10 @@ export async function compressSessionWal(connection: DatabaseConnection): Promis
   try {
     await connection.executeQuery(CompiledQuery.raw(`set wal_compression = ${SESSION_WAL_COMPRESSION}`));
     return "compressing";
-  } catch {
-    // 22023: this server was built without lz4; its setting stands.
-    return "unsupported";
+  } catch (error) {
+    // 22023 (invalid_parameter_value): this server was built without lz4; its setting stands.
+    // Anything else (a lost connection) is the pool's to see.
+    if ((error as { code?: string } | null)?.code === "22023") return "unsupported";
+    throw error;
   }
 }

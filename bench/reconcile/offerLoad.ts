@@ -23,8 +23,14 @@ let stopped = false;
 let phase = "baseline";
 const byPhase: Record<string, number[]> = { baseline: [], load: [] };
 
+/**
+ * RECKON_BENCH_UID_OFFSET: where in the users' order the deliveries start, so a run on a kept
+ * database credits users the previous runs did not (the same sequence touches the same pages).
+ */
+const uidOffset = Number(process.env.RECKON_BENCH_UID_OFFSET ?? 0);
+
 function benchUid(sequence: number): string {
-  return `u${String(1 + ((sequence * 7919) % users)).padStart(7, "0")}`;
+  return `u${String(1 + (((sequence + uidOffset) * 7919) % users)).padStart(7, "0")}`;
 }
 
 /** Orders credit the benchmark's own users, spread over every chunk of the sweep. */

@@ -15,6 +15,7 @@ import {
 import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import { registerEngine, type DialectName, type EngineAdapter } from "./EngineAdapter.js";
+import { compressSessionWal } from "./postgres/compressSessionWal.js";
 import { postgresAdapter } from "./postgres/postgresAdapter.js";
 import { maskDatabaseUrl } from "./readDatabaseUrl.js";
 import { readHostList } from "./readHostList.js";
@@ -388,7 +389,8 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   // Nor one held between two statements (a primary killed mid-failover): its unit of work
   // fails on the next statement, and the pool drops the client when it is released.
   pool.on("connect", (client) => client.on("error", () => undefined));
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  // Each new connection compresses its WAL's full-page images where the role may say so.
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool, onCreateConnection: async (connection) => void (await compressSessionWal(connection)) }) });
   registerEngine(kysely, postgresAdapter);
   return withCloseHooks({ kysely, engine: postgresAdapter, dialect: "postgres", displayUrl: maskDatabaseUrl(url), pool, separateWriter: null, logSync: null }, async () => {
     await kysely.destroy();

@@ -27,30 +27,27 @@ export interface WriteTurns {
   syncLog?(): Promise<void> | null;
 }
 
-/** One slice of a chunk's range for `sweepSlice`: the first `limit` users after `after`, up to `last`. */
-export interface SliceToSweep {
+/** Users of a claimed chunk of a run, from after `after` up to `last`, as the sweep walks them. */
+interface ClaimedUsers {
   runId: number;
   /** The run's date, part of every line's hash. */
   date: string;
   chunkNo: number;
+  /** The claimer: nothing is written once the chunk is no longer theirs. */
   holder: string;
   /** Exclusive; null means from the first user. */
   after: string | null;
   /** Inclusive; null means to the last user. */
   last: string | null;
+}
+
+/** One slice of a chunk's range for `sweepSlice`: the first `limit` users after `after`, up to `last`. */
+export interface SliceToSweep extends ClaimedUsers {
   limit: number;
 }
 
 /** A chunk's range for `walkSlices`, in slices of `sliceUsers`. */
-export interface RangeToSweep {
-  runId: number;
-  date: string;
-  chunkNo: number;
-  holder: string;
-  /** Exclusive; null means from the first user. */
-  after: string | null;
-  /** Inclusive; null means to the last user. */
-  last: string | null;
+export interface RangeToSweep extends ClaimedUsers {
   sliceUsers: number;
 }
 

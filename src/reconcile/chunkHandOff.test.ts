@@ -58,6 +58,14 @@ for (const engine of ENGINES) {
       handles = engine === "postgres" ? [database.db, ...[1, 2, 3].map(() => openDatabase(database.url, { poolSize: 2 }))] : [database.db];
       await seed(database.db, "u", USERS);
     });
+
+    /** A run of `date` completed with one user per chunk (so the fold has many ranges), and its digest read on one connection. */
+    async function completedRunToFold(date: string) {
+      const done = await runReconciliation(database.db, { date, policy: "report_only", chunkUsers: 1, mode: "start", now: () => T0, holder: "folder" });
+      if (done.outcome !== "completed") throw new Error(done.outcome);
+      const runId = done.run.runId;
+      return { runId, reference: await summarizeLines(database.db.kysely, runId, date, () => undefined) };
+    }
     afterAll(async () => {
       for (const handle of handles.slice(1)) await handle.close();
       await database.drop();
@@ -143,10 +151,7 @@ for (const engine of ENGINES) {
 
     it("finalize's fold on one pooled connection, or with its helper's backend killed mid-range, gives the one-connection digest and returns", async () => {
       const date = "2026-08-29";
-      const done = await runReconciliation(database.db, { date, policy: "report_only", chunkUsers: 1, mode: "start", now: () => T0, holder: "folder" });
-      if (done.outcome !== "completed") throw new Error(done.outcome);
-      const runId = done.run.runId;
-      const reference = await summarizeLines(database.db.kysely, runId, date, () => undefined);
+      const { runId, reference } = await completedRunToFold(date);
       expect(reference.usersChecked).toBeGreaterThanOrEqual(USERS);
 
       const single = openDatabase(database.url, { poolSize: 1 });
@@ -247,10 +252,7 @@ for (const engine of ENGINES) {
     it("a lock queued behind the fold (a migration's ALTER TABLE) does not wedge it: the helper gives up its range instead of waiting", async () => {
       if (engine !== "postgres") return;
       const date = "2026-08-26";
-      const done = await runReconciliation(database.db, { date, policy: "report_only", chunkUsers: 1, mode: "start", now: () => T0, holder: "folder" });
-      if (done.outcome !== "completed") throw new Error(done.outcome);
-      const runId = done.run.runId;
-      const reference = await summarizeLines(database.db.kysely, runId, date, () => undefined);
+      const { runId, reference } = await completedRunToFold(date);
       const dbName = new URL(database.url).pathname.slice(1);
       const pair = openDatabase(database.url, { poolSize: 2 });
       const admin = new pg.Client({ connectionString: withDb(PG_ADMIN_URL, dbName) });
@@ -296,10 +298,7 @@ for (const engine of ENGINES) {
     it("when the fold's own connection dies mid-fold, the fold fails and its helper stops with it: no transaction outlives it", async () => {
       if (engine !== "postgres") return;
       const date = "2026-08-28";
-      const done = await runReconciliation(database.db, { date, policy: "report_only", chunkUsers: 1, mode: "start", now: () => T0, holder: "folder" });
-      if (done.outcome !== "completed") throw new Error(done.outcome);
-      const runId = done.run.runId;
-      const reference = await summarizeLines(database.db.kysely, runId, date, () => undefined);
+      const { runId, reference } = await completedRunToFold(date);
       const dbName = new URL(database.url).pathname.slice(1);
       const openTransactions = async (client: pg.Client) =>
         (await client.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND xact_start IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start`, [dbName])).rows as { pid: number }[];

@@ -1,5 +1,4 @@
 import { fork } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
 import pg from "pg";
@@ -10,6 +9,7 @@ import { buildApp } from "../src/http/buildApp.js";
 import { openDatabase } from "../src/storage/openDatabase.js";
 import { deliveryWriterFor } from "../src/webhooks/deliveryWriterFor.js";
 import { LOAD_POINTS_PER_UNIT, LOAD_PRODUCT } from "./paynowLoad.js";
+import { CLOCK_TICKS_PER_SECOND, readProcStat } from "./procStat.js";
 
 /**
  * Where a PayNow delivery's time and cost go on an existing database (e.g. the one
@@ -47,9 +47,7 @@ function figures(values: number[]): Figures {
 
 function ticksOf(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
+    return readProcStat(`/proc/${pid}/stat`).ticks;
   } catch {
     return 0;
   }
@@ -201,7 +199,7 @@ async function main() {
           blkReadTimeUs: per(dbs.blk_read_time! * 1000),
           blkWriteTimeUs: per(dbs.blk_write_time! * 1000),
           nodeCpuUs: Math.round((cpu.user + cpu.system) / deliveries),
-          backendCpuUs: Math.round((backendTicksUsed * 10_000) / deliveries),
+          backendCpuUs: Math.round((backendTicksUsed * 1_000_000) / CLOCK_TICKS_PER_SECOND / deliveries),
         },
         checkpoints: { timed: bg.checkpoints_timed, requested: bg.checkpoints_req },
         walSyncs: wal.wal_sync,

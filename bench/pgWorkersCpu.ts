@@ -8,7 +8,7 @@
  * JSON line per worker count; records nothing.
  */
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { sql } from "kysely";
 import { setCatalogueProduct } from "../src/catalogue/setCatalogueProduct.js";
@@ -16,11 +16,11 @@ import { createTestDatabase } from "../test/support/testDatabase.js";
 import { runClosedLoop } from "./closedLoop.js";
 import { runOpenLoop, startServer, stopServer } from "./openLoop.js";
 import { LOAD_POINTS_PER_UNIT, LOAD_PRODUCT, PaynowLoad } from "./paynowLoad.js";
+import { CLOCK_TICKS_PER_SECOND, readProcStat } from "./procStat.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WORKERS = (process.env.BENCH_PG_WORKERS ?? "1,2,4").split(",").map(Number);
 const CONNECTIONS = 64;
-const CLOCK_TICKS_PER_SECOND = 100;
 
 const secrets = [randomBytes(24).toString("hex")];
 const serverEnv = { PAYNOW_WEBHOOK_SECRETS: secrets.join(","), ENVIRONMENT: "test" };
@@ -28,8 +28,8 @@ const serverEnv = { PAYNOW_WEBHOOK_SECRETS: secrets.join(","), ENVIRONMENT: "tes
 /** A process's parent and its CPU seconds (user + system), or null once it is gone. */
 function processStat(pid: number): { parent: number; cpuSeconds: number } | null {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return { parent: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND };
+    const { parent, ticks } = readProcStat(`/proc/${pid}/stat`);
+    return { parent, cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND };
   } catch {
     return null;
   }

@@ -11,7 +11,6 @@
  */
 import { randomBytes } from "node:crypto";
 import BetterSqlite3 from "better-sqlite3";
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { setCatalogueProduct } from "../src/catalogue/setCatalogueProduct.js";
 import { openDatabase } from "../src/storage/openDatabase.js";
@@ -21,16 +20,14 @@ import { MAX_BATCH, WebhookCommitQueue } from "../src/webhooks/WebhookCommitQueu
 import { createTestDatabase } from "../test/support/testDatabase.js";
 import { percentile } from "./openLoop.js";
 import { auditIngest, LOAD_POINTS_PER_UNIT, LOAD_PRODUCT, PaynowLoad } from "./paynowLoad.js";
+import { CLOCK_TICKS_PER_SECOND, readProcStat } from "./procStat.js";
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 12_800);
 const WARMUP = 3_200;
-const CLOCK_TICKS_PER_SECOND = 100;
 
 function threadCpuSeconds(): number {
-  const stat = readFileSync("/proc/thread-self/stat", "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  return readProcStat("/proc/thread-self/stat").ticks / CLOCK_TICKS_PER_SECOND;
 }
 
 /** BENCH_STATEMENTS=1: time every statement of the measured part by its text. */

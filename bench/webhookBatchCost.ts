@@ -7,7 +7,6 @@
  * (default 6,400) deliveries per batch size; one connection, so one backend does all of it.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { sql } from "kysely";
 import pg from "pg";
@@ -18,11 +17,11 @@ import { pendingDelivery } from "../src/webhooks/pendingDelivery.js";
 import { storeDeliveries } from "../src/webhooks/storeDeliveries.js";
 import { createTestDatabase } from "../test/support/testDatabase.js";
 import { LOAD_POINTS_PER_UNIT, LOAD_PRODUCT, PaynowLoad } from "./paynowLoad.js";
+import { CLOCK_TICKS_PER_SECOND, readProcStat } from "./procStat.js";
 import { recordBenchmark } from "./recordBenchmark.js";
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 6_400);
 const BATCH_SIZES = (process.env.BENCH_BATCH_SIZES ?? "1,8,64").split(",").map(Number);
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Every statement pg sends, counted by its first word (`select`, `insert`, …). */
 const statements = new Map<string, number>();
@@ -36,8 +35,7 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
 
 /** CPU seconds (user + system) a local process has used, from /proc. */
 function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  return readProcStat(`/proc/${pid}/stat`).ticks / CLOCK_TICKS_PER_SECOND;
 }
 
 const TUPLE_COUNTERS = ["xact_commit", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated", "blks_hit"] as const;

@@ -9,13 +9,14 @@
  * by name. BENCH_ROUNDS (default 1) fresh databases one after the other.
  */
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { setCatalogueProduct } from "../src/catalogue/setCatalogueProduct.js";
 import { createTestDatabase } from "../test/support/testDatabase.js";
 import { runClosedLoop } from "./closedLoop.js";
 import { runOpenLoop, startServer, stopServer, summarise, type Answer } from "./openLoop.js";
 import { auditIngest, LOAD_POINTS_PER_UNIT, LOAD_PRODUCT, PaynowLoad } from "./paynowLoad.js";
+import { CLOCK_TICKS_PER_SECOND, readProcStat } from "./procStat.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 1_500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -26,7 +27,6 @@ const MODE = process.env.BENCH_MODE === "bare" ? "bare" : "reckon";
 const LOOP = process.env.BENCH_LOOP === "closed" ? "closed" : "open";
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const WARMUP = { ratePerSecond: 800, durationMs: 4_000 };
-const CLOCK_TICKS_PER_SECOND = 100;
 
 interface ThreadCpu {
   name: string;
@@ -38,10 +38,8 @@ function threadTicks(pid: number): Map<number, ThreadCpu> {
   const threads = new Map<number, ThreadCpu>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      threads.set(Number(tid), { name, ticks: Number(fields[11]) + Number(fields[12]) });
+      const { name, ticks } = readProcStat(`/proc/${pid}/task/${tid}/stat`);
+      threads.set(Number(tid), { name, ticks });
     } catch {
       // The thread ended between the listing and the read.
     }

@@ -7,7 +7,7 @@ import ts from "typescript";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The bench files the measured process runs, and what their imports of the sources become. */
-const FILES = ["bench/reconcile/reconcileUnderLoad.ts", "bench/reconcile/memorySampler.ts", "bench/paynowLoad.ts"];
+const FILES = ["bench/reconcile/reconcileUnderLoad.ts", "bench/reconcile/memorySampler.ts", "bench/paynowLoad.ts", "bench/procStat.ts"];
 
 /**
  * Builds what `reckon serve` runs (`npm run build`: `dist/`, the webhook writer thread's

@@ -1,5 +1,5 @@
 import { fork } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { createApiToken } from "../../src/auth/apiTokens.js";
@@ -15,6 +15,7 @@ import { runReconciliation } from "../../src/reconcile/runReconciliation.js";
 import { openDatabase, type Db } from "../../src/storage/openDatabase.js";
 import type { SeparateWriter, WriteTurns } from "../../src/storage/SeparateWriter.js";
 import { LOAD_POINTS_PER_UNIT, LOAD_PRODUCT } from "../paynowLoad.js";
+import { CLOCK_TICKS_PER_SECOND, readProcStat } from "../procStat.js";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { MemorySampler } from "./memorySampler.js";
 
@@ -142,9 +143,7 @@ function threadTicks(): Map<string, number> {
   const ticks = new Map<string, number>();
   try {
     for (const tid of readdirSync("/proc/self/task")) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks.set(tid, Number(fields[11]) + Number(fields[12]));
+      ticks.set(tid, readProcStat(`/proc/self/task/${tid}/stat`).ticks);
     }
   } catch {
     // No /proc: the figure is left out.
@@ -152,10 +151,10 @@ function threadTicks(): Map<string, number> {
   return ticks;
 }
 
-/** Seconds of CPU each thread used since `before` (100 ticks a second): the main thread's, and the three busiest others'. */
+/** Seconds of CPU each thread used since `before`: the main thread's, and the three busiest others'. */
 function threadCpuSince(before: Map<string, number>): { main: number; others: number[] } {
   const after = threadTicks();
-  const used = (tid: string) => ((after.get(tid) ?? 0) - (before.get(tid) ?? 0)) / 100;
+  const used = (tid: string) => ((after.get(tid) ?? 0) - (before.get(tid) ?? 0)) / CLOCK_TICKS_PER_SECOND;
   const others = [...after.keys()].filter((tid) => tid !== String(process.pid)).map(used).sort((a, b) => b - a);
   return { main: used(String(process.pid)), others: others.slice(0, 3) };
 }
